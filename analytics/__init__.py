@@ -1,0 +1,1 @@
+"""Numbers and charts, read-only over every other app (its own issue)."""

@@ -1,0 +1,1 @@
+"""People and companies, the pipeline, lists, activity: the heart of Leadflow."""

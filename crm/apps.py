@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = "CRM"
+
+    def ready(self) -> None:
+        from crm.setup import pipeline_ensure, roles_ensure
+
+        post_migrate.connect(roles_ensure, sender=self)
+        post_migrate.connect(pipeline_ensure, sender=self)

@@ -1,0 +1,190 @@
+"""Reads shared by pages, admin and API, with their joins, so query counts stay fixed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from crm.models import Activity, Lead, LeadList, Note, Pipeline, Stage, Task, User
+from leadflow.roles import Role, role_of, sees_all_leads
+
+
+def leads_visible_to(user: User) -> QuerySet[Lead]:
+    """The one answer to "which leads may this user see": reps see theirs and unassigned ones."""
+    leads = Lead.objects.all()
+    if sees_all_leads(user):
+        return leads
+    if role_of(user) == Role.REP:
+        return leads.filter(Q(owner=user) | Q(owner__isnull=True))
+    return leads.none()
+
+
+def lead_table_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """What a row of the leads table shows, fetched in two queries whatever the page size."""
+    return leads.select_related("company", "owner", "stage").prefetch_related("tags")
+
+
+def lead_for_page(user: User, pk: int) -> Lead:
+    return leads_visible_to(user).select_related("company", "owner", "stage__pipeline").get(pk=pk)
+
+
+@dataclass
+class LeadPage:
+    lead: Lead
+    activities: list[Activity]
+    notes: list[Note]
+    open_tasks: list[Task]
+    done_tasks: list[Task]
+    stages: list[Stage]
+    lists: list[LeadList]
+
+
+def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
+    """Everything the lead page shows, in a fixed number of queries."""
+    tasks = list(lead.tasks.select_related("assignee"))
+    return LeadPage(
+        lead=lead,
+        activities=list(lead.activities.select_related("actor")[:timeline_size]),
+        notes=list(lead.notes.select_related("author").prefetch_related("tags")[:timeline_size]),
+        open_tasks=[task for task in tasks if not task.done],
+        done_tasks=[task for task in tasks if task.done],
+        stages=list(lead.stage.pipeline.stages.all()),
+        lists=list(lead.lists.filter(archived=False)),
+    )
+
+
+def active_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True)
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int
+    total_value: Decimal
+    cards: list[Lead]
+
+    @property
+    def has_more(self) -> bool:
+        return len(self.cards) < self.count
+
+
+def board_leads(pipeline: Pipeline, user: User, owner_id: int | None) -> QuerySet[Lead]:
+    leads = leads_visible_to(user).filter(stage__pipeline=pipeline)
+    if owner_id:
+        leads = leads.filter(owner_id=owner_id)
+    return leads
+
+
+def board_column_cards(leads: QuerySet[Lead], stage: Stage, offset: int = 0) -> list[Lead]:
+    size = settings.BOARD_COLUMN_SIZE
+    return list(
+        leads.filter(stage=stage).select_related("company", "owner").order_by("-updated_at", "-id")[
+            offset : offset + size
+        ]
+    )
+
+
+def board_totals(leads: QuerySet[Lead]) -> dict[int, dict]:
+    """Count and total deal value per stage, in one grouped query."""
+    rows = leads.order_by().values("stage").annotate(count=Count("id"), total=Sum("deal_value"))
+    return {row["stage"]: row for row in rows}
+
+
+def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -> list[BoardColumn]:
+    """The Kanban board: one query for the totals, then the first cards of each stage by index."""
+    leads = board_leads(pipeline, user, owner_id)
+    totals = board_totals(leads)
+    columns = []
+    for stage in pipeline.stages.all():
+        row = totals.get(stage.pk, {})
+        count = row.get("count", 0)
+        columns.append(
+            BoardColumn(
+                stage=stage,
+                count=count,
+                total_value=row.get("total") or Decimal(0),
+                cards=board_column_cards(leads, stage) if count else [],
+            )
+        )
+    return columns
+
+
+def tasks_for(user: User) -> QuerySet[Task]:
+    return Task.objects.filter(assignee=user, done=False).select_related("lead__company").order_by("due_at", "id")
+
+
+def today_bounds() -> tuple[datetime, datetime]:
+    today = timezone.localdate()
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    return start, start + timedelta(days=1)
+
+
+@dataclass
+class TaskBuckets:
+    overdue: list[Task]
+    today: list[Task]
+    upcoming: list[Task]
+
+
+def task_buckets(user: User) -> TaskBuckets:
+    """A user's open tasks split into overdue, due today and upcoming (undated last), in one query."""
+    _, end_of_today = today_bounds()
+    now = timezone.now()
+    buckets = TaskBuckets(overdue=[], today=[], upcoming=[])
+    for task in tasks_for(user):
+        if task.due_at is None or task.due_at >= end_of_today:
+            buckets.upcoming.append(task)
+        elif task.due_at < now:
+            buckets.overdue.append(task)
+        else:
+            buckets.today.append(task)
+    return buckets
+
+
+@dataclass
+class Dashboard:
+    contacts: int
+    leads: int
+    pipeline: list[BoardColumn]
+    tasks: TaskBuckets
+    recent: list[Activity]
+
+
+def dashboard(user: User) -> Dashboard:
+    visible = leads_visible_to(user)
+    counts = visible.aggregate(
+        contacts=Count("id", filter=Q(lifecycle=Lead.Lifecycle.CONTACT)),
+        leads=Count("id", filter=Q(lifecycle=Lead.Lifecycle.LEAD)),
+    )
+    pipeline = Pipeline.objects.filter(is_default=True).first()
+    columns = []
+    if pipeline is not None:
+        totals = board_totals(visible.filter(stage__pipeline=pipeline))
+        for stage in pipeline.stages.filter(kind=Stage.Kind.OPEN):
+            row = totals.get(stage.pk, {})
+            columns.append(BoardColumn(stage, row.get("count", 0), row.get("total") or Decimal(0), []))
+    recent = Activity.objects.select_related("lead", "actor")
+    if not sees_all_leads(user):
+        recent = recent.filter(Q(lead__owner=user) | Q(lead__owner__isnull=True))
+    return Dashboard(
+        contacts=counts["contacts"],
+        leads=counts["leads"],
+        pipeline=columns,
+        tasks=task_buckets(user),
+        recent=list(recent[:15]),
+    )
+
+
+def lists_with_counts(include_archived: bool = False) -> QuerySet[LeadList]:
+    lists = (
+        LeadList.objects.annotate(member_count=Count("memberships"))
+        .prefetch_related("tags")
+        .select_related("created_by")
+    )
+    return lists if include_archived else lists.filter(archived=False)

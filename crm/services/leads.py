@@ -1,0 +1,176 @@
+"""Creating, editing, moving, assigning and deleting leads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from crm.models import Activity, Lead, Stage, StageChange, User
+from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
+from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
+
+# Fields a person may edit on the lead page; each change is written to the timeline with old and new values.
+EDITABLE_FIELDS = [
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "linkedin_url",
+    "website",
+    "company",
+    "location",
+    "time_zone",
+    "source",
+    "lifecycle",
+    "deal_value",
+    "grade",
+    "do_not_contact",
+]
+
+
+def _display(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+@transaction.atomic
+def lead_create(*, actor: User | None, stage: Stage, tags: str = "", **fields) -> Lead:
+    """Create a lead in a stage and start its timeline."""
+    if actor is not None:
+        require_write(actor)
+        # A rep's new lead is theirs; only managers may hand a new lead to someone else.
+        if not can_reassign(actor):
+            fields["owner"] = actor
+    lead = Lead(stage=stage, **fields)
+    lead.full_clean(exclude=["stage", "owner", "company"])
+    lead.save()
+    if tags:
+        lead.tags.set(tags_from_text(tags))
+    activity_record(lead=lead, actor=actor, kind=Activity.Kind.CREATED, summary=f"Created in {stage.name}")
+    StageChange.objects.create(lead=lead, from_stage=None, to_stage=stage, actor=actor)
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: User, tags: str | None = None, **changes) -> Lead:
+    """Change a lead's facts and record each changed field on its timeline."""
+    require_edit_lead(actor, lead)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    changed = {}
+    for field, value in changes.items():
+        old = getattr(lead, field)
+        if old != value:
+            changed[field] = [_display(old), _display(value)]
+            setattr(lead, field, value)
+    if tags is not None:
+        new_tags = tags_from_text(tags)
+        old_names = sorted(lead.tags.values_list("name", flat=True))
+        new_names = [tag.name for tag in new_tags]
+        if old_names != new_names:
+            lead.tags.set(new_tags)
+            changed["tags"] = [", ".join(old_names), ", ".join(new_names)]
+    if not changed:
+        return lead
+    lead.full_clean(exclude=["stage", "owner", "company"])
+    lead.save()
+    labels = ", ".join(Lead._meta.get_field(f).verbose_name if f != "tags" else "tags" for f in changed)
+    activity_record(lead=lead, actor=actor, kind=Activity.Kind.UPDATED, summary=f"Updated {labels}", data=changed)
+    return lead
+
+
+@transaction.atomic
+def lead_move_stage(*, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None) -> StageChange | None:
+    """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile."""
+    lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
+    require_edit_lead(actor, lead)
+    if expected_stage_id is not None and lead.stage_id != expected_stage_id:
+        raise ValidationError(f"{lead.full_name} was moved to {lead.stage.name} by someone else meanwhile.")
+    if stage.pipeline_id != lead.stage.pipeline_id:
+        raise ValidationError("That stage belongs to another pipeline.")
+    if stage.pk == lead.stage_id:
+        return None
+    old_stage = lead.stage
+    lead.stage = stage
+    lead.save(update_fields=["stage", "updated_at"])
+    change = StageChange.objects.create(lead=lead, from_stage=old_stage, to_stage=stage, actor=actor)
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=Activity.Kind.STAGE,
+        summary=f"Moved from {old_stage.name} to {stage.name}",
+        data={"from": old_stage.pk, "to": stage.pk},
+    )
+    return change
+
+
+@transaction.atomic
+def lead_assign_owner(*, lead: Lead, owner: User | None, actor: User) -> Lead:
+    """Give a lead to another owner (managers and admins only) and record it."""
+    if not can_reassign(actor):
+        raise PermissionDenied("Only managers and admins can reassign leads.")
+    if lead.owner_id == (owner.pk if owner else None):
+        return lead
+    old_owner = lead.owner
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=Activity.Kind.OWNER,
+        summary=f"Owner changed from {old_owner or 'nobody'} to {owner or 'nobody'}",
+        data={"from": old_owner.pk if old_owner else None, "to": owner.pk if owner else None},
+    )
+    return lead
+
+
+def leads_editable_by(actor: User, leads: Iterable[Lead]) -> list[Lead]:
+    return [lead for lead in leads if can_edit_lead(actor, lead)]
+
+
+@transaction.atomic
+def leads_bulk_assign(*, leads: list[Lead], owner: User | None, actor: User) -> int:
+    """Give many leads to one owner; returns how many changed."""
+    if not can_reassign(actor):
+        raise PermissionDenied("Only managers and admins can reassign leads.")
+    targets = [lead for lead in leads if lead.owner_id != (owner.pk if owner else None)]
+    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(owner=owner)
+    activities_record_bulk(
+        leads=targets,
+        actor=actor,
+        kind=Activity.Kind.OWNER,
+        summary=f"Owner changed to {owner or 'nobody'}",
+        data={"to": owner.pk if owner else None},
+    )
+    return len(targets)
+
+
+@transaction.atomic
+def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User) -> int:
+    """Move many leads to one stage, skipping those the actor may not edit or in another pipeline."""
+    require_write(actor)
+    targets = [
+        lead
+        for lead in leads_editable_by(actor, leads)
+        if lead.stage_id != stage.pk and lead.stage.pipeline_id == stage.pipeline_id
+    ]
+    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(stage=stage)
+    StageChange.objects.bulk_create(
+        StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor) for lead in targets
+    )
+    activities_record_bulk(
+        leads=targets, actor=actor, kind=Activity.Kind.STAGE, summary=f"Moved to {stage.name}", data={"to": stage.pk}
+    )
+    return len(targets)
+
+
+@transaction.atomic
+def leads_delete(*, leads: list[Lead], actor: User) -> int:
+    """Delete leads the actor may edit, with their timeline; returns how many went."""
+    require_write(actor)
+    targets = leads_editable_by(actor, leads)
+    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).delete()
+    return len(targets)

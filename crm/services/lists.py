@@ -1,0 +1,76 @@
+"""Lead lists: creating, renaming, archiving, and adding or removing members."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.models import Activity, Lead, LeadList, ListMembership, User
+from crm.services.timeline import activities_record_bulk, tags_from_text
+from leadflow.roles import require_write
+
+
+@transaction.atomic
+def list_create(*, actor: User, name: str, description: str = "", folder: str = "", tags: str = "") -> LeadList:
+    require_write(actor)
+    lead_list = LeadList(name=name.strip(), description=description, folder=folder.strip(), created_by=actor)
+    lead_list.full_clean()
+    lead_list.save()
+    if tags:
+        lead_list.tags.set(tags_from_text(tags))
+    return lead_list
+
+
+@transaction.atomic
+def list_update(
+    *, lead_list: LeadList, actor: User, name: str, description: str = "", folder: str = "", tags: str = ""
+) -> LeadList:
+    require_write(actor)
+    lead_list.name = name.strip()
+    lead_list.description = description
+    lead_list.folder = folder.strip()
+    lead_list.full_clean()
+    lead_list.save()
+    lead_list.tags.set(tags_from_text(tags))
+    return lead_list
+
+
+def list_set_archived(*, lead_list: LeadList, actor: User, archived: bool) -> LeadList:
+    require_write(actor)
+    lead_list.archived = archived
+    lead_list.save(update_fields=["archived"])
+    return lead_list
+
+
+@transaction.atomic
+def list_add_leads(*, lead_list: LeadList, leads: list[Lead], actor: User) -> int:
+    """Add leads to a list (ones already in it are left alone); returns how many were added."""
+    require_write(actor)
+    present = set(lead_list.memberships.filter(lead__in=leads).values_list("lead_id", flat=True))
+    new = [lead for lead in leads if lead.pk not in present]
+    ListMembership.objects.bulk_create(
+        [ListMembership(lead_list=lead_list, lead=lead, added_by=actor) for lead in new], ignore_conflicts=True
+    )
+    activities_record_bulk(
+        leads=new,
+        actor=actor,
+        kind=Activity.Kind.LIST,
+        summary=f"Added to list {lead_list.name}",
+        data={"list": lead_list.pk, "added": True},
+    )
+    return len(new)
+
+
+@transaction.atomic
+def list_remove_leads(*, lead_list: LeadList, leads: list[Lead], actor: User) -> int:
+    require_write(actor)
+    memberships = lead_list.memberships.filter(lead__in=leads)
+    removed_ids = set(memberships.values_list("lead_id", flat=True))
+    memberships.delete()
+    activities_record_bulk(
+        leads=[lead for lead in leads if lead.pk in removed_ids],
+        actor=actor,
+        kind=Activity.Kind.LIST,
+        summary=f"Removed from list {lead_list.name}",
+        data={"list": lead_list.pk, "added": False},
+    )
+    return len(removed_ids)

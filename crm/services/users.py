@@ -1,0 +1,75 @@
+"""Staff accounts: admins invite people and set their roles; nobody signs up alone."""
+
+from __future__ import annotations
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from crm.models import User
+from leadflow.roles import STAFF_ROLES, Role, require_admin
+
+
+def _role_apply(user: User, role: Role) -> None:
+    user.groups.set([Group.objects.get(name=role.value)])
+    # Admins and managers work the back office too; the admin site checks is_staff.
+    user.is_staff = role in STAFF_ROLES
+    user.save(update_fields=["is_staff"])
+    user._leadflow_role = role if not user.is_superuser else Role.ADMIN
+
+
+def invitation_url(request: HttpRequest, user: User) -> str:
+    """A one-time link where the invited person chooses a password (allauth's reset-from-key page)."""
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    return request.build_absolute_uri(path)
+
+
+@transaction.atomic
+def user_invite(
+    *, request: HttpRequest, actor: User, email: str, role: Role, first_name: str = "", last_name: str = ""
+) -> User:
+    """Create an account with no password and email the person a link to choose one."""
+    require_admin(actor)
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone with this email already has an account."})
+    user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
+    _role_apply(user, role)
+    link = invitation_url(request, user)
+    context = {"user": user, "inviter": actor, "link": link}
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{actor} invited you to Leadflow",
+            message=render_to_string("crm/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    )
+    return user
+
+
+def user_set_role(*, user: User, role: Role, actor: User) -> User:
+    require_admin(actor)
+    if user.pk == actor.pk and role != Role.ADMIN:
+        raise ValidationError("You cannot take away your own admin role.")
+    _role_apply(user, role)
+    return user
+
+
+def user_set_active(*, user: User, active: bool, actor: User) -> User:
+    """Deactivate (or bring back) an account; its leads and history stay."""
+    require_admin(actor)
+    if user.pk == actor.pk:
+        raise ValidationError("You cannot deactivate yourself.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user

@@ -1,0 +1,1 @@
+"""Finding what a lead is missing: waterfall of sources, verification, AI analysis (its own issue)."""

@@ -1,0 +1,93 @@
+"""Who may do what: the four roles are Django groups, and every permission question is answered here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from crm.models import Lead, User
+
+
+class Role(StrEnum):
+    ADMIN = "Admin"
+    MANAGER = "Manager"
+    REP = "Rep"
+    VIEWER = "Viewer"
+
+
+# Strongest first: a user in several groups gets the strongest role.
+ROLE_ORDER = [Role.ADMIN, Role.MANAGER, Role.REP, Role.VIEWER]
+# Roles that may open the Django admin (the back office).
+STAFF_ROLES = {Role.ADMIN, Role.MANAGER}
+
+
+def role_of(user: User) -> Role | None:
+    """The user's role, read once per request object; superusers are Admins."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    cached = getattr(user, "_leadflow_role", False)
+    if cached is not False:
+        return cached
+    if user.is_superuser:
+        role: Role | None = Role.ADMIN
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        role = next((r for r in ROLE_ORDER if r.value in names), None)
+    user._leadflow_role = role
+    return role
+
+
+def is_admin(user: User) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def sees_all_leads(user: User) -> bool:
+    return role_of(user) in {Role.ADMIN, Role.MANAGER, Role.VIEWER}
+
+
+def can_write(user: User) -> bool:
+    return role_of(user) in {Role.ADMIN, Role.MANAGER, Role.REP}
+
+
+def can_reassign(user: User) -> bool:
+    return role_of(user) in {Role.ADMIN, Role.MANAGER}
+
+
+def can_edit_lead(user: User, lead: Lead) -> bool:
+    role = role_of(user)
+    if role in {Role.ADMIN, Role.MANAGER}:
+        return True
+    return role == Role.REP and lead.owner_id == user.pk
+
+
+def require_write(user: User) -> None:
+    if not can_write(user):
+        raise PermissionDenied("Your role is read-only.")
+
+
+def require_admin(user: User) -> None:
+    if not is_admin(user):
+        raise PermissionDenied("Only admins can do that.")
+
+
+def require_edit_lead(user: User, lead: Lead) -> None:
+    if not can_edit_lead(user, lead):
+        raise PermissionDenied("You can only change leads you own.")
+
+
+def role_context(request: HttpRequest) -> dict:
+    """Template context: what the signed-in user's role allows, for showing or hiding controls."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "user_role": role_of(user),
+        "user_can_write": can_write(user),
+        "user_can_reassign": can_reassign(user),
+        "user_is_admin": is_admin(user),
+    }

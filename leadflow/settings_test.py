@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings with jobs run in-process and fast hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from leadflow.settings import *  # noqa: E402,F403
+from leadflow.settings import Q_CLUSTER, STORAGES  # noqa: E402
+
+# django-q2 reads its Conf at import time, so sync mode must be set here, not by override_settings.
+Q_CLUSTER["sync"] = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+ACCOUNT_RATE_LIMITS = False

@@ -1,0 +1,1 @@
+"""Talking to leads: sequences, messages, tracking, inbox (its own issue)."""

@@ -1,0 +1,1 @@
+"""Bringing new people in: scraping campaigns and ad lead forms (its own issue)."""

@@ -1,0 +1,38 @@
+"""Fixed personas: an admin, a manager, two reps and a viewer (see STYLE.md §7)."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from leadflow.roles import Role
+from tests.factories import UserFactory
+
+
+def _persona(email: str, first_name: str, role: Role, **extra):
+    user = UserFactory(email=email, first_name=first_name, last_name="Example", **extra)
+    user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+@pytest.fixture
+def admin_ada(db):
+    return _persona("ada@leadflow.test", "Ada", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def manager_mia(db):
+    return _persona("mia@leadflow.test", "Mia", Role.MANAGER, is_staff=True)
+
+
+@pytest.fixture
+def rep_alice(db):
+    return _persona("alice@leadflow.test", "Alice", Role.REP)
+
+
+@pytest.fixture
+def rep_bob(db):
+    return _persona("bob@leadflow.test", "Bob", Role.REP)
+
+
+@pytest.fixture
+def viewer_vic(db):
+    return _persona("vic@leadflow.test", "Vic", Role.VIEWER)

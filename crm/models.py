@@ -201,6 +201,9 @@ class ListMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["lead_list", "lead"], name="unique_list_member")]
 
+    def __str__(self) -> str:
+        return f"{self.lead} in {self.lead_list}"
+
 
 class StageChange(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.models import Activity, Lead, LeadList, Note, Pipeline, Stage, Task, User
@@ -47,10 +47,16 @@ class LeadPage:
 def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
     """Everything the lead page shows, in a fixed number of queries."""
     tasks = list(lead.tasks.select_related("assignee"))
+    activities = list(lead.activities.select_related("actor")[:timeline_size])
+    notes = list(lead.notes.select_related("author").prefetch_related("tags")[:timeline_size])
+    notes_by_id = {note.pk: note for note in notes}
+    for activity in activities:
+        # A note's timeline line shows the note itself, with its tags.
+        activity.note = notes_by_id.get(activity.data.get("note")) if activity.kind == Activity.Kind.NOTE else None
     return LeadPage(
         lead=lead,
-        activities=list(lead.activities.select_related("actor")[:timeline_size]),
-        notes=list(lead.notes.select_related("author").prefetch_related("tags")[:timeline_size]),
+        activities=activities,
+        notes=notes,
         open_tasks=[task for task in tasks if not task.done],
         done_tasks=[task for task in tasks if task.done],
         stages=list(lead.stage.pipeline.stages.all()),
@@ -84,9 +90,9 @@ def board_leads(pipeline: Pipeline, user: User, owner_id: int | None) -> QuerySe
 def board_column_cards(leads: QuerySet[Lead], stage: Stage, offset: int = 0) -> list[Lead]:
     size = settings.BOARD_COLUMN_SIZE
     return list(
-        leads.filter(stage=stage).select_related("company", "owner").order_by("-updated_at", "-id")[
-            offset : offset + size
-        ]
+        leads.filter(stage=stage)
+        .select_related("company", "owner")
+        .order_by("-updated_at", "-id")[offset : offset + size]
     )
 
 
@@ -109,20 +115,24 @@ def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -
                 stage=stage,
                 count=count,
                 total_value=row.get("total") or Decimal(0),
-                cards=board_column_cards(leads, stage) if count else [],
+                cards=board_column_cards(leads, stage),
             )
         )
     return columns
 
 
 def tasks_for(user: User) -> QuerySet[Task]:
-    return Task.objects.filter(assignee=user, done=False).select_related("lead__company").order_by("due_at", "id")
+    return (
+        Task.objects.filter(assignee=user, done=False)
+        .select_related("lead__company")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
 
 
-def today_bounds() -> tuple[datetime, datetime]:
-    today = timezone.localdate()
-    start = timezone.make_aware(datetime.combine(today, time.min))
-    return start, start + timedelta(days=1)
+def end_of_day(moment: datetime) -> datetime:
+    """Midnight after `moment`, in the site's time zone."""
+    day = timezone.localtime(moment).date()
+    return timezone.make_aware(datetime.combine(day, time.min)) + timedelta(days=1)
 
 
 @dataclass
@@ -132,10 +142,10 @@ class TaskBuckets:
     upcoming: list[Task]
 
 
-def task_buckets(user: User) -> TaskBuckets:
+def task_buckets(user: User, now: datetime | None = None) -> TaskBuckets:
     """A user's open tasks split into overdue, due today and upcoming (undated last), in one query."""
-    _, end_of_today = today_bounds()
-    now = timezone.now()
+    now = now or timezone.now()
+    end_of_today = end_of_day(now)
     buckets = TaskBuckets(overdue=[], today=[], upcoming=[])
     for task in tasks_for(user):
         if task.due_at is None or task.due_at >= end_of_today:

@@ -7,7 +7,7 @@ app_name = "crm"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("leads/", leads.lead_list, name="leads"),
-    path("leads/new/", leads.lead_create, name="lead_create"),
+    path("leads/new/", leads.lead_new, name="lead_create"),
     path("leads/bulk/", leads.leads_bulk, name="leads_bulk"),
     path("leads/<int:pk>/", lead_detail.lead_detail, name="lead"),
     path("leads/<int:pk>/facts/", lead_detail.lead_facts, name="lead_facts"),
@@ -28,7 +28,7 @@ urlpatterns = [
     path("settings/pipeline/", settings_pages.pipeline_settings, name="settings_pipeline"),
     path("settings/stages/<int:pk>/", settings_pages.stage_edit, name="stage_edit"),
     path("settings/stages/<int:pk>/delete/", settings_pages.stage_delete, name="stage_delete"),
-    path("settings/stages/reorder/", settings_pages.stages_reorder, name="stages_reorder"),
+    path("settings/stages/reorder/", settings_pages.stage_order_save, name="stages_reorder"),
     path("settings/users/", settings_pages.users_settings, name="settings_users"),
     path("settings/users/<int:pk>/", settings_pages.user_edit, name="user_edit"),
 ]

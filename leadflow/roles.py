@@ -33,13 +33,16 @@ def role_of(user: User) -> Role | None:
     cached = getattr(user, "_leadflow_role", False)
     if cached is not False:
         return cached
-    if user.is_superuser:
-        role: Role | None = Role.ADMIN
-    else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in ROLE_ORDER if r.value in names), None)
+    role = role_from_groups(user, set() if user.is_superuser else set(user.groups.values_list("name", flat=True)))
     user._leadflow_role = role
     return role
+
+
+def role_from_groups(user: User, group_names: set[str]) -> Role | None:
+    """The strongest role among the user's group names; superusers are Admins."""
+    if user.is_superuser:
+        return Role.ADMIN
+    return next((role for role in ROLE_ORDER if role.value in group_names), None)
 
 
 def is_admin(user: User) -> bool:

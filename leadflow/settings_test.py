@@ -7,8 +7,8 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from leadflow.settings import *  # noqa: E402,F403
-from leadflow.settings import Q_CLUSTER, STORAGES  # noqa: E402
+from leadflow.settings import *  # noqa: F403
+from leadflow.settings import Q_CLUSTER, STORAGES
 
 # django-q2 reads its Conf at import time, so sync mode must be set here, not by override_settings.
 Q_CLUSTER["sync"] = True

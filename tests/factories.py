@@ -22,7 +22,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object first
+    def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from crm.models import Activity, Lead, Stage, StageChange, User
+from crm.models import Activity, Company, Lead, Stage, StageChange, User
 from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
@@ -29,6 +29,15 @@ EDITABLE_FIELDS = [
     "grade",
     "do_not_contact",
 ]
+
+
+def company_for_name(name: str) -> Company | None:
+    """The company with this name (any case), created if new; None for a blank name."""
+    name = name.strip()
+    if not name:
+        return None
+    company = Company.objects.filter(name__iexact=name).order_by("pk").first()
+    return company or Company.objects.create(name=name)
 
 
 def _display(value: object) -> str:
@@ -83,7 +92,9 @@ def lead_update(*, lead: Lead, actor: User, tags: str | None = None, **changes) 
 
 
 @transaction.atomic
-def lead_move_stage(*, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None) -> StageChange | None:
+def lead_move_stage(
+    *, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None
+) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile."""
     lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
     require_edit_lead(actor, lead)

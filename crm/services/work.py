@@ -31,7 +31,12 @@ def note_create(*, lead: Lead, actor: User, body: str, tags: str = "") -> Note:
 
 @transaction.atomic
 def task_create(
-    *, lead: Lead, actor: User, title: str, kind: str = Task.Kind.FOLLOW_UP, due_at: datetime | None = None,
+    *,
+    lead: Lead,
+    actor: User,
+    title: str,
+    kind: str = Task.Kind.FOLLOW_UP,
+    due_at: datetime | None = None,
     assignee: User | None = None,
 ) -> Task:
     require_edit_lead(actor, lead)

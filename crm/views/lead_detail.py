@@ -1,1 +1,120 @@
+"""The lead page: facts with inline edit, timeline, notes, tasks, stage and owner."""
 
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from crm.forms import LeadFactsForm, NoteForm, TaskForm
+from crm.models import Lead, Stage, User
+from crm.selectors import active_users, lead_for_page, lead_page
+from crm.services.leads import company_for_name, lead_assign_owner, lead_move_stage, lead_update
+from crm.services.work import note_create, task_create
+from leadflow.roles import can_edit_lead, require_edit_lead
+
+
+def _visible_lead(request: HttpRequest, pk: int) -> Lead:
+    try:
+        return lead_for_page(request.user, pk)
+    except Lead.DoesNotExist as exc:
+        raise Http404("No such lead.") from exc
+
+
+def _page_context(request: HttpRequest, lead: Lead, **forms) -> dict:
+    return {
+        "page": lead_page(lead),
+        "lead": lead,
+        "can_edit": can_edit_lead(request.user, lead),
+        "users": active_users(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "task_form": forms.get("task_form") or TaskForm(),
+        "facts_form": forms.get("facts_form"),
+    }
+
+
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    return render(request, "crm/lead_detail.html", _page_context(request, lead))
+
+
+def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the facts as an edit form (htmx swaps it in); POST: save and show the facts again."""
+    lead = _visible_lead(request, pk)
+    if request.method == "GET" and "cancel" in request.GET:
+        return render(request, "crm/lead_detail.html#facts", _page_context(request, lead))
+    require_edit_lead(request.user, lead)
+    form = LeadFactsForm(request.POST or None, instance=Lead.objects.get(pk=lead.pk))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data[name] for name in LeadFactsForm.Meta.fields}
+        changes["company"] = company_for_name(data["company_name"])
+        try:
+            lead = lead_update(lead=lead, actor=request.user, tags=data["tags"], **changes)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            lead = _visible_lead(request, pk)
+            template = "crm/lead_detail.html#facts_saved" if request.htmx else "crm/lead_detail.html"
+            return render(request, template, _page_context(request, lead))
+    template = "crm/lead_detail.html#facts_form" if request.htmx else "crm/lead_detail.html"
+    status = 422 if request.method == "POST" else 200
+    return render(request, template, _page_context(request, lead, facts_form=form), status=status)
+
+
+@require_POST
+def lead_note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    require_edit_lead(request.user, lead)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        note_create(lead=lead, actor=request.user, body=form.cleaned_data["body"], tags=form.cleaned_data["tags"])
+        if not request.htmx:
+            return redirect("crm:lead", pk=pk)
+        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
+    template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
+    return render(request, template, _page_context(request, lead, note_form=form), status=422)
+
+
+@require_POST
+def lead_task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    require_edit_lead(request.user, lead)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        task_create(
+            lead=lead,
+            actor=request.user,
+            title=data["title"],
+            kind=data["kind"],
+            due_at=data["due_at"],
+            assignee=data["assignee"],
+        )
+        if not request.htmx:
+            return redirect("crm:lead", pk=pk)
+        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
+    template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
+    return render(request, template, _page_context(request, lead, task_form=form), status=422)
+
+
+@require_POST
+def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    stage = get_object_or_404(Stage, pk=request.POST.get("stage") or 0)
+    try:
+        lead_move_stage(lead=lead, stage=stage, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("crm:lead", pk=pk)
+
+
+@require_POST
+def lead_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    owner_id = request.POST.get("owner")
+    owner = get_object_or_404(User, pk=owner_id, is_active=True) if owner_id else None
+    lead_assign_owner(lead=lead, owner=owner, actor=request.user)
+    return redirect("crm:lead", pk=pk)

@@ -1,1 +1,110 @@
+"""The leads table: search, filters, sort, pagination and bulk actions, updated in place through htmx."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from crm.filters import LeadFilter
+from crm.forms import BulkActionForm, LeadCreateForm
+from crm.models import LeadList
+from crm.selectors import lead_table_rows, leads_visible_to
+from crm.services.leads import company_for_name, lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
+from crm.services.lists import list_add_leads
+from crm.services.pipelines import pipeline_default
+from leadflow.roles import can_reassign, require_write
+
+
+def _table_context(request: HttpRequest) -> dict:
+    lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
+    page = Paginator(lead_table_rows(lead_filter.qs), settings.LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    list_id = request.GET.get("list")
+    current_list = LeadList.objects.filter(pk=list_id).first() if list_id and list_id.isdigit() else None
+    return {
+        "filter": lead_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "current_list": current_list,
+        "bulk_stages": pipeline_default().stages.all(),
+        "bulk_lists": LeadList.objects.filter(archived=False),
+        "bulk_owners": lead_filter.filters["owner"].queryset,
+    }
+
+
+def lead_list(request: HttpRequest) -> HttpResponse:
+    template = "crm/leads.html#table" if request.htmx and not request.htmx.boosted else "crm/leads.html"
+    return render(request, template, _table_context(request))
+
+
+@require_POST
+def leads_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one action to the selected leads, then show the table again with a message."""
+    require_write(request.user)
+    form = BulkActionForm(request.POST, leads=leads_visible_to(request.user).select_related("stage", "owner"))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    elif form.cleaned_data["action"] == "delete" and not form.cleaned_data["confirmed"] and not request.htmx:
+        return render(request, "crm/leads_confirm_delete.html", {"leads": list(form.cleaned_data["leads"])})
+    else:
+        _bulk_apply(request, form.cleaned_data)
+    if request.htmx:
+        # The table keeps its filters: they travel in the hx-include'd query string.
+        request.GET = request.POST.copy()
+        return render(request, "crm/leads.html#table", _table_context(request))
+    return redirect("crm:leads")
+
+
+def _bulk_apply(request: HttpRequest, data: dict) -> None:
+    leads = list(data["leads"])
+    actor = request.user
+    action = data["action"]
+    if action == "delete" and not data["confirmed"]:
+        messages.error(request, "Confirm the deletion first.")
+        return
+    try:
+        if action == "assign":
+            changed = leads_bulk_assign(leads=leads, owner=data["owner"], actor=actor)
+            done = f"Assigned {changed} lead(s) to {data['owner'] or 'nobody'}."
+        elif action == "move":
+            changed = leads_bulk_move_stage(leads=leads, stage=data["stage"], actor=actor)
+            done = f"Moved {changed} lead(s) to {data['stage']}."
+        elif action == "add_to_list":
+            changed = list_add_leads(lead_list=data["lead_list"], leads=leads, actor=actor)
+            done = f"Added {changed} lead(s) to {data['lead_list']}."
+        else:
+            changed = leads_delete(leads=leads, actor=actor)
+            done = f"Deleted {changed} lead(s)."
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return
+    messages.success(request, done)
+    if changed < len(leads):
+        messages.info(
+            request, f"{len(leads) - changed} lead(s) were left alone (not yours to change, or already there)."
+        )
+
+
+def lead_new(request: HttpRequest) -> HttpResponse:
+    require_write(request.user)
+    stages = pipeline_default().stages.all()
+    reassign = can_reassign(request.user)
+    form = LeadCreateForm(request.POST or None, stages=stages, can_reassign=reassign)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {name: data[name] for name in LeadCreateForm.Meta.fields}
+        fields["company"] = company_for_name(data["company_name"])
+        if reassign:
+            fields["owner"] = data["owner"] or request.user
+        lead = lead_create(actor=request.user, stage=data["stage"], tags=data["tags"], **fields)
+        messages.success(request, f"Created {lead.full_name}.")
+        return redirect("crm:lead", pk=lead.pk)
+    return render(request, "crm/lead_create.html", {"form": form})

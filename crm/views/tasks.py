@@ -1,1 +1,32 @@
+"""My tasks: overdue, due today and upcoming, completed in place."""
 
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crm.models import Task
+from crm.selectors import leads_visible_to, task_buckets
+from crm.services.work import task_complete as task_complete_service
+
+
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    return render(request, "crm/tasks.html", {"buckets": task_buckets(request.user)})
+
+
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete a task; htmx gets the task row back as done, other requests go back where they came from."""
+    try:
+        task = Task.objects.select_related("lead").get(pk=pk, lead__in=leads_visible_to(request.user))
+    except Task.DoesNotExist as exc:
+        raise Http404("No such task.") from exc
+    task = task_complete_service(task=task, actor=request.user)
+    if request.htmx:
+        return render(request, "crm/_task_row.html", {"task": task})
+    messages.success(request, f"Completed: {task.title}")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("crm:tasks")

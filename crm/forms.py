@@ -1,0 +1,140 @@
+"""Forms for the CRM pages; they validate input and never change the database themselves."""
+
+from __future__ import annotations
+
+from django import forms
+
+from crm.models import Lead, LeadList, Stage, Task, User
+from leadflow.roles import Role
+
+
+class LeadFactsForm(forms.ModelForm):
+    """The facts a person edits on the lead page (and when creating a lead)."""
+
+    company_name = forms.CharField(label="Company", max_length=200, required=False)
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "first_name",
+            "last_name",
+            "title",
+            "email",
+            "phone",
+            "linkedin_url",
+            "website",
+            "location",
+            "time_zone",
+            "source",
+            "lifecycle",
+            "deal_value",
+            "grade",
+            "do_not_contact",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("company_name", self.instance.company.name if self.instance.company else "")
+            self.initial.setdefault("tags", ", ".join(tag.name for tag in self.instance.tags.all()))
+
+    def clean(self):
+        data = super().clean()
+        identity = [data.get("email"), data.get("phone"), data.get("linkedin_url")]
+        has_name = data.get("first_name") or data.get("last_name")
+        if not any(identity) and not has_name:
+            raise forms.ValidationError("Give at least a name, an email, a phone number or a LinkedIn URL.")
+        return data
+
+
+class LeadCreateForm(LeadFactsForm):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none())
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False, empty_label="Me")
+
+    def __init__(self, *args, stages, can_reassign: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].initial = stages.first()
+        if not can_reassign:
+            del self.fields["owner"]
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+    tags = forms.CharField(required=False, max_length=300, help_text="Comma-separated")
+
+
+class TaskForm(forms.ModelForm):
+    due_at = forms.DateTimeField(
+        label="Due", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    class Meta:
+        model = Task
+        fields = ["title", "kind", "due_at", "assignee"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(is_active=True)
+        self.fields["assignee"].empty_label = "Me"
+
+
+class LeadListForm(forms.ModelForm):
+    tags = forms.CharField(required=False, help_text="Comma-separated")
+
+    class Meta:
+        model = LeadList
+        fields = ["name", "description", "folder"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("tags", ", ".join(tag.name for tag in self.instance.tags.all()))
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [
+        ("assign", "Assign owner"),
+        ("move", "Move to stage"),
+        ("add_to_list", "Add to list"),
+        ("delete", "Delete"),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    leads = forms.ModelMultipleChoiceField(
+        queryset=Lead.objects.none(), error_messages={"required": "Select leads first."}
+    )
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
+    lead_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
+    confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, leads, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["leads"].queryset = leads
+
+    def clean(self):
+        data = super().clean()
+        needs = {"move": "stage", "add_to_list": "lead_list"}
+        field = needs.get(data.get("action"))
+        if field and not data.get(field):
+            self.add_error(field, "Choose where to put the selected leads.")
+        return data
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = ["name", "kind"]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=[(role.value, role.value) for role in Role], initial=Role.REP.value)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[(role.value, role.value) for role in Role])

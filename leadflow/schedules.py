@@ -1,0 +1,12 @@
+"""Every periodic job, as code; `manage.py sync_schedules` makes django-q2's Schedule rows match this."""
+
+from django_q.models import Schedule
+
+# name -> Schedule fields. Schedules that fell behind run once, not once per missed period (catch_up=False).
+SCHEDULES: dict[str, dict] = {
+    "clear expired sessions": {
+        "func": "django.core.management.call_command",
+        "args": ("clearsessions",),
+        "schedule_type": Schedule.DAILY,
+    },
+}

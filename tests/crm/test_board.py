@@ -1,0 +1,114 @@
+"""The Kanban board: columns, totals, moving cards, stale drags and loading more cards."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Pipeline, StageChange
+from tests.factories import LeadFactory, default_stage
+
+pytestmark = pytest.mark.django_db
+
+
+def _move(client, lead, to_stage, from_stage):
+    return client.post(reverse("crm:board_move"), {"lead": lead.pk, "stage": to_stage.pk, "from_stage": from_stage.pk})
+
+
+def test_columns_show_count_and_deal_value(client, manager_mia):
+    LeadFactory(deal_value=Decimal("1000"), first_name="Card", last_name="One")
+    LeadFactory(deal_value=Decimal("2500"))
+    LeadFactory(stage=default_stage(1))
+    client.force_login(manager_mia)
+    response = client.get(reverse("crm:board"))
+    columns = {column.stage.name: column for column in response.context["columns"]}
+    assert columns["New"].count == 2 and columns["New"].total_value == Decimal("3500")
+    assert columns["Contacted"].count == 1
+    assert [column.stage.name for column in response.context["columns"]][-2:] == ["Won", "Lost"]
+    assert "Card One" in response.content.decode() and "3,500" in response.content.decode()
+
+
+def test_moving_a_card_saves_it_with_a_stage_change(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, deal_value=Decimal("500"))
+    new, contacted = default_stage(0), default_stage(1)
+    client.force_login(rep_alice)
+    response = _move(client, lead, contacted, new)
+    body = response.json()
+    assert response.status_code == 200 and body["ok"]
+    assert body["columns"][str(new.pk)] == {"count": 0, "total": "0"}
+    assert body["columns"][str(contacted.pk)]["count"] == 1
+    lead.refresh_from_db()
+    assert lead.stage == contacted
+    assert StageChange.objects.filter(lead=lead, from_stage=new, to_stage=contacted, actor=rep_alice).exists()
+    # After a reload the card is in its new column.
+    board = client.get(reverse("crm:board")).context["columns"]
+    assert lead in next(column.cards for column in board if column.stage == contacted)
+
+
+def test_a_stale_drag_is_refused_with_a_message(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, first_name="Stale", last_name="Card", stage=default_stage(2))
+    client.force_login(rep_alice)
+    response = _move(client, lead, default_stage(3), default_stage(0))
+    assert response.status_code == 409
+    assert response.json()["message"] == "Stale Card was moved to Replied by someone else meanwhile."
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(2)
+
+
+def test_a_drag_to_a_deleted_stage_is_refused(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    response = client.post(reverse("crm:board_move"), {"lead": lead.pk, "stage": 987654, "from_stage": lead.stage_id})
+    assert response.status_code == 409
+    assert "no longer exists" in response.json()["message"]
+
+
+def test_a_rep_cannot_move_an_unassigned_lead(client, rep_alice):
+    lead = LeadFactory(owner=None)
+    client.force_login(rep_alice)
+    response = _move(client, lead, default_stage(1), default_stage(0))
+    assert response.status_code == 403
+    assert response.json()["ok"] is False
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(0)
+
+
+def test_a_rep_cannot_move_another_reps_lead(client, rep_alice, rep_bob):
+    lead = LeadFactory(owner=rep_bob)
+    client.force_login(rep_alice)
+    assert _move(client, lead, default_stage(1), default_stage(0)).status_code == 404
+
+
+def test_moving_to_another_pipelines_stage_is_refused(client, manager_mia):
+    other = Pipeline.objects.create(name="Partners").stages.create(name="Intro")
+    lead = LeadFactory()
+    client.force_login(manager_mia)
+    response = _move(client, lead, other, default_stage(0))
+    assert response.status_code == 409
+    assert response.json()["message"] == "That stage belongs to another pipeline."
+
+
+def test_columns_load_more_cards_on_demand(client, manager_mia, settings):
+    settings.BOARD_COLUMN_SIZE = 3
+    leads = [LeadFactory() for _ in range(7)]
+    client.force_login(manager_mia)
+    first = client.get(reverse("crm:board")).context["columns"][0]
+    assert len(first.cards) == 3 and first.has_more
+    more_url = reverse("crm:board_cards", args=[default_stage(0).pk])
+    second = client.get(more_url, {"offset": 3}, HTTP_HX_REQUEST="true")
+    assert len(second.context["cards"]) == 3 and second.context["has_more"]
+    assert "Show more" in second.content.decode()
+    third = client.get(more_url, {"offset": 6}, HTTP_HX_REQUEST="true")
+    assert len(third.context["cards"]) == 1 and not third.context["has_more"]
+    seen = {lead.pk for lead in first.cards + second.context["cards"] + third.context["cards"]}
+    assert seen == {lead.pk for lead in leads}
+
+
+def test_board_filters_by_owner(client, manager_mia, rep_alice, rep_bob):
+    alices = LeadFactory(owner=rep_alice)
+    LeadFactory(owner=rep_bob)
+    client.force_login(manager_mia)
+    response = client.get(reverse("crm:board"), {"owner": rep_alice.pk}, HTTP_HX_REQUEST="true")
+    cards = [lead for column in response.context["columns"] for lead in column.cards]
+    assert cards == [alices]
+    assert "<html" not in response.content.decode()

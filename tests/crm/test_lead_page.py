@@ -1,0 +1,125 @@
+"""The lead page: facts, inline edit, timeline, notes, tasks, stage and owner."""
+
+import pytest
+from django.urls import reverse
+
+from crm.models import Activity, StageChange
+from tests.factories import CompanyFactory, LeadFactory, TaskFactory, default_stage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_facts_timeline_and_tasks(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, title="Head of Growth", company=CompanyFactory(name="Acme"))
+    TaskFactory(lead=lead, title="Send the deck", assignee=rep_alice)
+    lead.activities.create(kind="created", summary="Created in New")
+    client.force_login(rep_alice)
+    html = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    assert "Head of Growth" in html and "Acme" in html
+    assert "Send the deck" in html
+    assert "Created in New" in html
+
+
+def test_inline_edit_saves_and_records_each_change(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, title="CTO", first_name="Jo", last_name="Park")
+    client.force_login(rep_alice)
+    form = client.get(reverse("crm:lead_facts", args=[lead.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="CTO"' in form and "<html" not in form
+    response = client.post(
+        reverse("crm:lead_facts", args=[lead.pk]),
+        {
+            "first_name": "Jo",
+            "last_name": "Park",
+            "title": "CEO",
+            "email": lead.email,
+            "lifecycle": "lead",
+            "company_name": "Park Industries",
+            "tags": "board",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "CEO" in html and "Park Industries" in html
+    assert 'hx-swap-oob="true"' in html  # the timeline refreshes too
+    lead.refresh_from_db()
+    assert lead.title == "CEO" and lead.lifecycle == "lead" and lead.company.name == "Park Industries"
+    update = Activity.objects.get(lead=lead, kind="updated")
+    assert update.data["title"] == ["CTO", "CEO"]
+    assert update.data["tags"] == ["", "board"]
+
+
+def test_inline_edit_errors_keep_what_was_typed(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, email="ok@example.com")
+    client.force_login(rep_alice)
+    response = client.post(
+        reverse("crm:lead_facts", args=[lead.pk]),
+        {"first_name": "Typed", "email": "broken@", "lifecycle": "contact"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Enter a valid email address." in html and 'value="Typed"' in html
+    lead.refresh_from_db()
+    assert lead.email == "ok@example.com"
+
+
+def test_adding_a_note_with_tags_shows_it_on_the_timeline(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    response = client.post(
+        reverse("crm:lead_note_add", args=[lead.pk]),
+        {"body": "Wants a demo next week", "tags": "demo, Q3"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "Wants a demo next week" in html and "q3" in html
+    note = lead.notes.get()
+    assert sorted(note.tags.values_list("name", flat=True)) == ["demo", "q3"]
+
+
+def test_an_empty_note_is_refused_with_a_message(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    response = client.post(reverse("crm:lead_note_add", args=[lead.pk]), {"body": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+    assert not lead.notes.exists()
+
+
+def test_add_and_complete_a_task(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    client.post(
+        reverse("crm:lead_task_add", args=[lead.pk]),
+        {"title": "Call back", "kind": "call", "due_at": "2030-01-02T10:00"},
+    )
+    task = lead.tasks.get()
+    assert task.assignee == rep_alice and task.due_at.year == 2030
+    response = client.post(reverse("crm:task_complete", args=[task.pk]), HTTP_HX_REQUEST="true")
+    assert 'class="task done"' in response.content.decode()
+    task.refresh_from_db()
+    assert task.done and task.done_at is not None
+    assert lead.activities.filter(kind="task_done").exists()
+
+
+def test_change_stage_records_history(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(3).pk})
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(3)
+    change = StageChange.objects.get(lead=lead)
+    assert (change.from_stage, change.to_stage, change.actor) == (default_stage(0), default_stage(3), rep_alice)
+
+
+def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
+    from crm.models import Pipeline, Stage
+
+    other = Stage.objects.create(pipeline=Pipeline.objects.create(name="Partners"), name="Intro")
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    response = client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": other.pk}, follow=True)
+    assert "That stage belongs to another pipeline." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(0)

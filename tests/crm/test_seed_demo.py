@@ -1,0 +1,162 @@
+"""`manage.py seed_demo`: a realistic, repeatable demo that a second run leaves alone."""
+
+from datetime import timedelta
+from io import StringIO
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Activity, Company, Lead, LeadList, Note, Stage, StageChange, Tag, Task, User
+from crm.selectors import task_buckets
+from crm.services.pipelines import pipeline_default
+from leadflow.roles import Role, role_of
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_about_30_companies_and_400_realistic_leads_in_every_stage():
+    output = seed()
+
+    assert 28 <= Company.objects.count() <= 32
+    assert 380 <= Lead.objects.count() <= 420
+    assert f"{Lead.objects.count()} leads" in output
+    per_stage = {stage.name: stage.leads.count() for stage in pipeline_default().stages.all()}
+    assert all(per_stage.values()), per_stage
+    assert per_stage["New"] > per_stage["Replied"] > per_stage["Negotiation"]
+    assert per_stage["Won"] < per_stage["Contacted"] and per_stage["Lost"] < per_stage["Contacted"]
+
+    leads = list(Lead.objects.select_related("company", "stage"))
+    assert len({lead.email for lead in leads}) == len(leads)
+    for lead in leads:
+        assert lead.email.endswith("@" + lead.company.domain)
+        assert lead.linkedin_url.startswith("https://www.linkedin.com/in/")
+        assert lead.title and lead.location and lead.time_zone
+        assert not lead.phone or (lead.phone.startswith("+") and lead.phone[1:].isdigit())
+        early = lead.stage.name in {"New", "Contacted"}
+        assert lead.lifecycle == (Lead.Lifecycle.CONTACT if early else Lead.Lifecycle.LEAD)
+        assert (lead.deal_value is not None) == (lead.stage.name not in {"New", "Contacted", "Replied"})
+        low, high = {"hot": (70, 100), "warm": (40, 69), "cold": (0, 39)}[lead.grade]
+        assert low <= lead.score <= high
+    assert {lead.source for lead in leads} == {
+        "csv_import",
+        "linkedin",
+        "google_maps",
+        "website",
+        "meta_ads",
+        "referral",
+        "manual",
+    }
+    assert {lead.grade for lead in leads} == {"hot", "warm", "cold"}
+    countries = {company.location.rsplit(", ", 1)[-1] for company in Company.objects.all()}
+    assert {"United States", "United Kingdom", "India", "Germany"} <= countries
+    assert Lead.objects.filter(do_not_contact=True).exists()
+    assert Lead.objects.filter(tags__name="decision-maker").exists()
+
+
+def test_it_creates_the_four_demo_users_with_their_roles():
+    output = seed()
+
+    expected = {
+        "mia@demo.leadflow": Role.MANAGER,
+        "alice@demo.leadflow": Role.REP,
+        "bob@demo.leadflow": Role.REP,
+        "vic@demo.leadflow": Role.VIEWER,
+    }
+    for email, role in expected.items():
+        user = User.objects.get(email=email)
+        assert role_of(user) == role
+        assert user.is_staff == (role == Role.MANAGER)
+        assert authenticate(email=email, password="leadflow-demo") == user
+        assert email in output
+    owners = set(Lead.objects.values_list("owner__email", flat=True))
+    assert owners == {"mia@demo.leadflow", "alice@demo.leadflow", "bob@demo.leadflow", None}
+
+
+def test_it_records_stage_history_over_the_last_60_days():
+    seed()
+
+    first = pipeline_default().stages.first()
+    moved = Lead.objects.exclude(stage=first)
+    assert moved.exists()
+    for lead in moved.prefetch_related("stage_changes", "activities"):
+        history = sorted(lead.stage_changes.all(), key=lambda change: change.created_at)
+        assert history[0].from_stage_id is None and history[0].to_stage_id == first.pk
+        assert history[-1].to_stage_id == lead.stage_id
+        assert all(earlier.to_stage_id == later.from_stage_id for earlier, later in pairwise(history))
+        stage_activities = [a for a in lead.activities.all() if a.kind == Activity.Kind.STAGE]
+        assert len(stage_activities) == len(history) - 1
+    won = Lead.objects.filter(stage__kind=Stage.Kind.WON).first()
+    assert won.stage_changes.count() == pipeline_default().stages.filter(kind=Stage.Kind.OPEN).count() + 1
+
+    now = timezone.now()
+    oldest = Activity.objects.order_by("created_at").first().created_at
+    assert now - timedelta(days=61) < oldest < now - timedelta(days=30)
+    assert not Activity.objects.filter(created_at__gt=now).exists()
+    assert not StageChange.objects.filter(created_at__gt=now).exists()
+
+
+def test_it_adds_notes_tasks_and_lists():
+    seed()
+
+    leads_with_notes = Lead.objects.filter(notes__isnull=False).distinct().count()
+    assert 0.25 < leads_with_notes / Lead.objects.count() < 0.45
+    assert Note.objects.filter(tags__isnull=False).exists()
+    assert Task.objects.filter(done=True, done_at__isnull=False).exists()
+
+    buckets = task_buckets(User.objects.get(email="alice@demo.leadflow"))
+    assert buckets.overdue and buckets.today and buckets.upcoming
+
+    lists = {lead_list.name: lead_list for lead_list in LeadList.objects.all()}
+    assert 4 <= len(lists) <= 5
+    assert lists["Q3 webinar attendees"].folder == "Events"
+    assert all(lead_list.memberships.exists() for lead_list in lists.values())
+    fintech = lists["Fintech decision makers"].members.select_related("company")
+    assert all(lead.company.industry in {"Fintech", "Financial Services"} for lead in fintech)
+
+
+def test_it_gives_the_admin_tasks_due_today(admin_ada):
+    seed()
+
+    assert task_buckets(admin_ada).today
+
+
+def test_it_does_not_duplicate_when_run_twice():
+    models = [User, Company, Lead, StageChange, Activity, Note, Task, LeadList, Tag]
+    seed()
+    before = {model.__name__: model.objects.count() for model in models}
+
+    output = seed()
+
+    assert {model.__name__: model.objects.count() for model in models} == before
+    assert "already there" in output
+
+
+def test_it_makes_the_same_demo_every_time():
+    def seeded_then_undone() -> list[tuple]:
+        with transaction.atomic():
+            seed()
+            leads = Lead.objects.order_by("email").values_list(
+                "email", "phone", "stage__name", "owner__email", "grade", "score", "deal_value", "source"
+            )
+            snapshot = [
+                *leads,
+                *Note.objects.order_by("lead__email", "body").values_list("lead__email", "body"),
+                *Task.objects.order_by("lead__email", "title", "done").values_list("lead__email", "title", "done"),
+            ]
+            transaction.set_rollback(True)
+        return snapshot
+
+    first = seeded_then_undone()
+    assert Lead.objects.count() == 0
+
+    assert seeded_then_undone() == first

@@ -105,9 +105,10 @@ class BulkActionForm(forms.Form):
     leads = forms.ModelMultipleChoiceField(
         queryset=Lead.objects.none(), error_messages={"required": "Select leads first."}
     )
-    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
-    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
-    lead_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
+    # Named apart from the table's filters (`owner`, `stage`), which travel in the same request.
+    to_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
+    to_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
     confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, leads, **kwargs):
@@ -116,7 +117,7 @@ class BulkActionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        needs = {"move": "stage", "add_to_list": "lead_list"}
+        needs = {"move": "to_stage", "add_to_list": "to_list"}
         field = needs.get(data.get("action"))
         if field and not data.get(field):
             self.add_error(field, "Choose where to put the selected leads.")

@@ -72,14 +72,14 @@ def _bulk_apply(request: HttpRequest, data: dict) -> None:
         return
     try:
         if action == "assign":
-            changed = leads_bulk_assign(leads=leads, owner=data["owner"], actor=actor)
-            done = f"Assigned {changed} lead(s) to {data['owner'] or 'nobody'}."
+            changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor)
+            done = f"Assigned {changed} lead(s) to {data['to_owner'] or 'nobody'}."
         elif action == "move":
-            changed = leads_bulk_move_stage(leads=leads, stage=data["stage"], actor=actor)
-            done = f"Moved {changed} lead(s) to {data['stage']}."
+            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor)
+            done = f"Moved {changed} lead(s) to {data['to_stage']}."
         elif action == "add_to_list":
-            changed = list_add_leads(lead_list=data["lead_list"], leads=leads, actor=actor)
-            done = f"Added {changed} lead(s) to {data['lead_list']}."
+            changed = list_add_leads(lead_list=data["to_list"], leads=leads, actor=actor)
+            done = f"Added {changed} lead(s) to {data['to_list']}."
         else:
             changed = leads_delete(leads=leads, actor=actor)
             done = f"Deleted {changed} lead(s)."

@@ -74,15 +74,15 @@ def test_bulk_assign_move_and_add_to_list_update_the_table(client, manager_mia, 
     client.force_login(manager_mia)
     url = reverse("crm:leads_bulk")
     ids = [lead.pk for lead in leads[:2]]
-    response = client.post(url, {"action": "assign", "leads": ids, "owner": rep_bob.pk}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"action": "assign", "leads": ids, "to_owner": rep_bob.pk}, HTTP_HX_REQUEST="true")
     assert "Assigned 2 lead(s)" in response.content.decode()
     assert Lead.objects.filter(owner=rep_bob).count() == 2
     contacted = default_stage(1)
-    response = client.post(url, {"action": "move", "leads": ids, "stage": contacted.pk}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"action": "move", "leads": ids, "to_stage": contacted.pk}, HTTP_HX_REQUEST="true")
     assert "Moved 2 lead(s) to Contacted" in response.content.decode()
     assert StageChange.objects.filter(to_stage=contacted).count() == 2
     response = client.post(
-        url, {"action": "add_to_list", "leads": ids, "lead_list": lead_list.pk}, HTTP_HX_REQUEST="true"
+        url, {"action": "add_to_list", "leads": ids, "to_list": lead_list.pk}, HTTP_HX_REQUEST="true"
     )
     assert "Added 2 lead(s) to Webinar" in response.content.decode()
     assert set(lead_list.members.values_list("pk", flat=True)) == set(ids)
@@ -107,7 +107,7 @@ def test_bulk_move_skips_leads_a_rep_does_not_own(client, rep_alice, rep_bob):
     client.force_login(rep_alice)
     response = client.post(
         reverse("crm:leads_bulk"),
-        {"action": "move", "leads": [mine.pk, unassigned.pk], "stage": default_stage(1).pk},
+        {"action": "move", "leads": [mine.pk, unassigned.pk], "to_stage": default_stage(1).pk},
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
@@ -117,7 +117,9 @@ def test_bulk_move_skips_leads_a_rep_does_not_own(client, rep_alice, rep_bob):
     assert mine.stage == default_stage(1) and unassigned.stage == default_stage(0)
     # Another rep's lead is not even a valid choice.
     response = client.post(
-        reverse("crm:leads_bulk"), {"action": "move", "leads": [theirs.pk], "stage": default_stage(1).pk}, follow=True
+        reverse("crm:leads_bulk"),
+        {"action": "move", "leads": [theirs.pk], "to_stage": default_stage(1).pk},
+        follow=True,
     )
     assert "Select a valid choice" in response.content.decode()
     theirs.refresh_from_db()

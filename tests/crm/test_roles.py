@@ -119,7 +119,9 @@ def test_viewer_cannot_move_cards_bulk_edit_or_complete_tasks(client, viewer_vic
         reverse("crm:board_move"), {"lead": lead.pk, "stage": default_stage(1).pk, "from_stage": lead.stage_id}
     )
     assert move.status_code == 403
-    bulk = client.post(reverse("crm:leads_bulk"), {"action": "move", "leads": [lead.pk], "stage": default_stage(1).pk})
+    bulk = client.post(
+        reverse("crm:leads_bulk"), {"action": "move", "leads": [lead.pk], "to_stage": default_stage(1).pk}
+    )
     assert bulk.status_code == 403
     assert client.post(reverse("crm:task_complete", args=[task.pk])).status_code == 403
     assert client.post(reverse("crm:list_create"), {"name": "Mine"}).status_code == 403

@@ -1,0 +1,270 @@
+"""django-import-export resources: leads and companies in and out of CSV and XLSX from the admin."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+from typing import Any
+
+from django.db.models import QuerySet
+from import_export import resources
+from import_export.fields import Field
+from import_export.formats import base_formats
+from import_export.widgets import DateTimeWidget, ForeignKeyWidget, IntegerWidget, ManyToManyWidget
+
+from crm.models import Company, Lead, Pipeline, Stage, User
+from crm.selectors import leads_visible_to
+from crm.services.leads import (
+    EDITABLE_FIELDS,
+    company_for_name,
+    lead_assign_owner,
+    lead_create,
+    lead_move_stage,
+    lead_update,
+)
+from crm.services.pipelines import pipeline_default
+
+# A spreadsheet treats a cell starting with one of these as a formula (CSV injection), so exports prefix it with '.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# An XLSX file is a zip: refuse ones that would inflate past this, or inflate suspiciously well (zip bombs).
+XLSX_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+XLSX_MAX_COMPRESSION_RATIO = 200
+XLSX_MAX_MEMBERS = 1000
+
+
+def formula_neutralise(value: Any) -> Any:
+    """Prefix text a spreadsheet would run as a formula with ', so it shows as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def formula_restore(value: Any) -> Any:
+    """Undo `formula_neutralise` on import, so an exported file imports back unchanged."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def xlsx_check_size(data: bytes) -> None:
+    """Refuse an XLSX upload whose zip would inflate too far before openpyxl opens it."""
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > XLSX_MAX_MEMBERS:
+            raise ValueError("This XLSX file has too many parts to be a spreadsheet.")
+        total = sum(member.file_size for member in members)
+        if total > XLSX_MAX_UNCOMPRESSED_BYTES:
+            raise ValueError("This XLSX file is too large once unpacked.")
+        for member in members:
+            if member.file_size > XLSX_MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+                raise ValueError("This XLSX file is compressed suspiciously well; refusing to unpack it.")
+
+
+class CheckedXLSX(base_formats.XLSX):
+    """XLSX import that checks the zip sizes first (openpyxl itself parses XML with defusedxml when installed)."""
+
+    def create_dataset(self, in_stream):
+        xlsx_check_size(in_stream)
+        return super().create_dataset(in_stream)
+
+
+IMPORT_FORMATS = [base_formats.CSV, CheckedXLSX]
+EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
+
+
+class FormulaSafeResource(resources.ModelResource):
+    """A resource whose exported cells can't run as spreadsheet formulas."""
+
+    def export_field(self, field, instance, **kwargs):
+        return formula_neutralise(super().export_field(field, instance, **kwargs))
+
+    def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            row[column] = formula_restore(value)
+
+
+class CompanyByNameWidget(ForeignKeyWidget):
+    """A company named in a cell: the oldest with that name (any case), created when there is none."""
+
+    def __init__(self) -> None:
+        super().__init__(Company, field="name")
+
+    def clean(self, value, row=None, **kwargs) -> Company | None:
+        return company_for_name(str(value or "")[:200])
+
+
+class StageByNameWidget(ForeignKeyWidget):
+    """A stage named in a cell, in the row's `pipeline` column when given, else preferring the default pipeline."""
+
+    def __init__(self) -> None:
+        super().__init__(Stage, field="name")
+
+    def clean(self, value, row=None, **kwargs) -> Stage | None:
+        name = str(value or "").strip()
+        if not name:
+            return None
+        stages = Stage.objects.filter(name__iexact=name).select_related("pipeline")
+        pipeline_name = str((row or {}).get("pipeline") or "").strip()
+        if pipeline_name:
+            stages = stages.filter(pipeline__name__iexact=pipeline_name)
+        stage = stages.order_by("-pipeline__is_default", "pipeline__name").first()
+        if stage is None:
+            where = f" in pipeline {pipeline_name!r}" if pipeline_name else ""
+            raise ValueError(f"There is no stage called {name!r}{where}.")
+        return stage
+
+
+class UserByEmailWidget(ForeignKeyWidget):
+    """A user named by email address (any case); an unknown address is an error, never a new account."""
+
+    def __init__(self) -> None:
+        super().__init__(User, field="email")
+
+    def clean(self, value, row=None, **kwargs) -> User | None:
+        email = str(value or "").strip()
+        if not email:
+            return None
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise ValueError(f"There is no user with the email address {email!r}.")
+        return user
+
+
+class TagNamesWidget(ManyToManyWidget):
+    """Tags as one comma-separated cell ("hot, fintech"); saving goes through the lead services."""
+
+    def __init__(self) -> None:
+        super().__init__(model=None, separator=",", field="name")
+
+    def clean(self, value, row=None, **kwargs) -> str:
+        return "" if value is None else str(value)
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return ", ".join(tag.name for tag in value.all()) if value is not None else ""
+
+
+LEAD_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "linkedin_url",
+    "website",
+    "company",
+    "location",
+    "time_zone",
+    "source",
+    "lifecycle",
+    "pipeline",
+    "stage",
+    "owner",
+    "deal_value",
+    "grade",
+    "score",
+    "do_not_contact",
+    "tags",
+    "created_at",
+)
+
+
+class LeadResource(FormulaSafeResource):
+    """Leads by the names people use: company by name, owner by email, stage by name, tags comma-separated.
+
+    A row with an `id` of a lead the importer may see updates it; any other row creates a lead. Every
+    write goes through the lead services, so imported leads get the same timeline as leads made by hand.
+    """
+
+    company = Field(attribute="company", column_name="company", widget=CompanyByNameWidget())
+    pipeline = Field(attribute="stage__pipeline__name", column_name="pipeline", readonly=True)
+    # A blank stage cell keeps the lead where it is (or puts a new lead in the first stage).
+    stage = Field(attribute="stage", column_name="stage", widget=StageByNameWidget(), saves_null_values=False)
+    owner = Field(attribute="owner", column_name="owner", widget=UserByEmailWidget())
+    tags = Field(attribute="tags", column_name="tags", widget=TagNamesWidget())
+    score = Field(attribute="score", column_name="score", readonly=True, widget=IntegerWidget())
+    created_at = Field(attribute="created_at", column_name="created_at", readonly=True, widget=DateTimeWidget())
+
+    class Meta:
+        model = Lead
+        fields = LEAD_COLUMNS
+        export_order = LEAD_COLUMNS
+        # A list, as the library only lets a file without an id column through when this equals ["id"].
+        import_id_fields = ["id"]
+
+    def __init__(self, actor: User | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.actor = actor
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        # Only leads the importer may see can be updated by id; other ids become new leads.
+        return leads_visible_to(self.actor) if self.actor is not None else Lead.objects.all()
+
+    def filter_export(self, queryset: QuerySet[Lead], **kwargs) -> QuerySet[Lead]:
+        return queryset.select_related("company", "owner", "stage__pipeline").prefetch_related("tags")
+
+    def before_import(self, dataset, **kwargs) -> None:
+        if self.actor is None:
+            self.actor = kwargs.get("user")
+
+    def import_instance(self, instance: Lead, row, **kwargs) -> None:
+        super().import_instance(instance, row, **kwargs)
+        if instance.stage_id is None:
+            pipeline_name = str(row.get("pipeline") or "").strip()
+            pipeline = Pipeline.objects.filter(name__iexact=pipeline_name).first() if pipeline_name else None
+            first_stage = (pipeline or pipeline_default()).stages.first()
+            if first_stage is None:
+                raise ValueError(f"Pipeline {pipeline_name!r} has no stages.")
+            instance.stage = first_stage
+
+    def save_instance(self, instance: Lead, is_create: bool, row, **kwargs) -> None:
+        # No tags column leaves an existing lead's tags alone; a blank cell clears them.
+        tags = str(row["tags"] or "") if "tags" in row else None
+        if is_create:
+            fields = {name: getattr(instance, name) for name in EDITABLE_FIELDS}
+            lead = lead_create(actor=self.actor, stage=instance.stage, owner=instance.owner, tags=tags or "", **fields)
+            # The row result reports on `instance`, so it takes the saved lead's identity.
+            instance.pk = lead.pk
+            instance.owner = lead.owner
+            instance.created_at = lead.created_at
+            instance._state.adding = False
+        else:
+            lead_apply_edits(edited=instance, actor=self.actor, tags=tags)
+
+    def save_m2m(self, instance: Lead, row, **kwargs) -> None:
+        """Tags were saved with the lead by `save_instance`."""
+
+
+def lead_apply_edits(*, edited: Lead, actor: User, tags: str | None = None) -> Lead:
+    """Save an edited copy of a lead through the services, so each change lands on the timeline."""
+    lead = Lead.objects.select_related("stage", "owner", "company").get(pk=edited.pk)
+    lead = lead_update(lead=lead, actor=actor, tags=tags, **{name: getattr(edited, name) for name in EDITABLE_FIELDS})
+    if edited.stage_id != lead.stage_id:
+        lead_move_stage(lead=lead, stage=edited.stage, actor=actor)
+    if edited.owner_id != lead.owner_id:
+        lead_assign_owner(lead=lead, owner=edited.owner, actor=actor)
+    return lead
+
+
+class CompanyResource(FormulaSafeResource):
+    """Companies, one per row; a row with the `id` of an existing company updates it."""
+
+    class Meta:
+        model = Company
+        fields = (
+            "id",
+            "name",
+            "domain",
+            "website",
+            "industry",
+            "size",
+            "location",
+            "phone",
+            "linkedin_url",
+            "description",
+        )
+        export_order = fields
+        # A list, as the library only lets a file without an id column through when this equals ["id"].
+        import_id_fields = ["id"]
+        clean_model_instances = True

@@ -1,0 +1,97 @@
+"""Bulk actions on the leads table: add the selected leads to a list, delete after confirming."""
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from crm.models import Lead, ListMembership
+from tests.factories import LeadFactory, LeadListFactory, default_stage
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_adds_selected_leads_to_a_list_then_deletes_one(page: Page, log_in, manager_mia):
+    hedda = LeadFactory(first_name="Hedda", last_name="Lindqvist")
+    yusuf = LeadFactory(first_name="Yusuf", last_name="Demir")
+    LeadFactory(first_name="Paloma", last_name="Reyes")
+    LeadListFactory(name="Trade fair 2025")
+    log_in(manager_mia)
+    page.get_by_role("link", name="Leads", exact=True).click()
+    table = page.locator("#lead-table")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    page.evaluate("window.sameDocument = true")
+
+    table.get_by_label("Select Hedda Lindqvist").check()
+    table.get_by_label("Select Yusuf Demir").check()
+    table.get_by_role("combobox", name="Add to list").select_option(label="Trade fair 2025")
+    table.get_by_role("button", name="Add to list").click()
+
+    expect(table.locator(".message.success")).to_have_text("Added 2 lead(s) to Trade fair 2025.")
+    assert page.evaluate("window.sameDocument") is True
+    members = ListMembership.objects.filter(lead_list__name="Trade fair 2025")
+    assert sorted(members.values_list("lead_id", flat=True)) == sorted([hedda.pk, yusuf.pk])
+
+    # Deleting asks first; accepting the browser's confirm deletes.
+    dialogs: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    table.get_by_label("Select Yusuf Demir").check()
+    table.get_by_role("button", name="Delete…").click()
+
+    expect(table.locator(".message.success")).to_have_text("Deleted 1 lead(s).")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table.locator("tbody")).not_to_contain_text("Yusuf Demir")
+    expect(table.locator(".bulk-bar")).to_contain_text("2 leads")
+    assert dialogs == ["Delete the selected leads and their history? This cannot be undone."]
+    assert not Lead.objects.filter(pk=yusuf.pk).exists()
+    assert Lead.objects.count() == 2
+
+    # The list opens as a filtered table with the one member left.
+    page.get_by_role("link", name="Lists").click()
+    page.get_by_role("link", name="Trade fair 2025").click()
+    expect(page.locator("#lead-table tbody tr")).to_have_count(1)
+    expect(page.locator("#lead-table tbody")).to_contain_text("Hedda Lindqvist")
+
+
+def test_it_keeps_the_leads_when_the_delete_is_not_confirmed(page: Page, log_in, manager_mia):
+    LeadFactory(first_name="Hedda", last_name="Lindqvist")
+    log_in(manager_mia)
+    page.goto("/leads/")
+    bulk_posts: list[str] = []
+    page.on("request", lambda request: bulk_posts.append(request.url) if request.method == "POST" else None)
+    page.on("dialog", lambda dialog: dialog.dismiss())
+
+    page.get_by_label("Select Hedda Lindqvist").check()
+    page.get_by_role("button", name="Delete…").click()
+
+    # Nothing was sent, so the table was not swapped and the box is still ticked.
+    expect(page.get_by_label("Select Hedda Lindqvist")).to_be_checked()
+    assert bulk_posts == []
+    assert Lead.objects.count() == 1
+
+
+def test_a_bulk_move_keeps_the_table_filtered_as_it_was(page: Page, log_in, manager_mia):
+    new, contacted = default_stage(0), default_stage(1)
+    hedda = LeadFactory(first_name="Hedda", last_name="Lindqvist", stage=new)
+    LeadFactory(first_name="Paloma", last_name="Reyes", stage=new)
+    LeadFactory(first_name="Yusuf", last_name="Demir", stage=contacted)
+    log_in(manager_mia)
+    page.get_by_role("link", name="Leads", exact=True).click()
+    page.locator("#lead-filters").get_by_label("Stage").select_option(label="New")
+    table = page.locator("#lead-table")
+    expect(table.locator("tbody tr")).to_have_count(2)
+
+    table.get_by_label("Select Hedda Lindqvist").check()
+    table.get_by_role("combobox", name="Move to stage").select_option(label="Contacted")
+    table.get_by_role("button", name="Move", exact=True).click()
+
+    expect(table.locator(".message.success")).to_have_text("Moved 1 lead(s) to Contacted.")
+    hedda.refresh_from_db()
+    assert hedda.stage == contacted
+    # The filter still says "New", so the table shows the leads still in New: Paloma only.
+    expect(page.locator("#lead-filters").get_by_label("Stage")).to_have_value(str(new.pk))
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody")).to_contain_text("Paloma Reyes")

@@ -261,8 +261,8 @@ class Seeder:
             chance = 0.15 if not person.path else 0.45
             if self.rng.random() >= chance:
                 continue
-            for _ in range(self.rng.choices([1, 2, 3], weights=[70, 22, 8])[0]):
-                body, tags = self.rng.choice(demo.NOTES)
+            # Distinct notes: nobody writes the same note twice on one lead.
+            for body, tags in self.rng.sample(demo.NOTES, self.rng.choices([1, 2, 3], weights=[70, 22, 8])[0]):
                 note = note_create(
                     lead=person.lead,
                     actor=person.owner or mia,

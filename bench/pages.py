@@ -1,0 +1,494 @@
+"""Server time of the busiest pages on a large CRM, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/pages.py [--db sqlite|postgres|both] [--leads 50000] [--repeat 30]
+
+For each database it builds a fresh one (SQLite: a temporary file; PostgreSQL: the `leadflow_bench`
+database, dropped and created again), migrates it, seeds N leads with `bulk_create` (about N/10
+companies, owners spread over an admin, a manager and three reps with some unassigned, every stage of
+the default pipeline, tags, list memberships, deal values, scores, sources, one "created" activity per
+lead) and gives one rep-owned lead a long history (100 activities, 20 notes, 10 tasks). Seeding is not
+measured. It then times requests through Django's test client, in-process, so the figures are the
+server's own time (middleware, views, queries, templates) without a network or a browser. Each page is
+opened as a manager, who sees every lead, and as a rep, who sees their own and unassigned ones:
+
+    leads table  /leads/                       search  /leads/?q=<a last name that exists>
+    filter       /leads/?stage=<id>&owner=<id>  lead    /leads/<pk>/           board  /pipeline/
+
+It prints the median and 95th percentile of `--repeat` timed requests per page (after a few warm-up
+ones), the number of queries each makes, and flags every p95 over the 100 ms target. Each database runs
+in its own subprocess so that settings (read from the environment) are fresh. PostgreSQL is analysed
+after seeding, as autovacuum would have done on a live server; SQLite is not, as nothing analyses it on a
+live install either (`--sqlite-analyze` shows what planner statistics change). `--show-queries` prints
+each page's slowest queries; `--keep` leaves the bench databases behind for EXPLAIN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MS = 100.0
+WARM_UP = 3
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadflow_bench"
+PAGES = ["leads table", "search", "filter", "lead page", "board"]
+PERSONAS = ["manager", "rep"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The parent: prepares each database, runs one worker per database, prints the summary.
+# ---------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--leads", type=int, default=50_000, help="how many leads to seed (default 50000)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed requests per page (default 30)")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL database to drop, create and use")
+    parser.add_argument("--show-queries", action="store_true", help="print each page's slowest queries")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    parser.add_argument("--sqlite-analyze", action="store_true", help="run ANALYZE on SQLite after seeding")
+    parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results: dict[str, list[dict]] = {}
+    for database in databases:
+        print(f"\n== {database}: {args.leads:,} leads, {args.repeat} timed requests per page ==", flush=True)
+        results[database] = run_worker(database, args)
+    print_summary(results, args)
+    return 0
+
+
+def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
+    """Run the seeding and timing for one database in a fresh interpreter, and return its figures."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-{database}-"))
+    if database == "sqlite":
+        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    else:
+        url = args.pg_url
+        postgres_recreate(url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-never-used-to-sign-anything-real",
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    out = scratch / "results.json"
+    command = [sys.executable, __file__, "--worker", database, "--out", str(out)]
+    command += ["--leads", str(args.leads), "--repeat", str(args.repeat)]
+    command += ["--show-queries"] if args.show_queries else []
+    command += ["--sqlite-analyze"] if args.sqlite_analyze else []
+    try:
+        subprocess.run(command, env=env, cwd=ROOT, check=True)
+        return json.loads(out.read_text())
+    finally:
+        if args.keep:
+            print(f"kept: {url}", flush=True)
+        elif database == "postgres":
+            postgres_drop(url)
+        if not (args.keep and database == "sqlite"):
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _postgres_maintenance(url: str) -> tuple[str, str]:
+    """The URL of the server's `postgres` database, and the name of the bench database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def postgres_recreate(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    maintenance, name = _postgres_maintenance(url)
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def postgres_drop(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    maintenance, name = _postgres_maintenance(url)
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
+    databases = list(results)
+    setup = f"{args.leads:,} leads, {args.repeat} requests" + (", SQLite analysed" if args.sqlite_analyze else "")
+    print(f"\n== Server time per request, ms ({setup}; target p95 <= 100) ==")
+    header = f"{'page':<12} {'as':<8}" + "".join(f" | {db:>8} median {'p95':>7} {'q':>3}" for db in databases)
+    print(header)
+    print("-" * len(header))
+    over = []
+    for page in PAGES:
+        for persona in PERSONAS:
+            line = f"{page:<12} {persona:<8}"
+            for database in databases:
+                row = next(r for r in results[database] if r["page"] == page and r["persona"] == persona)
+                flag = "!" if row["p95"] > TARGET_MS else " "
+                line += f" | {'':>8} {row['median']:6.1f} {row['p95']:7.1f}{flag}{row['queries']:3d}"
+                if row["p95"] > TARGET_MS:
+                    over.append(f"{database} {page} as {persona}: p95 {row['p95']:.1f} ms ({row['path']})")
+            print(line)
+    print("(q = queries per request; ! = p95 over the 100 ms target)")
+    if over:
+        print("\nOver the 100 ms target:")
+        for item in over:
+            print(f"  {item}")
+    else:
+        print("\nEvery page is within the 100 ms target.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The worker: runs inside one database's subprocess, with Django set up from the environment.
+# ---------------------------------------------------------------------------------------------------
+
+
+def worker(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    static_root = tempfile.mkdtemp(prefix="leadflow-bench-static-")
+    # Production serves hashed static names from a collected manifest; collect one so pages render as there.
+    override_settings(STATIC_ROOT=static_root).enable()
+    try:
+        started = time.perf_counter()
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        world = seed(args.leads, sqlite_analyze=args.sqlite_analyze)
+        print(f"seeded {args.leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+        # Other work on the machine shows up in the figures; the load average says how much there was.
+        print("load average before timing: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
+        rows = measure(world, args.repeat, args.show_queries)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
+    Path(args.out).write_text(json.dumps(rows))
+    return 0
+
+
+# Company names are drawn from these; they need not be unique, as in life.
+# fmt: off
+NAME_PARTS = [
+    "Blue", "North", "Bright", "Iron", "Silver", "Harbor", "Summit", "Cedar", "Granite", "Apex", "Crescent", "Pioneer",
+    "Vertex", "Maple", "Falcon", "Atlas", "Meridian", "Beacon", "Evergreen", "Keystone", "Horizon", "Redwood",
+    "Sterling", "Orchard", "Lakeside", "Copper", "Quarry", "Nimbus", "Polar",
+]
+NAME_NOUNS = [
+    "Analytics", "Logistics", "Payments", "Foods", "Robotics", "Health", "Systems", "Labs", "Energy", "Capital",
+    "Freight", "Software", "Media", "Materials", "Devices", "Networks", "Studios", "Partners", "Works", "Dynamics",
+]
+NAME_SUFFIXES = ["Inc", "Ltd", "GmbH", "LLC", "Pvt Ltd", "BV", "Pte Ltd", "Group", ""]
+INDUSTRIES = [
+    "Software", "Fintech", "Logistics & Supply Chain", "Healthcare", "Industrial Manufacturing", "Retail",
+    "Financial Services", "Media",
+]
+SIZES = ["11-50", "51-200", "201-500", "501-1000", "1001-5000"]
+TAGS = [
+    "fintech", "saas", "logistics", "healthcare", "manufacturing", "priority", "event", "referral", "webinar", "dach",
+    "q3", "champion",
+]
+LISTS = [
+    "Q3 webinar attendees", "London Sales Summit booth scans", "Fintech decision makers", "DACH expansion targets",
+    "Hot accounts - Q4 push", "Re-engage in January", "Partner referrals", "Old",
+]
+# fmt: on
+# Share of leads per stage of the default pipeline, in order (New ... Won, Lost).
+STAGE_WEIGHTS = [30, 24, 15, 10, 8, 5, 5, 4]
+# (persona, email, first name, last name, role, share of leads owned); the rest are unassigned.
+USERS = [
+    ("admin", "ada@bench.leadflow", "Ada", "Lovelace", "Admin", 6),
+    ("manager", "mia@bench.leadflow", "Mia", "Thompson", "Manager", 10),
+    ("rep", "alice@bench.leadflow", "Alice", "Chen", "Rep", 22),
+    ("rep2", "bob@bench.leadflow", "Bob", "Okafor", "Rep", 22),
+    ("rep3", "carlos@bench.leadflow", "Carlos", "Ruiz", "Rep", 22),
+]
+UNASSIGNED_SHARE = 18
+BATCH = 2000
+# The lead page's lead: a rep's lead with a long history, and a last name the search looks for.
+PAGE_LEAD_NAME = ("Megan", "Fraser")
+
+
+def seed(lead_count: int, *, sqlite_analyze: bool = False) -> dict:
+    """Fill the empty database quickly with bulk inserts; returns the ids the measured URLs need."""
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from crm import demo_data as demo
+    from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Tag, Task, User
+    from crm.services.pipelines import pipeline_default
+
+    rng = random.Random(20240917)
+    now = timezone.now()
+    stages = list(pipeline_default().stages.all())
+    weights = STAGE_WEIGHTS + [STAGE_WEIGHTS[-1]] * (len(stages) - len(STAGE_WEIGHTS))
+    weights = weights[: len(stages)]
+    name_pools = list(demo.FIRST_NAMES)
+    pool_weights = [60, 20, 10, 5, 5]
+    titles = [title for title, _, _ in demo.TITLES]
+    title_weights = [weight for _, weight, _ in demo.TITLES]
+
+    with transaction.atomic():
+        users = {}
+        for persona, email, first, last, role, _ in USERS:
+            user = User.objects.create_user(email=email, first_name=first, last_name=last)
+            if role == "Admin":
+                user.is_superuser = user.is_staff = True
+                user.save()
+            elif role == "Manager":
+                user.is_staff = True
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[persona] = user
+        owners = [*users.values(), None]
+        owner_weights = [share for *_, share in USERS] + [UNASSIGNED_SHARE]
+
+        tags = Tag.objects.bulk_create([Tag(name=name) for name in TAGS])
+        lists = LeadList.objects.bulk_create(
+            [LeadList(name=name, folder="Bench", created_by=users["manager"]) for name in LISTS]
+        )
+        companies = []
+        company_count = max(lead_count // 10, 1)
+        for start in range(0, company_count, BATCH):
+            batch = []
+            for index in range(start, min(start + BATCH, company_count)):
+                name = f"{rng.choice(NAME_PARTS)} {rng.choice(NAME_NOUNS)} {rng.choice(NAME_SUFFIXES)}".strip()
+                batch.append(
+                    Company(
+                        name=name,
+                        domain=f"{demo.ascii_slug(name, '')[:40]}{index}.example",
+                        industry=rng.choice(INDUSTRIES),
+                        size=rng.choice(SIZES),
+                        location=rng.choice(list(demo.CITIES.values())).location,
+                    )
+                )
+            companies += Company.objects.bulk_create(batch)
+
+        # bulk_create would stamp every row with "now"; a real table has a year of different update times.
+        updated_at = Lead._meta.get_field("updated_at")
+        updated_at.auto_now = False
+        try:
+            page_lead = None
+            for start in range(0, lead_count, BATCH):
+                batch = []
+                for _ in range(start, min(start + BATCH, lead_count)):
+                    pool = rng.choices(name_pools, pool_weights)[0]
+                    first, last = rng.choice(demo.FIRST_NAMES[pool]), rng.choice(demo.LAST_NAMES[pool])
+                    company = rng.choice(companies) if rng.random() < 0.9 else None
+                    stage_index = rng.choices(range(len(stages)), weights)[0]
+                    grade = rng.choices(["hot", "warm", "cold", ""], [20, 35, 35, 10])[0]
+                    score = {"hot": (70, 100), "warm": (40, 69), "cold": (0, 39), "": (0, 0)}[grade]
+                    created = now - timedelta(days=rng.uniform(0, 540))
+                    domain = company.domain if company else "mail.example"
+                    batch.append(
+                        Lead(
+                            first_name=first,
+                            last_name=last,
+                            title=rng.choices(titles, title_weights)[0],
+                            email=f"{demo.ascii_slug(f'{first} {last}')}.{rng.randrange(10_000)}@{domain}",
+                            company=company,
+                            location=company.location if company else "",
+                            source=rng.choices(demo.SOURCES, demo.SOURCE_WEIGHTS)[0],
+                            lifecycle="contact" if stage_index < 2 else "lead",
+                            stage=stages[stage_index],
+                            owner=rng.choices(owners, owner_weights)[0],
+                            deal_value=Decimal(rng.randrange(4_000, 260_000)) if rng.random() < 0.7 else None,
+                            score=rng.randint(*score),
+                            grade=grade,
+                            created_at=created,
+                            updated_at=created + (now - created) * rng.random() ** 2,
+                        )
+                    )
+                if page_lead is None:
+                    page_lead = batch[0]
+                    page_lead.first_name, page_lead.last_name = PAGE_LEAD_NAME
+                    page_lead.owner, page_lead.stage, page_lead.updated_at = users["rep"], stages[3], now
+                    page_lead.company = page_lead.company or companies[0]
+                leads = Lead.objects.bulk_create(batch)
+                Lead.tags.through.objects.bulk_create(
+                    [
+                        Lead.tags.through(lead_id=lead.pk, tag_id=tag.pk)
+                        for lead in leads
+                        if rng.random() < 0.35
+                        for tag in rng.sample(tags, rng.randint(1, 3))
+                    ]
+                )
+                ListMembership.objects.bulk_create(
+                    [
+                        ListMembership(lead_list=lead_list, lead=lead, added_by=users["manager"])
+                        for lead in leads
+                        if rng.random() < 0.2
+                        for lead_list in rng.sample(lists, rng.randint(1, 2))
+                    ]
+                )
+                Activity.objects.bulk_create(
+                    [
+                        Activity(lead=lead, kind="created", summary="Created", created_at=lead.created_at)
+                        for lead in leads
+                    ]
+                )
+        finally:
+            updated_at.auto_now = True
+
+        history_start = page_lead.created_at
+        span = now - history_start
+        notes = Note.objects.bulk_create(
+            [
+                Note(
+                    lead=page_lead,
+                    author=users["rep"],
+                    body=rng.choice(demo.NOTES)[0].format(first=page_lead.first_name, company=page_lead.company),
+                    created_at=history_start + span * (index + 1) / 21,
+                )
+                for index in range(20)
+            ]
+        )
+        Note.tags.through.objects.bulk_create(
+            [Note.tags.through(note_id=note.pk, tag_id=tag.pk) for note in notes for tag in rng.sample(tags, 2)]
+        )
+        activities = [
+            Activity(
+                lead=page_lead,
+                actor=users["rep"],
+                kind="note",
+                summary=f"Note: {note.body[:120]}",
+                data={"note": note.pk},
+                created_at=note.created_at,
+            )
+            for note in notes
+        ]
+        kinds = ["updated", "stage", "owner", "task", "task_done", "list"]
+        activities += [
+            Activity(
+                lead=page_lead,
+                actor=rng.choice([users["rep"], users["manager"], None]),
+                kind=rng.choice(kinds),
+                summary=f"Bench event {index}",
+                created_at=history_start + span * rng.random(),
+            )
+            for index in range(100 - len(activities))
+        ]
+        Activity.objects.bulk_create(activities)
+        Task.objects.bulk_create(
+            [
+                Task(
+                    lead=page_lead,
+                    kind=kind,
+                    title=title.format(first=page_lead.first_name, company=page_lead.company),
+                    due_at=now + timedelta(days=index - 4),
+                    assignee=users["rep"],
+                    created_by=users["rep"],
+                    done=index < 4,
+                    done_at=now - timedelta(days=1) if index < 4 else None,
+                )
+                for index, (kind, title) in enumerate(demo.TASKS + demo.TASKS[:2])
+            ]
+        )
+
+    if connection.vendor == "postgresql" or sqlite_analyze:
+        # A live server's autovacuum would have analysed these tables long ago.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return {
+        "users": {persona: user.pk for persona, user in users.items()},
+        "page_lead": page_lead.pk,
+        "search": page_lead.last_name,
+        "stage": stages[1].pk,
+    }
+
+
+def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
+    """Time every page for every persona, printing each result as it comes."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.models import User
+
+    rep_id = world["users"]["rep"]
+    paths = {
+        "leads table": "/leads/",
+        "search": f"/leads/?q={world['search']}",
+        "filter": f"/leads/?stage={world['stage']}&owner={rep_id}",
+        "lead page": f"/leads/{world['page_lead']}/",
+        "board": "/pipeline/",
+    }
+    rows = []
+    for persona in PERSONAS:
+        client = Client()
+        client.force_login(User.objects.get(pk=world["users"][persona]))
+        for page in PAGES:
+            path = paths[page]
+            for _ in range(WARM_UP):
+                response = client.get(path)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path} as {persona} answered {response.status_code}")
+            with CaptureQueriesContext(connection) as captured:
+                client.get(path)
+            # Read them now: the next request clears the connection's query log.
+            queries = captured.captured_queries
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                client.get(path)
+                samples.append((time.perf_counter() - started) * 1000)
+            row = {
+                "page": page,
+                "persona": persona,
+                "path": path,
+                "median": statistics.median(samples),
+                "p95": percentile(samples, 95),
+                "queries": len(queries),
+            }
+            rows.append(row)
+            flag = "  OVER TARGET" if row["p95"] > TARGET_MS else ""
+            print(
+                f"{connection.vendor:<10} {persona:<8} {page:<12} median {row['median']:7.1f} ms"
+                f"  p95 {row['p95']:7.1f} ms  {row['queries']:3d} queries  {path}{flag}",
+                flush=True,
+            )
+            if show_queries:
+                for query in sorted(queries, key=lambda q: -float(q["time"]))[:5]:
+                    print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:400]}", flush=True)
+    return rows
+
+
+def percentile(samples: list[float], percent: float) -> float:
+    """The nearest-rank percentile: the smallest sample with at least `percent`% of samples at or below it."""
+    ordered = sorted(samples)
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[int(rank) - 1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,4 +9,8 @@ SCHEDULES: dict[str, dict] = {
         "args": ("clearsessions",),
         "schedule_type": Schedule.DAILY,
     },
+    "refresh database statistics": {
+        "func": "leadflow.maintenance.database_optimize",
+        "schedule_type": Schedule.DAILY,
+    },
 }

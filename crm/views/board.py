@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm.models import Lead, Pipeline, Stage
@@ -19,6 +20,11 @@ def _owner_id(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _lead_url_prefix() -> str:
+    """The lead page URL without its id: reversing it once, not once for each of hundreds of cards."""
+    return reverse("crm:lead", args=[0]).removesuffix("0/")
+
+
 def board(request: HttpRequest) -> HttpResponse:
     pipeline_id = request.GET.get("pipeline", "")
     pipeline = get_object_or_404(Pipeline, pk=pipeline_id) if pipeline_id.isdigit() else pipeline_default()
@@ -29,6 +35,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "columns": board_columns(pipeline, request.user, owner_id),
         "owners": active_users(),
         "owner_id": owner_id,
+        "lead_url_prefix": _lead_url_prefix(),
     }
     template = "crm/board.html#columns" if request.htmx and not request.htmx.boosted else "crm/board.html"
     return render(request, template, context)
@@ -43,7 +50,14 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     cards = board_column_cards(leads, stage, offset)
     next_offset = offset + settings.BOARD_COLUMN_SIZE
     has_more = len(cards) == settings.BOARD_COLUMN_SIZE and leads.filter(stage=stage).count() > next_offset
-    context = {"stage": stage, "cards": cards, "has_more": has_more, "next_offset": next_offset, "owner_id": owner_id}
+    context = {
+        "stage": stage,
+        "cards": cards,
+        "has_more": has_more,
+        "next_offset": next_offset,
+        "owner_id": owner_id,
+        "lead_url_prefix": _lead_url_prefix(),
+    }
     return render(request, "crm/board.html#more_cards", context)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from crm.models import Lead, LeadList, Stage, Task, User
+from crm.services.leads import EDITABLE_FIELDS
 from leadflow.roles import Role
 
 
@@ -16,22 +17,8 @@ class LeadFactsForm(forms.ModelForm):
 
     class Meta:
         model = Lead
-        fields = [
-            "first_name",
-            "last_name",
-            "title",
-            "email",
-            "phone",
-            "linkedin_url",
-            "website",
-            "location",
-            "time_zone",
-            "source",
-            "lifecycle",
-            "deal_value",
-            "grade",
-            "do_not_contact",
-        ]
+        # The company is typed as a name (company_name) and resolved by the service.
+        fields = [name for name in EDITABLE_FIELDS if name != "company"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -144,27 +144,14 @@ class TagNamesWidget(ManyToManyWidget):
         return ", ".join(tag.name for tag in value.all()) if value is not None else ""
 
 
+# The columns of an export, in order: the facts people edit, then where the lead stands.
 LEAD_COLUMNS = (
     "id",
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "linkedin_url",
-    "website",
-    "company",
-    "location",
-    "time_zone",
-    "source",
-    "lifecycle",
+    *EDITABLE_FIELDS,
     "pipeline",
     "stage",
     "owner",
-    "deal_value",
-    "grade",
     "score",
-    "do_not_contact",
     "tags",
     "created_at",
 )

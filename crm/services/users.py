@@ -16,7 +16,8 @@ from crm.models import User
 from leadflow.roles import STAFF_ROLES, Role, require_admin
 
 
-def _role_apply(user: User, role: Role) -> None:
+def user_role_apply(user: User, role: Role) -> None:
+    """Give a user one role (no permission check: callers are admins' services and setup commands)."""
     user.groups.set([Group.objects.get(name=role.value)])
     # Admins and managers work the back office too; the admin site checks is_staff.
     user.is_staff = role in STAFF_ROLES
@@ -43,7 +44,7 @@ def user_invite(
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "Someone with this email already has an account."})
     user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
-    _role_apply(user, role)
+    user_role_apply(user, role)
     link = invitation_url(request, user)
     context = {"user": user, "inviter": actor, "link": link}
     transaction.on_commit(
@@ -61,7 +62,7 @@ def user_set_role(*, user: User, role: Role, actor: User) -> User:
     require_admin(actor)
     if user.pk == actor.pk and role != Role.ADMIN:
         raise ValidationError("You cannot take away your own admin role.")
-    _role_apply(user, role)
+    user_role_apply(user, role)
     return user
 
 

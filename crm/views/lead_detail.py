@@ -64,40 +64,37 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, _page_context(request, lead, facts_form=form), status=status)
 
 
+def _work_saved_or_errors(request: HttpRequest, lead: Lead, form_name: str, form, save) -> HttpResponse:
+    """Run `save` if the form is valid, then show the notes-tasks-timeline block (or the form's errors)."""
+    if form.is_valid():
+        save(form.cleaned_data)
+        if not request.htmx:
+            return redirect("crm:lead", pk=lead.pk)
+        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
+    template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
+    return render(request, template, _page_context(request, lead, **{form_name: form}), status=422)
+
+
 @require_POST
 def lead_note_add(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     require_edit_lead(request.user, lead)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        note_create(lead=lead, actor=request.user, body=form.cleaned_data["body"], tags=form.cleaned_data["tags"])
-        if not request.htmx:
-            return redirect("crm:lead", pk=pk)
-        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
-    template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
-    return render(request, template, _page_context(request, lead, note_form=form), status=422)
+
+    def save(data: dict) -> None:
+        note_create(lead=lead, actor=request.user, body=data["body"], tags=data["tags"])
+
+    return _work_saved_or_errors(request, lead, "note_form", NoteForm(request.POST), save)
 
 
 @require_POST
 def lead_task_add(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     require_edit_lead(request.user, lead)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        task_create(
-            lead=lead,
-            actor=request.user,
-            title=data["title"],
-            kind=data["kind"],
-            due_at=data["due_at"],
-            assignee=data["assignee"],
-        )
-        if not request.htmx:
-            return redirect("crm:lead", pk=pk)
-        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
-    template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
-    return render(request, template, _page_context(request, lead, task_form=form), status=422)
+
+    def save(data: dict) -> None:
+        task_create(lead=lead, actor=request.user, **data)
+
+    return _work_saved_or_errors(request, lead, "task_form", TaskForm(request.POST), save)
 
 
 @require_POST

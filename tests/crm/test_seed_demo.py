@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def seed() -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--allow-without-debug", stdout=out)
     return out.getvalue()
 
 
@@ -160,3 +160,10 @@ def test_it_makes_the_same_demo_every_time():
     assert Lead.objects.count() == 0
 
     assert seeded_then_undone() == first
+
+
+def test_it_refuses_to_run_on_a_production_server(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DEBUG on"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.filter(email__endswith="@demo.leadflow").exists()

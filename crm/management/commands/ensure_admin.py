@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from crm.models import User
-from crm.services.users import _role_apply
+from crm.services.users import user_role_apply
 from leadflow.roles import Role
 
 CREDENTIALS_FILE_NAME = ".leadflow-admin.txt"  # gitignored
@@ -74,7 +74,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(18)
         with transaction.atomic():
             user = User.objects.create_superuser(email=email, password=password)
-            _role_apply(user, Role.ADMIN)
+            user_role_apply(user, Role.ADMIN)
             try:
                 credentials_write(path, user.email, password)
             except OSError as exc:

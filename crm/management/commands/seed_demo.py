@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -19,7 +20,7 @@ from crm.models import Activity, Company, Lead, Note, Stage, StageChange, Task, 
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
 from crm.services.lists import list_add_leads, list_create
 from crm.services.pipelines import pipeline_default
-from crm.services.users import _role_apply
+from crm.services.users import user_role_apply
 from crm.services.work import note_create, task_complete, task_create
 
 SEED = 20240917
@@ -79,7 +80,7 @@ class Seeder:
                 user = User.objects.create_user(
                     email=email, password=demo.DEMO_PASSWORD, first_name=first_name, last_name=last_name
                 )
-                _role_apply(user, role)
+                user_role_apply(user, role)
                 created.append(email)
             users[first_name.lower()] = user
         return users, created
@@ -408,7 +409,19 @@ def demo_present() -> int:
 class Command(BaseCommand):
     help = "Fill the database with a realistic, repeatable B2B demo (companies, leads, history, tasks, lists)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="seed even though DEBUG is off (the demo accounts share a published password)",
+        )
+
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and not options["allow_without_debug"]:
+            raise CommandError(
+                "seed_demo creates accounts whose password is published in the README, so it runs only with "
+                "DEBUG on; pass --allow-without-debug if this really is a demo server."
+            )
         try:
             with transaction.atomic():
                 users, created_users = Seeder.users_ensure()

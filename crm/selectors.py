@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from crm.models import Activity, Lead, LeadList, Note, Pipeline, Stage, Task, User
+from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, Task, User
 from leadflow.roles import Role, role_of, sees_all_leads
 
 
@@ -198,3 +198,9 @@ def lists_with_counts(include_archived: bool = False) -> QuerySet[LeadList]:
         .select_related("created_by")
     )
     return lists if include_archived else lists.filter(archived=False)
+
+
+def imports_visible_to(user: User) -> QuerySet[ImportJob]:
+    """Import history: reps see their own imports, everyone else all of them."""
+    jobs = ImportJob.objects.select_related("created_by", "lead_list")
+    return jobs if sees_all_leads(user) else jobs.filter(created_by=user)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.views import board, dashboard, lead_detail, leads, lists, settings_pages, tasks
+from crm.views import board, dashboard, duplicates, imports, lead_detail, leads, lists, settings_pages, tasks
 
 app_name = "crm"
 
@@ -25,6 +25,17 @@ urlpatterns = [
     path("lists/<int:pk>/edit/", lists.list_edit, name="list_edit"),
     path("lists/<int:pk>/archive/", lists.list_archive, name="list_archive"),
     path("lists/<int:pk>/remove/", lists.list_remove_members, name="list_remove_members"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="import"),
+    path("imports/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/rejected.csv", imports.import_rejected, name="import_rejected"),
+    path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("duplicates/", duplicates.duplicate_list, name="duplicates"),
+    path("duplicates/scan/", duplicates.duplicate_scan, name="duplicates_scan"),
+    path("duplicates/<int:pk>/merge/", duplicates.duplicate_merge, name="duplicate_merge"),
+    path("duplicates/<int:pk>/dismiss/", duplicates.duplicate_dismiss, name="duplicate_dismiss"),
+    path("merges/<int:pk>/", duplicates.merge_detail, name="merge"),
     path("settings/pipeline/", settings_pages.pipeline_settings, name="settings_pipeline"),
     path("settings/stages/<int:pk>/", settings_pages.stage_edit, name="stage_edit"),
     path("settings/stages/<int:pk>/delete/", settings_pages.stage_delete, name="stage_delete"),

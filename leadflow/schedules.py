@@ -9,6 +9,10 @@ SCHEDULES: dict[str, dict] = {
         "args": ("clearsessions",),
         "schedule_type": Schedule.DAILY,
     },
+    "find duplicate leads": {
+        "func": "crm.dedup.duplicates_scan",
+        "schedule_type": Schedule.DAILY,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings with jobs run in-process and fast hashing."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
@@ -16,3 +17,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 ACCOUNT_RATE_LIMITS = False
+
+# Uploaded files of the test run go to a throw-away folder.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="leadflow-test-media-")

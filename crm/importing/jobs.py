@@ -1,0 +1,279 @@
+"""Import jobs: created from an uploaded file, mapped, run in batches by the job cluster, resumed, undone."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, mapping_suggest
+from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_rows, table_sample
+from crm.importing.rows import LeadDraft, draft_from_row
+from crm.importing.writer import BatchWriter
+from crm.models import Activity, ImportJob, Lead, LeadList, SavedMapping, User
+from crm.services.pipelines import pipeline_default
+from leadflow.roles import can_reassign, require_write
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+# A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
+TASK_SECONDS = 240
+
+
+def _info(job: ImportJob) -> TableInfo:
+    return TableInfo(
+        format=job.file_format,
+        encoding=job.encoding,
+        delimiter=job.delimiter,
+        header_line=job.header_line,
+        headers=job.headers,
+        duplicate_headers=[],
+        size=job.progress_total,
+    )
+
+
+@transaction.atomic
+def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJob:
+    """Check a file and open a job for it with a suggested mapping; a file that is not a usable table is refused."""
+    require_write(actor)
+    try:
+        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES)
+    except FileRefused as exc:
+        raise ValidationError(str(exc)) from exc
+    samples = [row.values for row in table_sample(path, info, count=20)]
+    if not samples:
+        raise ValidationError("This file has a header row but no data rows.")
+    job = ImportJob(
+        original_name=original_name[:255],
+        file_size=path.stat().st_size,
+        file_format=info.format,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        header_line=info.header_line,
+        headers=info.headers,
+        mapping=mapping_suggest(info.headers, samples),
+        progress_total=info.size,
+        created_by=actor,
+        owner=actor if not can_reassign(actor) else None,
+    )
+    with path.open("rb") as handle:
+        job.file.save(Path(original_name).name or "import.csv", File(handle), save=False)
+    job.save()
+    return job
+
+
+def mapping_clean(headers: list[str], mapping: list[str]) -> list[str]:
+    """Check a mapping from a form or file: one known target per column, each lead field used once."""
+    if len(mapping) != len(headers):
+        raise ValidationError("The mapping does not match the file's columns.")
+    allowed = {*FIELDS, CUSTOM, IGNORE}
+    used: dict[str, str] = {}
+    for header, target in zip(headers, mapping, strict=True):
+        if target not in allowed:
+            raise ValidationError(f"Unknown field {target!r} for column {header!r}.")
+        if target in FIELDS and target in used:
+            raise ValidationError(f"Columns {used[target]!r} and {header!r} both map to {FIELDS[target]}.")
+        used[target] = header
+    return mapping
+
+
+def mapping_from_saved(headers: list[str], saved: SavedMapping, fallback: list[str]) -> list[str]:
+    """A saved mapping applied by header name; columns it does not know keep the suggestion."""
+    return [saved.columns.get(header, suggestion) for header, suggestion in zip(headers, fallback, strict=True)]
+
+
+def mapping_save(*, actor: User, name: str, headers: list[str], mapping: list[str]) -> SavedMapping:
+    saved, _ = SavedMapping.objects.update_or_create(
+        name=name.strip()[:100], defaults={"columns": dict(zip(headers, mapping, strict=True)), "created_by": actor}
+    )
+    return saved
+
+
+def import_preview(job: ImportJob, count: int = 5) -> list[LeadDraft]:
+    """The first rows as the import would store them, with their problems."""
+    rows = table_sample(Path(job.file.path), _info(job), count=count)
+    return [draft_from_row(row, job.headers, job.mapping, region=settings.PHONE_DEFAULT_REGION) for row in rows]
+
+
+@transaction.atomic
+def import_job_start(
+    *,
+    job: ImportJob,
+    actor: User,
+    mapping: list[str],
+    on_duplicate: str,
+    lead_list: LeadList | None = None,
+    owner: User | None = None,
+    queue: bool = True,
+) -> ImportJob:
+    """Fix the mapping and options, and queue the job (after the transaction commits) unless the caller runs it."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.created_by_id != actor.pk and not can_reassign(actor):
+        raise PermissionDenied("This import belongs to someone else.")
+    if job.status != ImportJob.Status.MAPPING:
+        raise ValidationError("This import has already started.")
+    job.mapping = mapping_clean(job.headers, mapping)
+    job.on_duplicate = on_duplicate
+    job.lead_list = lead_list
+    if owner is not None and owner != actor and not can_reassign(actor):
+        raise PermissionDenied("Only managers and admins can import leads for someone else.")
+    job.owner = owner if owner is not None else job.owner
+    job.status = ImportJob.Status.QUEUED
+    job.save()
+    if queue:
+        transaction.on_commit(lambda: async_task("crm.importing.jobs.import_job_run", job.pk))
+    return job
+
+
+def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
+    """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
+
+    1. Claim: a queued job becomes running; a running one is resumed (its worker died), after `last_line`.
+    2. Each batch is written in one transaction together with the job's counters and `last_line`, so a crash
+       repeats at most the batch that was in flight, and that batch's rows then match the leads it wrote.
+    3. Before each batch the job row is locked and `last_line` compared, so two workers never write the same rows.
+    """
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+    ).update(status=ImportJob.Status.RUNNING, started_at=Coalesce(F("started_at"), Value(timezone.now())))
+    if claimed != 1:
+        return "nothing to do"
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        finished = _run_batches(job, seconds)
+    except Exception as exc:
+        logger.exception("Import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}", finished_at=timezone.now()
+        )
+        raise
+    if not finished:
+        async_task("crm.importing.jobs.import_job_run", job_id)
+        return "continues in a new task"
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), progress_done=F("progress_total")
+    )
+    return "done"
+
+
+def _run_batches(job: ImportJob, seconds: float) -> bool:
+    """Write batches until the file ends (True) or the time is up (False)."""
+    started = time.monotonic()
+    writer = BatchWriter(job, pipeline_default().stages.first())
+    info = _info(job)
+    region = settings.PHONE_DEFAULT_REGION
+    batch: list[LeadDraft] = []
+    position = job.progress_done
+    for row in table_rows(Path(job.file.path), info, after_line=job.last_line):
+        batch.append(draft_from_row(row, job.headers, job.mapping, region=region))
+        position = row.position
+        if len(batch) >= BATCH_SIZE:
+            if not _batch_commit(job, writer, batch, position):
+                return True
+            batch = []
+            if time.monotonic() - started > seconds:
+                return False
+    if batch:
+        _batch_commit(job, writer, batch, position)
+    return True
+
+
+@transaction.atomic
+def _batch_commit(job: ImportJob, writer: BatchWriter, batch: list[LeadDraft], position: int) -> bool:
+    """Write one batch and move the job's bookmark past it; False if another worker got there first."""
+    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.last_line != job.last_line or locked.status != ImportJob.Status.RUNNING:
+        return False
+    result = writer.write(batch)
+    job.last_line = batch[-1].line
+    ImportJob.objects.filter(pk=job.pk).update(
+        last_line=job.last_line,
+        progress_done=position,
+        rows_read=F("rows_read") + len(batch),
+        rows_imported=F("rows_imported") + result.imported,
+        rows_updated=F("rows_updated") + result.updated,
+        rows_skipped=F("rows_skipped") + result.skipped,
+        rows_rejected=F("rows_rejected") + result.rejected,
+    )
+    return True
+
+
+# How many kept leads an undo names in its report (the count is always complete).
+UNDO_REPORT_NAMES = 50
+
+
+@transaction.atomic
+def import_job_undo(*, job: ImportJob, actor: User) -> dict:
+    """Take an import back: remove the leads it created unless someone has worked on them since (those are
+    reported), and give fields it filled or overwrote their previous values where nobody changed them since."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.created_by_id != actor.pk and not can_reassign(actor):
+        raise PermissionDenied("Only the person who imported the file, a manager or an admin can undo it.")
+    if job.status != ImportJob.Status.DONE:
+        raise ValidationError("Only a finished import can be undone.")
+    created = Lead.objects.filter(import_job=job)
+    # The import wrote exactly one timeline line on each lead it created: any other line, task or stage
+    # change means someone has worked on the lead since.
+    worked = (
+        created.annotate(lines=Count("activities", distinct=True))
+        .filter(Q(lines__gt=1) | Q(tasks__isnull=False) | Q(stage_changes__isnull=False))
+        .distinct()
+    )
+    kept = list(worked.values("pk", "first_name", "last_name", "email")[:UNDO_REPORT_NAMES])
+    kept_count = worked.count()
+    _, removed_by_model = created.exclude(pk__in=worked.values("pk")).delete()
+    removed_leads = removed_by_model.get("crm.Lead", 0)
+    restored, conflicts = _changes_restore(job, actor)
+    report = {
+        "removed": removed_leads,
+        "kept": kept_count,
+        "kept_leads": kept,
+        "restored": restored,
+        "changed_since": conflicts,
+    }
+    job.status = ImportJob.Status.UNDONE
+    job.undone_at = timezone.now()
+    job.undone_by = actor
+    job.undo_report = report
+    job.save(update_fields=["status", "undone_at", "undone_by", "undo_report"])
+    return report
+
+
+def _changes_restore(job: ImportJob, actor: User) -> tuple[int, int]:
+    """Put back the values an import filled or overwrote; a field edited since the import is left as it is."""
+    restored = conflicts = 0
+    for change in job.changes.select_related("lead"):
+        lead = change.lead
+        fields = []
+        for name, before in change.before.items():
+            if _field_json(lead, name) == change.after.get(name):
+                setattr(lead, name, before)
+                fields.append(name)
+            else:
+                conflicts += 1
+        if fields:
+            lead.save(update_fields=[*fields, "updated_at"])
+            Activity.objects.create(
+                lead=lead,
+                actor=actor,
+                kind=Activity.Kind.UPDATED,
+                summary=f"Undid import {job.original_name}: restored {', '.join(sorted(fields))}"[:300],
+                data={"undo_import": job.pk, "fields": fields},
+            )
+            restored += 1
+    return restored, conflicts
+
+
+def _field_json(lead: Lead, name: str) -> object:
+    value = getattr(lead, name)
+    return str(value) if value is not None and name == "deal_value" else value

@@ -1,0 +1,378 @@
+"""Suggesting which lead field each column of an imported table holds, from its header and its first values."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+FIELDS: dict[str, str] = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "email": "Email",
+    "phone": "Phone",
+    "linkedin_url": "LinkedIn URL",
+    "website": "Website",
+    "company": "Company",
+    "title": "Job title",
+    "location": "Location",
+    "city": "City",
+    "country": "Country",
+    "time_zone": "Time zone",
+    "source": "Source",
+    "tags": "Tags",
+    "deal_value": "Deal value",
+    "notes": "Notes",
+}
+CUSTOM = ""  # kept in the lead's custom fields: the default for a column we don't recognise
+IGNORE = "ignore"  # the user chose to drop this column
+
+# Header spellings per field, by how sure each makes us, compared without case, spaces, punctuation or accents
+# ("E-mail Address" is "emailaddress"). When two columns claim a field the surer one gets it: "Mobile Phone" beats
+# "Work Direct Phone" (WhatsApp needs a mobile) and both beat the company switchboard.
+SYNONYMS: dict[str, dict[float, str]] = {
+    "first_name": {
+        1.0: "first name, given name, forename, contact first name, lead first name, vorname, prenom",
+        0.9: "first, nombre",
+    },
+    "last_name": {
+        1.0: "last name, surname, family name, contact last name, lead last name, nachname, nom de famille, apellido, "
+        "apellidos",
+        0.9: "last, nom",
+    },
+    "full_name": {
+        1.0: "name, full name, contact name, person name, lead name, prospect name, contact full name, nom complet, "
+        "nombre completo",
+        0.9: "display name",
+        0.85: "contact, person",
+        0.7: "lead",
+    },
+    "email": {
+        1.0: "email, email address, courriel, correo, correo electronico",
+        0.95: "mail, email 1, primary email, work email, business email, work email address, professional email, "
+        "contact email",
+        0.9: "emails",
+        0.8: "personal email",
+        0.7: "email 2, secondary email",
+    },
+    "phone": {
+        1.0: "phone, phone number, telephone, telephone number, tel, telefon, telefono",
+        0.97: "mobile, mobile phone, mobile number, mobile phone number, cell phone",
+        0.95: "phone 1, primary phone, contact phone, cell, whatsapp, work direct phone, direct phone, direct dial",
+        0.9: "work phone, business phone, handy",
+        0.85: "office phone, corporate phone",
+        0.8: "company phone, home phone",
+        0.7: "phone 2, other phone",
+    },
+    "linkedin_url": {
+        1.0: "linkedin, linkedin url, linkedin profile, linkedin profile url, person linkedin url, linkedin link",
+        0.95: "profile url",  # PhantomBuster's input link, when linkedinProfileUrl is there too
+        0.9: "li url, profile link, default profile url",
+        0.8: "profile",
+    },
+    "website": {
+        1.0: "website, website url, company website, company domain, domain, domain name, homepage, "
+        "webseite, sitio web, site web",
+        0.9: "web, url, site, www",
+    },
+    "company": {
+        1.0: "company, company name, organization, organisation, organization name, organisation name, "
+        "company account, firma, unternehmen, societe, entreprise, empresa",
+        0.95: "account name, employer, business name, current company",
+        0.9: "account, firm",
+    },
+    "title": {
+        1.0: "title, job title, position, job position",
+        0.95: "role, job role, designation, current title, current position",
+        0.9: "occupation, funktion, poste, cargo, puesto",
+        0.85: "job",
+        0.8: "headline",  # LinkedIn's headline, when there is no job title
+    },
+    "location": {
+        1.0: "location, person location, contact location",
+        0.9: "locality",
+        0.8: "address, geo",
+        0.6: "region",
+    },
+    "city": {1.0: "city, town, person city, contact city, stadt, ville, ciudad", 0.9: "ort"},
+    "country": {
+        1.0: "country, country region, country name, person country, contact country, pays, pais",
+        0.9: "land",
+    },
+    "time_zone": {1.0: "time zone, contact time zone, local time zone", 0.9: "tz"},
+    "source": {
+        1.0: "source, lead source",
+        0.95: "lead origin",
+        0.9: "original source, quelle",
+        0.8: "origin, utm source",
+        0.7: "channel",
+    },
+    "tags": {1.0: "tags, tag", 0.9: "labels, label", 0.7: "lists, list, segment"},
+    "deal_value": {
+        1.0: "deal value, deal amount, deal size",
+        0.95: "amount, expected value, opportunity amount, opportunity value",
+        0.9: "potential value",
+        0.85: "value",
+        0.7: "budget",
+    },
+    "notes": {
+        1.0: "notes, note, comments, comment, remarks, lead notes, notizen, bemerkungen, notas",
+        0.9: "memo",
+        0.7: "description",
+    },
+}
+
+
+def _compact(text: str) -> str:
+    """Lower case letters and digits only, accents dropped: "E-mail Address" and "emailAddress" both "emailaddress"."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in text.lower() if char.isascii() and char.isalnum())
+
+
+def _words(text: str) -> list[str]:
+    """The words of a header, camelCase split: "linkedinProfileUrl" -> ["linkedin", "profile", "url"]."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+# Synonyms in compact form, for exact and fuzzy matching.
+_EXACT: dict[str, tuple[str, float]] = {
+    _compact(synonym): (field, weight)
+    for field, by_weight in SYNONYMS.items()
+    for weight, synonyms in by_weight.items()
+    for synonym in synonyms.split(",")
+}
+# Headers that are near a synonym in spelling but mean something else ("County" is not "Country").
+_NOT_FUZZY = {"county", "state", "states", "stage", "status", "notice", "sites", "title2", "counter", "cities"}
+# A typo costs this much of a synonym's weight, and must leave at least this much of the spelling right.
+_FUZZY_WEIGHT = 0.85
+_FUZZY_CUTOFF = 0.8
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    """A header word that suggests a field anywhere in the header ("Personal Email"), unless the header also holds
+    a word saying it's about something else ("Email Status", "Company Linkedin Url")."""
+
+    field: str
+    words: frozenset[str]
+    unless: frozenset[str]
+    weight: float = 0.75
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_KEYWORDS = (
+    _Keyword(
+        "email",
+        frozenset({"email", "emails", "mail", "courriel"}),
+        _word_set(
+            "status score confidence verified verification valid validity type domain format pattern catch source "
+            "opt optout unsubscribed bounce bounced sent open opened click clicked replied count date last company "
+            "owner"
+        ),
+    ),
+    _Keyword(
+        "phone",
+        frozenset({"phone", "phones", "mobile", "tel", "telephone", "cell", "whatsapp", "telefon"}),
+        frozenset({"type", "status", "verified", "valid", "country", "code", "extension", "ext", "carrier"}),
+    ),
+    _Keyword(
+        "linkedin_url",
+        frozenset({"linkedin"}),
+        frozenset({"company", "school", "organization", "organisation", "account", "connections", "followers", "id"}),
+    ),
+    _Keyword(
+        "website",
+        frozenset({"website", "domain", "homepage"}),
+        frozenset({"email", "linkedin", "facebook", "twitter", "instagram", "youtube", "image", "logo", "status"}),
+        0.7,
+    ),
+    _Keyword(
+        "title",
+        frozenset({"title", "position", "designation"}),
+        frozenset({"company", "page", "seo", "description", "2", "3"}),
+        0.7,
+    ),
+)
+# A header made only of these words, with at least one company word, is the company ("Company / Account").
+_COMPANY_WORDS = frozenset({"company", "organization", "organisation", "account", "employer", "business", "firm"})
+_COMPANY_FILLER = frozenset({"name", "current", "legal", "the", "s"})
+
+# What values look like.
+_EMAIL = re.compile(r"(mailto:)?[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}", re.IGNORECASE)
+_LINKEDIN_PERSON = re.compile(
+    r"(https?://)?([a-z]{2,3}\.)?linkedin\.com/(in|pub|sales/lead|sales/people)/\S+", re.IGNORECASE
+)
+_URL = re.compile(r"(https?://)?(www\.)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?(/\S*)?", re.IGNORECASE)
+_NOT_A_WEBSITE = re.compile(
+    r"(^|\.)(linkedin|licdn|facebook|fb|twitter|x|instagram|youtube|tiktok|github|gravatar|googleusercontent|"
+    r"google|bit|wa|t)\.[a-z.]+$",
+    re.IGNORECASE,
+)
+_IMAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg)(\?|$)", re.IGNORECASE)
+_PHONE = re.compile(r"(\+|00)?[\d\s().\-/]{7,24}((ext|x|#)\.?\s*\d{1,6})?", re.IGNORECASE)
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?e\+\d{1,2}", re.IGNORECASE)  # a phone number Excel turned into 4.47911E+11
+_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_DECIMAL = re.compile(r"\d+[.,]\d{1,2}")
+
+# A column whose values decide its field needs this share of its non-empty sample values to match.
+_VALUES_DECIDE = 0.6
+# Below this share of matching values, a header's claim to email, phone, LinkedIn or website is doubted.
+_VALUES_CONTRADICT = 0.3
+_DOUBTED = 0.3  # a claim the values contradict keeps this share of its score
+_SUGGEST_AT = 0.5  # the least score that maps a column
+
+
+def mapping_suggest(headers: list[str], samples: list[list[str]]) -> list[str]:
+    """One target per column (a FIELDS key, or CUSTOM), each field used by at most one column: the best-scoring."""
+    candidates: list[tuple[float, int, str]] = []
+    for index, header in enumerate(headers):
+        values = [row[index].strip() for row in samples if index < len(row) and row[index].strip()]
+        filled = len(values) / len(samples) if samples else 0.0
+        for field, score in _column_scores(header, values, filled).items():
+            if score >= _SUGGEST_AT:
+                candidates.append((score, index, field))
+    # Highest score first; on a tie the column further left wins.
+    candidates.sort(key=lambda candidate: (-candidate[0], candidate[1]))
+    targets = [CUSTOM] * len(headers)
+    taken: set[str] = set()
+    for _score, index, field in candidates:
+        if field in taken or targets[index] != CUSTOM:
+            continue
+        targets[index] = field
+        taken.add(field)
+    return targets
+
+
+def _column_scores(header: str, values: list[str], filled: float) -> dict[str, float]:
+    """How well the column fits each field, from its header and then from its sample values (`filled`: the share
+    of sample rows with a value, so of two equal headers the column that holds something wins)."""
+    scores = _header_scores(header)
+    named_other = _header_means_other(header, scores)
+    kinds = _value_kinds(values)
+    for field in FIELDS:
+        score = scores.get(field, 0.0)
+        share = kinds.get(field)
+        if field in _VALUE_FIELDS:
+            if share is None:
+                continue  # no values to judge by
+            if score and share < _VALUES_CONTRADICT:
+                score *= _DOUBTED  # "Email Status" full of "Verified"
+            elif score:
+                score += 0.05 * share  # values agree: beats a header-only twin
+            else:
+                # Without a phone header, only numbers written like phone numbers count (not IDs or amounts).
+                share = kinds["phone_strict"] if field == "phone" else share
+                if share >= _VALUES_DECIDE and not named_other:
+                    score = _VALUE_ONLY[field] + 0.3 * share  # "Contact" full of email addresses
+        elif score and kinds.get("other_kind", 0.0) >= _VALUES_DECIDE:
+            score *= _DOUBTED  # a "Contact" or "Sources" column of emails or links is not a name or a source
+        if score:
+            scores[field] = score + 0.03 * filled
+    return scores
+
+
+def _header_scores(header: str) -> dict[str, float]:
+    compact = _compact(header)
+    if not compact:
+        return {}
+    scores: dict[str, float] = {}
+    exact = _EXACT.get(compact)
+    if exact:
+        scores[exact[0]] = exact[1]
+    elif len(compact) >= 5 and compact not in _NOT_FUZZY:
+        # A typo is one slip (two in a long header); "Company Page" is not a misspelt "Company Name".
+        slips = 1 if len(compact) < 12 else 2
+        match = process.extractOne(compact, _EXACT.keys(), scorer=DamerauLevenshtein.distance, score_cutoff=slips)
+        if match is not None:
+            synonym, distance, _index = match
+            similarity = 1 - distance / max(len(compact), len(synonym))
+            if similarity >= _FUZZY_CUTOFF:
+                field, weight = _EXACT[synonym]
+                scores[field] = _FUZZY_WEIGHT * similarity * weight
+    words = set(_words(header))
+    # "LinkedIn" splits into "linked in" and "e-mail" into "e mail": look for the glued words too.
+    words |= {glued for glued in ("linkedin", "email") if glued in compact}
+    for keyword in _KEYWORDS:
+        if words & keyword.words and not words & keyword.unless:
+            scores[keyword.field] = max(scores.get(keyword.field, 0.0), keyword.weight)
+    if words & _COMPANY_WORDS and words <= _COMPANY_WORDS | _COMPANY_FILLER:
+        scores["company"] = max(scores.get("company", 0.0), 0.8)
+    for glued, field, weight in (
+        ("firstname", "first_name", 0.8),
+        ("lastname", "last_name", 0.8),
+        ("fullname", "full_name", 0.8),
+    ):
+        if glued in compact and not words & {"company", "owner", "account"}:
+            scores[field] = max(scores.get(field, 0.0), weight)
+    return scores
+
+
+# Fields whose values can be recognised, and what a column of such values scores with an unhelpful header.
+_VALUE_FIELDS = ("email", "linkedin_url", "website", "phone")
+_VALUE_ONLY = {"email": 0.6, "linkedin_url": 0.6, "website": 0.55, "phone": 0.55}
+
+
+def _value_kinds(values: list[str]) -> dict[str, float]:
+    """The share of values that look like an email, a LinkedIn profile, a website or a phone number."""
+    if not values:
+        return {}
+    counts = dict.fromkeys((*_VALUE_FIELDS, "phone_strict", "other_kind"), 0)
+    for value in values:
+        kind = _value_kind(value)
+        if kind:
+            counts[kind] += 1
+        strict = kind != "phone" or _strict_phone(value)
+        if kind == "phone" and strict:
+            counts["phone_strict"] += 1
+        if kind and strict:
+            counts["other_kind"] += 1  # clearly not a name, a company, an amount…
+    return {kind: count / len(values) for kind, count in counts.items()}
+
+
+def _value_kind(value: str) -> str:
+    if _EMAIL.fullmatch(value):
+        return "email"
+    if _LINKEDIN_PERSON.fullmatch(value):
+        return "linkedin_url"
+    if _URL.fullmatch(value):
+        host = re.sub(r"^(https?://)?", "", value, flags=re.IGNORECASE).split("/")[0].split(":")[0]
+        if _NOT_A_WEBSITE.search(host) or _IMAGE.search(value):
+            return ""
+        return "website"
+    if _SCIENTIFIC.fullmatch(value):
+        return "phone"
+    if _PHONE.fullmatch(value) and not _DATE.fullmatch(value) and 7 <= sum(char.isdigit() for char in value) <= 15:
+        return "phone"
+    return ""
+
+
+def _strict_phone(value: str) -> bool:
+    """Written like a phone number: a + or a leading 0, or digit groups split by spaces, dashes, dots or brackets."""
+    if _DECIMAL.fullmatch(value) or _SCIENTIFIC.fullmatch(value):
+        return False
+    return value.startswith(("+", "(", "00", "0")) or re.search(r"\d[\s\-.()/]+\d", value) is not None
+
+
+# Header words for columns about someone or something other than the lead ("Contact Owner", "Created By").
+_NOT_THE_LEAD = frozenset(
+    {"owner", "assignee", "assigned", "rep", "user", "created", "modified", "updated", "by", "sender"}
+)
+_NOT_A_PHONE = frozenset({"id", "ids", "count", "zip", "postal", "postcode", "fax", "vat", "tax", "iban"})
+
+
+def _header_means_other(header: str, scores: dict[str, float]) -> bool:
+    """Whether the header names another field, or a person or number that isn't the lead's, so values alone must
+    not claim the column."""
+    if any(score >= 0.9 for score in scores.values()):
+        return True
+    return bool(set(_words(header)) & (_NOT_THE_LEAD | _NOT_A_PHONE))

@@ -1,0 +1,368 @@
+"""Writing one batch of lead drafts: companies resolved, duplicates matched in the file and in the database,
+new leads created and existing ones skipped, filled or overwritten, all with a few bulk queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from rapidfuzz import fuzz, process
+
+from crm.importing.rows import LeadDraft
+from crm.matching import NAME_MATCH, lead_keys_refresh, names_conflict
+from crm.models import (
+    Activity,
+    Company,
+    ImportChange,
+    ImportJob,
+    ImportRejection,
+    Lead,
+    ListMembership,
+    Note,
+    Stage,
+    Tag,
+)
+
+# The lead fields an import may fill or overwrite on an existing lead (never stage, owner, score or source).
+UPDATABLE = [
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "linkedin_url",
+    "website",
+    "location",
+    "time_zone",
+    "deal_value",
+    "company_id",
+]
+KEY_FIELDS = ["email_key", "linkedin_slug", "name_key"]
+
+
+@dataclass
+class BatchResult:
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class _Known:
+    """A lead a draft can match: one already in the database, or one this batch is about to create."""
+
+    lead: Lead
+    new: bool
+    changes: dict[str, list] = field(default_factory=dict)
+
+
+class _Index:
+    """Leads by the keys drafts are matched on."""
+
+    def __init__(self) -> None:
+        self.by_slug: dict[str, _Known] = {}
+        self.by_email: dict[str, _Known] = {}
+        self.by_phone: dict[str, list[_Known]] = defaultdict(list)
+        self.by_company: dict[int, list[_Known]] = defaultdict(list)
+
+    def add(self, known: _Known) -> None:
+        lead = known.lead
+        if lead.linkedin_slug:
+            self.by_slug.setdefault(lead.linkedin_slug, known)
+        if lead.email_key:
+            self.by_email.setdefault(lead.email_key, known)
+        if lead.phone:
+            self.by_phone[lead.phone].append(known)
+        if lead.company_id and lead.name_key:
+            self.by_company[lead.company_id].append(known)
+
+    def match(self, draft: LeadDraft, company_id: int | None) -> _Known | None:
+        """Strong keys first; a shared phone only when the names agree; then a similar name at the same company."""
+        known = self.by_slug.get(draft.linkedin_slug) if draft.linkedin_slug else None
+        known = known or (self.by_email.get(draft.email_key) if draft.email_key else None)
+        if known:
+            return known
+        for candidate in self.by_phone.get(draft.phone, []) if draft.phone else []:
+            if not names_conflict(draft.name_key, candidate.lead.name_key):
+                return candidate
+        if company_id and draft.name_key:
+            colleagues = [k for k in self.by_company.get(company_id, []) if not _strong_keys_differ(draft, k.lead)]
+            best = process.extractOne(
+                draft.name_key,
+                [k.lead.name_key for k in colleagues],
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=NAME_MATCH,
+            )
+            if best:
+                return colleagues[best[2]]
+        return None
+
+
+def _strong_keys_differ(draft: LeadDraft, lead: Lead) -> bool:
+    """Two personal emails or two LinkedIn profiles that differ are two people, however alike the names."""
+    return bool(
+        (draft.email_key and lead.email_key and draft.email_key != lead.email_key)
+        or (draft.linkedin_slug and lead.linkedin_slug and draft.linkedin_slug != lead.linkedin_slug)
+    )
+
+
+def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
+    """The company of each draft: found by domain, else by cleaned name, else created (once per batch)."""
+    domains = {d.company_domain for d in drafts if d.company_domain}
+    keys = {d.company_key for d in drafts if d.company_key}
+    by_domain: dict[str, int] = {}
+    by_key: dict[str, int] = {}
+    found = Company.objects.filter(Q(domain__in=domains) | Q(name_key__in=keys)).order_by("pk")
+    for pk, domain, name_key in found.values_list("pk", "domain", "name_key"):
+        by_domain.setdefault(domain, pk)
+        by_key.setdefault(name_key, pk)
+    to_create: dict[str, Company] = {}
+    resolved: list[int | Company | None] = []
+    for draft in drafts:
+        pk = by_domain.get(draft.company_domain) or by_key.get(draft.company_key)
+        if pk or not draft.company_name:
+            resolved.append(pk)
+            continue
+        identity = draft.company_domain or draft.company_key
+        company = to_create.get(identity)
+        if company is None:
+            company = to_create[identity] = Company(
+                name=draft.company_name,
+                domain=draft.company_domain,
+                name_key=draft.company_key,
+                website=f"https://{draft.company_domain}" if draft.company_domain else "",
+            )
+        resolved.append(company)
+    Company.objects.bulk_create(to_create.values())
+    return [item.pk if isinstance(item, Company) else item for item in resolved]
+
+
+def _database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> _Index:
+    index = _Index()
+    emails = {d.email_key for d in drafts if d.email_key}
+    slugs = {d.linkedin_slug for d in drafts if d.linkedin_slug}
+    phones = {d.phone for d in drafts if d.phone}
+    companies = {pk for pk in company_ids if pk}
+    # Separate queries, so each uses its own index.
+    candidates = [
+        Lead.objects.filter(email_key__in=emails),
+        Lead.objects.filter(linkedin_slug__in=slugs),
+        Lead.objects.filter(phone__in=phones),
+        Lead.objects.filter(company_id__in=companies).exclude(name_key=""),
+    ]
+    seen: set[int] = set()
+    for queryset in candidates:
+        for lead in queryset.order_by("pk").only("pk", "phone", "company_id", *KEY_FIELDS):
+            if lead.pk not in seen:
+                seen.add(lead.pk)
+                index.add(_Known(lead=lead, new=False))
+    return index
+
+
+def _apply(known: _Known, draft: LeadDraft, company_id: int | None, overwrite: bool) -> bool:
+    """Copy the draft's values onto a lead: into empty fields only, or over what is there; True if anything changed."""
+    lead = known.lead
+    incoming = {**draft.fields, "company_id": company_id}
+    changed = False
+    for name in UPDATABLE:
+        value = incoming.get(name)
+        current = getattr(lead, name)
+        if value in (None, "") or current == value or (current not in (None, "") and not overwrite):
+            continue
+        known.changes.setdefault(name, [_json(current), None])[1] = _json(value)
+        setattr(lead, name, value)
+        changed = True
+    custom = dict(lead.custom_fields)
+    for key, value in draft.custom.items():
+        if key not in custom or (overwrite and custom[key] != value):
+            custom[key] = value
+    if custom != lead.custom_fields:
+        known.changes.setdefault("custom_fields", [lead.custom_fields, None])[1] = custom
+        lead.custom_fields = custom
+        changed = True
+    return changed
+
+
+def _json(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+class BatchWriter:
+    """Writes batches for one import job; holds what stays the same from batch to batch."""
+
+    def __init__(self, job: ImportJob, stage: Stage) -> None:
+        self.job = job
+        self.stage = stage
+        self.overwrite = job.on_duplicate == ImportJob.OnDuplicate.OVERWRITE
+        self.skip = job.on_duplicate == ImportJob.OnDuplicate.SKIP
+
+    def write(self, drafts: list[LeadDraft]) -> BatchResult:
+        result = BatchResult()
+        usable = [d for d in drafts if not d.rejected]
+        company_ids = _companies_resolve(usable)
+        existing = _database_index(usable, company_ids)
+        pending = _Index()
+        created: list[tuple[Lead, LeadDraft]] = []
+        matched: dict[int, list[tuple[LeadDraft, int | None]]] = defaultdict(list)
+        for draft, company_id in zip(usable, company_ids, strict=True):
+            known = pending.match(draft, company_id) or existing.match(draft, company_id)
+            if known is None:
+                lead = self._lead_new(draft, company_id)
+                pending.add(_Known(lead=lead, new=True))
+                created.append((lead, draft))
+                result.imported += 1
+            elif self.skip:
+                result.skipped += 1
+            elif known.new:
+                # A second row for someone earlier in this file: merged into the lead about to be created.
+                changed = _apply(known, draft, company_id, self.overwrite)
+                result.updated += changed
+                result.skipped += not changed
+            else:
+                matched[known.lead.pk].append((draft, company_id))
+        self._save_new(created)
+        updates = self._apply_to_existing(matched, result)
+        self._save_updates(updates)
+        self._save_extras([(known.lead, [draft for draft, _ in matched[pk]]) for pk, known in updates.items()])
+        result.rejected = self._save_problems(drafts)
+        return result
+
+    def _apply_to_existing(
+        self, matched: dict[int, list[tuple[LeadDraft, int | None]]], result: BatchResult
+    ) -> dict[int, _Known]:
+        """Load the matched leads whole and apply their rows in file order."""
+        updates = {pk: _Known(lead=lead, new=False) for pk, lead in Lead.objects.in_bulk(list(matched)).items()}
+        for pk, rows in matched.items():
+            for draft, company_id in rows:
+                changed = pk in updates and _apply(updates[pk], draft, company_id, self.overwrite)
+                result.updated += changed
+                result.skipped += not changed
+        return updates
+
+    def _lead_new(self, draft: LeadDraft, company_id: int | None) -> Lead:
+        fields = {name: value for name, value in draft.fields.items() if name != "source"}
+        return Lead(
+            **fields,
+            company_id=company_id,
+            stage=self.stage,
+            owner_id=self.job.owner_id,
+            source=str(draft.fields.get("source") or self.job.source),
+            custom_fields=dict(draft.custom),
+            import_job=self.job,
+            email_key=draft.email_key,
+            linkedin_slug=draft.linkedin_slug,
+            name_key=draft.name_key,
+        )
+
+    def _save_new(self, created: list[tuple[Lead, LeadDraft]]) -> None:
+        if not created:
+            return
+        now = timezone.now()
+        for lead, _ in created:
+            lead.created_at = lead.updated_at = now
+        Lead.objects.bulk_create([lead for lead, _ in created], batch_size=1000)
+        name = self.job.original_name
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    lead=lead,
+                    actor_id=self.job.created_by_id,
+                    kind=Activity.Kind.CREATED,
+                    summary=f"Imported from {name} (line {draft.line})"[:300],
+                    data={"import": self.job.pk, "line": draft.line},
+                    created_at=now,
+                )
+                for lead, draft in created
+            ],
+            batch_size=1000,
+        )
+        self._save_extras([(lead, [draft]) for lead, draft in created])
+
+    def _save_updates(self, updates: dict[int, _Known]) -> None:
+        changed = [known for known in updates.values() if known.changes]
+        if not changed:
+            return
+        now = timezone.now()
+        for known in changed:
+            lead_keys_refresh(known.lead)
+            known.lead.updated_at = now
+        names = sorted({name for known in changed for name in known.changes})
+        Lead.objects.bulk_update([known.lead for known in changed], [*names, *KEY_FIELDS, "updated_at"], batch_size=500)
+        ImportChange.objects.bulk_create(
+            ImportChange(
+                job=self.job,
+                lead_id=known.lead.pk,
+                before={name: pair[0] for name, pair in known.changes.items()},
+                after={name: pair[1] for name, pair in known.changes.items()},
+            )
+            for known in changed
+        )
+        Activity.objects.bulk_create(
+            Activity(
+                lead_id=known.lead.pk,
+                actor_id=self.job.created_by_id,
+                kind=Activity.Kind.UPDATED,
+                summary=f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
+                data={"import": self.job.pk, "changes": known.changes},
+                created_at=now,
+            )
+            for known in changed
+        )
+
+    def _save_extras(self, leads: list[tuple[Lead, list[LeadDraft]]]) -> None:
+        """Tags, notes and list membership, for new and matched leads alike."""
+        names = sorted({tag for _, drafts in leads for draft in drafts for tag in draft.tags})
+        if names:
+            Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+            tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+            Lead.tags.through.objects.bulk_create(
+                [
+                    Lead.tags.through(lead_id=lead.pk, tag_id=tag_ids[tag])
+                    for lead, drafts in leads
+                    for tag in {tag for draft in drafts for tag in draft.tags}
+                ],
+                ignore_conflicts=True,
+            )
+        Note.objects.bulk_create(
+            Note(lead_id=lead.pk, author_id=self.job.created_by_id, body=draft.note)
+            for lead, drafts in leads
+            for draft in drafts
+            if draft.note
+        )
+        if self.job.lead_list_id:
+            ListMembership.objects.bulk_create(
+                [
+                    ListMembership(
+                        lead_list_id=self.job.lead_list_id, lead_id=lead.pk, added_by_id=self.job.created_by_id
+                    )
+                    for lead, _ in leads
+                ],
+                ignore_conflicts=True,
+            )
+
+    def _save_problems(self, drafts: list[LeadDraft]) -> int:
+        """Rejected rows and the cells that could not be used (the row itself imported); returns rows rejected."""
+        rows = []
+        for draft in drafts:
+            if draft.rejected:
+                rows.append(
+                    ImportRejection(job=self.job, line=draft.line, reason=draft.rejected[:500], values=draft.values)
+                )
+            rows.extend(
+                ImportRejection(
+                    job=self.job,
+                    line=draft.line,
+                    column=problem.column[:255],
+                    reason=problem.reason[:500],
+                    values=[] if draft.rejected else draft.values,
+                    row_rejected=False,
+                )
+                for problem in draft.problems
+                if not draft.rejected
+            )
+        ImportRejection.objects.bulk_create(rows, batch_size=1000)
+        return sum(1 for draft in drafts if draft.rejected)

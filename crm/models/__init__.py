@@ -1,0 +1,30 @@
+"""The CRM's data, one module per subject; import models from here."""
+
+from crm.models.activity import Activity, Note, Task
+from crm.models.dedup import DuplicateCandidate, MergeRecord
+from crm.models.importing import ImportChange, ImportJob, ImportRejection, SavedMapping
+from crm.models.lists import LeadList, ListMembership
+from crm.models.people import Company, Lead, Tag, User, UserManager
+from crm.models.pipeline import Pipeline, Stage, StageChange
+
+__all__ = [
+    "Activity",
+    "Company",
+    "DuplicateCandidate",
+    "ImportChange",
+    "ImportJob",
+    "ImportRejection",
+    "Lead",
+    "LeadList",
+    "ListMembership",
+    "MergeRecord",
+    "Note",
+    "Pipeline",
+    "SavedMapping",
+    "Stage",
+    "StageChange",
+    "Tag",
+    "Task",
+    "User",
+    "UserManager",
+]

@@ -1,0 +1,133 @@
+"""Importing files of leads: jobs with their progress and history, rejected rows, what each import changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SavedMapping(models.Model):
+    """A column mapping kept for the next file of the same shape (header -> lead field)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    columns = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for a mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
+
+    class OnDuplicate(models.TextChoices):
+        SKIP = "skip", "Skip the row"
+        FILL = "fill", "Fill only empty fields"
+        OVERWRITE = "overwrite", "Overwrite with the file's values"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=10, blank=True)
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    header_line = models.PositiveIntegerField(default=1)
+    headers = models.JSONField(default=list)
+    # One target per column (see crm.importing.mapping.FIELDS); "" keeps the column as a custom field.
+    mapping = models.JSONField(default=list)
+    on_duplicate = models.CharField(max_length=10, choices=OnDuplicate.choices, default=OnDuplicate.SKIP)
+    lead_list = models.ForeignKey("crm.LeadList", null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=60, default="csv_import")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="imports"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress, committed together with each batch so a restarted worker resumes after `last_line`.
+    progress_total = models.PositiveBigIntegerField(default=0)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    last_line = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undo_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status in {self.Status.DONE, self.Status.UNDONE}:
+            return 100
+        return min(99, int(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Time left at the rate so far, once there is a rate to go by."""
+        if self.status != self.Status.RUNNING or not self.started_at or not self.progress_done:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        remaining = max(self.progress_total - self.progress_done, 0)
+        return int(elapsed * remaining / self.progress_done)
+
+
+class ImportRejection(models.Model):
+    """A row (or one cell of it) the import could not use, with the reason, for the user to fix and retry."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500)
+    # The whole row as read, so the rejected-rows download can be fixed and imported again.
+    values = models.JSONField(default=list)
+    row_rejected = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["job", "line", "id"]
+        indexes = [models.Index(fields=["job", "line"], name="importrejection_job_line")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class ImportChange(models.Model):
+    """The previous values of the fields an import filled or overwrote on an existing lead, for undo."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="import_changes")
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "lead"], name="importchange_job_lead")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: lead {self.lead_id}"

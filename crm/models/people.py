@@ -1,0 +1,164 @@
+"""People and companies: staff users, tags, companies and leads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("Every user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A member of the sales team; the email address is the login."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["first_name", "last_name", "email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def initials(self) -> str:
+        parts = [self.first_name[:1], self.last_name[:1]]
+        return ("".join(parts) or self.email[:2]).upper()
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    # The name cleaned for matching (legal suffixes and punctuation gone): see crm.normalize.company_key.
+    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+    website = models.URLField(max_length=500, blank=True)
+    industry = models.CharField(max_length=120, blank=True)
+    size = models.CharField("employees", max_length=40, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    linkedin_url = models.URLField("LinkedIn URL", max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    """A person we may sell to: a `contact` until they answer, then a `lead`."""
+
+    class Lifecycle(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        LEAD = "lead", "Lead"
+
+    class Grade(models.TextChoices):
+        HOT = "hot", "Hot"
+        WARM = "warm", "Warm"
+        COLD = "cold", "Cold"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField("job title", max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    linkedin_url = models.URLField("LinkedIn URL", max_length=500, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    company = models.ForeignKey("crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    location = models.CharField(max_length=200, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=60, blank=True)
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.CONTACT)
+    stage = models.ForeignKey("crm.Stage", on_delete=models.PROTECT, related_name="leads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    deal_value = models.DecimalField("expected deal value", max_digits=12, decimal_places=2, null=True, blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+    grade = models.CharField(max_length=10, choices=Grade.choices, blank=True)
+    do_not_contact = models.BooleanField(default=False)
+    tags = models.ManyToManyField("crm.Tag", blank=True, related_name="leads")
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # Matching keys kept by the services whenever the facts change (crm.dedup.lead_keys_refresh).
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    linkedin_slug = models.CharField(max_length=200, blank=True, editable=False)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    import_job = models.ForeignKey(
+        "crm.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="created_leads"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "-updated_at"], name="lead_stage_recent"),
+            # Covers the board's count and value per stage (and a rep's share of it) without reading the table.
+            models.Index(fields=["stage", "owner", "deal_value"], name="lead_stage_owner_value"),
+            models.Index(fields=["owner", "-updated_at"], name="lead_owner_recent"),
+            models.Index(fields=["source"], name="lead_source"),
+            models.Index(fields=["grade"], name="lead_grade"),
+            models.Index(fields=["lifecycle"], name="lead_lifecycle"),
+            models.Index(fields=["last_name", "first_name"], name="lead_name"),
+            models.Index(fields=["-score"], name="lead_score"),
+            models.Index(fields=["email_key"], name="lead_email_key"),
+            models.Index(fields=["linkedin_slug"], name="lead_linkedin_slug"),
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(fields=["company", "name_key"], name="lead_company_name_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived matching keys, kept in step with the facts on every save (bulk writers set them themselves).
+        from crm.matching import lead_keys_refresh
+
+        lead_keys_refresh(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_key", "linkedin_slug", "name_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email or f"Lead #{self.pk}"

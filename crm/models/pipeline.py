@@ -1,0 +1,56 @@
+"""Pipelines, their ordered stages, and every move of a lead between stages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Pipeline(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_pipeline")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    pipeline = models.ForeignKey("crm.Pipeline", on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["pipeline", "name"], name="unique_stage_name_per_pipeline")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(models.Model):
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey("crm.Stage", null=True, on_delete=models.SET_NULL, related_name="+")
+    to_stage = models.ForeignKey("crm.Stage", null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="stagechange_lead_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.lead}: {self.from_stage} → {self.to_stage}"

@@ -87,9 +87,14 @@ def mapping_clean(headers: list[str], mapping: list[str]) -> list[str]:
     return mapping
 
 
-def mapping_from_saved(headers: list[str], saved: SavedMapping, fallback: list[str]) -> list[str]:
-    """A saved mapping applied by header name; columns it does not know keep the suggestion."""
-    return [saved.columns.get(header, suggestion) for header, suggestion in zip(headers, fallback, strict=True)]
+def mapping_from_saved(headers: list[str], columns: dict[str, str], fallback: list[str]) -> list[str]:
+    """A saved mapping ({header: field}) applied by header name; the other columns keep their suggestion
+    unless it names a field the saved mapping gives to another column (then they stay custom fields)."""
+    claimed = {columns[header] for header in headers if columns.get(header) in FIELDS}
+    return [
+        columns[header] if header in columns else (CUSTOM if suggestion in claimed else suggestion)
+        for header, suggestion in zip(headers, fallback, strict=True)
+    ]
 
 
 def mapping_save(*, actor: User, name: str, headers: list[str], mapping: list[str]) -> SavedMapping:

@@ -75,7 +75,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     saved_form = SavedMappingChoiceForm(request.GET or None)
     suggestion = job.mapping
     if saved_form.is_valid() and saved_form.cleaned_data["saved"]:
-        suggestion = mapping_from_saved(job.headers, saved_form.cleaned_data["saved"], job.mapping)
+        suggestion = mapping_from_saved(job.headers, saved_form.cleaned_data["saved"].columns, job.mapping)
     form = MappingForm(
         request.POST or None, headers=job.headers, mapping=suggestion, can_reassign=can_reassign(request.user)
     )

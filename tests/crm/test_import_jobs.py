@@ -242,3 +242,17 @@ def test_deal_values_and_companies_are_reused(tmp_path, manager_mia):
     lead = Lead.objects.get()
     assert lead.deal_value == Decimal("12500.50")
     assert Company.objects.count() == 1 and lead.company.domain == "engines.example"
+
+
+def test_a_saved_mapping_wins_over_the_suggestion_by_header_name():
+    headers = ["Email", "Work Email", "Company"]
+    suggestion = ["email", "", "company"]
+    saved = {"Work Email": "email", "Unknown column": "title"}
+    assert jobs.mapping_from_saved(headers, saved, suggestion) == ["", "email", "company"]
+
+
+def test_a_mapping_must_use_each_field_once():
+    with pytest.raises(ValidationError, match="both map to"):
+        jobs.mapping_clean(["A", "B"], ["email", "email"])
+    with pytest.raises(ValidationError, match="Unknown field"):
+        jobs.mapping_clean(["A"], ["shoe_size"])

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from crm.importing.jobs import import_job_create, import_job_run, import_job_start
+from crm.importing.jobs import import_job_create, import_job_run, import_job_start, mapping_from_saved
 from crm.models import ImportJob, LeadList, User
 from crm.services.lists import list_create
 
@@ -54,8 +54,7 @@ class Command(BaseCommand):
         job = import_job_create(actor=actor, path=path, original_name=path.name)
         mapping = job.mapping
         if options["mapping"]:
-            columns = json.loads(options["mapping"].read_text())
-            mapping = [columns.get(header, suggested) for header, suggested in zip(job.headers, mapping, strict=True)]
+            mapping = mapping_from_saved(job.headers, json.loads(options["mapping"].read_text()), mapping)
         self.stdout.write(
             "Columns: " + ", ".join(f"{h} -> {m or 'custom'}" for h, m in zip(job.headers, mapping, strict=True))
         )

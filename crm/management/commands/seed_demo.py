@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from crm import demo_data as demo
+from crm.demo_import import demo_import_run
 from crm.models import Activity, Company, Lead, Note, Stage, StageChange, Task, User
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
 from crm.services.lists import list_add_leads, list_create
@@ -450,6 +451,7 @@ class Command(BaseCommand):
         seeder.tasks_create(people, users, admin)
         lists = seeder.lists_create(people, users["mia"])
         seeder.timeline_backdate([person.lead.pk for person in people])
+        imported = demo_import_run(users["mia"], seeder.rng)
 
         by_stage = Counter(person.stage.pk for person in people)
         stage_counts = ", ".join(f"{stage.name} {by_stage[stage.pk]}" for stage in stages)
@@ -462,6 +464,10 @@ class Command(BaseCommand):
             f"  {notes} notes, {dues.total()} tasks ({dues['overdue']} overdue, {dues['today']} due today, "
             f"{dues['upcoming']} upcoming, {dues['done']} done{', some for the admin' if admin else ''}), "
             f"{lists} lists"
+        )
+        self.stdout.write(
+            f"  an import of {imported.original_name}: {imported.rows_imported} imported, "
+            f"{imported.rows_updated} filled in, {imported.rows_rejected} rejected (see Imports)"
         )
 
     def logins_print(self) -> None:

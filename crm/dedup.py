@@ -1,7 +1,7 @@
 """The duplicate scan: finds leads that look like one person and keeps a DuplicateCandidate row per pair.
 
 Cost grows with the number of leads, not with its square: exact keys are found by grouping queries, and
-names are only compared inside one company (a "block"), never across the whole table.
+names are only compared inside small blocks (one company, or the leads sharing a phone), never across the table.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from operator import itemgetter
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django_q.tasks import async_task
 from rapidfuzz import fuzz, process
 
 from crm.matching import NAME_CONFLICT, NAME_MATCH, names_conflict, names_similarity
@@ -77,8 +78,6 @@ def duplicates_scan() -> int:
 
 def duplicates_scan_queue() -> None:
     """Run the scan on the cluster once the current transaction has committed."""
-    from django_q.tasks import async_task  # here, not at import: django-q reads its settings when imported
-
     transaction.on_commit(lambda: async_task("crm.dedup.duplicates_scan", group="duplicates"))
 
 
@@ -254,9 +253,10 @@ def _candidates_write(found: dict[tuple[int, int], tuple[int, str]]) -> tuple[in
             stale.append(pk)
         elif found[pair] != (score, reason):
             changed.append(DuplicateCandidate(pk=pk, score=found[pair][0], reason=found[pair][1]))
-    # A lead deleted or merged since the read makes this fail on its foreign key; the job is then
-    # retried by the cluster and the next run reads the leads as they are.
     with transaction.atomic():
+        # Leads merged or deleted while the scan was reading are left out. One removed in the instant
+        # between this check and the commit still fails the foreign key; the cluster then retries the job.
+        new = _with_live_leads(new)
         # ignore_conflicts: another scan running at the same time may have written the same pair.
         DuplicateCandidate.objects.bulk_create(new, batch_size=WRITE_BATCH, ignore_conflicts=True)
         DuplicateCandidate.objects.bulk_update(changed, ["score", "reason"], batch_size=WRITE_BATCH)
@@ -265,3 +265,11 @@ def _candidates_write(found: dict[tuple[int, int], tuple[int, str]]) -> tuple[in
                 pk__in=stale[start : start + WRITE_BATCH], status=DuplicateCandidate.Status.OPEN
             ).delete()
     return len(new), len(changed), len(stale)
+
+
+def _with_live_leads(candidates: list[DuplicateCandidate]) -> list[DuplicateCandidate]:
+    wanted = sorted({pk for c in candidates for pk in (c.lead_a_id, c.lead_b_id)})
+    live = set()
+    for start in range(0, len(wanted), WRITE_BATCH):
+        live.update(Lead.objects.filter(pk__in=wanted[start : start + WRITE_BATCH]).values_list("pk", flat=True))
+    return [c for c in candidates if c.lead_a_id in live and c.lead_b_id in live]

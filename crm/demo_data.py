@@ -6,6 +6,8 @@ import random
 import unicodedata
 from dataclasses import dataclass
 
+import phonenumbers
+
 from leadflow.roles import Role
 
 DEMO_PASSWORD = "leadflow-demo"  # noqa: S105 - a published demo-only password, printed by the command
@@ -51,11 +53,11 @@ CITIES = {
     "miami": City("Miami", "FL", "United States", "America/New_York", "+130555501##"),
     "boston": City("Boston", "MA", "United States", "America/New_York", "+161755501##"),
     "seattle": City("Seattle", "WA", "United States", "America/Los_Angeles", "+120655501##"),
-    "london": City("London", "", "United Kingdom", "Europe/London", "+442079460###", "+447700900###"),
-    "leeds": City("Leeds", "", "United Kingdom", "Europe/London", "+441134960###", "+447700900###"),
-    "manchester": City("Manchester", "", "United Kingdom", "Europe/London", "+441614960###", "+447700900###"),
-    "bristol": City("Bristol", "", "United Kingdom", "Europe/London", "+441174960###", "+447700900###"),
-    "aberdeen": City("Aberdeen", "Scotland", "United Kingdom", "Europe/London", "+441632960###", "+447700900###"),
+    "london": City("London", "", "United Kingdom", "Europe/London", "+442079460###"),
+    "leeds": City("Leeds", "", "United Kingdom", "Europe/London", "+441134960###"),
+    "manchester": City("Manchester", "", "United Kingdom", "Europe/London", "+441614960###"),
+    "bristol": City("Bristol", "", "United Kingdom", "Europe/London", "+441174960###"),
+    "aberdeen": City("Aberdeen", "Scotland", "United Kingdom", "Europe/London", "+441314960###"),
     "mumbai": City("Mumbai", "Maharashtra", "India", "Asia/Kolkata", "+9122########", "+9198########"),
     "bengaluru": City("Bengaluru", "Karnataka", "India", "Asia/Kolkata", "+9180########", "+9199########"),
     "hyderabad": City("Hyderabad", "Telangana", "India", "Asia/Kolkata", "+9140########", "+9197########"),
@@ -671,4 +673,8 @@ def ascii_slug(text: str, separator: str = ".") -> str:
 
 
 def phone_from_pattern(rng: random.Random, pattern: str) -> str:
-    return "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
+    """A number in the pattern's range that phonenumbers accepts (some ranges have unassigned blocks)."""
+    while True:
+        number = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number

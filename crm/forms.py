@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from crm.models import Lead, LeadList, Stage, Task, User
-from crm.services.leads import EDITABLE_FIELDS
+from crm.services.leads import EDITABLE_FIELDS, NORMALIZERS, lead_fields_normalize
 from leadflow.roles import Role
 
 
@@ -28,6 +29,11 @@ class LeadFactsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        try:
+            data.update(lead_fields_normalize({name: data.get(name) for name in NORMALIZERS if name in data}))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field, messages)
         identity = [data.get("email"), data.get("phone"), data.get("linkedin_url")]
         has_name = data.get("first_name") or data.get("last_name")
         if not any(identity) and not has_name:

@@ -92,7 +92,7 @@ def mapping_from_saved(headers: list[str], columns: dict[str, str], fallback: li
     unless it names a field the saved mapping gives to another column (then they stay custom fields)."""
     claimed = {columns[header] for header in headers if columns.get(header) in FIELDS}
     return [
-        columns[header] if header in columns else (CUSTOM if suggestion in claimed else suggestion)
+        columns.get(header, CUSTOM if suggestion in claimed else suggestion)
         for header, suggestion in zip(headers, fallback, strict=True)
     ]
 

@@ -19,6 +19,7 @@ class Activity(models.Model):
         TASK = "task", "Task"
         TASK_DONE = "task_done", "Task completed"
         LIST = "list", "Lists"
+        MERGED = "merged", "Merged"
 
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="activities")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -8,6 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from crm.models import Activity, Company, Lead, Stage, StageChange, User
+from crm.normalize import (
+    NormalizeError,
+    email_normalize,
+    linkedin_canonical,
+    name_capitalize,
+    phone_e164,
+    website_normalize,
+)
 from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
@@ -31,6 +39,32 @@ EDITABLE_FIELDS = [
 ]
 
 
+# What people type is normalised the way imports normalise files, so every lead matches on the same keys.
+NORMALIZERS = {
+    "first_name": name_capitalize,
+    "last_name": name_capitalize,
+    "email": email_normalize,
+    "phone": phone_e164,
+    "linkedin_url": linkedin_canonical,
+    "website": website_normalize,
+}
+
+
+def lead_fields_normalize(fields: dict) -> dict:
+    """The facts in their stored form; a value that cannot be normalised is a ValidationError on its field."""
+    normalized = dict(fields)
+    errors = {}
+    for name, normalize in NORMALIZERS.items():
+        if normalized.get(name):
+            try:
+                normalized[name] = normalize(normalized[name])
+            except NormalizeError as exc:
+                errors[name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    return normalized
+
+
 def company_for_name(name: str) -> Company | None:
     """The company with this name (any case), created if new; None for a blank name."""
     name = name.strip()
@@ -52,7 +86,7 @@ def lead_create(*, actor: User | None, stage: Stage, tags: str = "", **fields) -
         # A rep's new lead is theirs; only managers may hand a new lead to someone else.
         if not can_reassign(actor):
             fields["owner"] = actor
-    lead = Lead(stage=stage, **fields)
+    lead = Lead(stage=stage, **lead_fields_normalize(fields))
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
     if tags:
@@ -69,6 +103,7 @@ def lead_update(*, lead: Lead, actor: User, tags: str | None = None, **changes) 
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    changes = lead_fields_normalize(changes)
     changed = {}
     for field, value in changes.items():
         old = getattr(lead, field)

@@ -141,7 +141,7 @@ def lead_merge(*, survivor: Lead, other: Lead, chosen: dict[str, str], actor: Us
     activity_record(
         lead=survivor,
         actor=actor,
-        kind=Activity.Kind.UPDATED,
+        kind=Activity.Kind.MERGED,
         summary=f"Merged with {other_name} (#{other_pk})",
         data={"merge": record.pk},
     )

@@ -361,3 +361,19 @@ def test_two_thousand_leads_in_two_hundred_companies():
     assert by_reason["Same email"] == 20 and by_reason["Same LinkedIn profile"] == 10
     assert by_reason["Same phone"] == 10 and by_reason["Similar name"] >= 20
     assert duplicates_scan() == 0
+
+
+def test_a_lead_removed_while_the_scan_reads_is_left_out(monkeypatch):
+    companies: dict[str, Company] = {}
+    first = lead_with(companies, first_name="Jane", email="jane@acme.com")
+    second = lead_with(companies, first_name="Jane", email="jane@acme.com")
+    third = lead_with(companies, first_name="Jane", email="jane@acme.com")
+    reading = dedup._same_company_pairs
+
+    def merged_meanwhile(found):
+        Lead.objects.filter(pk=third.pk).delete()
+        reading(found)
+
+    monkeypatch.setattr(dedup, "_same_company_pairs", merged_meanwhile)
+    assert duplicates_scan() == 1
+    assert set(pairs()) == {(first.pk, second.pk)}

@@ -1,6 +1,8 @@
 """The duplicates page, the merge page and the record of a merge, as people use them."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import DuplicateCandidate, Lead, MergeRecord
@@ -215,3 +217,20 @@ def test_the_merge_record_is_private_to_those_who_see_the_lead(client, rep_bob, 
     record = lead_merge(survivor=john, other=jon, chosen={}, actor=manager_mia)
     client.force_login(rep_bob)
     assert client.get(reverse("crm:merge", args=[record.pk])).status_code == 404
+
+
+def test_the_list_costs_the_same_queries_however_many_pairs(client, rep_alice):
+    def add_pairs(count: int) -> None:
+        for _ in range(count):
+            candidate_for(LeadFactory(owner=rep_alice), LeadFactory(owner=None))
+
+    client.force_login(rep_alice)
+    add_pairs(2)
+    lead_merge(survivor=LeadFactory(owner=rep_alice), other=LeadFactory(owner=rep_alice), chosen={}, actor=rep_alice)
+    client.get(reverse("crm:duplicates"))  # warm the session and the role
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("crm:duplicates"))
+    add_pairs(20)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("crm:duplicates"))
+    assert len(many) == len(few)

@@ -1,0 +1,84 @@
+"""The reading entry points: refuse or inspect a file, then hand it to the CSV or XLSX reader for its rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Iterator
+from itertools import islice
+from pathlib import Path
+
+from crm.importing.reading.csv_rows import csv_inspect, csv_records
+from crm.importing.reading.table import EMPTY, FileRefused, Row, TableInfo, without_trailing_blanks
+from crm.importing.reading.xlsx_rows import xlsx_data, xlsx_inspect
+
+# Encoding and delimiter detection look at this much of the start of a CSV file.
+SAMPLE_BYTES = 256 * 1024
+
+OLD_EXCEL = "This is an old Excel file (.xls) or a password-protected workbook; save it as .xlsx or CSV and try again."
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def table_inspect(path: Path, *, max_bytes: int) -> TableInfo:
+    """Find a file's format, encoding, delimiter and header row, or refuse it with a message for the user."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRefused(EMPTY)
+    if size > max_bytes:
+        raise FileRefused(f"This file is {_size_text(size, up=True)}; the limit is {_size_text(max_bytes, up=False)}.")
+    with path.open("rb") as file:
+        head = file.read(SAMPLE_BYTES)
+    if head.startswith(ZIP_MAGIC):
+        return xlsx_inspect(path)
+    if head.startswith(OLE_MAGIC):
+        raise FileRefused(OLD_EXCEL)
+    return csv_inspect(path, head, size)
+
+
+def table_rows(path: Path, info: TableInfo, *, after_line: int = 0) -> Iterator[Row]:
+    """Yield the data rows after the header, skipping blank rows and rows on lines up to `after_line`.
+
+    Reads one record at a time, so memory stays flat whatever the file size. A quote opened and never closed
+    before the end of the file (or before csv's field size limit) doesn't swallow the lines after it: that line
+    is read on its own with the quote kept as text, and reading goes on from the next line. A stray quote closed
+    by a later one still joins the lines between, as in Excel. Raises FileRefused part-way only for damage past
+    what `table_inspect` looked at (a line over MAX_LINE_CHARS, a broken XLSX part).
+    """
+    width = len(info.headers)
+    if info.format == "xlsx":
+        records: Generator[tuple[int, list[str], int]] = xlsx_data(path, info.size)
+    else:
+        records = csv_records(path, info.encoding, info.delimiter)
+    skip_to = max(info.header_line, after_line)
+    try:
+        for line, cells, position in records:
+            if line <= skip_to:
+                continue
+            cells = [cell.strip() for cell in cells]
+            if not any(cells):
+                continue
+            values = cells[:width] + [""] * (width - len(cells))
+            extra = without_trailing_blanks(cells[width:])
+            # Bytes that were not text in the file's encoding count as read back, so may overshoot a little.
+            yield Row(line=line, values=values, extra=extra, position=min(position, info.size))
+    finally:
+        records.close()  # the file, now, rather than when the garbage collector gets to it
+
+
+def table_sample(path: Path, info: TableInfo, count: int = 5) -> list[Row]:
+    """The first `count` data rows, for previews and for suggesting the column mapping."""
+    rows = table_rows(path, info)
+    try:
+        return list(islice(rows, count))
+    finally:
+        rows.close()
+
+
+def _size_text(size: int, *, up: bool) -> str:
+    """A byte count as whole MB, KB or bytes, rounded up (for a file's size) or down (for a limit)."""
+    for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
+        if size >= unit:
+            amount = math.ceil(size / unit) if up else size // unit
+            return f"{amount} {name}"
+    return f"{size} bytes"

@@ -42,6 +42,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/import_csv.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -11,7 +11,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import demo_data as demo
-from crm.models import Activity, Company, ImportJob, Lead, LeadList, Note, Stage, StageChange, Tag, Task, User
+from crm.demo_data_quality import TYPED_AGAIN
+from crm.models import (
+    Activity,
+    Company,
+    DuplicateCandidate,
+    ImportJob,
+    Lead,
+    LeadList,
+    Note,
+    Stage,
+    StageChange,
+    Tag,
+    Task,
+    User,
+)
 from crm.selectors import task_buckets
 from crm.services.pipelines import pipeline_default
 from leadflow.roles import Role, role_of
@@ -27,8 +41,8 @@ def seed() -> str:
 
 def test_it_creates_about_30_companies_and_400_realistic_leads_in_every_stage():
     output = seed()
-    # The demo's import adds people of its own (tested below); these are the hand-made demo.
-    seeded = Lead.objects.filter(import_job__isnull=True)
+    # The demo's import and its people typed in twice are tested below; these are the hand-made demo.
+    seeded = Lead.objects.filter(import_job__isnull=True).exclude(source=TYPED_AGAIN)
 
     assert 28 <= Company.objects.filter(domain__in=[c.domain for c in demo.COMPANIES]).count() <= 32
     assert 380 <= seeded.count() <= 420
@@ -182,3 +196,11 @@ def test_it_shows_an_import_with_filled_duplicates_and_rejected_rows():
     assert job.rejections.filter(row_rejected=True).count() == 2
     assert f"{job.rows_imported} imported" in output
     assert Lead.objects.filter(tags__name="cologne-2024").count() == 30
+
+
+def test_it_leaves_duplicates_for_the_duplicates_page():
+    output = seed()
+    reasons = set(DuplicateCandidate.objects.filter(status="open").values_list("reason", flat=True))
+    assert {"Same email", "Same LinkedIn profile"} <= reasons
+    assert any(reason.startswith("Similar name at ") for reason in reasons)
+    assert f"{DuplicateCandidate.objects.count()} suspected duplicate pairs" in output

@@ -16,7 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from crm import demo_data as demo
-from crm.demo_import import demo_import_run
+from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
 from crm.models import Activity, Company, Lead, Note, Stage, StageChange, Task, User
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
 from crm.services.lists import list_add_leads, list_create
@@ -452,6 +452,7 @@ class Command(BaseCommand):
         lists = seeder.lists_create(people, users["mia"])
         seeder.timeline_backdate([person.lead.pk for person in people])
         imported = demo_import_run(users["mia"], seeder.rng)
+        pairs = demo_duplicates_plant(users["mia"])
 
         by_stage = Counter(person.stage.pk for person in people)
         stage_counts = ", ".join(f"{stage.name} {by_stage[stage.pk]}" for stage in stages)
@@ -469,6 +470,7 @@ class Command(BaseCommand):
             f"  an import of {imported.original_name}: {imported.rows_imported} imported, "
             f"{imported.rows_updated} filled in, {imported.rows_rejected} rejected (see Imports)"
         )
+        self.stdout.write(f"  {pairs} suspected duplicate pairs to review (see Duplicates)")
 
     def logins_print(self) -> None:
         self.stdout.write(

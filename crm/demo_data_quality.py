@@ -1,5 +1,6 @@
-"""The demo's import: a trade-fair file in Apollo's shape, run through the real import pipeline, so the
-import history shows a finished job with filled duplicates and rejected rows to download."""
+"""The demo's data-quality work: a trade-fair file in Apollo's shape run through the real import pipeline (a
+finished job with filled duplicates and rejected rows to download), and a few duplicates typed in by hand
+for the Duplicates page to find."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import tempfile
 from pathlib import Path
 
 from crm import demo_data as demo
+from crm.dedup import duplicates_scan
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start
 from crm.models import ImportJob, Lead, User
+from crm.services.leads import lead_create
 
 FILE_NAME = "trade-fair-cologne-apollo.csv"
 # Apollo's column names, and the short names this module fills them by.
@@ -28,6 +31,8 @@ COLUMNS = {
     "notes": "Booth notes",
 }
 NEW_PEOPLE = 24
+# The source of the people typed in a second time from business cards.
+TYPED_AGAIN = "business_card"
 KNOWN_PEOPLE = 6
 
 
@@ -87,3 +92,28 @@ def demo_import_run(actor: User, rng: random.Random) -> ImportJob:
     import_job_run(job.pk)
     job.refresh_from_db()
     return job
+
+
+def demo_duplicates_plant(actor: User) -> int:
+    """Enter three people again the way a hurried rep would, then scan: returns the pairs found."""
+    originals = list(
+        Lead.objects.filter(import_job__isnull=True, company__isnull=False).select_related("company", "stage")
+        .order_by("pk")[10:13]
+    )  # fmt: skip
+    same_email, same_profile, similar_name = originals
+    new = same_email.stage.pipeline.stages.order_by("position").first()
+    typed = {"actor": actor, "stage": new, "source": TYPED_AGAIN}
+    lead_create(
+        **typed, first_name=same_email.first_name, last_name=same_email.last_name, email=same_email.email.upper()
+    )
+    profile = same_profile.linkedin_url.replace("https://www.", "")
+    lead_create(**typed, first_name=same_profile.first_name, last_name=same_profile.last_name, linkedin_url=profile)
+    # A shortened first name at the same company: no shared key, only the name and company say it is one person.
+    lead_create(
+        **typed,
+        first_name=similar_name.first_name[:-1] or similar_name.first_name,
+        last_name=similar_name.last_name,
+        company=similar_name.company,
+        title=similar_name.title,
+    )
+    return duplicates_scan()

@@ -1,0 +1,59 @@
+"""Import jobs, their rejected rows and changes, saved mappings, duplicate pairs and merges: read in the back
+office, written only by the import and merge services (the app's Imports and Duplicates pages)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from crm.admin.base import TimelineAdmin
+from crm.models import DuplicateCandidate, ImportChange, ImportJob, ImportRejection, MergeRecord, SavedMapping
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(TimelineAdmin):
+    list_display = (
+        "original_name", "status", "created_by", "created_at", "rows_read", "rows_imported", "rows_updated",
+        "rows_skipped", "rows_rejected",
+    )  # fmt: skip
+    list_select_related = ("created_by",)
+    list_filter = ("status", "on_duplicate", "created_by")
+    search_fields = ("original_name",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(ImportRejection)
+class ImportRejectionAdmin(TimelineAdmin):
+    list_display = ("job", "line", "column", "reason", "row_rejected")
+    list_select_related = ("job",)
+    list_filter = ("row_rejected",)
+    search_fields = ("reason", "job__original_name")
+
+
+@admin.register(ImportChange)
+class ImportChangeAdmin(TimelineAdmin):
+    list_display = ("job", "lead", "created_at")
+    list_select_related = ("job", "lead")
+    search_fields = ("job__original_name", "lead__email")
+
+
+@admin.register(SavedMapping)
+class SavedMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_by", "created_at")
+    list_select_related = ("created_by",)
+    search_fields = ("name",)
+    readonly_fields = ("created_by", "created_at")
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(TimelineAdmin):
+    list_display = ("lead_a", "lead_b", "score", "reason", "status", "found_at")
+    list_select_related = ("lead_a", "lead_b")
+    list_filter = ("status",)
+    search_fields = ("lead_a__email", "lead_b__email", "reason")
+
+
+@admin.register(MergeRecord)
+class MergeRecordAdmin(TimelineAdmin):
+    list_display = ("merged_lead_id", "survivor", "actor", "created_at")
+    list_select_related = ("survivor", "actor")
+    date_hierarchy = "created_at"

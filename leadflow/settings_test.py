@@ -9,7 +9,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from leadflow.settings import *  # noqa: F403
-from leadflow.settings import Q_CLUSTER, STORAGES
+from leadflow.settings import DATABASES, Q_CLUSTER, STORAGES
 
 # django-q2 reads its Conf at import time, so sync mode must be set here, not by override_settings.
 Q_CLUSTER["sync"] = True
@@ -20,3 +20,8 @@ ACCOUNT_RATE_LIMITS = False
 
 # Uploaded files of the test run go to a throw-away folder.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="leadflow-test-media-")
+
+# A test database on disk rather than in memory, so that a real job cluster started by a test (in another
+# process) works on the same data.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"leadflow-test-{os.getpid()}.sqlite3")}

@@ -22,26 +22,16 @@ from crm.models import (
     Task,
     User,
 )
+from crm.services.leads import EDITABLE_FIELDS
 from crm.services.timeline import activity_record
 from leadflow.roles import can_edit_lead, require_write
 
-# The facts a merge takes from one side or the other, in the order the merge page shows them.
+# The facts a merge takes from one side or the other, in the order the merge page shows them: what people
+# edit on the lead page, then where the lead stands.
 MERGE_FIELDS = [
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "linkedin_url",
-    "website",
-    "company",
-    "location",
-    "time_zone",
-    "source",
-    "lifecycle",
+    *[name for name in EDITABLE_FIELDS if name not in {"grade", "do_not_contact"}],
     "stage",
     "owner",
-    "deal_value",
     "score",
     "grade",
     "do_not_contact",

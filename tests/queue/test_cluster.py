@@ -1,0 +1,76 @@
+"""The real django-q2 cluster runs what the app queues: an import started in one process is imported by
+`manage.py qcluster` in another, through the database broker, as in production."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from crm.importing.jobs import import_job_create
+from crm.models import ImportJob, Lead
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# CI sets this to its Redis, to run the same test on the Redis broker (Q_REDIS_URL) as well as the database one.
+REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS_URL", "")
+BROKERS = ["database", pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no test Redis"))]
+
+
+def _manage(*args: str, media_root: Path, broker: str) -> subprocess.CompletedProcess:
+    """Run manage.py in its own process with the production settings (queue not synchronous) on the test DB."""
+    database = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "SECRET_KEY": "cluster-test-" + "k" * 50,
+        "ALLOWED_HOSTS": "localhost",
+        "MEDIA_ROOT": str(media_root),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("Q_REDIS_URL", None)
+    if broker == "redis":
+        env["Q_REDIS_URL"] = REDIS_URL
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_an_import_queued_by_the_app_is_run_by_a_real_cluster(tmp_path, settings, manager_mia, broker):
+    settings.MEDIA_ROOT = tmp_path
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "Name,Email,Company\nAda Lovelace,ada@engines.example,Engines\nGrace Hopper,grace@navy.example,Navy\n"
+    )
+    job = import_job_create(actor=manager_mia, path=path, original_name="people.csv")
+    start = (
+        "from crm.importing.jobs import import_job_start; from crm.models import ImportJob; "
+        f"job = ImportJob.objects.get(pk={job.pk}); "
+        "import_job_start(job=job, actor=job.created_by, mapping=job.mapping, on_duplicate='skip')"
+    )
+    queued = _manage("shell", "-c", start, media_root=tmp_path, broker=broker)
+    assert queued.returncode == 0, queued.stderr
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED  # queued, not run: nothing has imported it yet
+    cluster = _manage("qcluster", "--run-once", media_root=tmp_path, broker=broker)
+    assert cluster.returncode == 0, cluster.stderr
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE, (job.error, cluster.stderr[-2000:])
+    assert Lead.objects.filter(import_job=job).count() == 2

@@ -1,6 +1,8 @@
 """Settings for the test suite: the real settings with jobs run in-process and fast hashing."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
@@ -20,6 +22,7 @@ ACCOUNT_RATE_LIMITS = False
 
 # Uploaded files of the test run go to a throw-away folder.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="leadflow-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 
 # A test database on disk rather than in memory, so that a real job cluster started by a test (in another
 # process) works on the same data.

@@ -165,6 +165,8 @@ def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: 
             draft.custom[headers[index]] = value
         else:
             _apply_cell(draft, target, headers[index], value, region)
+    if row.note:
+        draft.problems.append(CellProblem("", row.note))
     if row.extra:
         draft.problems.append(CellProblem("", f"{len(row.extra)} more cell(s) than the header; kept as custom fields"))
         for number, value in enumerate(row.extra, start=1):

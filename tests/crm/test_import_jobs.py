@@ -256,3 +256,15 @@ def test_a_mapping_must_use_each_field_once():
         jobs.mapping_clean(["A", "B"], ["email", "email"])
     with pytest.raises(ValidationError, match="Unknown field"):
         jobs.mapping_clean(["A"], ["shoe_size"])
+
+
+def test_a_line_in_another_encoding_imports_with_its_accents_and_a_warning(tmp_path, manager_mia):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "Name,Email,Company\nZoë Faure,zoe@acme.example,Acme\n".encode() + b"Ren\xe9 Roux,rene@acme.example,Acme\n"
+    )
+    job = _import(manager_mia, path)
+    assert Lead.objects.get(email="rene@acme.example").first_name == "René"
+    warning = job.rejections.get()
+    assert (warning.line, warning.row_rejected) == (3, False)
+    assert "read as Windows-1252" in warning.reason

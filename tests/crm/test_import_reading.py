@@ -332,14 +332,18 @@ def test_it_numbers_lines_the_same_whatever_the_line_endings(tmp_path, newline):
     assert rows[1].values[1] == f"two{newline}lines"
 
 
-def test_it_keeps_a_cell_that_is_not_utf8_after_the_sample_readable(tmp_path):
-    # The encoding comes from the first 256 KB; a stray byte further down becomes U+FFFD instead of an error.
+def test_it_reads_a_line_in_another_encoding_after_the_sample_without_losing_it(tmp_path):
+    # The encoding comes from the first 256 KB; a Windows-1252 line further down (mixed encodings) is read as
+    # Windows-1252, keeps its accents, and says so.
     body = "".join(f"Person {n},p{n}@acme.example\n" for n in range(12_000)).encode()
-    path = write(tmp_path, b"Name,Email\n" + body + b"Ren\xe9,rene@acme.example\n")
+    path = write(tmp_path, b"Name,Email\n" + body + b"Ren\xe9,rene@acme.example\nZo\xc3\xab,zoe@acme.example\n")
 
     rows = rows_of(path)
 
-    assert rows[-1].values == ["Ren\ufffd", "rene@acme.example"] and rows[-1].line == 12_002
+    assert rows[-2].values == ["René", "rene@acme.example"] and rows[-2].line == 12_002
+    assert rows[-2].note == "this line was not UTF-8; read as Windows-1252 (check its accents)"
+    assert rows[-1].values == ["Zoë", "zoe@acme.example"] and rows[-1].note == ""
+    assert rows[-1].position == path.stat().st_size
 
 
 # Broken quoting

@@ -65,6 +65,8 @@ def csv_encoding(head: bytes, *, complete: bool) -> str:
         pass
     else:
         return "utf-8"
+    if _mostly_utf8(head, complete=complete):
+        return "utf-8"  # the reader reads the other lines as Windows-1252, one by one
     matches = charset_normalizer.from_bytes(head)
     best = matches.best()
     if best is None:
@@ -77,6 +79,25 @@ def csv_encoding(head: bytes, *, complete: bool) -> str:
     if (encoding in WESTERN_ENCODINGS or close_call) and _decodes(head, "cp1252") is not None:
         return "cp1252"
     return encoding
+
+
+def _mostly_utf8(head: bytes, *, complete: bool) -> bool:
+    """Lines with accents in UTF-8 outnumber lines that are not UTF-8: a UTF-8 file with rows pasted from a
+    Windows spreadsheet (mixed encodings), not a Windows file."""
+    lines = head.splitlines()
+    if not complete:
+        lines = lines[:-1]  # the sample may end inside a character
+    utf8 = other = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other += 1
+        else:
+            utf8 += 1
+    return utf8 > 0 and other <= utf8
 
 
 def _utf16_without_bom(head: bytes) -> str:

@@ -11,6 +11,7 @@ from crm.importing.reading.csv_rows import csv_inspect, csv_records
 from crm.importing.reading.table import EMPTY, FileRefused, Row, TableInfo, without_trailing_blanks
 from crm.importing.reading.xlsx_rows import xlsx_data, xlsx_inspect
 
+RECODED_NOTE = "this line was not {encoding}; read as Windows-1252 (check its accents)"
 # Encoding and delimiter detection look at this much of the start of a CSV file.
 SAMPLE_BYTES = 256 * 1024
 
@@ -46,13 +47,16 @@ def table_rows(path: Path, info: TableInfo, *, after_line: int = 0) -> Iterator[
     what `table_inspect` looked at (a line over MAX_LINE_CHARS, a broken XLSX part).
     """
     width = len(info.headers)
+    recoded: set[int] = set()
     if info.format == "xlsx":
         records: Generator[tuple[int, list[str], int]] = xlsx_data(path, info.size)
     else:
-        records = csv_records(path, info.encoding, info.delimiter)
+        records = csv_records(path, info.encoding, info.delimiter, recoded)
     skip_to = max(info.header_line, after_line)
     try:
         for line, cells, position in records:
+            note = RECODED_NOTE.format(encoding=info.encoding.upper()) if line in recoded else ""
+            recoded.discard(line)
             if line <= skip_to:
                 continue
             cells = [cell.strip() for cell in cells]
@@ -61,7 +65,7 @@ def table_rows(path: Path, info: TableInfo, *, after_line: int = 0) -> Iterator[
             values = cells[:width] + [""] * (width - len(cells))
             extra = without_trailing_blanks(cells[width:])
             # Bytes that were not text in the file's encoding count as read back, so may overshoot a little.
-            yield Row(line=line, values=values, extra=extra, position=min(position, info.size))
+            yield Row(line=line, values=values, extra=extra, position=min(position, info.size), note=note)
     finally:
         records.close()  # the file, now, rather than when the garbage collector gets to it
 

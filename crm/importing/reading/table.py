@@ -33,6 +33,7 @@ class Row:
     values: list[str]  # one string per header, "" where the row is short
     extra: list[str]  # cells beyond the headers (a ragged row), normally []
     position: int  # progress in TableInfo.size units once this row is read
+    note: str = ""  # how the row was read when it needed care (e.g. a line in another encoding)
 
 
 def without_trailing_blanks(cells: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from crm.importing.mapping import CUSTOM, IGNORE
 from crm.importing.reading import Row
@@ -154,9 +154,7 @@ def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, region: 
 def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: str) -> LeadDraft:
     """Normalise one row by its mapping; problems are collected, never raised."""
     draft = LeadDraft(line=row.line, values=[*row.values, *row.extra])
-    # Full names and city/country only fill what dedicated columns left empty, so they go last.
-    order = sorted(range(len(headers)), key=lambda i: mapping[i] in {"full_name", "city", "country"})
-    for index in order:
+    for index in _cell_order(tuple(mapping), len(headers)):
         value = row.values[index].strip()
         target = mapping[index]
         if not value or target == IGNORE:
@@ -174,6 +172,13 @@ def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: 
                 draft.custom[f"Extra column {number}"] = value
     _finish(draft)
     return draft
+
+
+@lru_cache(maxsize=16)
+def _cell_order(mapping: tuple[str, ...], width: int) -> list[int]:
+    """The order a row's cells are read in, the same for every row of a file."""
+    # Full names and city/country only fill what dedicated columns left empty, so they go last.
+    return sorted(range(width), key=lambda i: mapping[i] in {"full_name", "city", "country"})
 
 
 def _finish(draft: LeadDraft) -> None:

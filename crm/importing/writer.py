@@ -3,11 +3,17 @@ new leads created and existing ones skipped, filled or overwritten, all with a f
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Q
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field, Model, QuerySet
+from django.db.models.functions import Length
+from django.db.models.options import Options
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
@@ -51,11 +57,22 @@ class BatchResult:
     rejected: int = 0
 
 
+class _LeadKeys(NamedTuple):
+    """The columns a lead already in the database is matched on, read without building a model instance."""
+
+    pk: int
+    phone: str
+    company_id: int | None
+    email_key: str
+    linkedin_slug: str
+    name_key: str
+
+
 @dataclass
 class _Known:
     """A lead a draft can match: one already in the database, or one this batch is about to create."""
 
-    lead: Lead
+    lead: Lead | _LeadKeys
     new: bool
     changes: dict[str, list] = field(default_factory=dict)
 
@@ -102,7 +119,7 @@ class _Index:
         return None
 
 
-def _strong_keys_differ(draft: LeadDraft, lead: Lead) -> bool:
+def _strong_keys_differ(draft: LeadDraft, lead: Lead | _LeadKeys) -> bool:
     """Two personal emails or two LinkedIn profiles that differ are two people, however alike the names."""
     return bool(
         (draft.email_key and lead.email_key and draft.email_key != lead.email_key)
@@ -116,8 +133,12 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
     keys = {d.company_key for d in drafts if d.company_key}
     by_domain: dict[str, int] = {}
     by_key: dict[str, int] = {}
-    found = Company.objects.filter(Q(domain__in=domains) | Q(name_key__in=keys)).order_by("pk")
-    for pk, domain, name_key in found.values_list("pk", "domain", "name_key"):
+    # Two lookups rather than one with OR, which SQLite answers by reading the whole table; in pk order as before.
+    found = {
+        *Company.objects.filter(domain__in=domains).order_by().values_list("pk", "domain", "name_key"),
+        *Company.objects.filter(name_key__in=keys).order_by().values_list("pk", "domain", "name_key"),
+    }
+    for pk, domain, name_key in sorted(found):
         by_domain.setdefault(domain, pk)
         by_key.setdefault(name_key, pk)
     to_create: dict[str, Company] = {}
@@ -137,7 +158,7 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
                 website=f"https://{draft.company_domain}" if draft.company_domain else "",
             )
         resolved.append(company)
-    Company.objects.bulk_create(to_create.values())
+    _rows_insert(Company, list(to_create.values()))
     return [item.pk if isinstance(item, Company) else item for item in resolved]
 
 
@@ -146,21 +167,49 @@ def _database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> _
     emails = {d.email_key for d in drafts if d.email_key}
     slugs = {d.linkedin_slug for d in drafts if d.linkedin_slug}
     phones = {d.phone for d in drafts if d.phone}
-    companies = {pk for pk in company_ids if pk}
     # Separate queries, so each uses its own index.
-    candidates = [
-        Lead.objects.filter(email_key__in=emails),
-        Lead.objects.filter(linkedin_slug__in=slugs),
-        Lead.objects.filter(phone__in=phones),
-        Lead.objects.filter(company_id__in=companies).exclude(name_key=""),
+    found = [
+        _lead_keys(Lead.objects.filter(email_key__in=emails)),
+        _lead_keys(Lead.objects.filter(linkedin_slug__in=slugs)),
+        _lead_keys(Lead.objects.filter(phone__in=phones)),
+        # Colleagues in one pk order, however many queries find them: the first of equally similar names wins.
+        sorted({keys for queryset in _colleague_queries(drafts, company_ids) for keys in _lead_keys(queryset)}),
     ]
     seen: set[int] = set()
-    for queryset in candidates:
-        for lead in queryset.order_by("pk").only("pk", "phone", "company_id", *KEY_FIELDS):
-            if lead.pk not in seen:
-                seen.add(lead.pk)
-                index.add(_Known(lead=lead, new=False))
+    for keys in itertools.chain.from_iterable(found):
+        if keys.pk not in seen:
+            seen.add(keys.pk)
+            index.add(_Known(lead=keys, new=False))
     return index
+
+
+def _lead_keys(queryset: QuerySet) -> list[_LeadKeys]:
+    """The leads' keys in pk order. Sorted here rather than by ORDER BY, which makes SQLite walk the whole table
+    in pk order instead of looking the keys up in their index."""
+    return [_LeadKeys(*row) for row in sorted(queryset.order_by().values_list(*_LeadKeys._fields))]
+
+
+def _colleague_queries(drafts: list[LeadDraft], company_ids: list[int | None]) -> list[QuerySet]:
+    """The leads a draft could match by a similar name at its company: only those whose email and LinkedIn
+    cannot tell them apart from it. A colleague with another email or profile is never that person
+    (_strong_keys_differ), and one with the same email or profile is found by those first, so at a company
+    whose drafts all have an email only the colleagues without one are read: at a big company, a few."""
+    lacking: dict[tuple[str, ...], set[int]] = defaultdict(set)
+    for draft, company_id in zip(drafts, company_ids, strict=True):
+        if company_id and draft.name_key:
+            strong = ("email_key",) * bool(draft.email_key) + ("linkedin_slug",) * bool(draft.linkedin_slug)
+            lacking[strong].add(company_id)
+    queries = []
+    for strong, companies in lacking.items():
+        # A company where another draft lacks some of these keys itself is read by that wider query.
+        wider = set().union(*(lacking[other] for other in lacking if set(other) < set(strong)))
+        if companies - wider:
+            # "Has no email" is not asked as email_key = "": SQLite's statistics cannot tell that "" is a good
+            # share of the column, and would look it up in that index rather than in the company's.
+            lengths = {f"{key}_length": Length(key) for key in strong}
+            narrowed = Lead.objects.alias(**lengths).filter(**dict.fromkeys(lengths, 0))
+            queries.append(narrowed.filter(company_id__in=companies - wider).exclude(name_key=""))
+    return queries
 
 
 def _apply(known: _Known, draft: LeadDraft, company_id: int | None, overwrite: bool) -> bool:
@@ -264,9 +313,10 @@ class BatchWriter:
         now = timezone.now()
         for lead, _ in created:
             lead.created_at = lead.updated_at = now
-        Lead.objects.bulk_create([lead for lead, _ in created], batch_size=1000)
+        _rows_insert(Lead, [lead for lead, _ in created])
         name = self.job.original_name
-        Activity.objects.bulk_create(
+        _rows_insert(
+            Activity,
             [
                 Activity(
                     lead=lead,
@@ -278,7 +328,6 @@ class BatchWriter:
                 )
                 for lead, draft in created
             ],
-            batch_size=1000,
         )
         self._save_extras([(lead, [draft]) for lead, draft in created])
 
@@ -291,26 +340,32 @@ class BatchWriter:
             lead_keys_refresh(known.lead)
             known.lead.updated_at = now
         names = sorted({name for known in changed for name in known.changes})
-        Lead.objects.bulk_update([known.lead for known in changed], [*names, *KEY_FIELDS, "updated_at"], batch_size=500)
-        ImportChange.objects.bulk_create(
-            ImportChange(
-                job=self.job,
-                lead_id=known.lead.pk,
-                before={name: pair[0] for name, pair in known.changes.items()},
-                after={name: pair[1] for name, pair in known.changes.items()},
-            )
-            for known in changed
+        _leads_update([known.lead for known in changed], [*names, *KEY_FIELDS, "updated_at"])
+        _rows_insert(
+            ImportChange,
+            [
+                ImportChange(
+                    job=self.job,
+                    lead_id=known.lead.pk,
+                    before={name: pair[0] for name, pair in known.changes.items()},
+                    after={name: pair[1] for name, pair in known.changes.items()},
+                )
+                for known in changed
+            ],
         )
-        Activity.objects.bulk_create(
-            Activity(
-                lead_id=known.lead.pk,
-                actor_id=self.job.created_by_id,
-                kind=Activity.Kind.UPDATED,
-                summary=f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
-                data={"import": self.job.pk, "changes": known.changes},
-                created_at=now,
-            )
-            for known in changed
+        _rows_insert(
+            Activity,
+            [
+                Activity(
+                    lead_id=known.lead.pk,
+                    actor_id=self.job.created_by_id,
+                    kind=Activity.Kind.UPDATED,
+                    summary=f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
+                    data={"import": self.job.pk, "changes": known.changes},
+                    created_at=now,
+                )
+                for known in changed
+            ],
         )
 
     def _save_extras(self, leads: list[tuple[Lead, list[LeadDraft]]]) -> None:
@@ -364,5 +419,83 @@ class BatchWriter:
                 for problem in draft.problems
                 if not draft.rejected
             )
-        ImportRejection.objects.bulk_create(rows, batch_size=1000)
+        _rows_insert(ImportRejection, rows)
         return sum(1 for draft in drafts if draft.rejected)
+
+
+def _rows_insert(model: type[Model], objects: list[Model]) -> None:
+    """Insert new rows with ids taken first: COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT run by
+    executemany on SQLite. Both skip bulk_create's SQL for every few dozen rows and its id round trip."""
+    if not objects:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        for obj, pk in zip(objects, _ids_take(cursor, meta, len(objects)), strict=True):
+            obj.pk = pk
+        rows = list(zip(*(_db_values(field, objects) for field in fields), strict=True))
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+_UNCONVERTED = object()
+
+
+def _db_values(field: Field, objects: list[Model]) -> list:
+    """One field's values as the database takes them, as bulk_create sends them (pre_save fills auto_now fields).
+    Most repeat down a batch (its time stamp, stage and job, blanks, big companies), so each distinct value is
+    converted once; values equal in Python (1 and True, 1.0 and 1.00) are stored alike by the field."""
+    converted: dict = {}
+    values = []
+    for obj in objects:
+        value = field.pre_save(obj, True)
+        try:
+            db_value = converted.get(value, _UNCONVERTED)
+        except TypeError:  # unhashable, such as a JSON field's dict
+            db_value = field.get_db_prep_save(value, connection)
+        else:
+            if db_value is _UNCONVERTED:
+                db_value = converted[value] = field.get_db_prep_save(value, connection)
+        values.append(db_value)
+    return values
+
+
+def _ids_take(cursor: CursorWrapper, meta: Options, count: int) -> list[int] | range:
+    """Ids for `count` new rows, ascending as bulk_create gives them (the file's order is the leads' order)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+    # SQLite: the batch's transaction began IMMEDIATE (settings.DATABASES), so no other writer can take these
+    # before it commits. An AUTOINCREMENT table goes on from the highest id it ever gave, kept in sqlite_sequence.
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [meta.db_table])
+    given = cursor.fetchone()
+    pk, table = connection.ops.quote_name(meta.pk.column), connection.ops.quote_name(meta.db_table)
+    cursor.execute(f"SELECT MAX({pk}) FROM {table}")  # noqa: S608 (the model's own names)
+    last = max(given[0] if given else 0, cursor.fetchone()[0] or 0)
+    return range(last + 1, last + 1 + count)
+
+
+def _leads_update(leads: list[Lead], names: list[str]) -> None:
+    """Write these fields of each lead with one UPDATE run by executemany (pipelined by psycopg 3): bulk_update's
+    CASE per field and lead costs far more to build than the writes themselves."""
+    fields = [Lead._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    # Only the model's own table and column names go into the text; every value is a parameter.
+    sql = f"UPDATE {quote(Lead._meta.db_table)} SET {assignments} WHERE {quote(Lead._meta.pk.column)} = %s"  # noqa: S608
+    rows = [[*(f.get_db_prep_save(getattr(lead, f.attname), connection) for f in fields), lead.pk] for lead in leads]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

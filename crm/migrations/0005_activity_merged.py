@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0004_import_and_dedup'),
+        ("crm", "0004_import_and_dedup"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activity',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('stage', 'Stage changed'), ('owner', 'Owner changed'), ('note', 'Note'), ('task', 'Task'), ('task_done', 'Task completed'), ('list', 'Lists'), ('merged', 'Merged')], max_length=20),
+            model_name="activity",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("updated", "Updated"),
+                    ("stage", "Stage changed"),
+                    ("owner", "Owner changed"),
+                    ("note", "Note"),
+                    ("task", "Task"),
+                    ("task_done", "Task completed"),
+                    ("list", "Lists"),
+                    ("merged", "Merged"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

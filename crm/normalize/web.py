@@ -83,10 +83,14 @@ def _web_address(value: str) -> _WebAddress | None:
     return _WebAddress(parts.scheme.lower(), host, port, parts.path, parts.query, registrable)
 
 
+# Websites repeat from row to row of an import (everyone at a company shares one), unlike LinkedIn profiles.
+_site_address = functools.lru_cache(maxsize=65536)(_web_address)
+
+
 def domain_from_url(value: str) -> str:
     """Registrable domain of a URL or host ("https://www.Acme.co.uk/about" -> "acme.co.uk"); "" when there is none."""
     try:
-        address = _web_address(value)
+        address = _site_address(value)
     except NormalizeError:
         return ""
     return address.registrable if address else ""
@@ -104,7 +108,7 @@ def _drop_tracking(query: str) -> str:
 
 def website_normalize(value: str) -> str:
     """A clean http(s) URL: https:// added when missing, host lower-case, no fragment, tracking or bare "/"."""
-    address = _web_address(value)
+    address = _site_address(value)
     if address is None:
         return ""
     netloc = address.host
@@ -149,9 +153,20 @@ def _linkedin_slug(text: str) -> str:
     return slug if _LINKEDIN_MEMBER_ID.match(slug) else slug.lower()
 
 
+# The way profile URLs are almost always written, linkedin_canonical's own form among them: parsed the long
+# way, their slug comes out as it stands (ASCII has nothing to unquote or normalise), lower-cased unless
+# it is a member id. Imports meet one per row and matching reads stored ones again, so they skip the parsing.
+_PLAIN_PROFILE = re.compile(r"(?:https?://)?(?:www\.)?linkedin\.com/in/([A-Za-z0-9_\-]{2,100})/?")
+
+
 def linkedin_slug(value: str) -> str:
     """The slug of any form of a LinkedIn profile URL: "uk.linkedin.com/in/Jane-Doe-123/en" -> "jane-doe-123"."""
-    return _linkedin_slug(trim_or_blank(value))
+    text = trim_or_blank(value)
+    plain = _PLAIN_PROFILE.fullmatch(text)
+    if plain is None:
+        return _linkedin_slug(text)
+    slug = plain.group(1)
+    return slug if _LINKEDIN_MEMBER_ID.match(slug) else slug.lower()
 
 
 def linkedin_canonical(value: str) -> str:

@@ -40,10 +40,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
 
 from crm import demo_data as demo  # noqa: E402 (needs ROOT on the path)
 
@@ -351,7 +352,8 @@ def scenario_run(database: str, plan: FilePlan, leads: int, scratch: Path, args:
     print(
         f"{database:<8} {plan.rows:>9,} rows into {leads:>9,} leads: {result['seconds']:6.1f} s, "
         f"{plan.rows / result['seconds']:7,.0f} rows/s, peak {result['peak_mb']:5.0f} MB "
-        f"(Django loaded: {result['start_mb']:.0f} MB), load average {result['load']:.2f}",
+        f"(Django loaded: {result['start_mb']:.0f} MB), CPU {result['cpu_seconds']:.1f} s, "
+        f"load average {result['load']:.2f} before, {result['load_after']:.2f} after",
         flush=True,
     )
     print(
@@ -405,31 +407,6 @@ def database_fresh(database: str, scratch: Path, pg_url: str) -> dict[str, str]:
     }
 
 
-def _postgres_maintenance(url: str) -> tuple[str, str]:
-    """The URL of the server's `postgres` database, and the name of the bench database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
-
-
-def postgres_recreate(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    maintenance, name = _postgres_maintenance(url)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def postgres_drop(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    maintenance, name = _postgres_maintenance(url)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def summary_print(results: list[dict]) -> None:
     databases = list(dict.fromkeys(result["database"] for result in results))
     scenarios = list(dict.fromkeys((result["rows"], result["leads"]) for result in results))
@@ -437,7 +414,7 @@ def summary_print(results: list[dict]) -> None:
     loads = ", ".join(f"{r['load']:.2f}" for r in results)
     print(f"\n== Importing Apollo-shaped CSV files (load average at each start: {loads}) ==")
     header = f"{'file':>10} {'leads in db':>12}" + "".join(
-        f" | {db:>8} {'s':>6} {'rows/s':>7} {'peak MB':>7}" for db in databases
+        f" | {db:>8} {'s':>6} {'rows/s':>7} {'peak MB':>7} {'CPU s':>6}" for db in databases
     )
     print(header)
     print("-" * len(header))
@@ -449,8 +426,9 @@ def summary_print(results: list[dict]) -> None:
                 flag = "!" if result["problems"] else " "
                 speed = rows / result["seconds"]
                 line += f" | {'':>8} {result['seconds']:6.1f} {speed:7,.0f} {result['peak_mb']:7.0f}{flag}"
+                line += f"{result['cpu_seconds']:6.1f}"
         print(line)
-    print("(! = the counts did not check out; see the run above)")
+    print("(CPU s = the importing process's own CPU time; ! = the counts did not check out, see the run above)")
     misses = targets_print(databases, by_key)
     print(f"\n{len(misses)} target(s) missed:" if misses else "\nEvery target is met.")
     for miss in misses:
@@ -634,21 +612,24 @@ def worker_import(path: Path, out: Path) -> int:
 
     actor = User.objects.get(email=ACTOR_EMAIL)
     leads_before = Lead.objects.count()
-    start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # Other work on the machine shows up in the figures; the load average says how much there was.
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    # Other work on the machine shows up in the figures; the load average says how much there was, and the
+    # process's own CPU time is what the import cost it whatever else ran (the database server's excluded).
     load = os.getloadavg()[0]
     started = time.perf_counter()
     job = import_job_create(actor=actor, path=path, original_name=path.name)
     import_job_start(job=job, actor=actor, mapping=job.mapping, on_duplicate=ON_DUPLICATE, queue=False)
     import_job_run(job.pk, seconds=math.inf)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_SELF)
     job = ImportJob.objects.get(pk=job.pk)
     figures = {
         "seconds": seconds,
-        "peak_mb": peak_mb,
-        "start_mb": start_mb,
+        "cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        "peak_mb": after.ru_maxrss / 1024,
+        "start_mb": before.ru_maxrss / 1024,
         "load": load,
+        "load_after": os.getloadavg()[0],
         "status": job.status,
         "mapping": job.mapping,
         "imported": job.rows_imported,

@@ -39,7 +39,8 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from scratch_databases import postgres_drop, postgres_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -111,31 +112,6 @@ def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
             postgres_drop(url)
         if not (args.keep and database == "sqlite"):
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _postgres_maintenance(url: str) -> tuple[str, str]:
-    """The URL of the server's `postgres` database, and the name of the bench database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
-
-
-def postgres_recreate(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    maintenance, name = _postgres_maintenance(url)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def postgres_drop(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    maintenance, name = _postgres_maintenance(url)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> None:

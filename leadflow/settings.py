@@ -167,6 +167,8 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 1000,
     "orm": "default",
+    # Imports normalise rows in a child process (crm.importing.drafting); daemonic workers may not have children.
+    "daemonize_workers": False,
 }
 Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
 if Q_REDIS_URL:

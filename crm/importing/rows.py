@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 
 from crm.importing.mapping import CUSTOM, IGNORE
 from crm.importing.reading import Row
@@ -64,26 +64,15 @@ class LeadDraft:
     custom: dict[str, str] = field(default_factory=dict)
     problems: list[CellProblem] = field(default_factory=list)
     rejected: str = ""
-
-    @cached_property
-    def email_key(self) -> str:
-        return identity_email_key(str(self.fields.get("email", "")))
-
-    @cached_property
-    def linkedin_slug(self) -> str:
-        return identity_linkedin_slug(str(self.fields.get("linkedin_url", "")))
+    # The keys it is matched on, worked out with the rest of the row (_finish), away from the writer.
+    email_key: str = ""
+    linkedin_slug: str = ""
+    name_key: str = ""
+    company_key: str = ""
 
     @property
     def phone(self) -> str:
         return str(self.fields.get("phone", ""))
-
-    @cached_property
-    def name_key(self) -> str:
-        return person_key(str(self.fields.get("first_name", "")), str(self.fields.get("last_name", "")))
-
-    @cached_property
-    def company_key(self) -> str:
-        return company_key(self.company_name) if self.company_name else ""
 
 
 def _money(value: str) -> Decimal:
@@ -190,6 +179,10 @@ def _finish(draft: LeadDraft) -> None:
     draft.company_domain = domain_from_url(str(fields.get("website", ""))) or (
         company_domain_from_email(email) if email else ""
     )
+    draft.email_key = identity_email_key(email)
+    draft.linkedin_slug = identity_linkedin_slug(str(fields.get("linkedin_url", "")))
+    draft.name_key = person_key(str(fields.get("first_name", "")), str(fields.get("last_name", "")))
+    draft.company_key = company_key(draft.company_name) if draft.company_name else ""
     has_name = fields.get("first_name") or fields.get("last_name")
     if not (email or fields.get("phone") or fields.get("linkedin_url") or (has_name and draft.company_name)):
         reasons = "; ".join(f"{p.column}: {p.reason}" for p in draft.problems if p.column)

@@ -8,6 +8,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -16,7 +17,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Field, Lookup, Model, QuerySet
 from django.db.models.functions import Length
-from django.db.models.lookups import In
 from django.db.models.options import Options
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -70,11 +70,11 @@ class _OneOf(Lookup):
     prepare_rhs = False
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list]:
-        return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
-
-    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list]:
         lhs, params = self._lhs(compiler)
-        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+        # Not `= ANY(%s)`: for a batch's 2,000 keys PostgreSQL reckons a scan of the whole table cheaper than
+        # 2,000 index lookups and is wrong by 2-3 times; joined with the array's rows, it looks them up.
+        array_type = f"{self.lhs.output_field.cast_db_type(connection)}[]"
+        return f"{lhs} IN (SELECT unnest(%s::{array_type}))", [*params, list(self.rhs)]
 
     def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list]:
         lhs, params = self._lhs(compiler)
@@ -97,11 +97,18 @@ class _LeadKeys(NamedTuple):
     name_key: str
 
 
+class _NewLead(SimpleNamespace):
+    """A lead this batch is about to create: the values its row gave, which vars() hands to _rows_insert; the
+    fields every lead of the import shares come from there too (BatchWriter._save_new)."""
+
+    phone = ""  # matched on (_Index) even when the row had none
+
+
 @dataclass
 class _Known:
     """A lead a draft can match: one already in the database, or one this batch is about to create."""
 
-    lead: Lead | _LeadKeys
+    lead: Lead | _LeadKeys | _NewLead  # in the database, its keys only, or about to be created
     new: bool
     changes: dict[str, list] = field(default_factory=dict)
 
@@ -113,7 +120,8 @@ class _Index:
         self.by_slug: dict[str, _Known] = {}
         self.by_email: dict[str, _Known] = {}
         self.by_phone: dict[str, list[_Known]] = defaultdict(list)
-        self.by_company: dict[int, list[_Known]] = defaultdict(list)
+        # Colleagues by (company, draft has an email, draft has a LinkedIn profile): the leads such a draft may be.
+        self.by_company: dict[tuple[int, bool, bool], list[_Known]] = defaultdict(list)
 
     def add(self, known: _Known) -> None:
         lead = known.lead
@@ -124,7 +132,11 @@ class _Index:
         if lead.phone:
             self.by_phone[lead.phone].append(known)
         if lead.company_id and lead.name_key:
-            self.by_company[lead.company_id].append(known)
+            # Two different emails or LinkedIn profiles are two people however alike the names, and the same
+            # email or profile is found by it above, so a colleague can only be a draft whose keys it lacks.
+            for draft_has_email in (False, True) if not lead.email_key else (False,):
+                for draft_has_slug in (False, True) if not lead.linkedin_slug else (False,):
+                    self.by_company[lead.company_id, draft_has_email, draft_has_slug].append(known)
 
     def match(self, draft: LeadDraft, company_id: int | None) -> _Known | None:
         """Strong keys first; a shared phone only when the names agree; then a similar name at the same company."""
@@ -136,7 +148,7 @@ class _Index:
             if not names_conflict(draft.name_key, candidate.lead.name_key):
                 return candidate
         if company_id and draft.name_key:
-            colleagues = [k for k in self.by_company.get(company_id, []) if not _strong_keys_differ(draft, k.lead)]
+            colleagues = self.by_company.get((company_id, bool(draft.email_key), bool(draft.linkedin_slug)), [])
             best = process.extractOne(
                 draft.name_key,
                 [k.lead.name_key for k in colleagues],
@@ -146,14 +158,6 @@ class _Index:
             if best:
                 return colleagues[best[2]]
         return None
-
-
-def _strong_keys_differ(draft: LeadDraft, lead: Lead | _LeadKeys) -> bool:
-    """Two personal emails or two LinkedIn profiles that differ are two people, however alike the names."""
-    return bool(
-        (draft.email_key and lead.email_key and draft.email_key != lead.email_key)
-        or (draft.linkedin_slug and lead.linkedin_slug and draft.linkedin_slug != lead.linkedin_slug)
-    )
 
 
 def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
@@ -170,8 +174,8 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
     for pk, domain, name_key in sorted(found):
         by_domain.setdefault(domain, pk)
         by_key.setdefault(name_key, pk)
-    to_create: dict[str, Company] = {}
-    resolved: list[int | Company | None] = []
+    to_create: dict[str, dict[str, object]] = {}
+    resolved: list[int | dict[str, object] | None] = []
     for draft in drafts:
         pk = by_domain.get(draft.company_domain) or by_key.get(draft.company_key)
         if pk or not draft.company_name:
@@ -180,15 +184,16 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
         identity = draft.company_domain or draft.company_key
         company = to_create.get(identity)
         if company is None:
-            company = to_create[identity] = Company(
-                name=draft.company_name,
-                domain=draft.company_domain,
-                name_key=draft.company_key,
-                website=f"https://{draft.company_domain}" if draft.company_domain else "",
-            )
+            company = to_create[identity] = {
+                "name": draft.company_name,
+                "domain": draft.company_domain,
+                "name_key": draft.company_key,
+                "website": f"https://{draft.company_domain}" if draft.company_domain else "",
+            }
         resolved.append(company)
-    _rows_insert(Company, list(to_create.values()))
-    return [item.pk if isinstance(item, Company) else item for item in resolved]
+    for company, pk in zip(to_create.values(), _rows_insert(Company, list(to_create.values())), strict=True):
+        company["pk"] = pk
+    return [item["pk"] if isinstance(item, dict) else item for item in resolved]
 
 
 def _database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> _Index:
@@ -219,10 +224,9 @@ def _lead_keys(queryset: QuerySet) -> list[_LeadKeys]:
 
 
 def _colleague_queries(drafts: list[LeadDraft], company_ids: list[int | None]) -> list[QuerySet]:
-    """The leads a draft could match by a similar name at its company: only those whose email and LinkedIn
-    cannot tell them apart from it. A colleague with another email or profile is never that person
-    (_strong_keys_differ), and one with the same email or profile is found by those first, so at a company
-    whose drafts all have an email only the colleagues without one are read: at a big company, a few."""
+    """The leads a draft could match by a similar name at its company: only those lacking the keys it has
+    (see _Index.add), so at a company whose drafts all have an email only the colleagues without one are
+    read: at a big company, a few."""
     lacking: dict[tuple[str, ...], set[int]] = defaultdict(set)
     for draft, company_id in zip(drafts, company_ids, strict=True):
         if company_id and draft.name_key:
@@ -248,7 +252,7 @@ def _apply(known: _Known, draft: LeadDraft, company_id: int | None, overwrite: b
     changed = False
     for name in UPDATABLE:
         value = incoming.get(name)
-        current = getattr(lead, name)
+        current = getattr(lead, name, None)  # a new lead holds only the fields its row gave
         if value in (None, "") or current == value or (current not in (None, "") and not overwrite):
             continue
         known.changes.setdefault(name, [_json(current), None])[1] = _json(value)
@@ -284,7 +288,7 @@ class BatchWriter:
         company_ids = _companies_resolve(usable)
         existing = _database_index(usable, company_ids)
         pending = _Index()
-        created: list[tuple[Lead, LeadDraft]] = []
+        created: list[tuple[_NewLead, LeadDraft]] = []
         matched: dict[int, list[tuple[LeadDraft, int | None]]] = defaultdict(list)
         for draft, company_id in zip(usable, company_ids, strict=True):
             known = pending.match(draft, company_id) or existing.match(draft, company_id)
@@ -321,42 +325,47 @@ class BatchWriter:
                 result.skipped += not changed
         return updates
 
-    def _lead_new(self, draft: LeadDraft, company_id: int | None) -> Lead:
-        fields = {name: value for name, value in draft.fields.items() if name != "source"}
-        return Lead(
-            **fields,
+    def _lead_new(self, draft: LeadDraft, company_id: int | None) -> _NewLead:
+        """The new lead's values that differ from what every lead of this import gets (_save_new's `fixed`)."""
+        values = {name: value for name, value in draft.fields.items() if name != "source"}
+        if draft.fields.get("source"):
+            values["source"] = str(draft.fields["source"])
+        return _NewLead(
+            **values,
             company_id=company_id,
-            stage_id=self.stage.pk,
-            owner_id=self.job.owner_id,
-            source=str(draft.fields.get("source") or self.job.source),
             custom_fields=dict(draft.custom),
-            import_job_id=self.job.pk,
             email_key=draft.email_key,
             linkedin_slug=draft.linkedin_slug,
             name_key=draft.name_key,
         )
 
-    def _save_new(self, created: list[tuple[Lead, LeadDraft]]) -> None:
+    def _save_new(self, created: list[tuple[_NewLead, LeadDraft]]) -> None:
         if not created:
             return
         now = timezone.now()
-        for lead, _ in created:
-            lead.created_at = lead.updated_at = now
-        _rows_insert(Lead, [lead for lead, _ in created])
+        fixed = {
+            "stage_id": self.stage.pk,
+            "owner_id": self.job.owner_id,
+            "source": self.job.source,
+            "import_job_id": self.job.pk,
+            "created_at": now,
+            "updated_at": now,
+        }
+        ids = _rows_insert(Lead, [vars(lead) for lead, _ in created], fixed)
+        for (lead, _), pk in zip(created, ids, strict=True):
+            lead.pk = pk
         name = self.job.original_name
         _rows_insert(
             Activity,
             [
-                Activity(
-                    lead_id=lead.pk,
-                    actor_id=self.job.created_by_id,
-                    kind=Activity.Kind.CREATED,
-                    summary=f"Imported from {name} (line {draft.line})"[:300],
-                    data={"import": self.job.pk, "line": draft.line},
-                    created_at=now,
-                )
+                {
+                    "lead_id": lead.pk,
+                    "summary": f"Imported from {name} (line {draft.line})"[:300],
+                    "data": {"import": self.job.pk, "line": draft.line},
+                }
                 for lead, draft in created
             ],
+            {"actor_id": self.job.created_by_id, "kind": Activity.Kind.CREATED, "created_at": now},
         )
         self._save_extras([(lead, [draft]) for lead, draft in created])
 
@@ -373,31 +382,29 @@ class BatchWriter:
         _rows_insert(
             ImportChange,
             [
-                ImportChange(
-                    job=self.job,
-                    lead_id=known.lead.pk,
-                    before={name: pair[0] for name, pair in known.changes.items()},
-                    after={name: pair[1] for name, pair in known.changes.items()},
-                )
+                {
+                    "lead_id": known.lead.pk,
+                    "before": {name: pair[0] for name, pair in known.changes.items()},
+                    "after": {name: pair[1] for name, pair in known.changes.items()},
+                }
                 for known in changed
             ],
+            {"job_id": self.job.pk},
         )
         _rows_insert(
             Activity,
             [
-                Activity(
-                    lead_id=known.lead.pk,
-                    actor_id=self.job.created_by_id,
-                    kind=Activity.Kind.UPDATED,
-                    summary=f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
-                    data={"import": self.job.pk, "changes": known.changes},
-                    created_at=now,
-                )
+                {
+                    "lead_id": known.lead.pk,
+                    "summary": f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
+                    "data": {"import": self.job.pk, "changes": known.changes},
+                }
                 for known in changed
             ],
+            {"actor_id": self.job.created_by_id, "kind": Activity.Kind.UPDATED, "created_at": now},
         )
 
-    def _save_extras(self, leads: list[tuple[Lead, list[LeadDraft]]]) -> None:
+    def _save_extras(self, leads: list[tuple[Lead | _NewLead, list[LeadDraft]]]) -> None:
         """Tags, notes and list membership, for new and matched leads alike."""
         names = sorted({tag for _, drafts in leads for draft in drafts for tag in draft.tags})
         if names:
@@ -433,72 +440,77 @@ class BatchWriter:
         rows = []
         for draft in drafts:
             if draft.rejected:
-                rows.append(
-                    ImportRejection(job=self.job, line=draft.line, reason=draft.rejected[:500], values=draft.values)
-                )
+                rows.append({"line": draft.line, "reason": draft.rejected[:500], "values": draft.values})
             rows.extend(
-                ImportRejection(
-                    job=self.job,
-                    line=draft.line,
-                    column=problem.column[:255],
-                    reason=problem.reason[:500],
-                    values=[] if draft.rejected else draft.values,
-                    row_rejected=False,
-                )
+                {
+                    "line": draft.line,
+                    "column": problem.column[:255],
+                    "reason": problem.reason[:500],
+                    "values": draft.values,
+                    "row_rejected": False,
+                }
                 for problem in draft.problems
                 if not draft.rejected
             )
-        _rows_insert(ImportRejection, rows)
+        _rows_insert(ImportRejection, rows, {"job_id": self.job.pk})
         return sum(1 for draft in drafts if draft.rejected)
 
 
-def _rows_insert(model: type[Model], objects: list[Model]) -> None:
-    """Insert new rows with ids taken first: COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT run by
-    executemany on SQLite. Both skip bulk_create's SQL for every few dozen rows and its id round trip."""
-    if not objects:
-        return
+def _rows_insert(model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None) -> list:
+    """Insert rows given as {attname: value}, every other field taking its value from `fixed` or its default, and
+    return their new ids. Ids are taken first; then COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT
+    run by executemany on SQLite. No model instances: building and reading them cost more than the writes."""
+    if not rows:
+        return []
     meta = model._meta
-    quote = connection.ops.quote_name
-    fields = meta.concrete_fields
-    columns = ", ".join(quote(f.column) for f in fields)
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: `connection` finds it again on every use
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    position = {f.attname: i for i, f in enumerate(fields, start=1)}
+    template = [None, *(f.get_db_prep_save(_field_default(f, fixed or {}), db) for f in fields)]
+    converted: dict[str, dict] = defaultdict(dict)  # field: {value: database value}, most values repeat
+    quote = db.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
     table = quote(meta.db_table)
-    with connection.cursor() as cursor:
-        for obj, pk in zip(objects, _ids_take(cursor, meta, len(objects)), strict=True):
-            obj.pk = pk
-        # The connection itself: `connection` looks it up again on every use, a million times an import.
-        db = connections[DEFAULT_DB_ALIAS]
-        rows = list(zip(*(_db_values(field, objects, db) for field in fields), strict=True))
-        if connection.vendor == "postgresql":
+    with db.cursor() as cursor:
+        ids = _ids_take(cursor, meta, len(rows))
+        values = []
+        for pk, row in zip(ids, rows, strict=True):
+            out = template.copy()
+            out[0] = pk
+            for name, value in row.items():
+                index = position.get(name)
+                if index is not None:
+                    out[index] = _converted(converted[name], fields[index - 1], value, db)
+            values.append(out)
+        if db.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for out in values:
+                    copy.write_row(out)
         else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
-    for obj in objects:
-        obj._state.adding, obj._state.db = False, connection.alias
+            placeholders = ", ".join(["%s"] * (len(fields) + 1))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
+    return list(ids)
 
 
-_UNCONVERTED = object()
+def _field_default(field: Field, fixed: dict[str, object]) -> object:
+    """What a new row holds in this field unless told otherwise: as save() would set it, time stamps included."""
+    if field.attname in fixed:
+        return fixed[field.attname]
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()
 
 
-def _db_values(field: Field, objects: list[Model], db: BaseDatabaseWrapper) -> list:
-    """One field's values as the database takes them, as bulk_create sends them (pre_save fills auto_now fields).
-    Most repeat down a batch (its time stamp, stage and job, blanks, big companies), so each distinct value is
-    converted once; values equal in Python (1 and True, 1.0 and 1.00) are stored alike by the field."""
-    converted: dict = {}
-    values = []
-    for obj in objects:
-        value = field.pre_save(obj, True)
-        try:
-            db_value = converted.get(value, _UNCONVERTED)
-        except TypeError:  # unhashable, such as a JSON field's dict
-            db_value = field.get_db_prep_save(value, db)
-        else:
-            if db_value is _UNCONVERTED:
-                db_value = converted[value] = field.get_db_prep_save(value, db)
-        values.append(db_value)
-    return values
+def _converted(cache: dict, field: Field, value: object, db: BaseDatabaseWrapper) -> object:
+    """The database value of a field's value, each distinct value converted once; values equal in Python (1 and
+    True, 1.0 and 1.00) are stored alike by the field."""
+    try:
+        return cache[value]
+    except KeyError:
+        cache[value] = converted = field.get_db_prep_save(value, db)
+        return converted
+    except TypeError:  # unhashable, such as a JSON field's dict
+        return field.get_db_prep_save(value, db)
 
 
 def _ids_take(cursor: CursorWrapper, meta: Options, count: int) -> list[int] | range:

@@ -1,0 +1,66 @@
+"""A file's rows read and normalised into lead drafts in a second process, a batch ahead of the writer.
+
+Normalising is most of an import's Python work and needs no database, so it runs beside the process that
+matches and writes, on another core (measured: 100,000 rows on SQLite took 33 s in one process, 21 s in two).
+The child is forked, so it starts in milliseconds with everything imported; it never touches the database
+connections it inherits, and leaves through os._exit as every multiprocessing child does, so it cannot close
+them. Under the job cluster this needs workers that may have children (Q_CLUSTER["daemonize_workers"]).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from crm.importing.reading import Row, TableInfo, table_rows
+from crm.importing.rows import LeadDraft, draft_from_row
+
+# Batches normalised ahead of the one being written: enough that the writer never waits, few enough that
+# memory stays flat whatever the file size.
+AHEAD = 2
+
+
+def draft_batches(
+    path: Path, info: TableInfo, *, after_line: int, mapping: list[str], region: str, size: int
+) -> Iterator[tuple[list[LeadDraft], int]]:
+    """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it."""
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_child_open,
+        initargs=(path, info, after_line, mapping, region),
+    )
+    try:
+        ahead = deque(pool.submit(_child_next, size) for _ in range(AHEAD))
+        while (batch := ahead.popleft().result())[0]:
+            ahead.append(pool.submit(_child_next, size))
+            yield batch
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+class _Reader:
+    """The child's side: its open file and how to turn rows into drafts. One child per job, one task at a time."""
+
+    rows: Iterator[Row]
+    headers: list[str]
+    mapping: list[str]
+    region: str
+
+
+def _child_open(path: Path, info: TableInfo, after_line: int, mapping: list[str], region: str) -> None:
+    _Reader.rows = table_rows(path, info, after_line=after_line)
+    _Reader.headers, _Reader.mapping, _Reader.region = info.headers, mapping, region
+
+
+def _child_next(size: int) -> tuple[list[LeadDraft], int]:
+    """The next batch and the progress after it; an empty batch at the end of the file."""
+    batch, position = [], 0
+    for row in itertools.islice(_Reader.rows, size):
+        batch.append(draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region))
+        position = row.position
+    return batch, position

@@ -13,6 +13,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "crm.dedup.duplicates_scan",
         "schedule_type": Schedule.DAILY,
     },
+    "resume stalled imports": {
+        "func": "crm.importing.jobs.imports_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

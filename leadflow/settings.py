@@ -139,6 +139,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Imports: files above this size are refused before any row is read; phones without a country code
 # are read as numbers of this region (ISO 3166 code).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
+# An import silent this long lost its task and is queued again; longer than Q_CLUSTER's timeout.
+IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=900)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -135,6 +136,7 @@ def import_job_start(
         raise PermissionDenied("Only managers and admins can import leads for someone else.")
     job.owner = owner if owner is not None else job.owner
     job.status = ImportJob.Status.QUEUED
+    job.heartbeat_at = timezone.now()
     job.save()
     if queue:
         transaction.on_commit(lambda: async_task("crm.importing.jobs.import_job_run", job.pk))
@@ -151,7 +153,11 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
     """
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(status=ImportJob.Status.RUNNING, started_at=Coalesce(F("started_at"), Value(timezone.now())))
+    ).update(
+        status=ImportJob.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), Value(timezone.now())),
+        heartbeat_at=timezone.now(),
+    )
     if claimed != 1:
         return "nothing to do"
     job = ImportJob.objects.get(pk=job_id)
@@ -208,6 +214,7 @@ def _batch_commit(job: ImportJob, writer: BatchWriter, batch: list[LeadDraft], p
     job.last_line = batch[-1].line
     ImportJob.objects.filter(pk=job.pk).update(
         last_line=job.last_line,
+        heartbeat_at=timezone.now(),
         progress_done=position,
         rows_read=F("rows_read") + len(batch),
         rows_imported=F("rows_imported") + result.imported,
@@ -216,6 +223,23 @@ def _batch_commit(job: ImportJob, writer: BatchWriter, batch: list[LeadDraft], p
         rows_rejected=F("rows_rejected") + result.rejected,
     )
     return True
+
+
+def imports_requeue_stalled() -> int:
+    """Queue again every queued or running import silent for IMPORT_STALL_SECONDS: its task was lost (a Redis
+    broker drops the task of a worker that died; the database broker hands it out again by itself). Harmless
+    if the task was only slow: import_job_run resumes from the bookmark and a second worker writes nothing."""
+    stalled_before = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    stalled = list(
+        ImportJob.objects.filter(
+            status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], heartbeat_at__lt=stalled_before
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        logger.warning("Import %s stalled; queued again", job_id)
+        ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+        async_task("crm.importing.jobs.import_job_run", job_id)
+    return len(stalled)
 
 
 # How many kept leads an undo names in its report (the count is always complete).

@@ -65,6 +65,9 @@ class ImportJob(models.Model):
     progress_total = models.PositiveBigIntegerField(default=0)
     progress_done = models.PositiveBigIntegerField(default=0)
     last_line = models.PositiveIntegerField(default=0)
+    # Last sign of life: queued, claimed, or a batch written. A queued or running job silent for long lost its
+    # task (a Redis broker forgets a task whose worker died) and is queued again (imports_requeue_stalled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)

@@ -1,6 +1,7 @@
 """The import pipeline end to end: rows to leads, problems, duplicates, resume after a crash, undo."""
 
 import csv
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -169,6 +170,35 @@ def test_a_crash_mid_job_resumes_without_duplicating_rows(tmp_path, manager_mia,
     assert import_job_run(job.pk) == "done"
     job.refresh_from_db()
     assert Lead.objects.count() == 7 and job.rows_imported == 7 and job.rows_read == 7
+
+
+def test_an_import_whose_task_was_lost_is_queued_again_and_finishes(tmp_path, manager_mia, monkeypatch, settings):
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    rows = [[f"Person{n}", "Test", f"p{n}@lost.example", "", "", "", "", ""] for n in range(5)]
+    path = _csv(tmp_path, rows)
+    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
+    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    real_write = jobs.BatchWriter.write
+
+    def die_on_second_batch(self, batch):
+        if batch[0].line > 3:
+            raise SystemExit("worker killed")
+        return real_write(self, batch)
+
+    monkeypatch.setattr(jobs.BatchWriter, "write", die_on_second_batch)
+    with pytest.raises(SystemExit):
+        import_job_run(job.pk)
+    monkeypatch.setattr(jobs.BatchWriter, "write", real_write)
+    # A Redis broker forgets the dead worker's task: nothing runs the job, which stays "running".
+    settings.IMPORT_STALL_SECONDS = 600
+    assert jobs.imports_requeue_stalled() == 0  # it showed a sign of life moments ago
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.RUNNING and Lead.objects.count() == 2
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=job.heartbeat_at - timedelta(seconds=601))
+    assert jobs.imports_requeue_stalled() == 1  # queued again (run at once by the synchronous test cluster)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.rows_imported == 5 and Lead.objects.count() == 5
+    assert jobs.imports_requeue_stalled() == 0
 
 
 def test_a_long_import_hands_over_to_a_new_task(tmp_path, manager_mia, monkeypatch):

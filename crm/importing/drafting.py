@@ -61,6 +61,9 @@ def _child_next(size: int) -> tuple[list[LeadDraft], int]:
     """The next batch and the progress after it; an empty batch at the end of the file."""
     batch, position = [], 0
     for row in itertools.islice(_Reader.rows, size):
-        batch.append(draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region))
+        draft = draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region)
+        if not (draft.rejected or draft.problems):
+            draft.values = []  # the raw cells are kept only to report a problem with (a third less to send)
+        batch.append(draft)
         position = row.position
     return batch, position

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -351,20 +353,22 @@ class BatchWriter:
             "created_at": now,
             "updated_at": now,
         }
-        ids = _rows_insert(Lead, [vars(lead) for lead, _ in created], fixed)
-        for (lead, _), pk in zip(created, ids, strict=True):
-            lead.pk = pk
         name = self.job.original_name
+        with _rows_inserting(Lead, [vars(lead) for lead, _ in created], fixed) as ids:
+            # Built while PostgreSQL writes the leads.
+            activities = []
+            for (lead, draft), pk in zip(created, ids, strict=True):
+                lead.pk = pk
+                activities.append(
+                    {
+                        "lead_id": pk,
+                        "summary": f"Imported from {name} (line {draft.line})"[:300],
+                        "data": {"import": self.job.pk, "line": draft.line},
+                    }
+                )
         _rows_insert(
             Activity,
-            [
-                {
-                    "lead_id": lead.pk,
-                    "summary": f"Imported from {name} (line {draft.line})"[:300],
-                    "data": {"import": self.job.pk, "line": draft.line},
-                }
-                for lead, draft in created
-            ],
+            activities,
             {"actor_id": self.job.created_by_id, "kind": Activity.Kind.CREATED, "created_at": now},
         )
         self._save_extras([(lead, [draft]) for lead, draft in created])
@@ -458,44 +462,70 @@ class BatchWriter:
 
 def _rows_insert(model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None) -> list:
     """Insert rows given as {attname: value}, every other field taking its value from `fixed` or its default, and
-    return their new ids. Ids are taken first; then COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT
-    run by executemany on SQLite. No model instances: building and reading them cost more than the writes."""
+    return their new ids."""
+    with _rows_inserting(model, rows, fixed) as ids:
+        return ids
+
+
+@contextmanager
+def _rows_inserting(
+    model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None
+) -> Iterator[list]:
+    """_rows_insert, giving the new ids to a block that runs while PostgreSQL may still be taking the rows.
+
+    Ids are taken first; then COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT run by executemany on
+    SQLite. No model instances: building and reading them cost more than the writes. COPY streams each row as it
+    is built, so the server writes rows and their indexes while later ones are built, and the block's Python work
+    runs while it finishes: the import's two costs, Python's and the database's, overlap instead of adding up.
+    """
     if not rows:
-        return []
+        yield []
+        return
     meta = model._meta
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: `connection` finds it again on every use
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    position = {f.attname: i for i, f in enumerate(fields, start=1)}
-    template = [None, *(f.get_db_prep_save(_field_default(f, fixed or {}), db) for f in fields)]
-    converted: dict[str, dict] = defaultdict(dict)  # field: {value: database value}, most values repeat
-    # Text fields store a str as it is: the conversion would hand back the same string, at a cost per cell.
-    as_is = {f.attname for f in fields if f.get_internal_type() in {"CharField", "TextField"}}
     quote = db.ops.quote_name
     columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
     table = quote(meta.db_table)
     with db.cursor() as cursor:
-        ids = _ids_take(cursor, meta, len(rows))
-        values = []
-        for pk, row in zip(ids, rows, strict=True):
-            out = template.copy()
-            out[0] = pk
-            for name, value in row.items():
-                index = position.get(name)
-                if index is None:
-                    continue
-                if type(value) is str and name in as_is:
-                    out[index] = value
-                else:
-                    out[index] = _converted(converted[name], fields[index - 1], value, db)
-            values.append(out)
+        ids = list(_ids_take(cursor, meta, len(rows)))
+        values = _db_rows(fields, rows, ids, fixed or {}, db)
         if db.vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for out in values:
                     copy.write_row(out)
-        else:
-            placeholders = ", ".join(["%s"] * (len(fields) + 1))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
-    return list(ids)
+                yield ids
+            return
+        placeholders = ", ".join(["%s"] * (len(fields) + 1))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(values))  # noqa: S608
+    yield ids
+
+
+def _db_rows(
+    fields: list[Field], rows: list[dict[str, object]], ids: list, fixed: dict[str, object], db: BaseDatabaseWrapper
+) -> Iterator[list]:
+    """Each row as the database takes it: its id, then every field's value, converted as bulk_create would."""
+    position = {f.attname: i for i, f in enumerate(fields, start=1)}
+    template = [None, *(f.get_db_prep_save(_field_default(f, fixed), db) for f in fields)]
+    converted: dict[str, dict] = defaultdict(dict)  # field: {value: database value}, most values repeat
+    # Text fields store a str as it is: the conversion would hand back the same string, at a cost per cell.
+    as_is = {f.attname for f in fields if f.get_internal_type() in {"CharField", "TextField"}}
+    # JSON values are dicts and lists, which cannot be looked up in `converted`.
+    unhashable = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    for pk, row in zip(ids, rows, strict=True):
+        out = template.copy()
+        out[0] = pk
+        for name, value in row.items():
+            index = position.get(name)
+            if index is None:
+                continue
+            if type(value) is str and name in as_is:
+                out[index] = value
+            elif name in unhashable:
+                out[index] = fields[index - 1].get_db_prep_save(value, db)
+            else:
+                out[index] = _converted(converted[name], fields[index - 1], value, db)
+        yield out
 
 
 def _field_default(field: Field, fixed: dict[str, object]) -> object:
@@ -515,8 +545,6 @@ def _converted(cache: dict, field: Field, value: object, db: BaseDatabaseWrapper
     except KeyError:
         cache[value] = converted = field.get_db_prep_save(value, db)
         return converted
-    except TypeError:  # unhashable, such as a JSON field's dict
-        return field.get_db_prep_save(value, db)
 
 
 def _ids_take(cursor: CursorWrapper, meta: Options, count: int) -> list[int] | range:

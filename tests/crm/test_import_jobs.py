@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from crm.importing import jobs
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start, import_job_undo
+from crm.importing.reading import FileRefused, csv_rows
 from crm.models import Activity, Company, ImportChange, ImportJob, Lead, LeadList
 from crm.services.work import note_create
 from tests.factories import CompanyFactory, LeadFactory
@@ -199,6 +200,25 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_finishes(tmp_path, ma
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.rows_imported == 5 and Lead.objects.count() == 5
     assert jobs.imports_requeue_stalled() == 0
+
+
+def test_damage_found_part_way_fails_the_import_with_its_message_and_keeps_the_batches_before(
+    tmp_path, manager_mia, monkeypatch
+):
+    # Found by the process that reads and normalises rows, and reported by the one that writes them.
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    rows = [[f"Person{n}", "Test", f"p{n}@damaged.example", "", "", "", "", ""] for n in range(4)]
+    path = _csv(tmp_path, [*rows, ["x" * 2_000, "", "", "", "", "", "", ""]])
+    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
+    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    # Past what the first look at the file read (its first 256 KB in life; here, its first rows).
+    monkeypatch.setattr(csv_rows, "MAX_LINE_CHARS", 1_000)
+    with pytest.raises(FileRefused):
+        import_job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert job.error == "FileRefused: Line 6 is over 1,000 characters long; this is not a table."
+    assert job.rows_imported == 4 and Lead.objects.count() == 4 and job.last_line == 5
 
 
 def test_a_long_import_hands_over_to_a_new_task(tmp_path, manager_mia, monkeypatch):

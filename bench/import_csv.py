@@ -46,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
+from company_words import NAME_NOUNS, NAME_PARTS, NAME_SUFFIXES  # noqa: E402 (siblings of this script)
+from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402
 
 from crm import demo_data as demo  # noqa: E402 (needs ROOT on the path)
 
@@ -80,16 +81,6 @@ EXPECTED_MAPPING = [
 EMAIL_COLUMN = HEADER.index("Email")
 
 # fmt: off
-NAME_PARTS = [
-    "Blue", "North", "Bright", "Iron", "Silver", "Harbor", "Summit", "Cedar", "Granite", "Apex", "Crescent", "Pioneer",
-    "Vertex", "Maple", "Falcon", "Atlas", "Meridian", "Beacon", "Evergreen", "Keystone", "Horizon", "Redwood",
-    "Sterling", "Orchard", "Lakeside", "Copper", "Quarry", "Nimbus", "Polar",
-]
-NAME_NOUNS = [
-    "Analytics", "Logistics", "Payments", "Foods", "Robotics", "Health", "Systems", "Labs", "Energy", "Capital",
-    "Freight", "Software", "Media", "Materials", "Devices", "Networks", "Studios", "Partners", "Works", "Dynamics",
-]
-NAME_SUFFIXES = ["Inc", "Ltd", "GmbH", "LLC", "Pvt Ltd", "BV", "Pte Ltd", "Group", "", "Inc."]
 US_AREA_CODES = ["212", "415", "646", "312", "617", "206", "303", "512", "213", "305", "404", "702", "615", "919"]
 FREE_MAIL = ["gmail.com", "yahoo.com", "outlook.com"]
 EMAIL_STATUSES = ["Verified", "Verified", "Verified", "Guessed", "Unavailable"]

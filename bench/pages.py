@@ -40,6 +40,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from company_words import NAME_NOUNS, NAME_PARTS, NAME_SUFFIXES
 from scratch_databases import postgres_drop, postgres_recreate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,18 +177,7 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-# Company names are drawn from these; they need not be unique, as in life.
 # fmt: off
-NAME_PARTS = [
-    "Blue", "North", "Bright", "Iron", "Silver", "Harbor", "Summit", "Cedar", "Granite", "Apex", "Crescent", "Pioneer",
-    "Vertex", "Maple", "Falcon", "Atlas", "Meridian", "Beacon", "Evergreen", "Keystone", "Horizon", "Redwood",
-    "Sterling", "Orchard", "Lakeside", "Copper", "Quarry", "Nimbus", "Polar",
-]
-NAME_NOUNS = [
-    "Analytics", "Logistics", "Payments", "Foods", "Robotics", "Health", "Systems", "Labs", "Energy", "Capital",
-    "Freight", "Software", "Media", "Materials", "Devices", "Networks", "Studios", "Partners", "Works", "Dynamics",
-]
-NAME_SUFFIXES = ["Inc", "Ltd", "GmbH", "LLC", "Pvt Ltd", "BV", "Pte Ltd", "Group", ""]
 INDUSTRIES = [
     "Software", "Fintech", "Logistics & Supply Chain", "Healthcare", "Industrial Manufacturing", "Retail",
     "Financial Services", "Media",

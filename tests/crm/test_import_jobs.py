@@ -29,10 +29,10 @@ def _csv(tmp_path: Path, rows: list[list[str]], header: list[str] = HEADER, name
     return path
 
 
-def _import(actor, path: Path, **options) -> ImportJob:
-    """Create, start and run an import the way the cluster would (the queue itself is tested once below)."""
+def _started(actor, path: Path, **options) -> ImportJob:
+    """An import created and started, not yet run (nothing is queued: the tests run it as the cluster would)."""
     job = import_job_create(actor=actor, path=path, original_name=path.name)
-    import_job_start(
+    return import_job_start(
         job=job,
         actor=actor,
         mapping=options.pop("mapping", job.mapping),
@@ -40,6 +40,11 @@ def _import(actor, path: Path, **options) -> ImportJob:
         queue=False,
         **options,
     )
+
+
+def _import(actor, path: Path, **options) -> ImportJob:
+    """Create, start and run an import the way the cluster would (the queue itself is tested once below)."""
+    job = _started(actor, path, **options)
     import_job_run(job.pk)
     job.refresh_from_db()
     return job
@@ -148,8 +153,7 @@ def test_a_crash_mid_job_resumes_without_duplicating_rows(tmp_path, manager_mia,
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     rows = [[f"Person{n}", "Test", f"p{n}@crash.example", "", "", "", "", ""] for n in range(7)]
     path = _csv(tmp_path, rows)
-    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
-    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    job = _started(manager_mia, path)
     real_write = jobs.BatchWriter.write
     calls = {"n": 0}
 
@@ -177,8 +181,7 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_finishes(tmp_path, ma
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     rows = [[f"Person{n}", "Test", f"p{n}@lost.example", "", "", "", "", ""] for n in range(5)]
     path = _csv(tmp_path, rows)
-    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
-    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    job = _started(manager_mia, path)
     real_write = jobs.BatchWriter.write
 
     def die_on_second_batch(self, batch):
@@ -209,8 +212,7 @@ def test_damage_found_part_way_fails_the_import_with_its_message_and_keeps_the_b
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     rows = [[f"Person{n}", "Test", f"p{n}@damaged.example", "", "", "", "", ""] for n in range(4)]
     path = _csv(tmp_path, [*rows, ["x" * 2_000, "", "", "", "", "", "", ""]])
-    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
-    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    job = _started(manager_mia, path)
     # Past what the first look at the file read (its first 256 KB in life; here, its first rows).
     monkeypatch.setattr(csv_rows, "MAX_LINE_CHARS", 1_000)
     with pytest.raises(FileRefused):
@@ -225,8 +227,7 @@ def test_a_long_import_hands_over_to_a_new_task(tmp_path, manager_mia, monkeypat
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     rows = [[f"Person{n}", "Test", f"p{n}@slices.example", "", "", "", "", ""] for n in range(5)]
     path = _csv(tmp_path, rows)
-    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
-    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    job = _started(manager_mia, path)
     # With no time left after each batch, every batch runs in its own task (synchronous in tests).
     assert import_job_run(job.pk, seconds=0) == "continues in a new task"
     job.refresh_from_db()
@@ -235,8 +236,7 @@ def test_a_long_import_hands_over_to_a_new_task(tmp_path, manager_mia, monkeypat
 
 def test_a_second_worker_on_the_same_job_writes_nothing(tmp_path, manager_mia):
     path = _csv(tmp_path, [ADA])
-    job = import_job_create(actor=manager_mia, path=path, original_name=path.name)
-    import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip", queue=False)
+    job = _started(manager_mia, path)
     import_job_run(job.pk)
     assert import_job_run(job.pk) == "nothing to do"
     assert Lead.objects.count() == 1

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from company_words import NAME_NOUNS, NAME_PARTS, NAME_SUFFIXES  # noqa: E402 (siblings of this script)
-from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402
+from scratch_databases import postgres_drop, postgres_recreate, worker_environment  # noqa: E402
 
 from crm import demo_data as demo  # noqa: E402 (needs ROOT on the path)
 
@@ -388,18 +388,7 @@ def database_fresh(database: str, scratch: Path, pg_url: str) -> dict[str, str]:
     else:
         url = pg_url
         postgres_recreate(url)
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
-        # DEBUG off: no query log growing with every batch, as on a production worker.
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-never-used-to-sign-anything-real",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "MEDIA_ROOT": str(scratch / "media"),
-    }
+    return worker_environment(url, MEDIA_ROOT=str(scratch / "media"))
 
 
 def summary_print(results: list[dict]) -> None:

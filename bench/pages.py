@@ -41,7 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from company_words import NAME_NOUNS, NAME_PARTS, NAME_SUFFIXES
-from scratch_databases import postgres_drop, postgres_recreate
+from scratch_databases import postgres_drop, postgres_recreate, worker_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -88,16 +88,7 @@ def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
     else:
         url = args.pg_url
         postgres_recreate(url)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "leadflow.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-never-used-to-sign-anything-real",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = worker_environment(url)
     out = scratch / "results.json"
     command = [sys.executable, __file__, "--worker", database, "--out", str(out)]
     command += ["--leads", str(args.leads), "--repeat", str(args.repeat)]

@@ -235,9 +235,9 @@ def imports_requeue_stalled() -> int:
             status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], heartbeat_at__lt=stalled_before
         ).values_list("pk", flat=True)
     )
+    ImportJob.objects.filter(pk__in=stalled).update(heartbeat_at=timezone.now())
     for job_id in stalled:
         logger.warning("Import %s stalled; queued again", job_id)
-        ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
         async_task("crm.importing.jobs.import_job_run", job_id)
     return len(stalled)
 

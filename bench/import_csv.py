@@ -599,6 +599,7 @@ def worker_import(path: Path, out: Path) -> int:
 
     actor = User.objects.get(email=ACTOR_EMAIL)
     leads_before = Lead.objects.count()
+    server_before = database_server_cpu()
     before = resource.getrusage(resource.RUSAGE_SELF)
     # Other work on the machine shows up in the figures; the load average says how much there was, and the
     # process's own CPU time is what the import cost it whatever else ran (the database server's excluded).
@@ -610,7 +611,7 @@ def worker_import(path: Path, out: Path) -> int:
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     child = resource.getrusage(resource.RUSAGE_CHILDREN)  # the normalising process, ended and waited for
-    server_cpu = database_server_cpu()
+    server_after = database_server_cpu()
     job = ImportJob.objects.get(pk=job.pk)
     figures = {
         "seconds": seconds,
@@ -618,7 +619,7 @@ def worker_import(path: Path, out: Path) -> int:
         "child_cpu_seconds": child.ru_utime + child.ru_stime,
         "peak_mb": (after.ru_maxrss + child.ru_maxrss) / 1024,
         "start_mb": before.ru_maxrss / 1024,
-        "server_cpu_seconds": server_cpu,
+        "server_cpu_seconds": server_after - server_before if server_before is not None else None,
         "load": load,
         "load_after": os.getloadavg()[0],
         "status": job.status,
@@ -634,19 +635,29 @@ def worker_import(path: Path, out: Path) -> int:
 
 
 def database_server_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend process (the server runs on this machine)."""
+    """CPU seconds of the PostgreSQL server on this machine so far: its running processes, and those that have
+    ended (counted in the postmaster's children's time): every connection the import opened, and the server's
+    own background work (WAL writer, autovacuum) it caused."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
+    clock = os.sysconf("SC_CLK_TCK")
+    processes = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+        except OSError:
+            continue  # ended meanwhile
+        if name.startswith(("postgres", "postmaster")):
+            fields = rest.split()
+            processes[int(stat.parent.name)] = (int(fields[1]), [int(value) for value in fields[11:15]])
+    if not processes:
         return None  # a server elsewhere
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = sum(times[0] + times[1] for _, times in processes.values())
+    # The postmaster is the server process whose parent is not one; its children's time holds those ended.
+    total += sum(times[2] + times[3] for parent, times in processes.values() if parent not in processes)
+    return total / clock
 
 
 if __name__ == "__main__":

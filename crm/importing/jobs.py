@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,7 +23,7 @@ from crm.importing.drafting import draft_batches
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, mapping_suggest
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import LeadDraft, draft_from_row
-from crm.importing.writer import BatchWriter
+from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import Activity, ImportJob, Lead, LeadList, SavedMapping, User
 from crm.services.pipelines import pipeline_default
 from leadflow.roles import can_reassign, require_write
@@ -190,16 +193,67 @@ def _run_batches(job: ImportJob, seconds: float) -> bool:
         region=settings.PHONE_DEFAULT_REGION,
         size=BATCH_SIZE,
     )
-    for batch, position in batches:
-        if not _batch_commit(job, writer, batch, position):
-            return True
-        if time.monotonic() - started > seconds:
-            return False
+    steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
+    with closing(steps):
+        for write, batch, position in steps:
+            if not _batch_commit(job, write, batch, position):
+                return True
+            if time.monotonic() - started > seconds:
+                return False
     return True
 
 
+# One batch's write (run inside its transaction), the batch, and the progress after it.
+_Step = tuple[Callable[[], BatchResult], list[LeadDraft], int]
+
+
+def _plans_ahead() -> bool:
+    """Whether the next batch is planned on a second connection while one is written: on PostgreSQL, and only
+    outside a transaction (inside one, as in tests, another connection could not see what it holds). SQLite
+    allows one writer, and plans each batch inside the transaction that writes it."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _writes(writer: BatchWriter, batches: Iterator[tuple[list[LeadDraft], int]]) -> Iterator[_Step]:
+    """Each batch planned and written in its transaction, one after another."""
+    for batch, position in batches:
+        yield (lambda batch=batch: writer.save(writer.plan(batch))), batch, position
+
+
+def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[LeadDraft], int]]) -> Iterator[_Step]:
+    """Each batch planned on a second connection, in a thread, while the batch before it is written on this one.
+
+    The plan's Python work (matching, building every row) and the lookups then run while the database server
+    writes the batch before, instead of after it. A plan sees what is committed, which is every batch but the one
+    being written; that one it is handed (BatchWriter.plan's in_flight). Each batch is still written in its own
+    transaction with the job's bookmark, so a crash loses at most the plan in hand, and resumes as before.
+    """
+    planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
+    in_hand: tuple[Future[BatchPlan], list[LeadDraft], int] | None = None
+    try:
+        for batch, position in batches:
+            if in_hand is None:
+                in_hand = planner.submit(writer.plan, batch), batch, position
+                continue
+            planned, earlier, earlier_position = in_hand
+            plan = planned.result()
+            # Planned now, while `plan` is written: the batch before `plan` has committed.
+            in_hand = planner.submit(writer.plan, batch, plan), batch, position
+            yield (lambda plan=plan: writer.save(plan)), earlier, earlier_position
+        if in_hand is not None:
+            planned, batch, position = in_hand
+            in_hand = None
+            plan = planned.result()
+            yield (lambda: writer.save(plan)), batch, position
+    finally:
+        if in_hand is not None:
+            in_hand[0].cancel()  # stopped early (time up, an error): a plan not yet begun is not needed
+        planner.submit(connections.close_all)  # the planner thread's own connection, once it is done
+        planner.shutdown()
+
+
 @transaction.atomic
-def _batch_commit(job: ImportJob, writer: BatchWriter, batch: list[LeadDraft], position: int) -> bool:
+def _batch_commit(job: ImportJob, write: Callable[[], BatchResult], batch: list[LeadDraft], position: int) -> bool:
     """Write one batch and move the job's bookmark past it; False if another worker got there first."""
     if connection.vendor == "postgresql":
         # No waiting for the disk at each batch's commit. A crash of the database server may then lose the last
@@ -210,7 +264,7 @@ def _batch_commit(job: ImportJob, writer: BatchWriter, batch: list[LeadDraft], p
     locked = ImportJob.objects.select_for_update().get(pk=job.pk)
     if locked.last_line != job.last_line or locked.status != ImportJob.Status.RUNNING:
         return False
-    result = writer.write(batch)
+    result = write()
     job.last_line = batch[-1].line
     ImportJob.objects.filter(pk=job.pk).update(
         last_line=job.last_line,

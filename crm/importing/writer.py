@@ -1,14 +1,15 @@
 """Writing one batch of lead drafts: companies resolved, duplicates matched in the file and in the database,
-new leads created and existing ones skipped, filled or overwritten, all with a few bulk queries."""
+new leads created and existing ones skipped, filled or overwritten, all with a few bulk queries. Planned first
+(reads and decisions), then saved (writes only)."""
 
 from __future__ import annotations
 
-import itertools
+import copy
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -16,8 +17,8 @@ from typing import NamedTuple
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
-from django.db.models import F, Field, Lookup, Model, QuerySet
+from django.db.models import F, Field, IntegerField, JSONField, Lookup, Model, QuerySet
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.functions import Length
 from django.db.models.options import Options
 from django.db.models.sql.compiler import SQLCompiler
@@ -65,27 +66,28 @@ class BatchResult:
 
 
 class _OneOf(Lookup):
-    """`field IN values`, the values sent as one parameter: an array on PostgreSQL, a JSON list on SQLite. With a
-    placeholder per value, as `__in` writes it, building and binding a batch's lookups took longer than running them."""
+    """`field IN values`, the values sent as one parameter, a JSON list. With a placeholder per value, as `__in`
+    writes it, building and binding a batch's lookups took longer than running them, and so did quoting an array
+    of them: psycopg quotes each element in Python, json.dumps the whole list in C."""
 
     lookup_name = "one_of"
     prepare_rhs = False
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list]:
-        lhs, params = self._lhs(compiler)
-        # Not `= ANY(%s)`: for a batch's 2,000 keys PostgreSQL reckons a scan of the whole table cheaper than
-        # 2,000 index lookups and is wrong by 2-3 times; joined with the array's rows, it looks them up.
-        array_type = f"{self.lhs.output_field.cast_db_type(connection)}[]"
-        return f"{lhs} IN (SELECT unnest(%s::{array_type}))", [*params, list(self.rhs)]
+        # Not `= ANY(array)`: for a batch's 2,000 keys PostgreSQL reckons a scan of the whole table cheaper than
+        # 2,000 index lookups and is wrong by 2-3 times; joined with the list's rows, it looks them up.
+        cast = self.lhs.output_field.cast_db_type(connection)
+        values = f"SELECT value::{cast} FROM jsonb_array_elements_text(%s::jsonb) AS value"  # noqa: S608 (a type)
+        return self._sql(compiler, values)
 
     def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> tuple[str, list]:
-        lhs, params = self._lhs(compiler)
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(list(self.rhs))]  # noqa: S608
+        return self._sql(compiler, "SELECT value FROM json_each(%s)")
 
-    def _lhs(self, compiler: SQLCompiler) -> tuple[str, list]:
+    def _sql(self, compiler: SQLCompiler, values_sql: str) -> tuple[str, list]:
         if not self.rhs:
             raise EmptyResultSet  # as `__in` does: the query returns nothing without asking the database
-        return compiler.compile(self.lhs)
+        lhs, params = compiler.compile(self.lhs)
+        return f"{lhs} IN ({values_sql})", [*params, json.dumps(list(self.rhs))]
 
 
 class _LeadKeys(NamedTuple):
@@ -162,8 +164,11 @@ class _Index:
         return None
 
 
-def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
-    """The company of each draft: found by domain, else by cleaned name, else created (once per batch)."""
+def _companies_resolve(
+    drafts: list[LeadDraft], in_flight: BatchPlan | None
+) -> tuple[list[int | None], list[dict[str, object]]]:
+    """The company of each draft: found by domain, else by cleaned name (in the database or among the companies
+    of the batch being written), else new (once per batch); and the new companies' rows, ids taken."""
     domains = {d.company_domain for d in drafts if d.company_domain}
     keys = {d.company_key for d in drafts if d.company_key}
     by_domain: dict[str, int] = {}
@@ -172,10 +177,14 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
     found = {
         *Company.objects.filter(_OneOf(F("domain"), domains)).order_by().values_list("pk", "domain", "name_key"),
         *Company.objects.filter(_OneOf(F("name_key"), keys)).order_by().values_list("pk", "domain", "name_key"),
+        *((c["pk"], c["domain"], c["name_key"]) for c in (in_flight.companies if in_flight else [])),
     }
     for pk, domain, name_key in sorted(found):
-        by_domain.setdefault(domain, pk)
-        by_key.setdefault(name_key, pk)
+        # A company without a domain (or name key) is no match for every draft without one.
+        if domain:
+            by_domain.setdefault(domain, pk)
+        if name_key:
+            by_key.setdefault(name_key, pk)
     to_create: dict[str, dict[str, object]] = {}
     resolved: list[int | dict[str, object] | None] = []
     for draft in drafts:
@@ -193,36 +202,49 @@ def _companies_resolve(drafts: list[LeadDraft]) -> list[int | None]:
                 "website": f"https://{draft.company_domain}" if draft.company_domain else "",
             }
         resolved.append(company)
-    for company, pk in zip(to_create.values(), _rows_insert(Company, list(to_create.values())), strict=True):
+    for company, pk in zip(to_create.values(), _ids_new(Company, len(to_create)), strict=True):
         company["pk"] = pk
-    return [item["pk"] if isinstance(item, dict) else item for item in resolved]
+    return [item["pk"] if isinstance(item, dict) else item for item in resolved], list(to_create.values())
 
 
-def _database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> _Index:
-    index = _Index()
+def _database_index(
+    drafts: list[LeadDraft], company_ids: list[int | None], in_flight: dict[int, Lead | _NewLead]
+) -> _Index:
+    """The leads the drafts may match: looked up by their keys, with the leads of the batch being written as
+    that batch leaves them (the database may not show them yet)."""
     emails = {d.email_key for d in drafts if d.email_key}
     slugs = {d.linkedin_slug for d in drafts if d.linkedin_slug}
     phones = {d.phone for d in drafts if d.phone}
     # Separate queries, so each uses its own index.
-    found = [
-        _lead_keys(Lead.objects.filter(_OneOf(F("email_key"), emails))),
-        _lead_keys(Lead.objects.filter(_OneOf(F("linkedin_slug"), slugs))),
-        _lead_keys(Lead.objects.filter(_OneOf(F("phone"), phones))),
-        # Colleagues in one pk order, however many queries find them: the first of equally similar names wins.
-        sorted({keys for queryset in _colleague_queries(drafts, company_ids) for keys in _lead_keys(queryset)}),
+    queries = [
+        Lead.objects.filter(_OneOf(F("email_key"), emails)),
+        Lead.objects.filter(_OneOf(F("linkedin_slug"), slugs)),
+        Lead.objects.filter(_OneOf(F("phone"), phones)),
+        *_colleague_queries(drafts, company_ids),
     ]
-    seen: set[int] = set()
-    for keys in itertools.chain.from_iterable(found):
-        if keys.pk not in seen:
-            seen.add(keys.pk)
-            index.add(_Known(lead=keys, new=False))
+    leads = {keys.pk: keys for queryset in queries for keys in _lead_keys(queryset) if keys.pk not in in_flight}
+    # The batch in flight's leads as it leaves them, instead of how the database may still show them; only those
+    # the lookups could find (most are not).
+    companies = {company_id for company_id in company_ids if company_id}
+    for pk, lead in in_flight.items():
+        if (
+            lead.email_key in emails
+            or lead.linkedin_slug in slugs
+            or lead.phone in phones
+            or lead.company_id in companies
+        ):
+            leads[pk] = lead
+    # In pk order, however many queries find a lead: the oldest of equally good matches wins.
+    index = _Index()
+    for pk in sorted(leads):
+        index.add(_Known(lead=leads[pk], new=False))
     return index
 
 
-def _lead_keys(queryset: QuerySet) -> list[_LeadKeys]:
-    """The leads' keys in pk order. Sorted here rather than by ORDER BY, which makes SQLite walk the whole table
-    in pk order instead of looking the keys up in their index."""
-    return [_LeadKeys(*row) for row in sorted(queryset.order_by().values_list(*_LeadKeys._fields))]
+def _lead_keys(queryset: QuerySet) -> Iterator[_LeadKeys]:
+    """The leads' keys, read without building model instances (no ORDER BY: it makes SQLite walk the whole table
+    in pk order instead of looking the keys up in their index)."""
+    return (_LeadKeys(*row) for row in queryset.order_by().values_list(*_LeadKeys._fields))
 
 
 def _colleague_queries(drafts: list[LeadDraft], company_ids: list[int | None]) -> list[QuerySet]:
@@ -275,8 +297,34 @@ def _json(value: object) -> object:
     return str(value) if isinstance(value, Decimal) else value
 
 
+@dataclass
+class BatchPlan:
+    """A batch matched and ready to write: BatchWriter.plan works it out, BatchWriter.save writes it. The next
+    batch may be planned while this one is written, so it also tells that plan what this batch will change."""
+
+    result: BatchResult
+    companies: list[dict[str, object]]  # new companies' values, "pk" included
+    leads: _TableRows
+    activities: _TableRows
+    rejections: _TableRows
+    changes: _TableRows
+    updated: list[Lead]  # existing leads the batch changes, as it leaves them
+    update_fields: list[str]
+    extras: list[tuple[Lead | _NewLead, list[LeadDraft]]]  # each lead with the rows whose tags, note, list it gets
+    created: list[_NewLead]
+
+    def leads_in_flight(self) -> dict[int, Lead | _NewLead]:
+        """The leads this batch creates or changes, by pk, as it leaves them."""
+        return {lead.pk: lead for lead in [*self.created, *self.updated]}
+
+
 class BatchWriter:
-    """Writes batches for one import job; holds what stays the same from batch to batch."""
+    """Plans and writes batches for one import job; holds what stays the same from batch to batch.
+
+    plan() reads and decides; save() only writes. On PostgreSQL the next batch is planned on a second connection
+    while this one is written (crm.importing.jobs), so plan() is told of the batch in flight: its new companies
+    and leads, and the leads it changes, which the database will show only once it commits.
+    """
 
     def __init__(self, job: ImportJob, stage: Stage) -> None:
         self.job = job
@@ -284,11 +332,12 @@ class BatchWriter:
         self.overwrite = job.on_duplicate == ImportJob.OnDuplicate.OVERWRITE
         self.skip = job.on_duplicate == ImportJob.OnDuplicate.SKIP
 
-    def write(self, drafts: list[LeadDraft]) -> BatchResult:
+    def plan(self, drafts: list[LeadDraft], in_flight: BatchPlan | None = None) -> BatchPlan:
         result = BatchResult()
         usable = [d for d in drafts if not d.rejected]
-        company_ids = _companies_resolve(usable)
-        existing = _database_index(usable, company_ids)
+        company_ids, companies = _companies_resolve(usable, in_flight)
+        leads_in_flight = in_flight.leads_in_flight() if in_flight else {}
+        existing = _database_index(usable, company_ids, leads_in_flight)
         pending = _Index()
         created: list[tuple[_NewLead, LeadDraft]] = []
         matched: dict[int, list[tuple[LeadDraft, int | None]]] = defaultdict(list)
@@ -308,18 +357,65 @@ class BatchWriter:
                 result.skipped += not changed
             else:
                 matched[known.lead.pk].append((draft, company_id))
-        self._save_new(created)
-        updates = self._apply_to_existing(matched, result)
-        self._save_updates(updates)
-        self._save_extras([(known.lead, [draft for draft, _ in matched[pk]]) for pk, known in updates.items()])
-        result.rejected = self._save_problems(drafts)
-        return result
+        for (lead, _), pk in zip(created, _ids_new(Lead, len(created)), strict=True):
+            lead.pk = pk
+        updates = self._apply_to_existing(matched, result, leads_in_flight)
+        changed = [known for known in updates.values() if known.changes]
+        now = timezone.now()
+        for known in changed:
+            lead_keys_refresh(known.lead)
+            known.lead.updated_at = now
+        result.rejected = sum(1 for draft in drafts if draft.rejected)
+        return BatchPlan(
+            result=result,
+            companies=companies,
+            leads=self._lead_rows(created, now),
+            activities=self._activity_rows(created, changed, now),
+            rejections=self._problem_rows(drafts),
+            changes=_TableRows.of(
+                ImportChange,
+                [
+                    {
+                        "lead_id": known.lead.pk,
+                        "before": {name: pair[0] for name, pair in known.changes.items()},
+                        "after": {name: pair[1] for name, pair in known.changes.items()},
+                    }
+                    for known in changed
+                ],
+                {"job_id": self.job.pk},
+            ),
+            updated=[known.lead for known in changed],
+            update_fields=[*sorted({name for known in changed for name in known.changes}), *KEY_FIELDS, "updated_at"],
+            extras=[
+                *((lead, [draft]) for lead, draft in created),
+                *((known.lead, [draft for draft, _ in matched[pk]]) for pk, known in updates.items()),
+            ],
+            created=[lead for lead, _ in created],
+        )
+
+    def save(self, plan: BatchPlan) -> BatchResult:
+        """Write a planned batch: inserts and updates only, nothing read that the plan could have decided."""
+        _TableRows.of(Company, plan.companies).insert()
+        plan.leads.insert()
+        plan.activities.insert()
+        if plan.updated:
+            _leads_update(plan.updated, plan.update_fields)
+        plan.changes.insert()
+        self._save_extras(plan.extras)
+        plan.rejections.insert()
+        return plan.result
 
     def _apply_to_existing(
-        self, matched: dict[int, list[tuple[LeadDraft, int | None]]], result: BatchResult
+        self,
+        matched: dict[int, list[tuple[LeadDraft, int | None]]],
+        result: BatchResult,
+        in_flight: dict[int, Lead | _NewLead],
     ) -> dict[int, _Known]:
-        """Load the matched leads whole and apply their rows in file order."""
-        updates = {pk: _Known(lead=lead, new=False) for pk, lead in Lead.objects.in_bulk(list(matched)).items()}
+        """Load the matched leads whole and apply their rows in file order. A lead of the batch in flight is taken
+        as that batch leaves it, copied: the batch is still writing the original."""
+        leads = Lead.objects.in_bulk([pk for pk in matched if pk not in in_flight])
+        leads.update({pk: _lead_copy(in_flight[pk]) for pk in matched if pk in in_flight})
+        updates = {pk: _Known(lead=lead, new=False) for pk, lead in leads.items()}
         for pk, rows in matched.items():
             for draft, company_id in rows:
                 changed = pk in updates and _apply(updates[pk], draft, company_id, self.overwrite)
@@ -328,7 +424,7 @@ class BatchWriter:
         return updates
 
     def _lead_new(self, draft: LeadDraft, company_id: int | None) -> _NewLead:
-        """The new lead's values that differ from what every lead of this import gets (_save_new's `fixed`)."""
+        """The new lead's values that differ from what every lead of this import gets (_lead_rows' `fixed`)."""
         values = {name: value for name, value in draft.fields.items() if name != "source"}
         if draft.fields.get("source"):
             values["source"] = str(draft.fields["source"])
@@ -341,10 +437,7 @@ class BatchWriter:
             name_key=draft.name_key,
         )
 
-    def _save_new(self, created: list[tuple[_NewLead, LeadDraft]]) -> None:
-        if not created:
-            return
-        now = timezone.now()
+    def _lead_rows(self, created: list[tuple[_NewLead, LeadDraft]], now: datetime) -> _TableRows:
         fixed = {
             "stage_id": self.stage.pk,
             "owner_id": self.job.owner_id,
@@ -353,60 +446,51 @@ class BatchWriter:
             "created_at": now,
             "updated_at": now,
         }
-        name = self.job.original_name
-        with _rows_inserting(Lead, [vars(lead) for lead, _ in created], fixed) as ids:
-            # Built while PostgreSQL writes the leads.
-            activities = []
-            for (lead, draft), pk in zip(created, ids, strict=True):
-                lead.pk = pk
-                activities.append(
-                    {
-                        "lead_id": pk,
-                        "summary": f"Imported from {name} (line {draft.line})"[:300],
-                        "data": {"import": self.job.pk, "line": draft.line},
-                    }
-                )
-        _rows_insert(
-            Activity,
-            activities,
-            {"actor_id": self.job.created_by_id, "kind": Activity.Kind.CREATED, "created_at": now},
-        )
-        self._save_extras([(lead, [draft]) for lead, draft in created])
+        return _TableRows.of(Lead, [vars(lead) for lead, _ in created], fixed)
 
-    def _save_updates(self, updates: dict[int, _Known]) -> None:
-        changed = [known for known in updates.values() if known.changes]
-        if not changed:
-            return
-        now = timezone.now()
-        for known in changed:
-            lead_keys_refresh(known.lead)
-            known.lead.updated_at = now
-        names = sorted({name for known in changed for name in known.changes})
-        _leads_update([known.lead for known in changed], [*names, *KEY_FIELDS, "updated_at"])
-        _rows_insert(
-            ImportChange,
-            [
-                {
-                    "lead_id": known.lead.pk,
-                    "before": {name: pair[0] for name, pair in known.changes.items()},
-                    "after": {name: pair[1] for name, pair in known.changes.items()},
-                }
-                for known in changed
-            ],
-            {"job_id": self.job.pk},
+    def _activity_rows(
+        self, created: list[tuple[_NewLead, LeadDraft]], changed: list[_Known], now: datetime
+    ) -> _TableRows:
+        """A line on each new lead's timeline, and on each lead the batch changes."""
+        name = self.job.original_name
+        rows = [
+            {
+                "lead_id": lead.pk,
+                "kind": Activity.Kind.CREATED,
+                "summary": f"Imported from {name} (line {draft.line})"[:300],
+                "data": {"import": self.job.pk, "line": draft.line},
+            }
+            for lead, draft in created
+        ]
+        rows.extend(
+            {
+                "lead_id": known.lead.pk,
+                "kind": Activity.Kind.UPDATED,
+                "summary": f"Updated from {name}: {', '.join(sorted(known.changes))}"[:300],
+                "data": {"import": self.job.pk, "changes": known.changes},
+            }
+            for known in changed
         )
-        _rows_insert(
-            Activity,
-            [
+        return _TableRows.of(Activity, rows, {"actor_id": self.job.created_by_id, "created_at": now})
+
+    def _problem_rows(self, drafts: list[LeadDraft]) -> _TableRows:
+        """Rejected rows and the cells that could not be used (the row itself imported)."""
+        rows = []
+        for draft in drafts:
+            if draft.rejected:
+                rows.append({"line": draft.line, "reason": draft.rejected[:500], "values": draft.values})
+            rows.extend(
                 {
-                    "lead_id": known.lead.pk,
-                    "summary": f"Updated from {self.job.original_name}: {', '.join(sorted(known.changes))}"[:300],
-                    "data": {"import": self.job.pk, "changes": known.changes},
+                    "line": draft.line,
+                    "column": problem.column[:255],
+                    "reason": problem.reason[:500],
+                    "values": draft.values,
+                    "row_rejected": False,
                 }
-                for known in changed
-            ],
-            {"actor_id": self.job.created_by_id, "kind": Activity.Kind.UPDATED, "created_at": now},
-        )
+                for problem in draft.problems
+                if not draft.rejected
+            )
+        return _TableRows.of(ImportRejection, rows, {"job_id": self.job.pk})
 
     def _save_extras(self, leads: list[tuple[Lead | _NewLead, list[LeadDraft]]]) -> None:
         """Tags, notes and list membership, for new and matched leads alike."""
@@ -439,77 +523,67 @@ class BatchWriter:
                 ignore_conflicts=True,
             )
 
-    def _save_problems(self, drafts: list[LeadDraft]) -> int:
-        """Rejected rows and the cells that could not be used (the row itself imported); returns rows rejected."""
-        rows = []
-        for draft in drafts:
-            if draft.rejected:
-                rows.append({"line": draft.line, "reason": draft.rejected[:500], "values": draft.values})
-            rows.extend(
-                {
-                    "line": draft.line,
-                    "column": problem.column[:255],
-                    "reason": problem.reason[:500],
-                    "values": draft.values,
-                    "row_rejected": False,
-                }
-                for problem in draft.problems
-                if not draft.rejected
-            )
-        _rows_insert(ImportRejection, rows, {"job_id": self.job.pk})
-        return sum(1 for draft in drafts if draft.rejected)
+
+def _lead_copy(lead: Lead | _NewLead) -> Lead:
+    """A lead of the batch in flight, to change in this one: a copy, as a Lead (a new one holds only its values)."""
+    return copy.copy(lead) if isinstance(lead, Lead) else Lead(**vars(lead))
 
 
-def _rows_insert(model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None) -> list:
-    """Insert rows given as {attname: value}, every other field taking its value from `fixed` or its default, and
-    return their new ids."""
-    with _rows_inserting(model, rows, fixed) as ids:
-        return ids
+@dataclass
+class _TableRows:
+    """New rows for one table, ready to insert: each a list of database values, id first. Built by the plan,
+    inserted by save(), which then has nothing left to work out.
 
-
-@contextmanager
-def _rows_inserting(
-    model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None
-) -> Iterator[list]:
-    """_rows_insert, giving the new ids to a block that runs while PostgreSQL may still be taking the rows.
-
-    Ids are taken first; then COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT run by executemany on
-    SQLite. No model instances: building and reading them cost more than the writes. COPY streams each row as it
-    is built, so the server writes rows and their indexes while later ones are built, and the block's Python work
-    runs while it finishes: the import's two costs, Python's and the database's, overlap instead of adding up.
+    COPY on PostgreSQL (DESIGN.md's bulk import path), one INSERT run by executemany on SQLite. No model
+    instances: building and reading them cost more than the writes.
     """
-    if not rows:
-        yield []
-        return
-    meta = model._meta
-    db = connections[DEFAULT_DB_ALIAS]  # looked up once: `connection` finds it again on every use
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = db.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
-    table = quote(meta.db_table)
-    with db.cursor() as cursor:
-        ids = list(_ids_take(cursor, meta, len(rows)))
-        values = _db_rows(fields, rows, ids, fixed or {}, db)
-        if db.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for out in values:
-                    copy.write_row(out)
-                yield ids
+
+    model: type[Model]
+    values: list[list]
+
+    @classmethod
+    def of(
+        cls, model: type[Model], rows: list[dict[str, object]], fixed: dict[str, object] | None = None
+    ) -> _TableRows:
+        """Rows given as {attname: value}, every other field taking its value from `fixed` or its default; a row's
+        "pk" is its id, and rows without one get new ids."""
+        ids = [row["pk"] for row in rows] if rows and "pk" in rows[0] else _ids_new(model, len(rows))
+        return cls(model, list(_db_rows(model, rows, ids, fixed or {})) if rows else [])
+
+    def insert(self) -> None:
+        if not self.values:
             return
-        placeholders = ", ".join(["%s"] * (len(fields) + 1))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(values))  # noqa: S608
-    yield ids
+        meta = self.model._meta
+        db = connections[DEFAULT_DB_ALIAS]
+        quote = db.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in [meta.pk, *_insert_fields(meta)])
+        table = quote(meta.db_table)
+        with db.cursor() as cursor:
+            if db.vendor == "postgresql":
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for values in self.values:
+                        copy.write_row(values)
+                return
+            placeholders = ", ".join(["%s"] * len(self.values[0]))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", self.values)  # noqa: S608
+
+
+def _insert_fields(meta: Options) -> list[Field]:
+    return [f for f in meta.concrete_fields if not f.primary_key]
 
 
 def _db_rows(
-    fields: list[Field], rows: list[dict[str, object]], ids: list, fixed: dict[str, object], db: BaseDatabaseWrapper
+    model: type[Model], rows: list[dict[str, object]], ids: list[int], fixed: dict[str, object]
 ) -> Iterator[list]:
     """Each row as the database takes it: its id, then every field's value, converted as bulk_create would."""
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: `connection` finds it again on every use
+    fields = _insert_fields(model._meta)
     position = {f.attname: i for i, f in enumerate(fields, start=1)}
-    template = [None, *(f.get_db_prep_save(_field_default(f, fixed), db) for f in fields)]
+    template = [None, *(_db_value(f, _field_default(f, fixed), db) for f in fields)]
     converted: dict[str, dict] = defaultdict(dict)  # field: {value: database value}, most values repeat
-    # Text fields store a str as it is: the conversion would hand back the same string, at a cost per cell.
-    as_is = {f.attname for f in fields if f.get_internal_type() in {"CharField", "TextField"}}
+    # Text fields store a str as it is, integer fields (ids and foreign keys among them) an int: the conversion
+    # would hand back the same value, at a cost per cell.
+    as_is = {f.attname: _plain_type(f) for f in fields}
     # JSON values are dicts and lists, which cannot be looked up in `converted`.
     unhashable = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
     for pk, row in zip(ids, rows, strict=True):
@@ -519,13 +593,31 @@ def _db_rows(
             index = position.get(name)
             if index is None:
                 continue
-            if type(value) is str and name in as_is:
+            if type(value) is as_is[name]:
                 out[index] = value
             elif name in unhashable:
-                out[index] = fields[index - 1].get_db_prep_save(value, db)
+                out[index] = _db_value(fields[index - 1], value, db)
             else:
                 out[index] = _converted(converted[name], fields[index - 1], value, db)
         yield out
+
+
+def _plain_type(field: Field) -> type | None:
+    """The Python type whose values the field stores unchanged, if any."""
+    target = field.target_field if field.is_relation else field
+    if target.get_internal_type() in {"CharField", "TextField"}:
+        return str
+    if isinstance(target, (IntegerField, AutoFieldMixin)):
+        return int
+    return None
+
+
+def _db_value(field: Field, value: object, db: BaseDatabaseWrapper) -> object:
+    """A field's value as the database takes it. JSON as its text, which both databases take (PostgreSQL parses it
+    on the way in), written here by json.dumps as Django would: the plan does it, not the writing connection."""
+    if isinstance(field, JSONField):
+        return None if value is None else json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, db)
 
 
 def _field_default(field: Field, fixed: dict[str, object]) -> object:
@@ -543,25 +635,31 @@ def _converted(cache: dict, field: Field, value: object, db: BaseDatabaseWrapper
     try:
         return cache[value]
     except KeyError:
-        cache[value] = converted = field.get_db_prep_save(value, db)
+        cache[value] = converted = _db_value(field, value, db)
         return converted
 
 
-def _ids_take(cursor: CursorWrapper, meta: Options, count: int) -> list[int] | range:
+def _ids_new(model: type[Model], count: int) -> list[int] | range:
     """Ids for `count` new rows, ascending as bulk_create gives them (the file's order is the leads' order)."""
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, count],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-    # SQLite: the batch's transaction began IMMEDIATE (settings.DATABASES), so no other writer can take these
-    # before it commits. An AUTOINCREMENT table goes on from the highest id it ever gave, kept in sqlite_sequence.
-    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [meta.db_table])
-    given = cursor.fetchone()
-    pk, table = connection.ops.quote_name(meta.pk.column), connection.ops.quote_name(meta.db_table)
-    cursor.execute(f"SELECT MAX({pk}) FROM {table}")  # noqa: S608 (the model's own names)
-    last = max(given[0] if given else 0, cursor.fetchone()[0] or 0)
+    if not count:
+        return []
+    meta = model._meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The sequence's name found once, in a subquery: as nextval's argument it was looked up for every id.
+            cursor.execute(
+                "SELECT nextval((SELECT pg_get_serial_sequence(%s, %s))::regclass) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        # SQLite plans each batch inside the transaction that writes it, which began IMMEDIATE (settings.DATABASES),
+        # so no other writer can take these before it commits. An AUTOINCREMENT table goes on from the highest id
+        # it ever gave, kept in sqlite_sequence.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [meta.db_table])
+        given = cursor.fetchone()
+        pk, table = connection.ops.quote_name(meta.pk.column), connection.ops.quote_name(meta.db_table)
+        cursor.execute(f"SELECT MAX({pk}) FROM {table}")  # noqa: S608 (the model's own names)
+        last = max(given[0] if given else 0, cursor.fetchone()[0] or 0)
     return range(last + 1, last + 1 + count)
 
 

@@ -84,6 +84,15 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # The matching key, kept in step with the name on every save (the import's bulk writer sets it itself).
+        from crm.normalize import company_key
+
+        self.name_key = company_key(self.name) if self.name else ""
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
 
 class Lead(models.Model):
     """A person we may sell to: a `contact` until they answer, then a `lead`."""

@@ -130,9 +130,24 @@ def test_a_row_matching_an_existing_lead_is_skipped_filled_or_overwritten(
         assert change.before["title"] == "" and change.after["title"] == "CTO"
 
 
+def test_a_company_without_a_domain_is_found_by_its_name_only(tmp_path, manager_mia):
+    # Found in the same batch's lookup, Acme (no domain) once became the company of every row without one.
+    CompanyFactory(name="Acme", domain="")
+    rows = [
+        ["Zed", "Zimmer", "", "ACME", "", "", "+44 20 7946 0958", ""],
+        ["Bob", "Brown", "", "Other Co", "", "", "+44 20 7946 0959", ""],
+    ]
+    _import(manager_mia, _csv(tmp_path, rows))
+    assert Lead.objects.get(first_name="Zed").company.name == "Acme"
+    assert Lead.objects.get(first_name="Bob").company.name == "Other Co"
+    assert Company.objects.count() == 2
+
+
 def test_matching_uses_linkedin_phone_and_similar_names_at_the_same_company(tmp_path, manager_mia):
     acme = CompanyFactory(name="Acme Inc", domain="acme.example")
-    by_linkedin = LeadFactory(email="", linkedin_url="https://www.linkedin.com/in/jane-roe", company=None)
+    by_linkedin = LeadFactory(
+        first_name="Jane", last_name="Roe", email="", linkedin_url="https://www.linkedin.com/in/jane-roe", company=None
+    )
     by_name = LeadFactory(first_name="John", last_name="Smith", email="", company=acme)
     header = ["Name", "Email", "Company", "Website", "LinkedIn", "Phone"]
     rows = [
@@ -154,23 +169,23 @@ def test_a_crash_mid_job_resumes_without_duplicating_rows(tmp_path, manager_mia,
     rows = [[f"Person{n}", "Test", f"p{n}@crash.example", "", "", "", "", ""] for n in range(7)]
     path = _csv(tmp_path, rows)
     job = _started(manager_mia, path)
-    real_write = jobs.BatchWriter.write
+    real_save = jobs.BatchWriter.save
     calls = {"n": 0}
 
-    def write_then_die(self, batch):
+    def save_then_die(self, plan):
         calls["n"] += 1
         if calls["n"] == 3:
-            real_write(self, batch)  # written, then the worker dies before the batch commits
+            real_save(self, plan)  # written, then the worker dies before the batch commits
             raise SystemExit("worker killed")
-        return real_write(self, batch)
+        return real_save(self, plan)
 
-    monkeypatch.setattr(jobs.BatchWriter, "write", write_then_die)
+    monkeypatch.setattr(jobs.BatchWriter, "save", save_then_die)
     with pytest.raises(SystemExit):
         import_job_run(job.pk)
     job.refresh_from_db()
     assert job.last_line == 5 and Lead.objects.count() == 4  # the third batch rolled back
     # The broker redelivers the task to another worker: the job is still "running".
-    monkeypatch.setattr(jobs.BatchWriter, "write", real_write)
+    monkeypatch.setattr(jobs.BatchWriter, "save", real_save)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     assert import_job_run(job.pk) == "done"
     job.refresh_from_db()
@@ -182,17 +197,19 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_finishes(tmp_path, ma
     rows = [[f"Person{n}", "Test", f"p{n}@lost.example", "", "", "", "", ""] for n in range(5)]
     path = _csv(tmp_path, rows)
     job = _started(manager_mia, path)
-    real_write = jobs.BatchWriter.write
+    real_save = jobs.BatchWriter.save
+    calls = {"n": 0}
 
-    def die_on_second_batch(self, batch):
-        if batch[0].line > 3:
+    def die_on_second_batch(self, plan):
+        calls["n"] += 1
+        if calls["n"] == 2:
             raise SystemExit("worker killed")
-        return real_write(self, batch)
+        return real_save(self, plan)
 
-    monkeypatch.setattr(jobs.BatchWriter, "write", die_on_second_batch)
+    monkeypatch.setattr(jobs.BatchWriter, "save", die_on_second_batch)
     with pytest.raises(SystemExit):
         import_job_run(job.pk)
-    monkeypatch.setattr(jobs.BatchWriter, "write", real_write)
+    monkeypatch.setattr(jobs.BatchWriter, "save", real_save)
     # A Redis broker forgets the dead worker's task: nothing runs the job, which stays "running".
     settings.IMPORT_STALL_SECONDS = 600
     assert jobs.imports_requeue_stalled() == 0  # it showed a sign of life moments ago

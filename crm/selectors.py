@@ -30,7 +30,8 @@ def lead_table_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 
 def lead_for_page(user: User, pk: int) -> Lead:
-    return leads_visible_to(user).select_related("company", "owner", "stage__pipeline").get(pk=pk)
+    related = ["company", "owner", "stage__pipeline", "import_job__created_by"]
+    return leads_visible_to(user).select_related(*related).get(pk=pk)
 
 
 @dataclass
@@ -53,6 +54,12 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
     for activity in activities:
         # A note's timeline line shows the note itself, with its tags.
         activity.note = notes_by_id.get(activity.data.get("note")) if activity.kind == Activity.Kind.NOTE else None
+    if (
+        len(activities) < timeline_size
+        and lead.import_job
+        and not any(a.kind == Activity.Kind.CREATED for a in activities)
+    ):
+        activities.append(_import_line(lead))
     return LeadPage(
         lead=lead,
         activities=activities,
@@ -62,6 +69,20 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
         stages=list(lead.stage.pipeline.stages.all()),
         lists=list(lead.lists.filter(archived=False)),
     )
+
+
+def _import_line(lead: Lead) -> Activity:
+    """The first line of an imported lead's timeline, from its import job: imports write no row for it."""
+    job = lead.import_job
+    activity = Activity(
+        lead=lead,
+        actor=job.created_by,
+        kind=Activity.Kind.CREATED,
+        summary=f"Imported from {job.original_name}"[:300],
+        created_at=lead.created_at,
+    )
+    activity.note = None
+    return activity
 
 
 def active_users() -> QuerySet[User]:

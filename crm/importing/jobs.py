@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, connections, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -310,13 +310,11 @@ def import_job_undo(*, job: ImportJob, actor: User) -> dict:
     if job.status != ImportJob.Status.DONE:
         raise ValidationError("Only a finished import can be undone.")
     created = Lead.objects.filter(import_job=job)
-    # The import wrote exactly one timeline line on each lead it created: any other line, task or stage
-    # change means someone has worked on the lead since.
-    worked = (
-        created.annotate(lines=Count("activities", distinct=True))
-        .filter(Q(lines__gt=1) | Q(tasks__isnull=False) | Q(stage_changes__isnull=False))
-        .distinct()
-    )
+    # A timeline line the import did not write (a later row of the file updating a lead an earlier batch
+    # created is its own), a task or a stage change means someone has worked on the lead since.
+    others_lines = Activity.objects.filter(lead=OuterRef("pk")).exclude(data__has_key="import", data__import=job.pk)
+    worked = created.filter(Q(Exists(others_lines)) | Q(tasks__isnull=False) | Q(stage_changes__isnull=False))
+    worked = worked.distinct()
     kept = list(worked.values("pk", "first_name", "last_name", "email")[:UNDO_REPORT_NAMES])
     kept_count = worked.count()
     _, removed_by_model = created.exclude(pk__in=worked.values("pk")).delete()

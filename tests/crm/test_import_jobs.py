@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from crm.importing import jobs
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start, import_job_undo
 from crm.importing.reading import FileRefused, csv_rows
-from crm.models import Activity, Company, ImportChange, ImportJob, Lead, LeadList
+from crm.models import Company, ImportChange, ImportJob, Lead, LeadList
 from crm.services.work import note_create
 from tests.factories import CompanyFactory, LeadFactory
 
@@ -69,7 +70,7 @@ ADA = [
 GRACE = ["Grace", "Hopper", "grace@cobol.example", "Cobol Works", "", "Rear Admiral", "", "blue"]
 
 
-def test_it_imports_normalised_leads_with_companies_and_custom_fields(tmp_path, manager_mia):
+def test_it_imports_normalised_leads_with_companies_and_custom_fields(tmp_path, manager_mia, client):
     job = _import(manager_mia, _csv(tmp_path, [ADA, GRACE]))
     assert job.status == ImportJob.Status.DONE
     assert (job.rows_read, job.rows_imported, job.rows_rejected) == (2, 2, 0)
@@ -78,7 +79,13 @@ def test_it_imports_normalised_leads_with_companies_and_custom_fields(tmp_path, 
     assert ada.company.name == "Analytical Engines Ltd" and ada.company.domain == "engines.example"
     assert ada.custom_fields == {"Favourite colour": "green"}
     assert ada.email_key == "ada.lovelace@engines.example" and ada.import_job == job
-    assert Activity.objects.get(lead=ada).summary == "Imported from people.csv (line 2)"
+    # Its timeline begins with the import, read from the lead's import job: no row is written for it.
+    assert not ada.activities.exists()
+    client.force_login(manager_mia)
+    timeline = client.get(reverse("crm:lead", args=[ada.pk])).context["page"].activities
+    assert [(line.kind, line.summary, line.actor) for line in timeline] == [
+        ("created", "Imported from people.csv", manager_mia)
+    ]
 
 
 def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_imports(tmp_path, manager_mia):
@@ -257,6 +264,16 @@ def test_a_second_worker_on_the_same_job_writes_nothing(tmp_path, manager_mia):
     import_job_run(job.pk)
     assert import_job_run(job.pk) == "nothing to do"
     assert Lead.objects.count() == 1
+
+
+def test_undo_removes_a_lead_a_later_row_of_the_same_file_updated(tmp_path, manager_mia, monkeypatch):
+    # The second batch fills the title of the lead the first created: the import's own work, not someone's.
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    ada_untitled, ada_again = [*ADA[:5], "", *ADA[6:]], [*ADA[:5], "Countess", "", ""]
+    job = _import(manager_mia, _csv(tmp_path, [ada_untitled, GRACE, ada_again]), on_duplicate="fill")
+    assert job.rows_updated == 1 and Lead.objects.get(last_name="Lovelace").title == "Countess"
+    report = import_job_undo(job=job, actor=manager_mia)
+    assert (report["removed"], report["kept"]) == (2, 0) and not Lead.objects.exists()
 
 
 def test_undo_removes_created_leads_keeps_worked_ones_and_restores_fields(tmp_path, manager_mia):

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, IntegerField, JSONField, Lookup, Model, QuerySet
+from django.db.models import F, Field, IntegerField, JSONField, Lookup, Min, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.functions import Length
 from django.db.models.options import Options
@@ -171,20 +171,14 @@ def _companies_resolve(
     of the batch being written), else new (once per batch); and the new companies' rows, ids taken."""
     domains = {d.company_domain for d in drafts if d.company_domain}
     keys = {d.company_key for d in drafts if d.company_key}
-    by_domain: dict[str, int] = {}
-    by_key: dict[str, int] = {}
-    # Two lookups rather than one with OR, which SQLite answers by reading the whole table; in pk order as before.
-    found = {
-        *Company.objects.filter(_OneOf(F("domain"), domains)).order_by().values_list("pk", "domain", "name_key"),
-        *Company.objects.filter(_OneOf(F("name_key"), keys)).order_by().values_list("pk", "domain", "name_key"),
-        *((c["pk"], c["domain"], c["name_key"]) for c in (in_flight.companies if in_flight else [])),
-    }
-    for pk, domain, name_key in sorted(found):
-        # A company without a domain (or name key) is no match for every draft without one.
-        if domain:
-            by_domain.setdefault(domain, pk)
-        if name_key:
-            by_key.setdefault(name_key, pk)
+    # The oldest company with each domain and each name key, in the database or among the batch in flight's new
+    # ones. Only the oldest: in a big database one name key can be shared by hundreds of companies.
+    by_domain = _oldest(Company.objects.filter(_OneOf(F("domain"), domains)), "domain")
+    by_key = _oldest(Company.objects.filter(_OneOf(F("name_key"), keys)), "name_key")
+    for company in in_flight.companies if in_flight else []:
+        for found, value in ((by_domain, company["domain"]), (by_key, company["name_key"])):
+            if value:  # a company without a domain (or name key) is no match for every draft without one
+                found[value] = min(found.get(value, company["pk"]), company["pk"])
     to_create: dict[str, dict[str, object]] = {}
     resolved: list[int | dict[str, object] | None] = []
     for draft in drafts:
@@ -205,6 +199,12 @@ def _companies_resolve(
     for company, pk in zip(to_create.values(), _ids_new(Company, len(to_create)), strict=True):
         company["pk"] = pk
     return [item["pk"] if isinstance(item, dict) else item for item in resolved], list(to_create.values())
+
+
+def _oldest(companies: QuerySet[Company], column: str) -> dict[str, int]:
+    """{value: pk of the oldest company with it}, by one grouped query."""
+    grouped = companies.order_by().values(column).annotate(oldest=Min("pk"))
+    return dict(grouped.values_list(column, "oldest"))
 
 
 def _database_index(

@@ -157,7 +157,10 @@ class Lead(models.Model):
             models.Index(fields=["email_key"], name="lead_email_key"),
             models.Index(fields=["linkedin_slug"], name="lead_linkedin_slug"),
             models.Index(fields=["phone"], name="lead_phone"),
-            models.Index(fields=["company", "name_key"], name="lead_company_name_key"),
+            # Colleagues at a company, with the keys an import matches them on (SQLite reads them from the index alone).
+            models.Index(
+                fields=["company", "name_key", "email_key", "linkedin_slug", "phone"], name="lead_company_colleagues"
+            ),
         ]
 
     def __str__(self) -> str:

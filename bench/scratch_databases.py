@@ -13,14 +13,18 @@ def _postgres_maintenance(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
 
 
-def postgres_recreate(url: str) -> None:
+def postgres_recreate(url: str, template: str | None = None) -> None:
+    """Drop the URL's database and create it again: empty, or as a copy of the database named `template`."""
     import psycopg
     from psycopg import sql
 
     maintenance, name = _postgres_maintenance(url)
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(create)
 
 
 def postgres_drop(url: str) -> None:
@@ -30,6 +34,15 @@ def postgres_drop(url: str) -> None:
     maintenance, name = _postgres_maintenance(url)
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def postgres_name(url: str) -> str:
+    return _postgres_maintenance(url)[1]
+
+
+def postgres_url_for(url: str, name: str) -> str:
+    """The same server's URL for the database `name`."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def worker_environment(url: str, **extra: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -231,20 +232,15 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
     planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
     in_hand: tuple[Future[BatchPlan], list[LeadDraft], int] | None = None
     try:
-        for batch, position in batches:
-            if in_hand is None:
-                in_hand = planner.submit(writer.plan, batch), batch, position
-                continue
-            planned, earlier, earlier_position = in_hand
-            plan = planned.result()
-            # Planned now, while `plan` is written: the batch before `plan` has committed.
-            in_hand = planner.submit(writer.plan, batch, plan), batch, position
-            yield (lambda plan=plan: writer.save(plan)), earlier, earlier_position
-        if in_hand is not None:
-            planned, batch, position = in_hand
-            in_hand = None
-            plan = planned.result()
-            yield (lambda: writer.save(plan)), batch, position
+        for upcoming in itertools.chain(batches, [None]):
+            plan = None
+            if in_hand is not None:
+                planned, batch, position = in_hand
+                plan = planned.result()
+            # The next batch is planned now, while `plan` is written: the batch before `plan` has committed.
+            in_hand = (planner.submit(writer.plan, upcoming[0], plan), *upcoming) if upcoming else None
+            if plan is not None:
+                yield (lambda plan=plan: writer.save(plan)), batch, position
     finally:
         if in_hand is not None:
             in_hand[0].cancel()  # stopped early (time up, an error): a plan not yet begun is not needed

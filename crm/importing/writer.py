@@ -102,8 +102,8 @@ class _LeadKeys(NamedTuple):
 
 
 class _NewLead(SimpleNamespace):
-    """A lead this batch is about to create: the values its row gave, which vars() hands to _rows_insert; the
-    fields every lead of the import shares come from there too (BatchWriter._save_new)."""
+    """A lead this batch is about to create: the values its row gave, which vars() hands to _TableRows.of; the
+    fields every lead of the import shares are added there (BatchWriter._lead_rows)."""
 
     phone = ""  # matched on (_Index) even when the row had none
 
@@ -303,7 +303,8 @@ class BatchPlan:
     batch may be planned while this one is written, so it also tells that plan what this batch will change."""
 
     result: BatchResult
-    companies: list[dict[str, object]]  # new companies' values, "pk" included
+    companies: list[dict[str, object]]  # new companies' values, "pk" included, for the next plan to find
+    company_rows: _TableRows
     leads: _TableRows
     activities: _TableRows  # timeline lines of the leads it changes
     rejections: _TableRows
@@ -369,6 +370,7 @@ class BatchWriter:
         return BatchPlan(
             result=result,
             companies=companies,
+            company_rows=_TableRows.of(Company, companies),
             leads=self._lead_rows(created, now),
             activities=self._update_lines(changed, now),
             rejections=self._problem_rows(drafts),
@@ -395,7 +397,7 @@ class BatchWriter:
 
     def save(self, plan: BatchPlan) -> BatchResult:
         """Write a planned batch: inserts and updates only, nothing read that the plan could have decided."""
-        _TableRows.of(Company, plan.companies).insert()
+        plan.company_rows.insert()
         plan.leads.insert()
         plan.activities.insert()
         if plan.updated:

@@ -171,28 +171,34 @@ def test_matching_uses_linkedin_phone_and_similar_names_at_the_same_company(tmp_
     assert Lead.objects.filter(email="info@acme.example").count() == 2
 
 
+def _worker_dies(monkeypatch, *, saving_batch: int, after_writing: bool) -> None:
+    """The worker dies once, while saving the nth batch of the run, before or after writing it (never after its
+    commit); later batches save as usual."""
+    real_save = jobs.BatchWriter.save
+    calls = {"n": 0}
+
+    def save(self, plan):
+        calls["n"] += 1
+        if calls["n"] != saving_batch:
+            return real_save(self, plan)
+        if after_writing:
+            real_save(self, plan)
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(jobs.BatchWriter, "save", save)
+
+
 def test_a_crash_mid_job_resumes_without_duplicating_rows(tmp_path, manager_mia, monkeypatch):
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     rows = [[f"Person{n}", "Test", f"p{n}@crash.example", "", "", "", "", ""] for n in range(7)]
     path = _csv(tmp_path, rows)
     job = _started(manager_mia, path)
-    real_save = jobs.BatchWriter.save
-    calls = {"n": 0}
-
-    def save_then_die(self, plan):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            real_save(self, plan)  # written, then the worker dies before the batch commits
-            raise SystemExit("worker killed")
-        return real_save(self, plan)
-
-    monkeypatch.setattr(jobs.BatchWriter, "save", save_then_die)
+    _worker_dies(monkeypatch, saving_batch=3, after_writing=True)  # written, then dead before it commits
     with pytest.raises(SystemExit):
         import_job_run(job.pk)
     job.refresh_from_db()
     assert job.last_line == 5 and Lead.objects.count() == 4  # the third batch rolled back
     # The broker redelivers the task to another worker: the job is still "running".
-    monkeypatch.setattr(jobs.BatchWriter, "save", real_save)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     assert import_job_run(job.pk) == "done"
     job.refresh_from_db()
@@ -204,19 +210,9 @@ def test_an_import_whose_task_was_lost_is_queued_again_and_finishes(tmp_path, ma
     rows = [[f"Person{n}", "Test", f"p{n}@lost.example", "", "", "", "", ""] for n in range(5)]
     path = _csv(tmp_path, rows)
     job = _started(manager_mia, path)
-    real_save = jobs.BatchWriter.save
-    calls = {"n": 0}
-
-    def die_on_second_batch(self, plan):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise SystemExit("worker killed")
-        return real_save(self, plan)
-
-    monkeypatch.setattr(jobs.BatchWriter, "save", die_on_second_batch)
+    _worker_dies(monkeypatch, saving_batch=2, after_writing=False)
     with pytest.raises(SystemExit):
         import_job_run(job.pk)
-    monkeypatch.setattr(jobs.BatchWriter, "save", real_save)
     # A Redis broker forgets the dead worker's task: nothing runs the job, which stays "running".
     settings.IMPORT_STALL_SECONDS = 600
     assert jobs.imports_requeue_stalled() == 0  # it showed a sign of life moments ago

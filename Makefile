@@ -4,15 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test test-fast lint format browser bench clean
+# The lock files pin every package, dependencies of dependencies included, with their hashes; `make lock` remakes
+# them from requirements.txt (runtime) and requirements-test.txt (tests and tools) with uv.
+LOCKS := requirements.lock requirements-test.lock
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
+LOCK := UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+.PHONY: install lock run test test-fast lint format browser bench clean
+
+# Exactly what CI tested: pip refuses any package that is not in the lock or whose hash differs.
+$(VENV)/.installed: $(LOCKS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+# After changing a pin in requirements*.txt. Versions already locked are kept unless a pin asks for another one.
+lock:
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(LOCK) requirements.txt -o requirements.lock
+	$(LOCK) requirements-test.txt -c requirements.lock -o requirements-test.lock
 
 # The demo: SQLite, demo data, an admin login printed, then the web server and the job cluster together.
 run: install

@@ -73,7 +73,7 @@ class LeadFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        """Every word must match a name, the email or the company name."""
+        """Every word must match a name, an email or phone number (the lead's others too), or the company name."""
         for word in value.split()[:5]:
             # The company as a subquery, not a join, so that PostgreSQL can use the trigram indexes of all four.
             companies = Company.objects.filter(name__icontains=word).order_by().values("pk")
@@ -81,6 +81,8 @@ class LeadFilter(django_filters.FilterSet):
                 Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)
                 | Q(email__icontains=word)
+                | Q(other_emails__icontains=word)
+                | Q(other_phones__icontains=word)
                 | _InSubquery("company", companies)
             )
         return queryset

@@ -5,21 +5,23 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
 from crm.models import Lead, LeadList, Stage, Task, User
-from crm.services.leads import EDITABLE_FIELDS, NORMALIZERS, lead_fields_normalize
+from crm.services.leads import NORMALIZERS, lead_fields_normalize
 from leadflow.roles import Role
 
 
 class LeadFactsForm(forms.ModelForm):
     """The facts a person edits on the lead page (and when creating a lead)."""
 
-    company_name = forms.CharField(label="Company", max_length=200, required=False)
+    company_name = forms.CharField(label="Company", max_length=lead_field_length("company"), required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated")
 
     class Meta:
         model = Lead
-        # The company is typed as a name (company_name) and resolved by the service.
-        fields = [name for name in EDITABLE_FIELDS if name != "company"]
+        # The company is typed as a name (company_name) and found by the service; the lists of further emails and
+        # phones are shown on the page, not edited inline.
+        fields = lead_facts(exclude={"company", *LIST_FACTS})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
-from django import forms
+import unicodedata
+from functools import lru_cache
 
-from crm.importing.mapping import CUSTOM, FIELDS, IGNORE
+import phonenumbers
+from django import forms
+from django.conf import settings
+
+from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE
 from crm.models import ImportJob, LeadList, SavedMapping, User
 
-TARGET_CHOICES = [(CUSTOM, "Keep as a custom field"), *FIELDS.items(), (IGNORE, "Do not import")]
+# The lead fields (one column each), then the further emails and phones (any number of columns).
+TARGET_CHOICES = [(CUSTOM, "Keep as a custom field"), *FIELDS.items(), *REPEATABLE.items(), (IGNORE, "Do not import")]
+# Regions phonenumbers knows but has no English name for.
+REGION_NAMES_MISSING = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
+
+
+@lru_cache(maxsize=1)
+def phone_region_names() -> dict[str, str]:
+    """English names of the regions phonenumbers can read numbers for, by ISO code."""
+    # Imported here: the locale table is large and only this select needs it.
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    names = {}
+    for code in phonenumbers.SUPPORTED_REGIONS:
+        by_language = LOCALE_DATA.get(code, {})
+        name = by_language.get("en", "")
+        # "*aa" means "the same as the name in language aa", which may point on again.
+        for _hop in range(5):
+            if not name.startswith("*"):
+                break
+            name = by_language.get(name[1:], "")
+        names[code] = name or REGION_NAMES_MISSING.get(code, code)
+    return names
+
+
+def phone_region_choices() -> list[tuple[str, str]]:
+    """The phone region select: blank (each row's country, else the site's default), then every region by name."""
+    names = phone_region_names()
+    default = settings.PHONE_DEFAULT_REGION
+    blank = f"From each row's country, else {names.get(default, default)} ({default})"
+    # Sorted as a reader looks them up: "Åland Islands" among the A's.
+    regions = sorted(names.items(), key=lambda item: _sort_key(item[1]))
+    return [("", blank), *((code, f"{name} ({code})") for code, name in regions)]
+
+
+def _sort_key(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 class UploadForm(forms.Form):
@@ -29,11 +70,14 @@ class MappingForm(forms.Form):
     owner = forms.ModelChoiceField(
         label="Owner of new leads", queryset=User.objects.filter(is_active=True), required=False, empty_label="Nobody"
     )
+    region = forms.ChoiceField(label="Country of phone numbers without +code", required=False)
     save_as = forms.CharField(label="Save this mapping as", max_length=100, required=False)
 
     def __init__(self, *args, headers: list[str], mapping: list[str], can_reassign: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
+        # Built per form: the blank choice names PHONE_DEFAULT_REGION as it is now.
+        self.fields["region"].choices = phone_region_choices()
         for index, (header, target) in enumerate(zip(headers, mapping, strict=True)):
             # Not required: "" is a real choice (keep the column as a custom field).
             self.fields[f"col_{index}"] = forms.ChoiceField(
@@ -54,6 +98,11 @@ class MappingForm(forms.Form):
                 self.data.get(name, self.fields[name].initial) if self.is_bound else self.fields[name].initial
             )
         return targets
+
+    def phone_region(self) -> str:
+        """The phone region chosen (for the live preview too), or "" for none or an unknown one."""
+        region = self.data.get("region", "") if self.is_bound else ""
+        return region if region in phone_region_names() else ""
 
 
 class SavedMappingChoiceForm(forms.Form):

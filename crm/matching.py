@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
+from nicknames import NickNamer
 from rapidfuzz import fuzz
 
 from crm.normalize import NormalizeError, email_canonical, linkedin_slug, person_key
@@ -55,6 +57,46 @@ def names_similarity(first_key: str, second_key: str) -> int:
 def names_conflict(first_key: str, second_key: str) -> bool:
     """Both names are known and clearly belong to different people."""
     return bool(first_key and second_key) and names_similarity(first_key, second_key) < NAME_CONFLICT
+
+
+# rapidfuzz ratio between two folded first names: at or above this they are spellings of one name (Jon/John,
+# Katherine/Catherine); below it, and not a nickname or an initial of the other, they are two people.
+FIRST_NAME_VARIANT = 75
+
+
+@functools.cache
+def _nicknames() -> NickNamer:
+    return NickNamer()
+
+
+@functools.lru_cache(maxsize=65536)
+def first_names_conflict(first: str, second: str) -> bool:
+    """Both first names are known and belong to different people: not the same name, an initial of the other,
+    a spelling of it, the start of it (Chris/Christopher) or a nickname of it (Bob/Robert)."""
+    first, second = person_key(first, ""), person_key(second, "")
+    if not first or not second or first == second:
+        return False
+    short, long = sorted((first, second), key=len)
+    if long.startswith(short) or fuzz.ratio(first, second) >= FIRST_NAME_VARIANT:
+        return False
+    first_word, second_word = first.split()[0], second.split()[0]
+    nicknames = _nicknames()
+    variants = {first_word} | nicknames.nicknames_of(first_word) | nicknames.canonicals_of(first_word)
+    return second_word not in variants and not (variants & nicknames.canonicals_of(second_word))
+
+
+def identities_conflict(
+    *, first_names: tuple[str, str], linkedin_slugs: tuple[str, str], name_keys: tuple[str, str] = ("", "")
+) -> str:
+    """Why two records that share an email (or a phone) are two people all the same, or "" when nothing says so:
+    two different LinkedIn profiles, first names that are not variants of each other, or names unlike each other."""
+    if all(linkedin_slugs) and linkedin_slugs[0] != linkedin_slugs[1]:
+        return "different LinkedIn profiles"
+    if first_names_conflict(*first_names):
+        return "different first names"
+    if names_conflict(*name_keys):
+        return "different names"
+    return ""
 
 
 def lead_keys_refresh(lead: Lead) -> None:

@@ -10,13 +10,14 @@ from django.db.models import QuerySet
 from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
-from import_export.widgets import DateTimeWidget, ForeignKeyWidget, IntegerWidget, ManyToManyWidget
+from import_export.widgets import DateTimeWidget, ForeignKeyWidget, IntegerWidget, ManyToManyWidget, Widget
 
+from crm.companies import company_domain_of, company_find
+from crm.lead_fields import LEAD_FACTS, LIST_FACTS
 from crm.models import Company, Lead, Pipeline, Stage, User
 from crm.selectors import leads_visible_to
 from crm.services.leads import (
     EDITABLE_FIELDS,
-    company_for_name,
     lead_assign_owner,
     lead_create,
     lead_move_stage,
@@ -84,16 +85,6 @@ class FormulaSafeResource(resources.ModelResource):
             row[column] = formula_restore(value)
 
 
-class CompanyByNameWidget(ForeignKeyWidget):
-    """A company named in a cell: the oldest with that name (any case), created when there is none."""
-
-    def __init__(self) -> None:
-        super().__init__(Company, field="name")
-
-    def clean(self, value, row=None, **kwargs) -> Company | None:
-        return company_for_name(str(value or "")[:200])
-
-
 class StageByNameWidget(ForeignKeyWidget):
     """A stage named in a cell, in the row's `pipeline` column when given, else preferring the default pipeline."""
 
@@ -144,10 +135,21 @@ class TagNamesWidget(ManyToManyWidget):
         return ", ".join(tag.name for tag in value.all()) if value is not None else ""
 
 
-# The columns of an export, in order: the facts people edit, then where the lead stands.
+class TextListWidget(Widget):
+    """A list of values (further emails, further phones) as one cell, "; "-separated; a blank cell is no values."""
+
+    def clean(self, value, row=None, **kwargs) -> list[str]:
+        text = "" if value is None else str(value)
+        return [part.strip() for part in text.replace("\n", ";").split(";") if part.strip()]
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return "; ".join(str(item) for item in value or [])
+
+
+# The columns of an export, in order: the lead's facts (crm.lead_fields), then where the lead stands.
 LEAD_COLUMNS = (
     "id",
-    *EDITABLE_FIELDS,
+    *LEAD_FACTS,
     "pipeline",
     "stage",
     "owner",
@@ -161,10 +163,14 @@ class LeadResource(FormulaSafeResource):
     """Leads by the names people use: company by name, owner by email, stage by name, tags comma-separated.
 
     A row with an `id` of a lead the importer may see updates it; any other row creates a lead. Every
-    write goes through the lead services, so imported leads get the same timeline as leads made by hand.
+    write goes through the lead services, so imported leads get the same timeline as leads made by hand,
+    and their company is found by the same rule as everywhere (crm.companies, with the row's website and email).
     """
 
-    company = Field(attribute="company", column_name="company", widget=CompanyByNameWidget())
+    # Exported as the company's name; imported by save_instance, which hands the typed name to the lead services.
+    company = Field(
+        attribute="company", column_name="company", widget=ForeignKeyWidget(Company, field="name"), readonly=True
+    )
     pipeline = Field(attribute="stage__pipeline__name", column_name="pipeline", readonly=True)
     # A blank stage cell keeps the lead where it is (or puts a new lead in the first stage).
     stage = Field(attribute="stage", column_name="stage", widget=StageByNameWidget(), saves_null_values=False)
@@ -183,6 +189,10 @@ class LeadResource(FormulaSafeResource):
     def __init__(self, actor: User | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.actor = actor
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=Widget):
+        return TextListWidget if f.name in LIST_FACTS else super().widget_from_django_field(f, default)
 
     def get_queryset(self) -> QuerySet[Lead]:
         # Only leads the importer may see can be updated by id; other ids become new leads.
@@ -206,27 +216,38 @@ class LeadResource(FormulaSafeResource):
             instance.stage = first_stage
 
     def save_instance(self, instance: Lead, is_create: bool, row, **kwargs) -> None:
-        # No tags column leaves an existing lead's tags alone; a blank cell clears them.
+        # No tags column leaves an existing lead's tags alone; a blank cell clears them. The same for the company.
         tags = str(row["tags"] or "") if "tags" in row else None
+        company_name = str(row["company"] or "") if "company" in row else None
         if is_create:
-            fields = {name: getattr(instance, name) for name in EDITABLE_FIELDS}
-            lead = lead_create(actor=self.actor, stage=instance.stage, owner=instance.owner, tags=tags or "", **fields)
+            fields = {name: getattr(instance, name) for name in EDITABLE_FIELDS if name != "company"}
+            lead = lead_create(
+                actor=self.actor,
+                stage=instance.stage,
+                owner=instance.owner,
+                tags=tags or "",
+                company_name=company_name,
+                **fields,
+            )
             # The row result reports on `instance`, so it takes the saved lead's identity.
             instance.pk = lead.pk
             instance.owner = lead.owner
             instance.created_at = lead.created_at
             instance._state.adding = False
         else:
-            lead_apply_edits(edited=instance, actor=self.actor, tags=tags)
+            lead = lead_apply_edits(edited=instance, actor=self.actor, tags=tags, company_name=company_name)
+        instance.company = lead.company
 
     def save_m2m(self, instance: Lead, row, **kwargs) -> None:
         """Tags were saved with the lead by `save_instance`."""
 
 
-def lead_apply_edits(*, edited: Lead, actor: User, tags: str | None = None) -> Lead:
-    """Save an edited copy of a lead through the services, so each change lands on the timeline."""
+def lead_apply_edits(*, edited: Lead, actor: User, tags: str | None = None, company_name: str | None = None) -> Lead:
+    """Save an edited copy of a lead through the services, so each change lands on the timeline; a company typed
+    as a name (`company_name`) is found by the services instead of taken from the copy."""
     lead = Lead.objects.select_related("stage", "owner", "company").get(pk=edited.pk)
-    lead = lead_update(lead=lead, actor=actor, tags=tags, **{name: getattr(edited, name) for name in EDITABLE_FIELDS})
+    facts = {name: getattr(edited, name) for name in EDITABLE_FIELDS if name != "company" or company_name is None}
+    lead = lead_update(lead=lead, actor=actor, tags=tags, company_name=company_name, **facts)
     if edited.stage_id != lead.stage_id:
         lead_move_stage(lead=lead, stage=edited.stage, actor=actor)
     if edited.owner_id != lead.owner_id:
@@ -235,7 +256,8 @@ def lead_apply_edits(*, edited: Lead, actor: User, tags: str | None = None) -> L
 
 
 class CompanyResource(FormulaSafeResource):
-    """Companies, one per row; a row with the `id` of an existing company updates it."""
+    """Companies, one per row; a row with the `id` of an existing company updates it, and so does a row without one
+    that names a company the company rule finds (crm.companies: by domain, then by cleaned name, the oldest)."""
 
     class Meta:
         model = Company
@@ -255,3 +277,16 @@ class CompanyResource(FormulaSafeResource):
         # A list, as the library only lets a file without an id column through when this equals ["id"].
         import_id_fields = ["id"]
         clean_model_instances = True
+
+    def before_import_row(self, row, **kwargs) -> None:
+        super().before_import_row(row, **kwargs)
+        if "domain" in row:
+            # Stored as the registrable domain, which the rule compares: "https://www.acme.com/" is acme.com.
+            row["domain"] = company_domain_of(website=str(row["domain"] or ""))
+
+    def get_instance(self, instance_loader, row) -> Company | None:
+        instance = super().get_instance(instance_loader, row)
+        if instance is None:
+            domain = str(row.get("domain") or "") or company_domain_of(website=str(row.get("website") or ""))
+            instance = company_find(name=str(row.get("name") or ""), domain=domain)
+        return instance

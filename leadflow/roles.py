@@ -62,10 +62,20 @@ def can_reassign(user: User) -> bool:
 
 
 def can_edit_lead(user: User, lead: Lead) -> bool:
+    return can_edit_owned_by(user, lead.owner_id)
+
+
+def can_edit_owned_by(user: User, owner_id: int | None) -> bool:
+    """Whether the user may change a lead with this owner (None: unassigned)."""
     role = role_of(user)
     if role in {Role.ADMIN, Role.MANAGER}:
         return True
-    return role == Role.REP and lead.owner_id == user.pk
+    return role == Role.REP and owner_id == user.pk
+
+
+def can_see_owned_by(user: User, owner_id: int | None) -> bool:
+    """Whether the user may see a lead with this owner: crm.selectors.leads_visible_to, for one lead in hand."""
+    return sees_all_leads(user) or (role_of(user) == Role.REP and owner_id in {None, user.pk})
 
 
 def require_write(user: User) -> None:

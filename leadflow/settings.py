@@ -89,6 +89,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A safety net: a session left idle inside a transaction (its client hung or was killed while another process
+    # kept its socket open) is ended by the server after this long, releasing its row locks.
+    idle_seconds = env.int("DB_IDLE_IN_TRANSACTION_SECONDS", default=600)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c idle_in_transaction_session_timeout={idle_seconds * 1000}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
@@ -142,6 +149,11 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
 # An import silent this long lost its task and is queued again; longer than Q_CLUSTER's timeout.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=900)
+# Files with more columns are refused at upload: the mapping page has a field per column.
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+# The mapping form posts one select per column plus a few options; Django's default of 1000 fields would turn
+# a wide file's Start into a bare 400 (TooManyFieldsSent). Never below Django's default.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin, ImportExportModelAdmin
 
 from crm.admin.base import ServiceErrorsAsMessages, adopt, bulk_form_action, counted, tag_text
+from crm.lead_fields import LEAD_FACT_GROUPS
 from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Stage, StageChange, Tag, Task
+from crm.normalize import domain_from_url
 from crm.resources import EXPORT_FORMATS, IMPORT_FORMATS, CompanyResource, LeadResource, lead_apply_edits
 from crm.selectors import active_users, leads_visible_to
 from crm.services.leads import EDITABLE_FIELDS, lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
@@ -21,9 +23,22 @@ from crm.services.lists import list_add_leads
 # Companies and tags --------------------------------------------------------------------------------------------------
 
 
+class CompanyForm(forms.ModelForm):
+    """The admin's company form (its model and fields come from CompanyAdmin)."""
+
+    def clean_domain(self) -> str:
+        """The registrable domain, which the company rule (crm.companies) finds companies by."""
+        typed = self.cleaned_data["domain"]
+        domain = domain_from_url(typed) if typed else ""
+        if typed and not domain:
+            raise forms.ValidationError("Give the company's domain, such as acme.com.")
+        return domain
+
+
 @admin.register(Company)
 class CompanyAdmin(ExportActionMixin, ImportExportModelAdmin):
     resource_classes = [CompanyResource]
+    form = CompanyForm
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
     list_display = ("name", "domain", "industry", "size", "location", "lead_count", "created_at")
@@ -125,11 +140,12 @@ class LeadAdmin(ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdm
     date_hierarchy = "created_at"
     autocomplete_fields = ("company", "tags")
     readonly_fields = ("score", "custom_fields", "created_at", "updated_at")
+    # The facts as crm.lead_fields groups them, with where the lead stands in the pipeline.
     fieldsets = (
-        ("Person", {"fields": ("first_name", "last_name", "title", "email", "phone", "linkedin_url", "website")}),
-        ("Where", {"fields": ("company", "location", "time_zone")}),
-        ("Pipeline", {"fields": ("lifecycle", "stage", "owner", "deal_value", "grade", "score", "do_not_contact")}),
-        ("More", {"fields": ("source", "tags", "custom_fields", "created_at", "updated_at")}),
+        ("Person", {"fields": LEAD_FACT_GROUPS["Person"]}),
+        ("Where", {"fields": LEAD_FACT_GROUPS["Where"]}),
+        ("Pipeline", {"fields": ("stage", "owner", "score", *LEAD_FACT_GROUPS["Standing"])}),
+        ("More", {"fields": ("tags", "custom_fields", "created_at", "updated_at")}),
     )
     actions = ["assign_owner", "move_stage", "add_to_list"]
 

@@ -23,9 +23,9 @@ class ImportJobAdmin(TimelineAdmin):
 
 @admin.register(ImportRejection)
 class ImportRejectionAdmin(TimelineAdmin):
-    list_display = ("job", "line", "column", "reason", "row_rejected")
+    list_display = ("job", "line", "column", "reason", "kind")
     list_select_related = ("job",)
-    list_filter = ("row_rejected",)
+    list_filter = ("kind",)
     search_fields = ("reason", "job__original_name")
 
 

@@ -2,19 +2,28 @@
 
 Normalising is most of an import's Python work and needs no database, so it runs beside the process that
 matches and writes, on another core (measured: 100,000 rows on SQLite took 33 s in one process, 21 s in two).
-The child is forked, so it starts in milliseconds with everything imported; it never touches the database
-connections it inherits, and leaves through os._exit as every multiprocessing child does, so it cannot close
-them. Under the job cluster this needs workers that may have children (Q_CLUSTER["daemonize_workers"]).
+The child is forked, so it starts in milliseconds with everything imported. It must never keep a database
+session alive: a child that outlived a killed worker once held its PostgreSQL connection "idle in transaction",
+and the job's row lock with it, so the resumed import waited forever. So the connections are closed before the
+fork where no transaction needs them; the child closes its copy of any socket it still inherited (without a word
+to the server, which belongs to the parent); and the kernel kills the child when its parent dies. Under the job
+cluster this needs workers that may have children (Q_CLUSTER["daemonize_workers"]).
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
+import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from django.db import connections
 
 from crm.importing.reading import Row, TableInfo, table_rows
 from crm.importing.rows import LeadDraft, draft_from_row
@@ -28,11 +37,14 @@ def draft_batches(
     path: Path, info: TableInfo, *, after_line: int, mapping: list[str], region: str, size: int
 ) -> Iterator[tuple[list[LeadDraft], int]]:
     """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()  # opened again by the next query, after the fork
     pool = ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_child_open,
-        initargs=(path, info, after_line, mapping, region),
+        initargs=(os.getpid(), path, info, after_line, mapping, region),
     )
     try:
         ahead = deque(pool.submit(_child_next, size) for _ in range(AHEAD))
@@ -52,7 +64,9 @@ class _Reader:
     region: str
 
 
-def _child_open(path: Path, info: TableInfo, after_line: int, mapping: list[str], region: str) -> None:
+def _child_open(parent: int, path: Path, info: TableInfo, after_line: int, mapping: list[str], region: str) -> None:
+    _die_with(parent)
+    _drop_inherited_connections()
     _Reader.rows = table_rows(path, info, after_line=after_line)
     _Reader.headers, _Reader.mapping, _Reader.region = info.headers, mapping, region
 
@@ -67,3 +81,25 @@ def _child_next(size: int) -> tuple[list[LeadDraft], int]:
         batch.append(draft)
         position = row.position
     return batch, position
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel for SIGKILL when the parent dies (Linux), and leave now if it already has."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _drop_inherited_connections() -> None:
+    """Close the child's copy of the sockets of database connections still open at the fork (inside a transaction,
+    as in a dry run). Only the file descriptor: closing the connection would tell the server to end the parent's
+    session."""
+    for connection in connections.all(initialized_only=True):
+        socket = getattr(getattr(connection.connection, "pgconn", None), "socket", -1)
+        if socket >= 0:
+            os.close(socket)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -21,11 +23,11 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.importing.drafting import draft_batches
-from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, mapping_suggest
+from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import LeadDraft, draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
-from crm.models import Activity, ImportJob, Lead, LeadList, SavedMapping, User
+from crm.models import Activity, ImportChange, ImportJob, Lead, LeadList, ListMembership, Note, SavedMapping, User
 from crm.services.pipelines import pipeline_default
 from leadflow.roles import can_reassign, require_write
 
@@ -53,10 +55,11 @@ def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJ
     """Check a file and open a job for it with a suggested mapping; a file that is not a usable table is refused."""
     require_write(actor)
     try:
-        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES)
+        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
+        # The sample reads past what inspecting looked at: it can meet a line too long to be a row.
+        samples = [row.values for row in table_sample(path, info, count=20)]
     except FileRefused as exc:
         raise ValidationError(str(exc)) from exc
-    samples = [row.values for row in table_sample(path, info, count=20)]
     if not samples:
         raise ValidationError("This file has a header row but no data rows.")
     job = ImportJob(
@@ -79,10 +82,11 @@ def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJ
 
 
 def mapping_clean(headers: list[str], mapping: list[str]) -> list[str]:
-    """Check a mapping from a form or file: one known target per column, each lead field used once."""
+    """Check a mapping from a form or file: one known target per column, each lead field used once (the other
+    emails and phones by as many columns as hold them)."""
     if len(mapping) != len(headers):
         raise ValidationError("The mapping does not match the file's columns.")
-    allowed = {*FIELDS, CUSTOM, IGNORE}
+    allowed = {*FIELDS, *REPEATABLE, CUSTOM, IGNORE}
     used: dict[str, str] = {}
     for header, target in zip(headers, mapping, strict=True):
         if target not in allowed:
@@ -113,7 +117,12 @@ def mapping_save(*, actor: User, name: str, headers: list[str], mapping: list[st
 def import_preview(job: ImportJob, count: int = 5) -> list[LeadDraft]:
     """The first rows as the import would store them, with their problems."""
     rows = table_sample(Path(job.file.path), _info(job), count=count)
-    return [draft_from_row(row, job.headers, job.mapping, region=settings.PHONE_DEFAULT_REGION) for row in rows]
+    return [draft_from_row(row, job.headers, job.mapping, region=job_region(job)) for row in rows]
+
+
+def job_region(job: ImportJob) -> str:
+    """The country of phone numbers written without +code, for rows that do not say theirs."""
+    return job.region or settings.PHONE_DEFAULT_REGION
 
 
 @transaction.atomic
@@ -125,6 +134,7 @@ def import_job_start(
     on_duplicate: str,
     lead_list: LeadList | None = None,
     owner: User | None = None,
+    region: str = "",
     queue: bool = True,
 ) -> ImportJob:
     """Fix the mapping and options, and queue the job (after the transaction commits) unless the caller runs it."""
@@ -135,6 +145,9 @@ def import_job_start(
         raise ValidationError("This import has already started.")
     job.mapping = mapping_clean(job.headers, mapping)
     job.on_duplicate = on_duplicate
+    if region and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"Unknown phone region {region!r}; use a two-letter country code such as GB.")
+    job.region = region.upper()
     job.lead_list = lead_list
     if owner is not None and owner != actor and not can_reassign(actor):
         raise PermissionDenied("Only managers and admins can import leads for someone else.")
@@ -150,40 +163,72 @@ def import_job_start(
 def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
     """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
 
-    1. Claim: a queued job becomes running; a running one is resumed (its worker died), after `last_line`.
-    2. Each batch is written in one transaction together with the job's counters and `last_line`, so a crash
-       repeats at most the batch that was in flight, and that batch's rows then match the leads it wrote.
-    3. Before each batch the job row is locked and `last_line` compared, so two workers never write the same rows.
+    1. Claim a lease: a queued job, or a running one whose runner fell silent (its lease expired), gets this task
+       as its one runner. A job whose lease is held by a live runner is left alone: status, counters, everything.
+    2. Each batch is written in one transaction together with the job's counters, `last_line` and a renewed
+       lease, so a crash repeats at most the batch that was in flight, and that batch's rows then match the leads
+       it wrote.
+    3. Before each batch the job row is locked and the lease checked: a runner that lost its lease (it stalled
+       and another took over) stops without writing, and never marks the job done or failed.
     """
-    claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-    ).update(
-        status=ImportJob.Status.RUNNING,
-        started_at=Coalesce(F("started_at"), Value(timezone.now())),
-        heartbeat_at=timezone.now(),
+    runner = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING])
+        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
+        .update(
+            status=ImportJob.Status.RUNNING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+            lease_owner=runner,
+            lease_expires_at=_lease_end(now),
+        )
     )
     if claimed != 1:
         return "nothing to do"
     job = ImportJob.objects.get(pk=job_id)
+    mine = ImportJob.objects.filter(pk=job_id, lease_owner=runner)
     try:
-        finished = _run_batches(job, seconds)
+        outcome = _run_batches(job, runner, seconds)
     except Exception as exc:
         logger.exception("Import %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}", finished_at=timezone.now()
+        mine.update(
+            status=ImportJob.Status.FAILED,
+            error=f"{exc.__class__.__name__}: {exc}",
+            finished_at=timezone.now(),
+            lease_owner="",
         )
         raise
-    if not finished:
-        async_task("crm.importing.jobs.import_job_run", job_id)
+    if outcome == _Outcome.LOST:
+        return "another worker took over"
+    if outcome == _Outcome.PAUSED:
+        # Let go first, so that the next task can claim the job at once.
+        if mine.update(lease_owner="", lease_expires_at=None) == 1:
+            async_task("crm.importing.jobs.import_job_run", job_id)
         return "continues in a new task"
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now(), progress_done=F("progress_total")
+    mine.update(
+        status=ImportJob.Status.DONE,
+        finished_at=timezone.now(),
+        progress_done=F("progress_total"),
+        lease_owner="",
+        lease_expires_at=None,
     )
     return "done"
 
 
-def _run_batches(job: ImportJob, seconds: float) -> bool:
-    """Write batches until the file ends (True) or the time is up (False)."""
+def _lease_end(now: datetime) -> datetime:
+    """Until when a runner's claim holds without a sign of life (renewed with every batch)."""
+    return now + timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+
+
+class _Outcome(StrEnum):
+    FINISHED = "finished"  # the file ended
+    PAUSED = "paused"  # the task's time is up; a new task goes on
+    LOST = "lost"  # another runner holds the job now
+
+
+def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
+    """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
     writer = BatchWriter(job, pipeline_default().stages.first())
     batches = draft_batches(
@@ -191,17 +236,18 @@ def _run_batches(job: ImportJob, seconds: float) -> bool:
         _info(job),
         after_line=job.last_line,
         mapping=job.mapping,
-        region=settings.PHONE_DEFAULT_REGION,
+        region=job_region(job),
         size=BATCH_SIZE,
     )
     steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
-    with closing(steps):
+    # Both closed here, whatever happens: the normalising process ends now, not when the collector finds it.
+    with closing(batches), closing(steps):
         for write, batch, position in steps:
-            if not _batch_commit(job, write, batch, position):
-                return True
+            if not _batch_commit(job, runner, write, batch, position):
+                return _Outcome.LOST
             if time.monotonic() - started > seconds:
-                return False
-    return True
+                return _Outcome.PAUSED
+    return _Outcome.FINISHED
 
 
 # One batch's write (run inside its transaction), the batch, and the progress after it.
@@ -231,8 +277,13 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
     """
     planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
     in_hand: tuple[Future[BatchPlan], list[LeadDraft], int] | None = None
+    damage: Exception | None = None
     try:
-        for upcoming in itertools.chain(batches, [None]):
+        while True:
+            try:
+                upcoming = next(batches, None)
+            except Exception as exc:  # noqa: BLE001 (raised again below): damage found part-way by the normalising process
+                upcoming, damage = None, exc
             plan = None
             if in_hand is not None:
                 planned, batch, position = in_hand
@@ -241,6 +292,12 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
             in_hand = (planner.submit(writer.plan, upcoming[0], plan), *upcoming) if upcoming else None
             if plan is not None:
                 yield (lambda plan=plan: writer.save(plan)), batch, position
+            if upcoming is None:
+                break
+        if damage is not None:
+            # Raised only once the batch planned before it is written: every batch before the damage is kept,
+            # as when batches are written one after another.
+            raise damage
     finally:
         if in_hand is not None:
             in_hand[0].cancel()  # stopped early (time up, an error): a plan not yet begun is not needed
@@ -249,8 +306,10 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
 
 
 @transaction.atomic
-def _batch_commit(job: ImportJob, write: Callable[[], BatchResult], batch: list[LeadDraft], position: int) -> bool:
-    """Write one batch and move the job's bookmark past it; False if another worker got there first."""
+def _batch_commit(
+    job: ImportJob, runner: str, write: Callable[[], BatchResult], batch: list[LeadDraft], position: int
+) -> bool:
+    """Write one batch and move the job's bookmark past it, renewing the lease; False if the lease is lost."""
     if connection.vendor == "postgresql":
         # No waiting for the disk at each batch's commit. A crash of the database server may then lose the last
         # batches committed, but each takes its bookmark with it, so the import resumes before them: nothing lost,
@@ -258,13 +317,15 @@ def _batch_commit(job: ImportJob, write: Callable[[], BatchResult], batch: list[
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
     locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if locked.last_line != job.last_line or locked.status != ImportJob.Status.RUNNING:
+    if locked.lease_owner != runner or locked.status != ImportJob.Status.RUNNING or locked.last_line != job.last_line:
         return False
     result = write()
     job.last_line = batch[-1].line
+    now = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(
         last_line=job.last_line,
-        heartbeat_at=timezone.now(),
+        heartbeat_at=now,
+        lease_expires_at=_lease_end(now),
         progress_done=position,
         rows_read=F("rows_read") + len(batch),
         rows_imported=F("rows_imported") + result.imported,
@@ -277,15 +338,17 @@ def _batch_commit(job: ImportJob, write: Callable[[], BatchResult], batch: list[
 
 def imports_requeue_stalled() -> int:
     """Queue again every queued or running import silent for IMPORT_STALL_SECONDS: its task was lost (a Redis
-    broker drops the task of a worker that died; the database broker hands it out again by itself). Harmless
-    if the task was only slow: import_job_run resumes from the bookmark and a second worker writes nothing."""
+    broker drops the task of a worker that died; the database broker hands it out again by itself), and its
+    lease expired with the silence. Harmless if the task was only slow: a runner whose lease was taken over
+    stops at its next batch."""
     stalled_before = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
     stalled = list(
         ImportJob.objects.filter(
             status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], heartbeat_at__lt=stalled_before
         ).values_list("pk", flat=True)
     )
-    ImportJob.objects.filter(pk__in=stalled).update(heartbeat_at=timezone.now())
+    # Their leases end here (they had run out with the silence): the task queued now claims the job at once.
+    ImportJob.objects.filter(pk__in=stalled).update(heartbeat_at=timezone.now(), lease_owner="", lease_expires_at=None)
     for job_id in stalled:
         logger.warning("Import %s stalled; queued again", job_id)
         async_task("crm.importing.jobs.import_job_run", job_id)
@@ -315,6 +378,9 @@ def import_job_undo(*, job: ImportJob, actor: User) -> dict:
     kept_count = worked.count()
     _, removed_by_model = created.exclude(pk__in=worked.values("pk")).delete()
     removed_leads = removed_by_model.get("crm.Lead", 0)
+    # Its notes (and their timeline lines) go from the leads that stay, too.
+    Activity.objects.filter(kind=Activity.Kind.NOTE, data__import=job.pk).delete()
+    Note.objects.filter(import_job=job).delete()
     restored, conflicts = _changes_restore(job, actor)
     report = {
         "removed": removed_leads,
@@ -343,8 +409,9 @@ def _changes_restore(job: ImportJob, actor: User) -> tuple[int, int]:
                 fields.append(name)
             else:
                 conflicts += 1
+        fields += _additions_remove(job, change)
         if fields:
-            lead.save(update_fields=[*fields, "updated_at"])
+            lead.save(update_fields=[name for name in [*fields, "updated_at"] if name not in {"tags", "list"}])
             Activity.objects.create(
                 lead=lead,
                 actor=actor,
@@ -354,6 +421,18 @@ def _changes_restore(job: ImportJob, actor: User) -> tuple[int, int]:
             )
             restored += 1
     return restored, conflicts
+
+
+def _additions_remove(job: ImportJob, change: ImportChange) -> list[str]:
+    """Take the tags and the list place an import added to a lead off it again; what was taken off."""
+    removed = []
+    tags = change.added.get("tags", [])
+    if tags and change.lead.tags.through.objects.filter(lead=change.lead, tag__name__in=tags).delete()[0]:
+        removed.append("tags")
+    listed = ListMembership.objects.filter(lead_list_id=job.lead_list_id, lead=change.lead)
+    if change.added.get("list") and listed.delete()[0]:
+        removed.append("list")
+    return removed
 
 
 def _field_json(lead: Lead, name: str) -> object:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
+
+from crm.normalize import is_placeholder
 
 FIELDS: dict[str, str] = {
     "first_name": "First name",
@@ -28,6 +31,9 @@ FIELDS: dict[str, str] = {
     "deal_value": "Deal value",
     "notes": "Notes",
 }
+# Targets any number of columns may take: a person's further addresses and numbers, kept on the lead (other_emails,
+# other_phones) beside the main one, which each row takes from the first of them when its main column is empty.
+REPEATABLE: dict[str, str] = {"other_email": "Other email", "other_phone": "Other phone"}
 CUSTOM = ""  # kept in the lead's custom fields: the default for a column we don't recognise
 IGNORE = "ignore"  # the user chose to drop this column
 
@@ -54,7 +60,7 @@ SYNONYMS: dict[str, dict[float, str]] = {
     "email": {
         1.0: "email, email address, courriel, correo, correo electronico",
         0.95: "mail, email 1, primary email, work email, business email, work email address, professional email, "
-        "contact email",
+        "contact email, email 1 value",
         0.9: "emails",
         0.8: "personal email",
         0.7: "email 2, secondary email",
@@ -62,6 +68,7 @@ SYNONYMS: dict[str, dict[float, str]] = {
     "phone": {
         1.0: "phone, phone number, telephone, telephone number, tel, telefon, telefono",
         0.97: "mobile, mobile phone, mobile number, mobile phone number, cell phone",
+        0.96: "first phone",  # Apollo's best number for the person, whichever of their phones it is
         0.95: "phone 1, primary phone, contact phone, cell, whatsapp, work direct phone, direct phone, direct dial",
         0.9: "work phone, business phone, handy",
         0.85: "office phone, corporate phone",
@@ -77,7 +84,7 @@ SYNONYMS: dict[str, dict[float, str]] = {
     "website": {
         1.0: "website, website url, company website, company domain, domain, domain name, homepage, "
         "webseite, sitio web, site web",
-        0.9: "web, url, site, www",
+        0.9: "web, url, site, www, web page",
     },
     "company": {
         1.0: "company, company name, organization, organisation, organization name, organisation name, "
@@ -86,8 +93,9 @@ SYNONYMS: dict[str, dict[float, str]] = {
         0.9: "account, firm",
     },
     "title": {
-        1.0: "title, job title, position, job position",
-        0.95: "role, job role, designation, current title, current position",
+        1.0: "job title, position, job position",
+        0.98: "title",  # Outlook's "Title" is Mr or Dr, beside its "Job Title"
+        0.95: "role, job role, designation, current title, current position, organization title, organisation title",
         0.9: "occupation, funktion, poste, cargo, puesto",
         0.85: "job",
         0.8: "headline",  # LinkedIn's headline, when there is no job title
@@ -111,7 +119,7 @@ SYNONYMS: dict[str, dict[float, str]] = {
         0.8: "origin, utm source",
         0.7: "channel",
     },
-    "tags": {1.0: "tags, tag", 0.9: "labels, label", 0.7: "lists, list, segment"},
+    "tags": {1.0: "tags, tag", 0.9: "labels, label", 0.8: "categories", 0.7: "lists, list, segment"},
     "deal_value": {
         1.0: "deal value, deal amount, deal size",
         0.95: "amount, expected value, opportunity amount, opportunity value",
@@ -149,7 +157,10 @@ _EXACT: dict[str, tuple[str, float]] = {
     for synonym in synonyms.split(",")
 }
 # Headers that are near a synonym in spelling but mean something else ("County" is not "Country").
-_NOT_FUZZY = {"county", "state", "states", "stage", "status", "notice", "sites", "title2", "counter", "cities"}
+_NOT_FUZZY = {
+    "county", "state", "states", "stage", "status", "notice", "sites", "title2", "counter", "cities", "persona",
+    "personas", "formname", "adname",
+}  # fmt: skip
 # A typo costs this much of a synonym's weight, and must leave at least this much of the spelling right.
 _FUZZY_WEIGHT = 0.85
 _FUZZY_CUTOFF = 0.8
@@ -177,13 +188,15 @@ _KEYWORDS = (
         _word_set(
             "status score confidence verified verification valid validity type domain format pattern catch source "
             "opt optout unsubscribed bounce bounced sent open opened click clicked replied count date last company "
-            "owner"
+            "owner label assistant manager spouse"
         ),
     ),
     _Keyword(
         "phone",
         frozenset({"phone", "phones", "mobile", "tel", "telephone", "cell", "whatsapp", "telefon"}),
-        frozenset({"type", "status", "verified", "valid", "country", "code", "extension", "ext", "carrier"}),
+        _word_set(
+            "type status verified valid country code extension ext carrier label assistant manager spouse date fax"
+        ),
     ),
     _Keyword(
         "linkedin_url",
@@ -193,7 +206,7 @@ _KEYWORDS = (
     _Keyword(
         "website",
         frozenset({"website", "domain", "homepage"}),
-        frozenset({"email", "linkedin", "facebook", "twitter", "instagram", "youtube", "image", "logo", "status"}),
+        _word_set("email linkedin facebook twitter instagram youtube image logo status label personal"),
         0.7,
     ),
     _Keyword(
@@ -202,10 +215,37 @@ _KEYWORDS = (
         frozenset({"company", "page", "seo", "description", "2", "3"}),
         0.7,
     ),
+    # Outlook's "Business Country/Region", Google's "Address 1 - Country"; not Apollo's "Company Country".
+    _Keyword("country", frozenset({"country"}), frozenset({"company", "code", "account", "organization"}), 0.7),
+    _Keyword("city", frozenset({"city", "town"}), frozenset({"company", "account", "organization"}), 0.7),
+)
+# Words that rank one of several email or phone columns above another of the same kind ("Person - Email - Work"
+# above "- Home", "E-mail 1" above "E-mail 2", a mobile above a landline), for headers no synonym knows.
+_RANKING_WORDS = {
+    "email": {"work": 0.02, "business": 0.02, "primary": 0.02, "home": -0.02, "personal": -0.02, "private": -0.02},
+    "phone": {"mobile": 0.04, "cell": 0.04, "whatsapp": 0.04, "direct": 0.03, "work": 0.02, "business": 0.02},
+}
+_LESSER_WORDS = frozenset({"other", "secondary", "additional", "alternate", "alternative", "alt", "tertiary", "backup"})
+# Header words for columns whose values are not the lead's name ("form_name", "Persona", "Ad Name").
+_NOT_A_NAME = frozenset(
+    {
+        "form", "ad", "adset", "campaign", "page", "file", "list", "product", "event", "persona", "utm", "template",
+        "sequence", "stage", "pipeline", "deal", "group", "school", "manager", "assistant", "spouse", "owner",
+        "company", "organization", "organisation", "account",
+    }
+)  # fmt: skip
+# Header words for phone columns that are not the person's own line: repeated, they would give every colleague
+# at the company the same number.
+_NOT_THEIR_LINE = frozenset(
+    {"company", "account", "organization", "organisation", "main", "hq", "headquarters", "switchboard"}
 )
 # A header made only of these words, with at least one company word, is the company ("Company / Account").
 _COMPANY_WORDS = frozenset({"company", "organization", "organisation", "account", "employer", "business", "firm"})
-_COMPANY_FILLER = frozenset({"name", "current", "legal", "the", "s"})
+_CLEANED = frozenset({"cleaned", "clean", "normalized"})
+# "Person - Organization" (Pipedrive), "Company Name - Cleaned" (Clay, Apollo).
+_COMPANY_FILLER = frozenset(
+    {"name", "current", "legal", "the", "s", "person", "contact", "lead", "cleaned", "clean", "normalized"}
+)
 
 # What values look like.
 _EMAIL = re.compile(r"(mailto:)?[^@\s<>,;]+@[^@\s<>,;]+\.[a-z]{2,}", re.IGNORECASE)
@@ -219,9 +259,14 @@ _NOT_A_WEBSITE = re.compile(
     re.IGNORECASE,
 )
 _IMAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg)(\?|$)", re.IGNORECASE)
-_PHONE = re.compile(r"(\+|00)?[\d\s().\-/]{7,24}((ext|x|#)\.?\s*\d{1,6})?", re.IGNORECASE)
+_PHONE = re.compile(r"(p:\s*)?(\+|00)?[\d\s().\-/]{7,24}((ext|x|#)\.?\s*\d{1,6})?", re.IGNORECASE)
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?e\+\d{1,2}", re.IGNORECASE)  # a phone number Excel turned into 4.47911E+11
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+# "2015 - 2018", "01/2019 - 03/2021": a span of years, not a phone number.
+_YEARS = re.compile(r"(\d{1,2}[-/.])?(19|20)\d\d\s*[-\u2013]\s*(\d{1,2}[-/.])?(19|20)\d\d")
+# A LinkedIn link by member id or to Sales Navigator, which a vanity /in/jane-doe column is preferred to.
+_LINKEDIN_ID = re.compile(r"linkedin\.com/(sales/|in/AC[a-zA-Z]AA)", re.IGNORECASE)
+_HONORIFIC = re.compile(r"(mr|mrs|ms|miss|mx|dr|prof|sir|madam|herr|frau|m|mme|sr|sra)\.?", re.IGNORECASE)
 _DECIMAL = re.compile(r"\d+[.,]\d{1,2}")
 
 # A column whose values decide its field needs this share of its non-empty sample values to match.
@@ -232,25 +277,70 @@ _DOUBTED = 0.3  # a claim the values contradict keeps this share of its score
 _SUGGEST_AT = 0.5  # the least score that maps a column
 
 
+# A column holding values in less than this share of the rows its fullest rival for a field fills is "nearly empty":
+# it takes the field only when no fuller column claims it (Apollo's Mobile Phone beside a full First Phone).
+_FULL_ENOUGH = 0.5
+
+
 def mapping_suggest(headers: list[str], samples: list[list[str]]) -> list[str]:
-    """One target per column (a FIELDS key, or CUSTOM), each field used by at most one column: the best-scoring."""
-    candidates: list[tuple[float, int, str]] = []
+    """One target per column (a FIELDS key, a REPEATABLE one, or CUSTOM): each field goes to the best-scoring of the
+    columns that claim it among the fullest, and the other email and phone columns to other_email and other_phone."""
+    claims: list[dict[str, float]] = []
+    fills: list[float] = []
     for index, header in enumerate(headers):
-        values = [row[index].strip() for row in samples if index < len(row) and row[index].strip()]
+        values = [
+            value for row in samples if index < len(row) and (value := row[index].strip()) and not is_placeholder(value)
+        ]
         filled = len(values) / len(samples) if samples else 0.0
-        for field, score in _column_scores(header, values, filled).items():
-            if score >= _SUGGEST_AT:
-                candidates.append((score, index, field))
-    # Highest score first; on a tie the column further left wins.
-    candidates.sort(key=lambda candidate: (-candidate[0], candidate[1]))
+        scores = _column_scores(header, values, filled)
+        claims.append({field: score for field, score in scores.items() if score >= _SUGGEST_AT})
+        fills.append(filled)
+    fullest: dict[str, float] = {}
+    for scores, filled in zip(claims, fills, strict=True):
+        for field in scores:
+            fullest[field] = max(fullest.get(field, 0.0), filled)
+    # Columns full enough first, then the highest score; on a tie the column further left wins.
+    candidates = [
+        (filled < fullest[field] * _FULL_ENOUGH, -score, index, field)
+        for index, (scores, filled) in enumerate(zip(claims, fills, strict=True))
+        for field, score in scores.items()
+    ]
+    candidates.sort()
     targets = [CUSTOM] * len(headers)
     taken: set[str] = set()
-    for _score, index, field in candidates:
+    for _sparse, _score, index, field in candidates:
         if field in taken or targets[index] != CUSTOM:
             continue
         targets[index] = field
         taken.add(field)
+    for index, scores in enumerate(claims):
+        if targets[index] == CUSTOM and scores:
+            best = max(scores, key=scores.__getitem__)
+            if best in _REPEATS and _may_repeat(headers[index], best):
+                targets[index] = _REPEATS[best]
     return targets
+
+
+# The repeatable target a further column of a kind takes.
+_REPEATS = {"email": "other_email", "phone": "other_phone"}
+
+
+def _may_repeat(header: str, field: str) -> bool:
+    """Whether a further column of this kind is the person's own: not a company's switchboard."""
+    return field != "phone" or not set(_words(header)) & _NOT_THEIR_LINE
+
+
+@lru_cache(maxsize=1024)
+def header_contact_kind(header: str) -> str:
+    """ "email" or "phone" when a column's header names one of the person's own addresses or numbers ("Secondary
+    Email", "Mobile"), so that a row may fall back on it when its mapped ones are empty; "" otherwise."""
+    scores = _header_scores(header)
+    if set(_words(header)) & _NOT_THE_LEAD:
+        return ""
+    for field in ("email", "phone"):
+        if scores.get(field, 0.0) >= _SUGGEST_AT and _may_repeat(header, field):
+            return field
+    return ""
 
 
 def _column_scores(header: str, values: list[str], filled: float) -> dict[str, float]:
@@ -274,8 +364,12 @@ def _column_scores(header: str, values: list[str], filled: float) -> dict[str, f
                 share = kinds["phone_strict"] if field == "phone" else share
                 if share >= _VALUES_DECIDE and not named_other:
                     score = _VALUE_ONLY[field] + 0.3 * share  # "Contact" full of email addresses
+            if field == "linkedin_url" and score and kinds["linkedin_id"] >= _VALUES_DECIDE:
+                score -= 0.2  # Sales Navigator's id links, when its vanity /in/jane-doe column is there too
         elif score and kinds.get("other_kind", 0.0) >= _VALUES_DECIDE:
             score *= _DOUBTED  # a "Contact" or "Sources" column of emails or links is not a name or a source
+        elif field == "title" and score and kinds.get("honorific", 0.0) >= _VALUES_DECIDE:
+            score *= _DOUBTED  # Outlook's "Title": Mr, Ms, Dr
         if score:
             scores[field] = score + 0.03 * filled
     return scores
@@ -304,9 +398,13 @@ def _header_scores(header: str) -> dict[str, float]:
     words |= {glued for glued in ("linkedin", "email") if glued in compact}
     for keyword in _KEYWORDS:
         if words & keyword.words and not words & keyword.unless:
-            scores[keyword.field] = max(scores.get(keyword.field, 0.0), keyword.weight)
+            weight = keyword.weight
+            if keyword.field in _RANKING_WORDS:
+                weight += _ranking(keyword.field, words)
+            scores[keyword.field] = max(scores.get(keyword.field, 0.0), weight)
     if words & _COMPANY_WORDS and words <= _COMPANY_WORDS | _COMPANY_FILLER:
-        scores["company"] = max(scores.get("company", 0.0), 0.8)
+        # A name someone cleaned (Clay's "Company Name - Cleaned") is the one they want beside the raw one.
+        scores["company"] = max(scores.get("company", 0.0), 1.02 if words & _CLEANED else 0.8)
     for glued, field, weight in (
         ("firstname", "first_name", 0.8),
         ("lastname", "last_name", 0.8),
@@ -314,7 +412,22 @@ def _header_scores(header: str) -> dict[str, float]:
     ):
         if glued in compact and not words & {"company", "owner", "account"}:
             scores[field] = max(scores.get(field, 0.0), weight)
+    if words & _NOT_A_NAME:
+        for field in ("first_name", "last_name", "full_name"):
+            scores.pop(field, None)  # Meta's "form_name", HubSpot's "Persona"
     return scores
+
+
+def _ranking(field: str, words: set[str]) -> float:
+    """How much a header's words raise or lower its claim among columns of one kind: "work" above "home", a
+    mobile above a landline, "E-mail 1" above "E-mail 2" above "Other"."""
+    ranking = sum(_RANKING_WORDS[field].get(word, 0.0) for word in words)
+    numbers = [int(word) for word in words if word.isdigit() and len(word) < 3]
+    if numbers:
+        ranking -= 0.01 * min(max(numbers) - 1, 5)
+    if words & _LESSER_WORDS:
+        ranking -= 0.05
+    return ranking
 
 
 # Fields whose values can be recognised, and what a column of such values scores with an unhelpful header.
@@ -323,12 +436,19 @@ _VALUE_ONLY = {"email": 0.6, "linkedin_url": 0.6, "website": 0.55, "phone": 0.55
 
 
 def _value_kinds(values: list[str]) -> dict[str, float]:
-    """The share of values that look like an email, a LinkedIn profile, a website or a phone number."""
+    """The share of values that look like an email, a LinkedIn profile, a website or a phone number (and of
+    LinkedIn links by member id, and of honorifics such as "Mr")."""
     if not values:
         return {}
-    counts = dict.fromkeys((*_VALUE_FIELDS, "phone_strict", "other_kind"), 0)
+    counts = dict.fromkeys((*_VALUE_FIELDS, "phone_strict", "other_kind", "linkedin_id", "honorific"), 0)
     for value in values:
+        if ":::" in value:
+            value = value.partition(":::")[0].strip()  # Google's list of values: judged by the first
         kind = _value_kind(value)
+        if kind == "linkedin_url" and _LINKEDIN_ID.search(value):
+            counts["linkedin_id"] += 1
+        elif not kind and len(value) <= 6 and _HONORIFIC.fullmatch(value):
+            counts["honorific"] += 1
         if kind:
             counts[kind] += 1
         strict = kind != "phone" or _strict_phone(value)
@@ -351,7 +471,12 @@ def _value_kind(value: str) -> str:
         return "website"
     if _SCIENTIFIC.fullmatch(value):
         return "phone"
-    if _PHONE.fullmatch(value) and not _DATE.fullmatch(value) and 7 <= sum(char.isdigit() for char in value) <= 15:
+    if (
+        _PHONE.fullmatch(value)
+        and not _DATE.fullmatch(value)
+        and not _YEARS.fullmatch(value)
+        and 7 <= sum(char.isdigit() for char in value) <= 15
+    ):
         return "phone"
     return ""
 
@@ -360,14 +485,22 @@ def _strict_phone(value: str) -> bool:
     """Written like a phone number: a + or a leading 0, or digit groups split by spaces, dashes, dots or brackets."""
     if _DECIMAL.fullmatch(value) or _SCIENTIFIC.fullmatch(value):
         return False
-    return value.startswith(("+", "(", "00", "0")) or re.search(r"\d[\s\-.()/]+\d", value) is not None
+    return value.startswith(("+", "(", "00", "0", "p:")) or re.search(r"\d[\s\-.()/]+\d", value) is not None
 
 
 # Header words for columns about someone or something other than the lead ("Contact Owner", "Created By").
 _NOT_THE_LEAD = frozenset(
-    {"owner", "assignee", "assigned", "rep", "user", "created", "modified", "updated", "by", "sender"}
-)
-_NOT_A_PHONE = frozenset({"id", "ids", "count", "zip", "postal", "postcode", "fax", "vat", "tax", "iban"})
+    {
+        "owner", "assignee", "assigned", "rep", "user", "created", "modified", "updated", "by", "sender",
+        "assistant", "manager", "spouse",
+    }
+)  # fmt: skip
+_NOT_A_PHONE = frozenset(
+    {
+        "id", "ids", "count", "zip", "postal", "postcode", "fax", "vat", "tax", "iban", "date", "dates", "year",
+        "years", "duration", "time", "timestamp",
+    }
+)  # fmt: skip
 
 
 def _header_means_other(header: str, scores: dict[str, float]) -> bool:

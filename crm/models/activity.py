@@ -42,6 +42,8 @@ class Note(models.Model):
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     body = models.TextField()
+    # The import the note came from (a column mapped to notes), so that undoing the import removes it.
+    import_job = models.ForeignKey("crm.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="notes")
     created_at = models.DateTimeField(default=timezone.now)
 

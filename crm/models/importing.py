@@ -53,6 +53,9 @@ class ImportJob(models.Model):
     )
     source = models.CharField(max_length=60, default="csv_import")
     dry_run = models.BooleanField(default=False)
+    # Country of phone numbers written without +code when the row itself does not say (its country, website or
+    # email); "" means settings.PHONE_DEFAULT_REGION.
+    region = models.CharField(max_length=2, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -68,6 +71,9 @@ class ImportJob(models.Model):
     # Last sign of life: queued, claimed, or a batch written. A queued or running job silent for long lost its
     # task (a Redis broker forgets a task whose worker died) and is queued again (imports_requeue_stalled).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The one task running the job: its id, and until when its claim holds without a sign of life.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
@@ -102,7 +108,12 @@ class ImportJob(models.Model):
 
 
 class ImportRejection(models.Model):
-    """A row (or one cell of it) the import could not use, with the reason, for the user to fix and retry."""
+    """A row the import rejected or skipped, or one cell of it that it could not use, with the reason."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", "rejected"
+        WARNING = "warning", "imported without this value"
+        SKIPPED = "skipped", "skipped"
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
     line = models.PositiveIntegerField()
@@ -110,7 +121,9 @@ class ImportRejection(models.Model):
     reason = models.CharField(max_length=500)
     # The whole row as read, so the rejected-rows download can be fixed and imported again.
     values = models.JSONField(default=list)
-    row_rejected = models.BooleanField(default=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REJECTED)
+    # The lead a skipped row matched, when the importer may see it.
+    lead = models.ForeignKey("crm.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["job", "line", "id"]
@@ -127,6 +140,8 @@ class ImportChange(models.Model):
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="import_changes")
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # What the import added beside field values: {"tags": [names], "list": true} for undo to take back.
+    added = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

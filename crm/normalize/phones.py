@@ -10,7 +10,8 @@ from django.conf import settings
 from crm.normalize.text import NormalizeError, trim_or_blank
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d*)?\s*e\s*[+-]?\d+$", re.IGNORECASE)
-_TEL_PREFIX = re.compile(r"^(?:tel|callto|phone)\s*:\s*/{0,2}", re.IGNORECASE)
+# "tel:", "callto:", and Meta lead ads' "p:+919876543210".
+_TEL_PREFIX = re.compile(r"^(?:tel|callto|phone|p)\s*:\s*/{0,2}", re.IGNORECASE)
 _FLOAT_TAIL = re.compile(r"^(\+?\d+)\.0+$")  # 447911123456.0, a number that passed through a float column
 
 
@@ -71,3 +72,25 @@ def phone_e164(value: str, region: str | None = None) -> str:
     if text.startswith("+"):
         region = phonenumbers.region_code_for_country_code(parsed.country_code)
     raise NormalizeError(f"not a valid phone number for {region}")
+
+
+# Between numbers in one cell: Google's " ::: ", a line break, ";", "," or " / " with spaces (a "/" inside a number,
+# as in "030/1234567", is part of it).
+_BETWEEN_NUMBERS = re.compile(r"\s*(?::::|[;\n,|]|\s/\s|\s+or\s+)\s*", re.IGNORECASE)
+_SEVERAL_NUMBERS = re.compile(r"[:;,\n|]|\s/\s|\sor\s", re.IGNORECASE)
+
+
+def phone_split(value: str) -> list[str]:
+    """The numbers in one cell, as written: "+1 555 0100 ::: +1 555 0101" gives two. A piece too short to be a
+    number ("+1 555 0100, ext. 12") stays with the number before it."""
+    if _SEVERAL_NUMBERS.search(value) is None:
+        return [value]
+    parts: list[str] = []
+    for part in _BETWEEN_NUMBERS.split(value):
+        if not part:
+            continue
+        if parts and sum(c.isdigit() for c in part) < 6:
+            parts[-1] = f"{parts[-1]}, {part}"
+        else:
+            parts.append(part)
+    return parts or [value]

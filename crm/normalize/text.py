@@ -12,10 +12,28 @@ class NormalizeError(ValueError):
 # Characters that hide at the edges of pasted or exported cells: BOM, zero-width space and joiners.
 _INVISIBLE_EDGES = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
 
-# What spreadsheets and CRMs write in a cell that has no value.
+# What spreadsheets and CRMs write in a cell that has no value, compared case-folded: Salesforce's "[not provided]"
+# (web-to-lead fills its required Last Name and Company with it), Excel's error values, pandas' "nan".
 PLACEHOLDERS = frozenset(
-    {"-", "--", "---", "\u2013", "\u2014", ".", "?", "n/a", "n.a.", "na", "#n/a", "none", "null", "nil", "unknown"}
+    {
+        "-", "--", "---", "\u2013", "\u2014", ".", "..", "...", "?", "??", "???", "n/a", "n.a.", "n.a", "na",
+        "#n/a", "n/v", "none", "(none)", "<none>", "null", "nil", "nan", "unknown", "not provided", "[not provided]",
+        "(not provided)", "<not provided>", "not available", "not applicable", "tbd", "tba", "tbc", "(blank)",
+        "<blank>", "#value!", "#ref!", "#name?", "#div/0!", "#null!",
+    }
+)  # fmt: skip
+# No placeholder is longer: a longer cell is never looked up.
+PLACEHOLDER_MAX_LENGTH = max(map(len, PLACEHOLDERS))
+# The placeholders as they are usually written ("N/A", "n/a", "[Not Provided]", "NULL"), for a check per cell
+# that costs one lookup and no case folding.
+PLACEHOLDER_FORMS = frozenset(
+    {"NaN", *(form for p in PLACEHOLDERS for form in (p, p.upper(), p.title(), p.capitalize()))}
 )
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether a trimmed cell says "no value" ("N/A", "[Not Provided]", "-", "TBD")."""
+    return len(value) <= PLACEHOLDER_MAX_LENGTH and value.casefold() in PLACEHOLDERS
 
 
 def trim(value: str) -> str:
@@ -31,9 +49,7 @@ def trim_or_blank(value: str | None) -> str:
     if not value:
         return ""
     value = trim(value)
-    if len(value) <= 7 and value.casefold() in PLACEHOLDERS:
-        return ""
-    return value
+    return "" if is_placeholder(value) else value
 
 
 # --- free text ------------------------------------------------------------------------------------
@@ -44,17 +60,46 @@ def trim_or_blank(value: str | None) -> str:
 _DROP_FORMAT = frozenset("\u200b\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def text_clean(value: str, max_length: int) -> str:
-    """One line of text: trimmed, inner whitespace collapsed, control characters removed; too long is an error."""
-    if not value:
-        return ""
+def _one_line(value: str) -> str:
     if not (value.isascii() and value.isprintable()):
         value = "".join(
             " " if c.isspace() else c
             for c in unicodedata.normalize("NFC", value)
             if c.isspace() or not (unicodedata.category(c) == "Cc" or c in _DROP_FORMAT)
         )
-    value = " ".join(value.split())
+    return " ".join(value.split())
+
+
+def text_clean(value: str, max_length: int) -> str:
+    """One line of text: trimmed, inner whitespace collapsed, control characters removed; too long is an error."""
+    if not value:
+        return ""
+    value = _one_line(value)
     if len(value) > max_length:
         raise NormalizeError(f"longer than {max_length} characters")
     return value
+
+
+ELLIPSIS = "\u2026"
+
+
+def text_shorten(value: str, max_length: int) -> str:
+    """Text cut to max_length characters, the cut shown by an ellipsis ("…") at a word's end where one is near."""
+    if len(value) <= max_length:
+        return value
+    cut = value[: max_length - 1]
+    space = cut.rfind(" ")
+    if value[max_length - 1] != " " and space >= max_length * 3 // 4:
+        cut = cut[:space]  # end on a whole word when that loses little
+    return cut.rstrip(" ,;:-") + ELLIPSIS
+
+
+def text_fit(value: str, max_length: int) -> tuple[str, bool]:
+    """One line of text as text_clean makes it, shortened to max_length (text_shorten) rather than refused; and
+    whether it had to be shortened."""
+    if not value:
+        return "", False
+    value = _one_line(value)
+    if len(value) <= max_length:
+        return value, False
+    return text_shorten(value, max_length), True

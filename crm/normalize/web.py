@@ -87,6 +87,22 @@ def _web_address(value: str) -> _WebAddress | None:
 _site_address = functools.lru_cache(maxsize=65536)(_web_address)
 
 
+# Social networks, profile and link pages: a person's or a company's page there is never the company's website,
+# and its domain says nothing about which company it is.
+SOCIAL_DOMAINS = frozenset(
+    "linkedin.com lnkd.in facebook.com fb.com fb.me twitter.com x.com instagram.com youtube.com youtu.be "  # noqa: SIM905 (a word list reads best as words)
+    "tiktok.com pinterest.com github.com gitlab.com medium.com xing.com vk.com ok.ru t.me telegram.me wa.me "
+    "whatsapp.com threads.net snapchat.com reddit.com linktr.ee about.me behance.net dribbble.com "
+    "crunchbase.com angel.co wellfound.com calendly.com".split()
+)
+
+
+def social_domain(value: str) -> str:
+    """The social network a URL is a page of ("https://www.linkedin.com/in/jane" -> "linkedin.com"), else ""."""
+    domain = domain_from_url(value)
+    return domain if domain in SOCIAL_DOMAINS else ""
+
+
 def domain_from_url(value: str) -> str:
     """Registrable domain of a URL or host ("https://www.Acme.co.uk/about" -> "acme.co.uk"); "" when there is none."""
     try:

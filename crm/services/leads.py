@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from crm.companies import company_for_lead
+from crm.lead_fields import LEAD_FACTS, LIST_FACTS
 from crm.models import Activity, Company, Lead, Stage, StageChange, User
 from crm.normalize import (
     NormalizeError,
+    company_key,
     email_normalize,
     linkedin_canonical,
     name_capitalize,
@@ -19,24 +23,23 @@ from crm.normalize import (
 from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
-# Fields a person may edit on the lead page; each change is written to the timeline with old and new values.
-EDITABLE_FIELDS = [
-    "first_name",
-    "last_name",
-    "title",
-    "email",
-    "phone",
-    "linkedin_url",
-    "website",
-    "company",
-    "location",
-    "time_zone",
-    "source",
-    "lifecycle",
-    "deal_value",
-    "grade",
-    "do_not_contact",
-]
+# Facts a person may change (on the lead page, in the admin, by an admin import); each change is written to the
+# timeline with old and new values. All of crm.lead_fields.LEAD_FACTS.
+EDITABLE_FIELDS = list(LEAD_FACTS)
+
+
+def _each(normalize: Callable[[str], str]) -> Callable[[object], list[str]]:
+    """A normaliser for a list of values: each normalised, blanks and repeats dropped."""
+
+    def normalize_list(values: object) -> list[str]:
+        if isinstance(values, str):
+            values = re.split(r"[;\n]", values)  # not at commas: "+1 555 0100, ext. 2" is one number
+        if not isinstance(values, list | tuple):
+            raise NormalizeError("not a list")
+        normalized = [normalize(str(value)) for value in values if str(value).strip()]
+        return list(dict.fromkeys(value for value in normalized if value))
+
+    return normalize_list
 
 
 # What people type is normalised the way imports normalise files, so every lead matches on the same keys.
@@ -44,7 +47,9 @@ NORMALIZERS = {
     "first_name": name_capitalize,
     "last_name": name_capitalize,
     "email": email_normalize,
+    "other_emails": _each(email_normalize),
     "phone": phone_e164,
+    "other_phones": _each(phone_e164),
     "linkedin_url": linkedin_canonical,
     "website": website_normalize,
 }
@@ -53,6 +58,9 @@ NORMALIZERS = {
 def lead_fields_normalize(fields: dict) -> dict:
     """The facts in their stored form; a value that cannot be normalised is a ValidationError on its field."""
     normalized = dict(fields)
+    for name in LIST_FACTS & set(normalized):
+        if normalized[name] is None:
+            normalized[name] = []  # a blank cell: no further addresses
     errors = {}
     for name, normalize in NORMALIZERS.items():
         if normalized.get(name):
@@ -65,28 +73,37 @@ def lead_fields_normalize(fields: dict) -> dict:
     return normalized
 
 
-def company_for_name(name: str) -> Company | None:
-    """The company with this name (any case), created if new; None for a blank name."""
-    name = name.strip()
-    if not name:
-        return None
-    company = Company.objects.filter(name__iexact=name).order_by("pk").first()
-    return company or Company.objects.create(name=name)
+def lead_company(*, lead: Lead | None, name: str | None, website: str, email: str) -> Company | None:
+    """The company of a lead whose company was typed as `name` (None: not typed), by the one company rule
+    (crm.companies): by its website's or work address's domain, else by the name, else new. A lead whose typed name
+    still says its current company keeps it, so saving a page or re-importing an export moves nobody."""
+    current = lead.company if lead is not None and lead.company_id else None
+    if current is not None and name and company_key(name) == current.name_key:
+        return current
+    return company_for_lead(name=name or "", website=website or "", email=email or "")
 
 
 def _display(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     return "" if value is None else str(value)
 
 
 @transaction.atomic
-def lead_create(*, actor: User | None, stage: Stage, tags: str = "", **fields) -> Lead:
-    """Create a lead in a stage and start its timeline."""
+def lead_create(*, actor: User | None, stage: Stage, tags: str = "", company_name: str | None = None, **fields) -> Lead:
+    """Create a lead in a stage and start its timeline. Without a `company`, its company is the one `company_name`
+    and its website or work email mean (lead_company), found or created."""
     if actor is not None:
         require_write(actor)
         # A rep's new lead is theirs; only managers may hand a new lead to someone else.
         if not can_reassign(actor):
             fields["owner"] = actor
-    lead = Lead(stage=stage, **lead_fields_normalize(fields))
+    fields = lead_fields_normalize(fields)
+    if fields.get("company") is None:
+        fields["company"] = lead_company(
+            lead=None, name=company_name, website=fields.get("website", ""), email=fields.get("email", "")
+        )
+    lead = Lead(stage=stage, **fields)
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
     if tags:
@@ -97,13 +114,25 @@ def lead_create(*, actor: User | None, stage: Stage, tags: str = "", **fields) -
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, actor: User, tags: str | None = None, **changes) -> Lead:
-    """Change a lead's facts and record each changed field on its timeline."""
+def lead_update(
+    *, lead: Lead, actor: User, tags: str | None = None, company_name: str | None = None, **changes
+) -> Lead:
+    """Change a lead's facts and record each changed field on its timeline. The company is `company` when given,
+    else the one a typed `company_name` means (lead_company); a lead left without one takes the company its website
+    or work email finds."""
     require_edit_lead(actor, lead)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
     changes = lead_fields_normalize(changes)
+    company_given = changes.get("company") is not None
+    if not company_given and (company_name is not None or "company" in changes or not lead.company_id):
+        changes["company"] = lead_company(
+            lead=lead,
+            name=company_name,
+            website=changes.get("website", lead.website),
+            email=changes.get("email", lead.email),
+        )
     changed = {}
     for field, value in changes.items():
         old = getattr(lead, field)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.dispatch import Signal
 
+from crm.lead_fields import LIST_FACTS, lead_facts
 from crm.models import (
     Activity,
     DuplicateCandidate,
@@ -22,14 +23,14 @@ from crm.models import (
     Task,
     User,
 )
-from crm.services.leads import EDITABLE_FIELDS
 from crm.services.timeline import activity_record
 from leadflow.roles import can_edit_lead, require_write
 
 # The facts a merge takes from one side or the other, in the order the merge page shows them: what people
-# edit on the lead page, then where the lead stands.
+# edit on the lead page, then where the lead stands. The lists of further emails and phones are not chosen from
+# one side: the survivor keeps its own.
 MERGE_FIELDS = [
-    *[name for name in EDITABLE_FIELDS if name not in {"grade", "do_not_contact"}],
+    *lead_facts(exclude={"grade", "do_not_contact", *LIST_FACTS}),
     "stage",
     "owner",
     "score",

@@ -24,7 +24,7 @@ from crm.importing.jobs import (
     mapping_from_saved,
     mapping_save,
 )
-from crm.models import ImportJob
+from crm.models import ImportJob, ImportRejection
 from crm.resources import formula_neutralise
 from crm.selectors import imports_visible_to
 from leadflow.roles import can_reassign, require_write
@@ -94,12 +94,14 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 on_duplicate=form.cleaned_data["on_duplicate"],
                 lead_list=form.cleaned_data["lead_list"],
                 owner=form.cleaned_data.get("owner"),
+                region=form.cleaned_data["region"],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
             return redirect("crm:import", pk=job.pk)
     job.mapping = form.mapping()
+    job.region = form.phone_region()
     context = {"job": job, "form": form, "saved_form": saved_form, "error": error, "preview": _preview(job)}
     template = (
         "crm/import_mapping.html#preview" if request.htmx and "start" not in request.POST else "crm/import_mapping.html"
@@ -118,7 +120,7 @@ def _preview(job: ImportJob) -> list:
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _visible_job(request, pk)
-    problems = job.rejections.all()[:200]
+    problems = job.rejections.select_related("lead")[:200]
     return render(request, "crm/import_detail.html", {"job": job, "problems": problems})
 
 
@@ -141,8 +143,9 @@ def import_rejected(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines():
-        yield writer.writerow(["Line", "Reason", *job.headers])
-        for rejection in job.rejections.filter(row_rejected=True).iterator(chunk_size=2000):
+        # Header cells come from the file too: "=HYPERLINK(...)" as a column name is as live as in a row.
+        yield writer.writerow([formula_neutralise(cell) for cell in ["Line", "Reason", *job.headers]])
+        for rejection in job.rejections.filter(kind=ImportRejection.Kind.REJECTED).iterator(chunk_size=2000):
             cells = [rejection.line, rejection.reason, *rejection.values]
             yield writer.writerow([formula_neutralise(cell) for cell in cells])
 

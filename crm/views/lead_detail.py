@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from crm.forms import LeadFactsForm, NoteForm, TaskForm
 from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
-from crm.services.leads import company_for_name, lead_assign_owner, lead_move_stage, lead_update
+from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.work import note_create, task_create
 from leadflow.roles import can_edit_lead, require_edit_lead
 
@@ -50,9 +50,10 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {name: data[name] for name in LeadFactsForm.Meta.fields}
-        changes["company"] = company_for_name(data["company_name"])
         try:
-            lead = lead_update(lead=lead, actor=request.user, tags=data["tags"], **changes)
+            lead = lead_update(
+                lead=lead, actor=request.user, tags=data["tags"], company_name=data["company_name"], **changes
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

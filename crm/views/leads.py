@@ -14,7 +14,7 @@ from crm.filters import LeadFilter
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
 from crm.selectors import lead_table_rows, leads_visible_to
-from crm.services.leads import company_for_name, lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
+from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
 from leadflow.roles import can_reassign, require_write
@@ -101,10 +101,11 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {name: data[name] for name in LeadCreateForm.Meta.fields}
-        fields["company"] = company_for_name(data["company_name"])
         if reassign:
             fields["owner"] = data["owner"] or request.user
-        lead = lead_create(actor=request.user, stage=data["stage"], tags=data["tags"], **fields)
+        lead = lead_create(
+            actor=request.user, stage=data["stage"], tags=data["tags"], company_name=data["company_name"], **fields
+        )
         messages.success(request, f"Created {lead.full_name}.")
         return redirect("crm:lead", pk=lead.pk)
     return render(request, "crm/lead_create.html", {"form": form})

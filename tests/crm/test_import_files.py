@@ -42,7 +42,7 @@ def test_every_tools_export_imports_and_accounts_for_every_row(admin_ada, name):
     assert job.rows_read > 0
     # Every row read is imported, merged into an earlier one, or rejected with a reason: nothing vanishes.
     assert job.rows_read == job.rows_imported + job.rows_updated + job.rows_skipped + job.rows_rejected
-    assert job.rejections.filter(row_rejected=True).count() == job.rows_rejected
+    assert job.rejections.filter(kind="rejected").count() == job.rows_rejected
     assert Lead.objects.filter(import_job=job).count() == job.rows_imported
     assert f"{job.rows_read} rows read, {job.rows_imported} imported" in output
 
@@ -62,13 +62,13 @@ def test_quoted_newlines_stay_in_one_note(admin_ada):
 def test_the_messy_file_reports_each_problem_and_loses_nothing_valid(admin_ada):
     output = _run(str(DATA / "messy.csv"))
     job = ImportJob.objects.get()
-    problems = list(job.rejections.values_list("line", "column", "reason", "row_rejected"))
+    problems = list(job.rejections.values_list("line", "column", "reason", "kind"))
     reasons = " | ".join(reason for _, _, reason, _ in problems)
     assert "scientific notation" in reasons
     assert "more cell(s) than the header" in reasons
     alice = Lead.objects.get(email="alice@acme.example")
-    # The second "Email" column and the phone Excel mangled are kept among the custom fields.
-    assert alice.custom_fields["Email (2)"] == "alice.personal@mail.example"
+    # The second "Email" column is kept among her other addresses, the phone Excel mangled among the custom fields.
+    assert alice.other_emails == ["alice.personal@mail.example"]
     assert alice.custom_fields["Phone (invalid)"] == "4.47911E+11"
     assert alice.website == "https://acme.example"
     assert "line" in output

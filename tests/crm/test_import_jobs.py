@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.importing import jobs
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start, import_job_undo
@@ -97,11 +98,11 @@ def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_imports(tmp_pat
     ]
     job = _import(manager_mia, _csv(tmp_path, rows))
     assert (job.rows_imported, job.rows_rejected) == (2, 2)
-    rejected = {r.line: r for r in job.rejections.filter(row_rejected=True)}
+    rejected = {r.line: r for r in job.rejections.filter(kind="rejected")}
     assert set(rejected) == {3, 4}
     assert rejected[3].reason.startswith("No email, phone, LinkedIn URL, or name with company")
     assert "Email" in rejected[4].reason
-    warning = job.rejections.get(row_rejected=False)
+    warning = job.rejections.get(kind="warning")
     assert (warning.line, warning.column) == (5, "Email")
     alan = Lead.objects.get(last_name="Turing")
     assert alan.email == "" and alan.custom_fields["Email (invalid)"] == "not-an-email"
@@ -198,8 +199,12 @@ def test_a_crash_mid_job_resumes_without_duplicating_rows(tmp_path, manager_mia,
         import_job_run(job.pk)
     job.refresh_from_db()
     assert job.last_line == 5 and Lead.objects.count() == 4  # the third batch rolled back
-    # The broker redelivers the task to another worker: the job is still "running".
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    # The broker redelivers the task to another worker: while the dead worker's lease holds, it is left alone.
+    assert import_job_run(job.pk) == "nothing to do"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.RUNNING and Lead.objects.count() == 4
+    # Once the lease has run out with no sign of life, the next task resumes after the bookmark.
+    ImportJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert import_job_run(job.pk) == "done"
     job.refresh_from_db()
     assert Lead.objects.count() == 7 and job.rows_imported == 7 and job.rows_read == 7
@@ -273,7 +278,7 @@ def test_undo_removes_a_lead_a_later_row_of_the_same_file_updated(tmp_path, mana
 
 
 def test_undo_removes_created_leads_keeps_worked_ones_and_restores_fields(tmp_path, manager_mia):
-    existing = LeadFactory(email="grace@cobol.example", title="Commodore", company=None)
+    existing = LeadFactory(first_name="Grace", email="grace@cobol.example", title="Commodore", company=None)
     alan_row = ["Alan", "Turing", "alan@bletchley.example", "", "", "", "", ""]
     job = _import(manager_mia, _csv(tmp_path, [ADA, GRACE, alan_row]), on_duplicate="overwrite")
     existing.refresh_from_db()
@@ -294,7 +299,7 @@ def test_undo_removes_created_leads_keeps_worked_ones_and_restores_fields(tmp_pa
 
 
 def test_undo_leaves_fields_edited_since(tmp_path, manager_mia):
-    existing = LeadFactory(email="grace@cobol.example", title="Commodore", company=None)
+    existing = LeadFactory(first_name="Grace", email="grace@cobol.example", title="Commodore", company=None)
     job = _import(manager_mia, _csv(tmp_path, [GRACE]), on_duplicate="overwrite")
     Lead.objects.filter(pk=existing.pk).update(title="Admiral")
     report = import_job_undo(job=job, actor=manager_mia)
@@ -346,5 +351,5 @@ def test_a_line_in_another_encoding_imports_with_its_accents_and_a_warning(tmp_p
     job = _import(manager_mia, path)
     assert Lead.objects.get(email="rene@acme.example").first_name == "René"
     warning = job.rejections.get()
-    assert (warning.line, warning.row_rejected) == (3, False)
+    assert (warning.line, warning.kind) == (3, "warning")
     assert "read as Windows-1252" in warning.reason

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, mapping_suggest
+from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
 from crm.importing.reading import table_inspect, table_sample
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -43,6 +43,9 @@ def test_the_fields_are_the_lead_fields_an_import_can_fill():
         "notes",
     ]
     assert CUSTOM == "" and IGNORE == "ignore" and IGNORE not in FIELDS
+    # Any number of columns may hold further addresses and numbers of the person.
+    assert REPEATABLE == {"other_email": "Other email", "other_phone": "Other phone"}
+    assert not set(REPEATABLE) & set(FIELDS)
 
 
 def test_an_apollo_export():
@@ -55,6 +58,13 @@ def test_an_apollo_export():
         "Company": "company",
         "Email": "email",
         "Mobile Phone": "phone",  # of Apollo's five phone columns, the mobile (WhatsApp works on it)
+        # The person's other numbers and addresses are kept beside the main ones, never dropped (issue 8).
+        "Work Direct Phone": "other_phone",
+        "Home Phone": "other_phone",
+        "Corporate Phone": "other_phone",
+        "Other Phone": "other_phone",
+        "Secondary Email": "other_email",
+        "Tertiary Email": "other_email",
         "Lists": "tags",
         "Person Linkedin Url": "linkedin_url",
         "Website": "website",
@@ -67,13 +77,11 @@ def test_an_apollo_export():
         "Email Status",
         "Primary Email Source",
         "Contact Owner",
-        "Work Direct Phone",
-        "Corporate Phone",
         "Company Linkedin Url",
         "Company City",
         "Company Country",
-        "Company Phone",
-        "Secondary Email",
+        "Company Phone",  # the company's switchboard, not the person's line
+        "Secondary Email Source",
         "Latest Funding Amount",
     ):
         assert suggestion[header] == CUSTOM, header
@@ -98,6 +106,7 @@ def test_a_hubspot_contacts_export():
         "Last Name": "last_name",
         "Email": "email",
         "Phone Number": "phone",
+        "Mobile Phone Number": "other_phone",
         "Company Name": "company",
         "Job Title": "title",
         "City": "city",
@@ -116,6 +125,7 @@ def test_a_salesforce_lead_report():
         "Company / Account": "company",
         "Email": "email",
         "Phone": "phone",
+        "Mobile": "other_phone",
         "Lead Source": "source",
         "City": "city",
         "Country": "country",
@@ -168,7 +178,7 @@ def test_a_messy_file_and_a_workbook():
     assert suggested("messy.csv") == {
         "Name": "full_name",
         "Email": "email",
-        "Email (2)": CUSTOM,
+        "Email (2)": "other_email",  # a second address is kept on the lead beside the first
         "Phone": "phone",  # even with Excel's 4.47911E+11 in it
         "Company": "company",
         "Website": "website",
@@ -268,11 +278,21 @@ def test_values_decide_when_the_header_does_not():
 def test_values_overrule_a_header_they_contradict():
     headers = ["Email", "Contact", "Phone", "Profile"]
     samples = [
-        ["Verified", "ada@engine.example", "n/a", "https://facebook.com/ada"],
-        ["Guessed", "grace@navy.example", "unknown", "https://facebook.com/grace"],
+        ["Verified", "ada@engine.example", "Mobile", "https://facebook.com/ada"],
+        ["Guessed", "grace@navy.example", "Landline", "https://facebook.com/grace"],
     ]
 
     assert mapping_suggest(headers, samples) == [CUSTOM, "email", CUSTOM, CUSTOM]
+
+
+def test_placeholders_are_no_values_and_contradict_nothing():
+    # "n/a" and "unknown" say the cell is empty (issue 8): they neither contradict the header nor fill the column.
+    # (This test's first version counted them as values that are not phone numbers.)
+    headers = ["Phone", "Mobile"]
+    samples = [["n/a", "+44 7700 900001"], ["unknown", "+44 7700 900002"], ["[Not Provided]", "-"]]
+
+    assert mapping_suggest(headers, samples) == ["other_phone", "phone"]
+    assert mapping_suggest(["Phone"], [["n/a"], ["unknown"]]) == ["phone"]
 
 
 def test_values_alone_never_claim_an_owner_or_an_id_column():
@@ -301,12 +321,89 @@ def test_each_field_goes_to_one_column_the_best_one():
 
     targets = mapping_suggest(headers, samples)
 
-    # An empty column loses to a near-equal one that holds values.
-    assert targets == [CUSTOM, CUSTOM, "email", CUSTOM, "phone"]
-    assert mapping_suggest(["Email", "Email"], []) == ["email", CUSTOM]  # a tie: the leftmost
+    # An empty column loses to a near-equal one that holds values; the other columns of each kind are suggested as
+    # the repeatable targets (issue 8: further addresses and numbers are kept, never dropped).
+    assert targets == ["other_email", "other_email", "email", "other_phone", "phone"]
+    assert mapping_suggest(["Email", "Email"], []) == ["email", "other_email"]  # a tie: the leftmost
     assert mapping_suggest(["Name", "First Name", "Last Name"], []) == ["full_name", "first_name", "last_name"]
 
 
 def test_it_copes_with_short_rows_and_no_samples():
     assert mapping_suggest([], []) == []
     assert mapping_suggest(["Name", "Email"], [["Ada"], []]) == ["full_name", "email"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["form_name", "ad_name", "adset_name", "campaign_name", "Persona", "Personas", "Page Name", "Owner Name"],
+)
+def test_names_of_forms_ads_and_personas_are_not_the_persons_name(header):
+    # Meta lead ads' "form_name" was read as a misspelt "forename", HubSpot's "Persona" as "person".
+    assert mapping_suggest([header], [["Free Trial - India"], ["Decision Maker Dan"]]) == [CUSTOM]
+
+
+def test_a_span_of_years_is_not_a_phone_number():
+    samples = [["2015 - 2018", "Jan 2018"], ["01/2016 - 03/2020", "2019"], ["2012 - 2016", ""]]
+
+    assert mapping_suggest(["pastExperienceDate", "Column 2"], samples) == [CUSTOM, CUSTOM]
+    assert mapping_suggest(["Years"], [["2015 - 2018"], ["2019 - 2022"]]) == [CUSTOM]
+
+
+def test_meta_phones_and_google_lists_are_read_by_their_values():
+    headers = ["Contact", "Reach"]
+    samples = [["p:+919876543210", "a@x.example ::: b@x.example"], ["p:+447700900123", "c@x.example"]]
+
+    assert mapping_suggest(headers, samples) == ["phone", "email"]
+
+
+def test_a_title_column_of_honorifics_is_not_the_job_title():
+    headers = ["Title", "Job Title", "Last Name"]
+    samples = [["Mr.", "CTO", "Lovelace"], ["Dr", "", "Hopper"], ["Ms.", "", "Turing"]]
+
+    assert mapping_suggest(headers, samples) == [CUSTOM, "title", "last_name"]
+
+
+def test_the_companys_columns_are_known_by_their_qualifiers():
+    assert mapping_suggest(["Person - Organization"], []) == ["company"]
+    # A cleaned name (Clay) is preferred to the raw one beside it; Apollo's "for Emails" one is not.
+    assert mapping_suggest(["Company Name", "Company Name - Cleaned"], [["ACME, INC.", "Acme"]]) == [CUSTOM, "company"]
+    assert mapping_suggest(["Company", "Company Name for Emails"], [["Acme, Inc.", "Acme"]]) == ["company", CUSTOM]
+
+
+def test_a_vanity_profile_column_wins_over_member_id_links():
+    headers = ["profileUrl", "linkedInProfileUrl", "defaultProfileUrl"]
+    samples = [
+        [
+            "https://www.linkedin.com/sales/lead/ACwAAA1B2C3D4E5F6,NAME_SEARCH,a1b2",
+            "https://www.linkedin.com/in/ACwAAA1B2C3D4E5F6",
+            "https://www.linkedin.com/in/jane-doe",
+        ],
+        [
+            "https://www.linkedin.com/in/ACwAAB2C3D4E5F6G7",
+            "https://www.linkedin.com/in/ACwAAB2C3D4E5F6G7",
+            "https://www.linkedin.com/in/marco-bianchi",
+        ],
+    ]
+
+    assert mapping_suggest(headers, samples) == [CUSTOM, CUSTOM, "linkedin_url"]
+    # Alone, an id link is still the profile.
+    assert mapping_suggest(headers[:1], samples) == ["linkedin_url"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["Person - Email - Home", "Person - Email - Work"], ["other_email", "email"]),
+        (["E-mail 2 - Value", "E-mail 1 - Value"], ["other_email", "email"]),
+        (["Email 3", "Other Email", "Email 1"], ["other_email", "other_email", "email"]),
+        (["Person - Phone - Work", "Person - Phone - Mobile"], ["other_phone", "phone"]),
+        (["E-mail 1 - Label", "E-mail 1 - Value"], [CUSTOM, "email"]),
+        (["Phone", "Company Phone", "Company Main Phone", "Assistant's Phone"], ["phone", CUSTOM, CUSTOM, CUSTOM]),
+    ],
+)
+def test_of_several_columns_of_a_kind_the_header_ranks_them(headers, expected):
+    # With values in every column, the header decides: work above home, 1 above 2, a mobile above a landline.
+    sample = ["jane@acme.example" if "mail" in h.lower() else "+44 7700 900123" for h in headers]
+    samples = [[("Work" if "Label" in h else value) for h, value in zip(headers, sample, strict=True)]]
+
+    assert mapping_suggest(headers, samples) == expected

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from crm.models import ImportJob, Lead, SavedMapping
@@ -99,6 +100,104 @@ def test_rejected_rows_download_as_a_safe_csv(client, manager_mia, django_captur
     ]
     assert [row[0] for row in rows[1:]] == ["3", "4"]
     assert rows[2][2] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_the_rejected_rows_download_neutralises_the_files_column_names_too(
+    client, manager_mia, django_capture_on_commit_callbacks
+):
+    client.force_login(manager_mia)
+    _upload(client, '=HYPERLINK("http://evil.example"),@SUM(A1),Email\r\nAda,x,not-an-email\r\n')
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        _start(client, job, ["", "", "email"])
+
+    response = client.get(reverse("crm:import_rejected", args=[job.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert rows[0] == ["Line", "Reason", '\'=HYPERLINK("http://evil.example")', "'@SUM(A1)", "Email"]
+    assert rows[1][0] == "2" and rows[1][2:] == ["Ada", "x", "not-an-email"]
+
+
+# The country of phone numbers written without +code
+
+
+def test_the_mapping_page_offers_every_phone_region_by_name(client, manager_mia, settings):
+    settings.PHONE_DEFAULT_REGION = "GB"
+    client.force_login(manager_mia)
+    _upload(client)
+    job = ImportJob.objects.get()
+
+    page = client.get(reverse("crm:import_mapping", args=[job.pk])).content.decode()
+
+    assert "Country of phone numbers without +code" in page
+    assert '<option value="" selected>From each row&#x27;s country, else United Kingdom (GB)</option>' in page
+    # English names, "*aa" references in phonenumbers' locale table followed to the name they point at.
+    for code, name in [("US", "United States"), ("DE", "Germany"), ("CA", "Canada"), ("XK", "Kosovo")]:
+        assert f'<option value="{code}">{name} ({code})</option>' in page
+    assert "*aa" not in page
+
+
+def test_the_chosen_phone_region_is_stored_and_used(client, manager_mia, django_capture_on_commit_callbacks):
+    client.force_login(manager_mia)
+    _upload(client, "Name,Company,Phone\r\nAda Lovelace,Engines,020 7946 0018\r\n")
+    job = ImportJob.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _start(client, job, ["full_name", "company", "phone"], region="GB")
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.region, job.status) == ("GB", "done")
+    assert Lead.objects.get().phone == "+442079460018"
+    assert "phones without +code read as GB" in client.get(reverse("crm:import", args=[job.pk])).content.decode()
+
+
+def test_choosing_a_phone_region_updates_the_preview(client, manager_mia):
+    client.force_login(manager_mia)
+    _upload(client, "Name,Company,Phone\r\nAda Lovelace,Engines,020 7946 0018\r\n")
+    job = ImportJob.objects.get()
+    data = {"col_0": "full_name", "col_1": "company", "col_2": "phone", "on_duplicate": "skip"}
+
+    before = client.post(reverse("crm:import_mapping", args=[job.pk]), data, HTTP_HX_REQUEST="true")
+    after = client.post(reverse("crm:import_mapping", args=[job.pk]), {**data, "region": "GB"}, HTTP_HX_REQUEST="true")
+
+    assert "+442079460018" not in before.content.decode()
+    assert "+442079460018" in after.content.decode() and "<html" not in after.content.decode()
+    job.refresh_from_db()
+    assert job.region == ""  # only Start stores it
+
+
+def test_an_unknown_phone_region_is_refused_on_the_page(client, manager_mia):
+    client.force_login(manager_mia)
+    _upload(client)
+    job = ImportJob.objects.get()
+
+    response = _start(client, job, job.mapping, region="ZZ")
+
+    assert response.status_code == 200
+    assert "Select a valid choice. ZZ is not one of the available choices." in response.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.region) == ("mapping", "")
+
+
+def test_the_command_takes_the_phone_region(admin_ada, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("Name,Company,Phone\nAda Lovelace,Engines,020 7946 0018\n")
+
+    call_command("import_leads", str(path), "--region", "gb", stdout=io.StringIO())
+
+    job = ImportJob.objects.get()
+    assert (job.region, job.status) == ("GB", "done")
+    assert Lead.objects.get().phone == "+442079460018"
+
+
+def test_the_command_refuses_an_unknown_phone_region_before_reading_the_file(admin_ada, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("Name,Company,Phone\nAda Lovelace,Engines,020 7946 0018\n")
+
+    with pytest.raises(CommandError, match=r"^Unknown phone region 'ZZ'; use a two-letter country code such as GB\.$"):
+        call_command("import_leads", str(path), "--region", "zz", stdout=io.StringIO())
+    assert not ImportJob.objects.exists()
 
 
 def test_undo_from_the_page(client, manager_mia, django_capture_on_commit_callbacks):

@@ -63,12 +63,12 @@ def test_the_next_batch_is_planned_as_if_the_batch_in_flight_had_committed(tmp_p
     ada = next(lead for lead in in_flight.created if lead.first_name == "Ada")
     assert plan.companies == []  # Analytical Engines is the first batch's
     assert [lead.company_id for lead in plan.created] == [in_flight.companies[0]["pk"]]
-    updated = {lead.pk: lead for lead in plan.updated}
+    updated = {known.lead.pk: known.lead for known in plan.changed}
     assert set(updated) == {ada.pk, grace.pk}
     assert (updated[ada.pk].title, updated[ada.pk].email) == ("Countess", "ada@engines.example")
     assert (updated[grace.pk].title, updated[grace.pk].email) == ("Rear Admiral", "grace@navy.example")
     # The batch in flight is not changed under the connection writing it.
-    assert not hasattr(ada, "title") and in_flight.updated[0].title == ""
+    assert not hasattr(ada, "title") and in_flight.changed[0].lead.title == ""
 
 
 @pytest.mark.django_db(transaction=True)

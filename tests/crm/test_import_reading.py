@@ -1,6 +1,11 @@
 """Reading CSV and XLSX files for lead imports: detection, rows with the line numbers users see, refusals, memory."""
 
 import codecs
+import gzip
+import json
+import random
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -12,11 +17,16 @@ import crm.resources
 from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_rows, table_sample
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+ROOT = Path(__file__).resolve().parent.parent.parent
 LIMIT = 500 * 1024 * 1024
 
 
 def inspect(name: str) -> TableInfo:
     return table_inspect(DATA / name, max_bytes=LIMIT)
+
+
+def inspect_path(path: Path) -> TableInfo:
+    return table_inspect(path, max_bytes=LIMIT)
 
 
 def rows_of(path: Path, **kwargs) -> list[Row]:
@@ -278,6 +288,32 @@ def test_it_names_blank_headers_and_repeated_ones_without_clashing(tmp_path):
     assert info.duplicate_headers == ["Email"]
 
 
+def test_it_names_50000_repeated_headers_in_linear_time(tmp_path):
+    # Numbering each copy by trying "Email (2)", "Email (3)"… from 2 again took minutes at this size (183 s for
+    # 50,000 columns; 8 s for 10,000). Run in a process of its own with a deadline, so that a slow algorithm
+    # fails this test instead of holding up the run.
+    code = (
+        "import json, sys\n"
+        "from crm.importing.reading.detect import header_names\n"
+        "cells = ['Email'] * 50_000 + ['', 'Email (7)', 'Column 50001'] + ['', 'Name'] * 5_000\n"
+        "json.dump(header_names(cells), sys.stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT, check=True
+    )
+
+    names, duplicates = json.loads(done.stdout)
+    assert names[:3] == ["Email", "Email (2)", "Email (3)"]
+    # "Email (7)" is a name in the file, so the copies skip it; the last copy is the 50,001st name given.
+    assert names[5:7] == ["Email (6)", "Email (8)"] and names[49_999] == "Email (50001)"
+    # A blank header's made-up name doesn't take one the file has either.
+    assert names[50_000:50_003] == ["Column 50001 (2)", "Email (7)", "Column 50001"]
+    assert names[50_003:50_006] == ["Column 50004", "Name", "Column 50006"]
+    assert names[-1] == "Name (5000)"
+    assert len(set(names)) == len(names) == 60_003
+    assert duplicates == ["Email", "Name"]
+
+
 def test_it_reads_a_one_column_list_of_emails(tmp_path):
     path = write(tmp_path, "Email\nada@engine.example\ngrace@navy.example\n")
 
@@ -344,6 +380,44 @@ def test_it_reads_a_line_in_another_encoding_after_the_sample_without_losing_it(
     assert rows[-2].note == "this line was not UTF-8; read as Windows-1252 (check its accents)"
     assert rows[-1].values == ["Zoë", "zoe@acme.example"] and rows[-1].note == ""
     assert rows[-1].position == path.stat().st_size
+
+
+def test_it_reads_rows_holding_stray_bytes_and_says_which(tmp_path):
+    # A text file where a few rows hold NUL or control bytes (a bad export, a truncated copy) is a table: those
+    # rows lose the bytes and carry a note; the file is not taken for binary data.
+    good = [f"Person {n},p{n}@acme.example,Acme\n".encode() for n in range(30)]
+    good[6] = b"Bad\x00\x00\x00 Row,bad@acme.example,Ac\x01me\x1b\n"
+    good[12] = b"\x00" * 300 + b",nul@acme.example,Acme\n"
+    path = write(tmp_path, b"Name,Email,Company\n" + b"".join(good))
+
+    rows = rows_of(path)
+
+    assert len(rows) == 30
+    assert rows[6].line == 8 and rows[6].values == ["Bad Row", "bad@acme.example", "Acme"]
+    assert rows[6].note == "held control characters (removed)"
+    assert rows[12].line == 14 and rows[12].values == ["", "nul@acme.example", "Acme"]
+    assert [row.line for row in rows if row.note] == [8, 14]
+    assert rows[0].values == ["Person 0", "p0@acme.example", "Acme"] and rows[0].note == ""
+
+
+def test_a_row_with_stray_bytes_in_another_encoding_gets_both_notes(tmp_path):
+    others = "".join(f"Zoë {n},Köln\n" for n in range(8)).encode()
+    path = write(tmp_path, b"Name,City\nAda,London\nRen\xe9\x07,Paris\n" + others)
+
+    rows = rows_of(path)
+
+    assert rows[1].values == ["René", "Paris"] and rows[2].values == ["Zoë 0", "Köln"]
+    assert rows[1].note == (
+        "this line was not UTF-8; read as Windows-1252 (check its accents); held control characters (removed)"
+    )
+
+
+def test_stray_bytes_in_the_header_row_are_removed_from_the_names(tmp_path):
+    rows = b"".join(f"Person {n},p{n}@acme.example\n".encode() for n in range(12))
+    path = write(tmp_path, b"\x07Name,E\x01mail\n" + rows)
+
+    assert inspect_path(path).headers == ["Name", "Email"]
+    assert len(rows_of(path)) == 12
 
 
 # Broken quoting
@@ -433,6 +507,110 @@ def test_it_refuses_binary_junk_without_nul_bytes(tmp_path):
     junk = bytes(byte for byte in range(1, 256) if byte not in b"\t\n\r") * 20
 
     assert refusal(write(tmp_path, junk)) == "This file is not a table (it looks like binary data)."
+
+
+@pytest.mark.parametrize("kind", ["random bytes", "random bytes with line breaks", "gzip", "png", "gettext catalogue"])
+def test_it_still_refuses_binary_files_that_hold_a_few_line_breaks(tmp_path, kind):
+    noise = random.Random(kind).randbytes(64 * 1024)
+    # Binary, but mostly lines of text: a magic number, a table of offsets, then NUL-separated messages.
+    messages = "\x00".join(f"Usage: tool{n} [OPTION]...\n  -h, --help  show help\n  -v  version\n" for n in range(80))
+    content = {
+        "random bytes": noise,
+        "random bytes with line breaks": noise.replace(b"\x00", b"\n").replace(b"\x01", b","),
+        "gzip": gzip.compress(b"Name,Email\n" + b"Ada,ada@engine.example\n" * 2000),
+        "png": (DATA / "not_a_table.csv").read_bytes(),
+        "gettext catalogue": b"\xde\x12\x04\x95\x00\x00\x00\x00" + noise[:400] + messages.encode(),
+    }[kind]
+
+    assert refusal(write(tmp_path, content)) == "This file is not a table (it looks like binary data)."
+
+
+@pytest.mark.parametrize(
+    ("first_line", "every"),
+    [
+        ("Name,Email\n", 4),  # a quarter of the lines: more than stray bytes in a few rows
+        ("\x7fDB\x01\x02 index\n", 7),  # control bytes in the first line too: a seventh is enough
+    ],
+)
+def test_it_refuses_text_where_too_many_lines_hold_control_characters(tmp_path, first_line, every):
+    lines = [f"Person {n},\x01{n}\x02\n" if n % every == 0 else f"Person {n},p{n}@acme.example\n" for n in range(1, 71)]
+
+    assert refusal(write(tmp_path, first_line + "".join(lines))) == (
+        "This file is not a table (it looks like binary data)."
+    )
+
+
+def test_it_refuses_a_nul_byte_among_the_first_bytes(tmp_path):
+    # Magic numbers, lengths and flags: a table's header row has none.
+    path = write(
+        tmp_path, b"SQLite format 3\x00" + "".join(f"Person {n},p{n}@acme.example\n" for n in range(50)).encode()
+    )
+
+    assert refusal(path) == "This file is not a table (it looks like binary data)."
+
+
+def test_it_refuses_a_file_over_the_column_limit(tmp_path):
+    header = ",".join(f"Field {n}" for n in range(1, 502))
+    path = write(tmp_path, f"{header}\n" + ",".join(["x"] * 501) + "\n")
+
+    with pytest.raises(FileRefused, match=r"^This file has 501 columns; the limit is 500\.$"):
+        table_inspect(path, max_bytes=LIMIT, max_columns=500)
+    assert len(table_inspect(path, max_bytes=LIMIT, max_columns=501).headers) == 501
+
+
+def test_it_refuses_a_workbook_over_the_column_limit(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append([f"Field {n}" for n in range(1, 13)])
+    workbook.active.append(["x"] * 12)
+    workbook.save(tmp_path / "wide.xlsx")
+
+    with pytest.raises(FileRefused, match=r"^This file has 12 columns; the limit is 10\.$"):
+        table_inspect(tmp_path / "wide.xlsx", max_bytes=LIMIT, max_columns=10)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Name,Email," + "N" * 140_000,  # one cell over csv's field size limit
+        # 2,000 column names of 70 characters (a name over 80 would count as a value, not a header).
+        ",".join(f"Field {n:04d} " + "x" * 59 for n in range(2000)),
+    ],
+)
+def test_it_refuses_a_header_row_longer_than_the_csv_field_limit(tmp_path, header):
+    path = write(tmp_path, f"{header}\nAda,ada@engine.example,x\n")
+
+    assert refusal(path) == "The header row is over 131,072 characters long; this is not a table's header."
+
+
+def test_a_data_line_over_the_csv_field_limit_in_the_sample_is_read(tmp_path):
+    # csv.reader raises on a field over the limit: the delimiter detection meets it too, and must not fail.
+    path = write(tmp_path, f"Name,Email,Notes\nAda,ada@engine.example,{'n' * 140_000}\nBob,bob@acme.example,hi\n")
+
+    rows = rows_of(path)
+
+    assert [row.values[:2] for row in rows] == [["Ada", "ada@engine.example"], ["Bob", "bob@acme.example"]]
+    assert len(rows[0].values[2]) == 140_000
+
+
+def test_delimiter_detection_is_quick_on_quotes_that_csv_sniffer_chokes_on(tmp_path):
+    # csv.Sniffer takes time quadratic in its input on such text (240 KB: minutes): it sees only the start.
+    path = write(tmp_path, "Name;Email\n" + "'x; " * 60_000 + "\nAda;ada@engine.example\n")
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from crm.importing.reading.detect import csv_delimiter; "
+            f"import pathlib; print(csv_delimiter(pathlib.Path({str(path)!r}).read_text()))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        check=True,
+    )
+
+    assert done.stdout.strip() == ";"
 
 
 def test_it_refuses_a_file_over_the_limit_before_reading_it(tmp_path):

@@ -8,21 +8,30 @@ from crm.normalize import (
     NormalizeError,
     company_domain_from_email,
     company_key,
+    country_region,
     domain_from_url,
+    domain_region,
     email_canonical,
     email_domain,
+    email_domain_typo,
     email_normalize,
+    email_split,
     is_disposable_mail,
     is_free_mail,
+    is_placeholder,
     linkedin_canonical,
     linkedin_slug,
     name_capitalize,
     name_split,
     person_key,
     phone_e164,
+    phone_split,
+    social_domain,
     text_clean,
+    text_fit,
     website_normalize,
 )
+from crm.normalize.text import text_shorten
 
 
 def reason(func, *args, **kwargs) -> str:
@@ -95,6 +104,64 @@ def test_it_normalizes_emails(value, expected):
 )
 def test_it_refuses_bad_emails_with_the_librarys_reason(value, message):
     assert reason(email_normalize, value) == message
+
+
+@pytest.mark.parametrize(
+    ("domain", "provider"),
+    [
+        ("gmial.com", "gmail.com"),
+        ("gmail.comh", "gmail.com"),
+        ("gimail.com", "gmail.com"),
+        ("gmai.com", "gmail.com"),
+        ("gmail.co", "gmail.com"),
+        ("gmail.con", "gmail.com"),
+        ("gmial.con", "gmail.com"),  # two slips, but .con is no real suffix
+        ("hotmial.com", "hotmail.com"),
+        ("yaho.com", "yahoo.com"),  # listed as free mail by the shipped list, and still a typo
+        ("outlok.com", "outlook.com"),
+        ("icloud.co", "icloud.com"),
+        ("aol.con", "aol.com"),
+    ],
+)
+def test_it_knows_a_big_mail_provider_mistyped(domain, provider):
+    assert email_domain_typo(domain) == provider
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.co.uk",
+        "hotmail.fr",
+        "outlook.de",
+        "ymail.com",  # Yahoo's own, not a gmail typo
+        "email.com",  # a provider of its own, one letter from gmail.com
+        "live.co",  # short names: one slip from live.com is too often a real company (hive.com, love.com)
+        "hive.com",
+        "cloud.com",
+        "comcast.com",
+        "acme.example",
+        "gmail.de",
+    ],
+)
+def test_it_leaves_real_domains_alone(domain):
+    assert email_domain_typo(domain) == ""
+
+
+@pytest.mark.parametrize(
+    ("cell", "addresses"),
+    [
+        ("jane@acme.com", ["jane@acme.com"]),
+        ("Doe, Jane <jane@acme.com>", ["Doe, Jane <jane@acme.com>"]),  # one address: left to email_normalize
+        ("jane@acme.com ::: jane@home.example", ["jane@acme.com", "jane@home.example"]),  # Google
+        ("jane@acme.com, jd@acme.com", ["jane@acme.com", "jd@acme.com"]),  # Pipedrive
+        ("ops@acme.com;it@acme.com", ["ops@acme.com", "it@acme.com"]),  # HubSpot
+        ("Jane <jane@acme.com>\nBob <bob@acme.com>", ["jane@acme.com", "bob@acme.com"]),
+    ],
+)
+def test_it_splits_a_cell_of_several_addresses(cell, addresses):
+    assert email_split(cell) == addresses
 
 
 @pytest.mark.parametrize(
@@ -408,6 +475,97 @@ def test_it_reads_national_numbers_in_the_region_given(value, region, expected):
 
 
 @pytest.mark.parametrize(
+    ("value", "region", "expected"),
+    [
+        ("8 (495) 123-45-67", "RU", "+74951234567"),  # read for the US, this was a Vietnamese number
+        ("08-123 456 78", "SE", "+46812345678"),
+        ("070-123 45 67", "SE", "+46701234567"),
+        ("020 123 4567", "NL", "+31201234567"),
+        ("06 12345678", "NL", "+31612345678"),
+        ("03-1234-5678", "JP", "+81312345678"),
+        ("090-1234-5678", "JP", "+819012345678"),
+        ("p:+919876543210", "US", "+919876543210"),  # Meta lead ads
+    ],
+)
+def test_it_reads_other_countries_national_numbers_and_meta_phones(value, region, expected):
+    assert phone_e164(value, region=region) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "numbers"),
+    [
+        ("+1 555 0100", ["+1 555 0100"]),
+        ("030/1234567", ["030/1234567"]),  # a "/" inside a number is part of it
+        ("06 12345678 ::: 020 123 4567", ["06 12345678", "020 123 4567"]),  # Google
+        ("(312) 555-0170, (312) 555-0171", ["(312) 555-0170", "(312) 555-0171"]),  # Pipedrive
+        ("+44 20 7946 0958; +44 7700 900123", ["+44 20 7946 0958", "+44 7700 900123"]),
+        ("415-555-0132 / 415-555-0199", ["415-555-0132", "415-555-0199"]),
+        ("+1 555 0100\n+1 555 0101", ["+1 555 0100", "+1 555 0101"]),
+        ("+1 212 555 0100, ext. 12", ["+1 212 555 0100, ext. 12"]),  # an extension stays with its number
+    ],
+)
+def test_it_splits_a_cell_of_several_numbers(cell, numbers):
+    assert phone_split(cell) == numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "region"),
+    [
+        ("Россия", "RU"),
+        ("日本", "JP"),
+        ("Deutschland", "DE"),
+        ("DE", "DE"),
+        ("de", "DE"),
+        ("Nederland", "NL"),
+        ("Netherlands", "NL"),
+        ("Holland", "NL"),
+        ("Sverige", "SE"),
+        ("United States", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("England", "GB"),
+        ("Österreich", "AT"),
+        ("osterreich", "AT"),
+        ("España", "ES"),
+        ("Côte d'Ivoire", "CI"),
+        ("Korea, Republic of", "KR"),
+        ("中国", "CN"),
+        ("  Japan ", "JP"),
+        ("Madrid, Community of Madrid, Spain", "ES"),  # a location: its last part
+        ("Deutschland (DE)", "DE"),
+        ("Narnia", ""),
+        ("San Francisco Bay Area", ""),
+        ("XX", ""),
+        ("", ""),
+    ],
+)
+def test_it_knows_a_country_in_any_language_or_code(value, region):
+    assert country_region(value) == region
+
+
+@pytest.mark.parametrize(
+    ("host", "region"),
+    [
+        ("acme.se", "SE"),
+        ("acme.co.uk", "GB"),
+        ("acme.de", "DE"),
+        ("yahoo.co.jp", "JP"),
+        ("acme.com", ""),
+        ("acme.io", ""),  # country codes sold as generic names say nothing
+        ("acme.co", ""),
+        ("acme.ai", ""),
+        ("acme.eu", ""),
+        ("acme.example", ""),
+        ("", ""),
+    ],
+)
+def test_it_reads_a_country_from_a_country_code_domain(host, region):
+    assert domain_region(host) == region
+
+
+@pytest.mark.parametrize(
     ("value", "message"),
     [
         ("4.47911E+11", "looks like a spreadsheet turned it into scientific notation; digits were lost"),
@@ -490,6 +648,8 @@ def test_it_stops_on_a_region_that_does_not_exist():
         ("ka'ahumanu", "Ka'ahumanu"),
         ("john smith iii", "John Smith III"),
         ("j.r.", "J.R."),
+        ("henry ford 1st", "Henry Ford 1st"),  # ordinals keep their small letters, not "1St"
+        ("GEORGE 2ND", "George 2nd"),
         ("", ""),
     ],
 )
@@ -503,15 +663,26 @@ def test_it_capitalizes_names_as_people_write_them(value, expected):
         ("Jane Doe", ("Jane", "Doe")),
         ("JANE DOE", ("Jane", "Doe")),
         ("jane  doe", ("Jane", "Doe")),
-        ("Dr. Jane Q. Doe PhD", ("Jane", "Doe")),
-        ("dr. jane q. doe phd", ("Jane", "Doe")),
+        # Middle names (and initials) stay with the first name: nothing the person is called is dropped (issue 8;
+        # these three were ("Jane", "Doe"), ("Rahul", "Sharma") and ("José", "López") before).
+        ("Dr. Jane Q. Doe PhD", ("Jane Q.", "Doe")),
+        ("dr. jane q. doe phd", ("Jane Q.", "Doe")),
         ("Doe, Jane", ("Jane", "Doe")),
         ("DOE, JANE", ("Jane", "Doe")),
         ("Mr John Smith Jr.", ("John", "Smith")),
         ("Prof. Dr. Hans-Peter Müller", ("Hans-Peter", "Müller")),
-        ("Rahul Kumar Sharma", ("Rahul", "Sharma")),
+        ("Rahul Kumar Sharma", ("Rahul Kumar", "Sharma")),
+        ("Lars Ole Dahl", ("Lars Ole", "Dahl")),
+        ("Dahl, Lars Ole", ("Lars Ole", "Dahl")),
         ("jane van der doe", ("Jane", "van der Doe")),
-        ("José María García López", ("José", "López")),
+        # Four names: two given names and two surnames, as Spanish and Portuguese names are written.
+        ("José María García López", ("José María", "García López")),
+        ("Ana Lucía García Pérez", ("Ana Lucía", "García Pérez")),
+        ("Jane Q. R. Doe", ("Jane Q. R.", "Doe")),  # initials are not surnames
+        # Arabic names whole, in either script: nothing dropped.
+        ("Mohammed bin Salman Al Saud", ("Mohammed bin Salman", "Al Saud")),
+        ("محمد بن سلمان آل سعود", ("محمد بن سلمان", "آل سعود")),
+        ("Abdullah Al-Rashid", ("Abdullah", "Al-Rashid")),
         ("Jane Doe (Janie)", ("Jane", "Doe")),
         ("o'brien", ("O'Brien", "")),
         ("Madonna", ("Madonna", "")),
@@ -752,6 +923,52 @@ def test_it_cleans_one_line_text(value, expected):
 def test_it_refuses_text_longer_than_the_limit():
     assert text_clean("  " + "x" * 10 + "  ", max_length=10) == "x" * 10
     assert reason(text_clean, "x" * 11, max_length=10) == "longer than 10 characters"
+
+
+def test_it_shortens_text_to_fit_with_an_ellipsis():
+    assert text_fit("  Head   of Sales ", 20) == ("Head of Sales", False)
+    assert text_fit("x" * 11, 10) == ("x" * 9 + "\u2026", True)
+    headline = "Chief Revenue Officer | Advisor to SaaS founders | Angel investor"
+    shortened, cut = text_fit(headline, 40)
+    assert cut and len(shortened) <= 40 and shortened == "Chief Revenue Officer | Advisor to SaaS\u2026"
+    assert text_shorten("Jane", 10) == "Jane"
+    assert text_fit("", 10) == ("", False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "-", "--", "N/A", "n/a", "NA", "null", "NULL", "None", "none", "unknown", "Unknown", "not available",
+        "Not Available", "TBD", "tbd", "?", "[not provided]", "[Not Provided]", "[NOT PROVIDED]", "not provided",
+        "#N/A", "nan",
+    ],
+)  # fmt: skip
+def test_placeholders_are_empty_values(value):
+    assert is_placeholder(value)
+    assert email_normalize(value) == phone_e164(value, "US") == website_normalize(value) == ""
+    assert linkedin_canonical(value) == domain_from_url(value) == ""
+
+
+@pytest.mark.parametrize("value", ["Nadia", "Tbilisi", "None of them", "n/a really", "Notprovided Ltd", "0"])
+def test_values_that_only_look_like_placeholders_are_values(value):
+    assert not is_placeholder(value)
+
+
+@pytest.mark.parametrize(
+    ("url", "network"),
+    [
+        ("https://www.linkedin.com/in/jane-doe", "linkedin.com"),
+        ("linkedin.com/company/acme", "linkedin.com"),
+        ("https://facebook.com/acme", "facebook.com"),
+        ("https://x.com/acme", "x.com"),
+        ("https://www.instagram.com/acme/", "instagram.com"),
+        ("https://acme.example", ""),
+        ("acme.github.io", ""),  # a site hosted there is the company's own
+        ("", ""),
+    ],
+)
+def test_it_knows_a_social_network_page_from_a_website(url, network):
+    assert social_domain(url) == network
 
 
 def test_normalize_error_is_a_value_error():

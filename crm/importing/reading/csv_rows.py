@@ -11,12 +11,11 @@ from typing import BinaryIO, TextIO
 
 from crm.importing.reading.detect import (
     BINARY,
-    MAX_CONTROL_SHARE,
-    control_share,
     csv_delimiter,
     csv_encoding,
     header_choice,
     header_names,
+    looks_binary,
 )
 from crm.importing.reading.table import EMPTY, FileRefused, TableInfo
 
@@ -41,7 +40,7 @@ def csv_inspect(path: Path, head: bytes, size: int) -> TableInfo:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise FileRefused(EMPTY)
-    if control_share(text) > MAX_CONTROL_SHARE:
+    if looks_binary(text):
         raise FileRefused(BINARY)
     delimiter = csv_delimiter(text)
     records = csv_records(path, encoding, delimiter)

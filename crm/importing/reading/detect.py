@@ -17,8 +17,17 @@ HEADER_SEARCH_ROWS = 20
 DELIMITERS = ",;\t|"
 # The first lines csv.Sniffer and the delimiter counts look at.
 SNIFF_LINES = 50
-# Decoded text with more control characters than this share is binary data, not a table.
-MAX_CONTROL_SHARE = 0.05
+# csv.Sniffer's quote regex takes time quadratic in its input (32 KB of `'x; ` takes seconds), and it only
+# breaks ties between delimiters: it sees this much of the sample.
+SNIFF_CHARS = 8 * 1024
+# A table starts with a header row of text; binary formats put NUL bytes in their first bytes (magic numbers,
+# lengths, flags). Past these, a NUL byte may be a stray byte in a row of text.
+MAGIC_BYTES = 128
+# A sample where more than this share of its lines hold control characters is binary data, not a table (in
+# binary data most lines do); below it, those lines are text rows with stray bytes, read without them.
+MAX_DIRTY_LINE_SHARE = 0.2
+# The share allowed when the first line holds them too (a header row rarely does; a magic number often does).
+MAX_DIRTY_LINE_SHARE_AFTER_DIRTY_FIRST = 0.1
 
 BINARY = "This file is not a table (it looks like binary data)."
 NO_HEADER = f"No header row found in the first {HEADER_SEARCH_ROWS} rows."
@@ -42,8 +51,12 @@ WESTERN_ENCODINGS = {
 NUMBER_LIKE = re.compile(r"[+\-(]?[\d\s.,:/()%$€£+\-]*\d[\d\s.,:/()%$€£+\-]*[a-zA-Z]{0,3}")
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 URL_LIKE = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
-# Control characters other than tab and line ends, and U+FFFD (bytes the encoding couldn't read).
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+# Control characters other than tab and line ends: frequent in binary data, stray bytes in a text row. (Not
+# U+FFFD, a byte the encoding couldn't read: a row pasted in another encoding has those, and binary data has
+# control bytes in nearly every line anyway.)
+STRAY_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_BREAK = re.compile("\r\n?|\n")
+STRAY_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 # Encoding
@@ -57,8 +70,9 @@ def csv_encoding(head: bytes, *, complete: bool) -> str:
     utf16 = _utf16_without_bom(head)
     if utf16:
         return utf16
-    if b"\x00" in head:
+    if b"\x00" in head[:MAGIC_BYTES]:
         raise FileRefused(BINARY)
+    # NUL bytes further on may be stray bytes in a few rows of a text file (csv_inspect refuses binary data).
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
     except UnicodeDecodeError:
@@ -69,6 +83,13 @@ def csv_encoding(head: bytes, *, complete: bool) -> str:
         return "utf-8"  # the reader reads the other lines as Windows-1252, one by one
     matches = charset_normalizer.from_bytes(head)
     best = matches.best()
+    without_stray = head.translate(None, STRAY_BYTES)
+    if best is None and without_stray != head:
+        # Control bytes in a few rows put the detector off a text file: ask about the text without them (binary
+        # data read as text this way is refused by csv_inspect, from the control characters in nearly every line).
+        head = without_stray
+        matches = charset_normalizer.from_bytes(head)
+        best = matches.best()
     if best is None:
         raise FileRefused(BINARY)
     encoding = codecs.lookup(best.encoding).name
@@ -120,9 +141,24 @@ def _decodes(data: bytes, encoding: str) -> str | None:
         return None
 
 
-def control_share(text: str) -> float:
-    """The share of characters that are control characters or unreadable bytes: high in binary data."""
-    return len(CONTROL_CHARS.findall(text)) / len(text)
+def looks_binary(text: str) -> bool:
+    """Whether decoded text is binary data rather than a table, from how many of its lines hold control
+    characters: nearly all in binary data, a few damaged rows in a text file."""
+    lines = [line for line in LINE_BREAK.split(text) if line.strip()]
+    if not lines:
+        return False
+    dirty = [STRAY_CHARS.search(line) is not None for line in lines]
+    share = sum(dirty) / len(lines)
+    return share > (MAX_DIRTY_LINE_SHARE_AFTER_DIRTY_FIRST if dirty[0] else MAX_DIRTY_LINE_SHARE)
+
+
+def stray_removed(cells: list[str]) -> list[str] | None:
+    """The cells without their control characters, or None when they had none."""
+    text = "".join(cells)
+    # isprintable() is the quick answer for nearly every row; tabs, line breaks and some spaces need the regex.
+    if text.isprintable() or not STRAY_CHARS.search(text):
+        return None
+    return [STRAY_CHARS.sub("", cell) for cell in cells]
 
 
 # Delimiter
@@ -132,7 +168,7 @@ def csv_delimiter(text: str) -> str:
     """The delimiter: csv.Sniffer's guess, checked against how consistently each candidate splits the first lines."""
     lines = [line for line in text.splitlines() if line.strip()][:SNIFF_LINES]
     try:
-        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+        sniffed = csv.Sniffer().sniff("\n".join(lines)[:SNIFF_CHARS], delimiters=DELIMITERS).delimiter
     except csv.Error:
         sniffed = ""
     scores = {delimiter: _delimiter_score(lines, delimiter) for delimiter in DELIMITERS}
@@ -143,7 +179,13 @@ def csv_delimiter(text: str) -> str:
 
 def _delimiter_score(lines: list[str], delimiter: str) -> tuple[float, int]:
     """(share of lines with the most common width, that width), or (0, 1) when it doesn't split anything."""
-    widths = Counter(len(cells) for cells in csv.reader(lines, delimiter=delimiter))
+    widths: Counter[int] = Counter()
+    records = csv.reader(lines, delimiter=delimiter)
+    try:
+        for cells in records:
+            widths[len(cells)] += 1
+    except csv.Error:
+        pass  # a "field" over csv.field_size_limit(): a long line this character doesn't split; score what came before
     if not widths:
         return 0.0, 1
     width, count = widths.most_common(1)[0]
@@ -194,20 +236,31 @@ def _data_like_count(cells: list[str]) -> int:
 
 
 def header_names(cells: list[str]) -> tuple[list[str], list[str]]:
-    """Unique column names for a header row, and the names that occurred more than once."""
-    cells = [cell.strip().lstrip("\ufeff").strip() for cell in cells]
+    """Unique column names for a header row, and the names that occurred more than once.
+
+    Linear in the number of cells, however many repeat one name: each name's copies are numbered on from the
+    last one given, never from 2 again.
+    """
+    cells = [STRAY_CHARS.sub("", cell).strip().lstrip("\ufeff").strip() for cell in cells]
     cells = without_trailing_blanks(cells)
     counts = Counter(cell for cell in cells if cell)
     duplicates = [name for name in dict.fromkeys(cells) if name and counts[name] > 1]
     names: list[str] = []
     used: set[str] = set()
+    # For each base name, the copy number to try next. A number passed over stays taken (`used` only grows and
+    # `counts` is fixed), so starting from it gives the name the search from 2 would have given.
+    next_copy: dict[str, int] = {}
     for number, cell in enumerate(cells, start=1):
         base = cell or f"Column {number}"
-        name, copy = base, 1
+        name = base
         # A made-up name must not take a name that appears in the file.
-        while name in used or (name != cell and name in counts):
-            copy += 1
+        if name in used or (name != cell and name in counts):
+            copy = next_copy.get(base, 2)
             name = f"{base} ({copy})"
+            while name in used or name in counts:
+                copy += 1
+                name = f"{base} ({copy})"
+            next_copy[base] = copy + 1
         used.add(name)
         names.append(name)
     return names, duplicates

@@ -4,6 +4,7 @@ import json
 from contextlib import nullcontext
 from pathlib import Path
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -29,12 +30,21 @@ class Command(BaseCommand):
         parser.add_argument("--on-duplicate", choices=[c.value for c in ImportJob.OnDuplicate], default="skip")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
         parser.add_argument("--user", help="email of the person the import is made as (default: the first admin)")
+        parser.add_argument(
+            "--region",
+            default="",
+            help="country (ISO code such as GB) of phone numbers written without +code (default: PHONE_DEFAULT_REGION)",
+        )
 
     def handle(self, *args, **options) -> None:
         actor = self._actor(options["user"])
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        options["region"] = options["region"].strip().upper()
+        if options["region"] and options["region"] not in phonenumbers.SUPPORTED_REGIONS:
+            # Checked before the file is read, so that a typo doesn't leave a job behind.
+            raise CommandError(f"Unknown phone region {options['region']!r}; use a two-letter country code such as GB.")
         try:
             # Each batch commits on its own; a dry run holds them all in one transaction to roll back.
             with transaction.atomic() if options["dry_run"] else nullcontext():
@@ -69,6 +79,7 @@ class Command(BaseCommand):
             mapping=mapping,
             on_duplicate=options["on_duplicate"],
             lead_list=lead_list,
+            region=options["region"],
             queue=False,
         )
         # Run here rather than on the cluster: a command's caller waits for the result.

@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from crm import demo_data as demo
+from crm.companies import company_find
 from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
 from crm.models import Activity, Company, Lead, Note, Stage, StageChange, Task, User
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
@@ -89,10 +90,11 @@ class Seeder:
     # Companies and people ------------------------------------------------------------------------------------
 
     def companies_create(self) -> dict[str, Company]:
+        """The demo's companies; one the database already has (by the company rule, crm.companies) is used as it is."""
         companies = {}
         for seed in demo.COMPANIES:
             city = demo.CITIES[seed.city]
-            companies[seed.domain] = Company.objects.create(
+            companies[seed.domain] = company_find(name=seed.name, domain=seed.domain) or Company.objects.create(
                 name=seed.name,
                 domain=seed.domain,
                 website=f"https://www.{seed.domain}",

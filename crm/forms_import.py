@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 
 import phonenumbers
 from django import forms
@@ -11,6 +10,7 @@ from django.conf import settings
 
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE
 from crm.models import ImportJob, LeadList, SavedMapping, User
+from crm.normalize import region_names
 
 # The lead fields (one column each), then the further emails and phones (any number of columns).
 TARGET_CHOICES = [(CUSTOM, "Keep as a custom field"), *FIELDS.items(), *REPEATABLE.items(), (IGNORE, "Do not import")]
@@ -18,23 +18,10 @@ TARGET_CHOICES = [(CUSTOM, "Keep as a custom field"), *FIELDS.items(), *REPEATAB
 REGION_NAMES_MISSING = {"AC": "Ascension Island", "TA": "Tristan da Cunha", "XK": "Kosovo"}
 
 
-@lru_cache(maxsize=1)
 def phone_region_names() -> dict[str, str]:
     """English names of the regions phonenumbers can read numbers for, by ISO code."""
-    # Imported here: the locale table is large and only this select needs it.
-    from phonenumbers.geodata.locale import LOCALE_DATA
-
-    names = {}
-    for code in phonenumbers.SUPPORTED_REGIONS:
-        by_language = LOCALE_DATA.get(code, {})
-        name = by_language.get("en", "")
-        # "*aa" means "the same as the name in language aa", which may point on again.
-        for _hop in range(5):
-            if not name.startswith("*"):
-                break
-            name = by_language.get(name[1:], "")
-        names[code] = name or REGION_NAMES_MISSING.get(code, code)
-    return names
+    names = region_names("en")
+    return {code: names.get(code) or REGION_NAMES_MISSING.get(code, code) for code in phonenumbers.SUPPORTED_REGIONS}
 
 
 def phone_region_choices() -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
-from crm.importing.rows import LeadDraft
+from crm.importing.drafts import LeadDraft
 from crm.lookups import OneOf
 from crm.matching import NAME_MATCH, identities_conflict, names_conflict
 from crm.models import Lead

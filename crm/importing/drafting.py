@@ -25,8 +25,9 @@ from pathlib import Path
 
 from django.db import connections
 
+from crm.importing.drafts import LeadDraft
 from crm.importing.reading import Row, TableInfo, table_rows
-from crm.importing.rows import LeadDraft, draft_from_row
+from crm.importing.rows import draft_from_row
 
 # Batches normalised ahead of the one being written: enough that the writer never waits, few enough that
 # memory stays flat whatever the file size.

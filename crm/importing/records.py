@@ -11,7 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from crm.importing.candidates import Known, NewLead
-from crm.importing.rows import LeadDraft
+from crm.importing.drafts import LeadDraft
 from crm.importing.tables import TableRows, ids_new
 from crm.models import (
     Activity,

@@ -5,43 +5,36 @@ from __future__ import annotations
 import csv
 import re
 import zoneinfo
-from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
-from crm.importing.mapping import CUSTOM, IGNORE, header_contact_kind
+from crm.companies import company_domain_of
+from crm.importing.contacts import RowContacts, contacts_settle, identity_from_custom
+from crm.importing.drafts import CellProblem, LeadDraft, keep_invalid
+from crm.importing.mapping import CUSTOM, IGNORE
 from crm.importing.reading import Row
+from crm.lead_fields import lead_field_length
 from crm.matching import identity_email_key, identity_linkedin_slug
-from crm.models import Company, Lead, Tag
+from crm.models import Tag
 from crm.normalize import (
     NormalizeError,
-    company_domain_from_email,
     company_key,
-    country_region,
-    domain_from_url,
-    domain_region,
-    email_domain_typo,
     email_normalize,
-    email_split,
     is_placeholder,
     linkedin_canonical,
     name_capitalize,
     name_split,
     person_key,
-    phone_e164,
-    phone_split,
     social_domain,
     text_fit,
     website_normalize,
 )
 from crm.normalize.text import PLACEHOLDER_FORMS, text_shorten
 
-# Longest text each lead field holds, read from the model once (rows are read in a forked child, which inherits
-# this): a longer cell is shortened with an ellipsis and reported, never dropped.
+# Longest text each field a cell fills holds (the company: its name), read from the model once (rows are read in a
+# forked child, which inherits this): a longer cell is shortened with an ellipsis and reported, never dropped.
 FIELD_LENGTHS: dict[str, int] = {
-    **{name: Lead._meta.get_field(name).max_length for name in ("first_name", "last_name", "title", "location")},
-    "source": Lead._meta.get_field("source").max_length,
-    "company": Company._meta.get_field("name").max_length,
+    name: lead_field_length(name) for name in ("first_name", "last_name", "title", "location", "source", "company")
 }
 TAG_LENGTH: int = Tag._meta.get_field("name").max_length
 NOTE_LENGTH = 10_000
@@ -59,64 +52,6 @@ def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-@dataclass
-class CellProblem:
-    column: str
-    reason: str
-
-
-@dataclass
-class LeadDraft:
-    """What the import will store for one row, before it is matched against the database.
-
-    `fields` holds lead fields by name, "other_emails" and "other_phones" among them (lists of further normalised
-    addresses and numbers, present only when the row has some)."""
-
-    line: int
-    values: list[str]
-    fields: dict[str, object] = field(default_factory=dict)
-    company_name: str = ""
-    company_domain: str = ""
-    tags: list[str] = field(default_factory=list)
-    note: str = ""
-    custom: dict[str, str] = field(default_factory=dict)
-    problems: list[CellProblem] = field(default_factory=list)
-    rejected: str = ""
-    # The keys it is matched on, worked out with the rest of the row (_finish), away from the writer.
-    email_key: str = ""
-    linkedin_slug: str = ""
-    name_key: str = ""
-    company_key: str = ""
-
-    @property
-    def phone(self) -> str:
-        return str(self.fields.get("phone", ""))
-
-    def __reduce__(self) -> tuple[type[LeadDraft], tuple]:
-        # Drafts cross from the normalising process to the writing one (crm.importing.drafting) by pickle. As the
-        # class and its values, a batch unpickles in less than half the time of the default, attribute by name.
-        return LeadDraft, tuple(getattr(self, name) for name in _DRAFT_FIELDS)
-
-
-_DRAFT_FIELDS = tuple(f.name for f in fields(LeadDraft))
-
-
-class _Contacts:
-    """What a row says about reaching the person, gathered from its cells and settled once all are read: the
-    email and phone cells in the order they count, and what decides the region of its phone numbers."""
-
-    __slots__ = ("country", "emails", "linkedin", "location", "name_emails", "name_phones", "phones")
-
-    def __init__(self) -> None:
-        self.emails: list[tuple[str, str]] = []  # (column, cell): the main column's first, then the others'
-        self.phones: list[tuple[str, str]] = []
-        self.name_emails: list[tuple[str, str]] = []  # found in a name cell: used last
-        self.name_phones: list[tuple[str, str]] = []
-        self.linkedin: tuple[str, str, str] | None = None  # (column, cell, profile) found in a website cell
-        self.country = ""
-        self.location = ""
-
-
 def _money(value: str) -> Decimal:
     """ "$12,500", "12 500 €", "12.500,50" -> Decimal."""
     digits = MONEY_JUNK.sub("", value)
@@ -130,14 +65,6 @@ def _money(value: str) -> Decimal:
     if amount < 0 or amount >= Decimal("1e10"):
         raise NormalizeError("not a plausible deal value")
     return amount.quantize(Decimal("0.01"))
-
-
-def _keep_invalid(draft: LeadDraft, header: str, value: str, reason: str) -> None:
-    """Report a cell the lead cannot hold, and keep its text among the custom fields so nothing is lost."""
-    draft.problems.append(CellProblem(header, reason))
-    key = f"{header} (invalid)"
-    kept = draft.custom.get(key)
-    draft.custom[key] = f"{kept}; {value}" if kept and kept != value else value
 
 
 def _fit(draft: LeadDraft, header: str, value: str, length: int) -> str:
@@ -169,7 +96,7 @@ def _tags(value: str) -> list[str]:
     return sorted(tags)
 
 
-def _name_cell(draft: LeadDraft, header: str, value: str, contacts: _Contacts) -> bool:
+def _name_cell(draft: LeadDraft, header: str, value: str, contacts: RowContacts) -> bool:
     """Whether a name cell holds an email address or a phone number instead (kept to reach the person by)."""
     if "@" in value:
         try:
@@ -186,7 +113,7 @@ def _name_cell(draft: LeadDraft, header: str, value: str, contacts: _Contacts) -
     return False
 
 
-def _website(draft: LeadDraft, header: str, value: str, contacts: _Contacts) -> None:
+def _website(draft: LeadDraft, header: str, value: str, contacts: RowContacts) -> None:
     if ":::" in value:
         value = value.partition(":::")[0].strip()  # Google's list of sites: the first
     url = website_normalize(value)
@@ -205,7 +132,7 @@ def _website(draft: LeadDraft, header: str, value: str, contacts: _Contacts) -> 
     draft.problems.append(CellProblem(header, f"a {social} page, not a company website; kept as a custom field"))
 
 
-def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts: _Contacts) -> None:
+def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts: RowContacts) -> None:
     try:
         if target in FIELD_LENGTHS:
             if target in _NAMES and _name_cell(draft, header, value, contacts):
@@ -249,7 +176,7 @@ def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts
                 draft.problems.append(CellProblem(header, f"longer than {NOTE_LENGTH} characters; shortened to fit"))
             draft.note = note
     except NormalizeError as exc:
-        _keep_invalid(draft, header, value, str(exc))
+        keep_invalid(draft, header, value, str(exc))
 
 
 def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: str) -> LeadDraft:
@@ -257,7 +184,7 @@ def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: 
     without +code when the row names no country of its own (by a country or location, or its website's or email's
     country-code domain)."""
     draft = LeadDraft(line=row.line, values=[*row.values, *row.extra])
-    contacts = _Contacts()
+    contacts = RowContacts()
     values = row.values
     for index, target, header in _cells(tuple(mapping), tuple(headers)):
         value = values[index].strip()
@@ -282,7 +209,7 @@ def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: 
         for number, value in enumerate(row.extra, start=1):
             if value.strip():
                 draft.custom[f"Extra column {number}"] = value
-    _contacts_settle(draft, contacts, region)
+    contacts_settle(draft, contacts, region)
     _finish(draft, contacts, region)
     return draft
 
@@ -300,124 +227,6 @@ def _cells(mapping: tuple[str, ...], headers: tuple[str, ...]) -> tuple[tuple[in
     return tuple(sorted(cells, key=lambda cell: _READ_LATER.get(cell[1], 0)))
 
 
-def _contacts_settle(draft: LeadDraft, contacts: _Contacts, region: str) -> None:
-    """The row's email, phone and LinkedIn profile: the first valid value of each kind is the main one, every other
-    valid one is kept (other_emails, other_phones), every invalid one reported and kept among the custom fields."""
-    fields = draft.fields
-    emails = _emails_valid(draft, [*contacts.emails, *contacts.name_emails])
-    if emails:
-        fields["email"] = emails[0]
-        if len(emails) > 1:
-            fields["other_emails"] = emails[1:]
-    phone_cells = [*contacts.phones, *contacts.name_phones]
-    if phone_cells:
-        phones = _phones_valid(draft, phone_cells, _PhoneRegion(draft, contacts, region))
-        if phones:
-            fields["phone"] = phones[0]
-            if len(phones) > 1:
-                fields["other_phones"] = phones[1:]
-    if contacts.linkedin:
-        header, value, profile = contacts.linkedin
-        if not fields.get("linkedin_url"):
-            fields["linkedin_url"] = profile  # a LinkedIn profile in the website column
-        elif fields["linkedin_url"] != profile:
-            draft.custom[header] = value
-
-
-def _emails_valid(draft: LeadDraft, cells: list[tuple[str, str]]) -> list[str]:
-    """The valid addresses of these cells, normalised, in order, each once; the others reported."""
-    found: list[str] = []
-    for header, value in cells:
-        for part in email_split(value):
-            try:
-                email = email_normalize(part)
-            except NormalizeError as exc:
-                _keep_invalid(draft, header, part, str(exc))
-                continue
-            if not email:
-                continue
-            domain = email.rpartition("@")[2]
-            typo = email_domain_typo(domain)
-            if typo:
-                _keep_invalid(draft, header, part, f"{domain} looks like a typo of {typo}")
-            elif email not in found:
-                found.append(email)
-    return found
-
-
-class _PhoneRegion:
-    """The region a row's phone numbers without +code are read in, worked out on first need: the row's country
-    (a Country column in any language, else the end of its location), else its website's or email's country-code
-    domain, else the import's region; with why, for a number that is not valid there."""
-
-    __slots__ = ("_contacts", "_draft", "_found", "default")
-
-    def __init__(self, draft: LeadDraft, contacts: _Contacts, default: str) -> None:
-        self._draft, self._contacts, self.default = draft, contacts, default
-        self._found: tuple[str, str] | None = None
-
-    def get(self) -> tuple[str, str]:
-        if self._found is None:
-            self._found = self._work_out()
-        return self._found
-
-    def _work_out(self) -> tuple[str, str]:
-        country = self._contacts.country
-        if country:
-            code = country_region(country)
-            if code:
-                return code, f"read as {code} because the row's country is {country}; check the number or the country"
-        elif self._contacts.location:
-            code = country_region(self._contacts.location)
-            if code:
-                return code, f"read as {code} from the row's location; check the number, or add a Country column"
-        fields = self._draft.fields
-        website, email = str(fields.get("website", "")), str(fields.get("email", ""))
-        for what, host in (("website", domain_from_url(website)), ("email", email.rpartition("@")[2])):
-            code = domain_region(host) if host else ""
-            if code:
-                return (
-                    code,
-                    f"read as {code} from the row's {what} domain ({host}); add a Country column to say otherwise",
-                )
-        default = (self.default or "US").upper()
-        why = f"the row's country {country!r} is not one we know" if country else "the row names no country"
-        return default, f"read as {default} because {why}; add a Country column, or choose the region of the import"
-
-
-def _phones_valid(draft: LeadDraft, cells: list[tuple[str, str]], region: _PhoneRegion) -> list[str]:
-    """The valid numbers of these cells in E.164, in order, each once; the others reported with the region used."""
-    found: list[str] = []
-    for header, value in cells:
-        for part in phone_split(value):
-            international = part.lstrip("pP: ").startswith("+")
-            code, why = (region.default, "") if international else region.get()
-            try:
-                phone = phone_e164(part, code)
-            except NormalizeError as exc:
-                phone = _phone_in_default(part, code, region.default)
-                if not phone:
-                    reason = str(exc)
-                    if why and reason.endswith(f"for {code}"):
-                        reason = f"{reason} ({why})"
-                    _keep_invalid(draft, header, part, reason)
-                    continue
-            if phone and phone not in found:
-                found.append(phone)
-    return found
-
-
-def _phone_in_default(text: str, tried: str, default: str) -> str:
-    """A number not valid in the row's region, read in the import's instead (a US mobile of someone in London);
-    "" when it is not valid there either."""
-    if not default or tried == default.upper():
-        return ""
-    try:
-        return phone_e164(text, default)
-    except NormalizeError:
-        return ""
-
-
 def _has_identity(draft: LeadDraft) -> bool:
     fields = draft.fields
     has_name = fields.get("first_name") or fields.get("last_name")
@@ -426,29 +235,7 @@ def _has_identity(draft: LeadDraft) -> bool:
     )
 
 
-def _identity_from_custom(draft: LeadDraft, contacts: _Contacts, region: str) -> None:
-    """A row with nothing to know the person by takes an email or phone from a column left as a custom field whose
-    header names one ("Secondary Email"), rather than being rejected."""
-    for header, value in list(draft.custom.items()):
-        if header.endswith(" (invalid)"):
-            continue
-        kind = header_contact_kind(header)
-        if kind == "email":
-            found = _emails_valid(draft, [(header, value)])
-        elif kind == "phone":
-            found = _phones_valid(draft, [(header, value)], _PhoneRegion(draft, contacts, region))
-        else:
-            continue
-        if found:
-            draft.fields[kind] = found[0]
-            if len(found) > 1:
-                draft.fields[f"other_{kind}s"] = found[1:]
-            del draft.custom[header]
-            draft.problems.append(CellProblem(header, f"used as the {kind}, which the row had nowhere else"))
-            return
-
-
-def _finish(draft: LeadDraft, contacts: _Contacts, region: str) -> None:
+def _finish(draft: LeadDraft, contacts: RowContacts, region: str) -> None:
     fields = draft.fields
     city, country = fields.pop("_city", ""), fields.pop("_country", "")
     if not fields.get("location") and (city or country):
@@ -456,12 +243,10 @@ def _finish(draft: LeadDraft, contacts: _Contacts, region: str) -> None:
         fields["location"] = text_fit(location, FIELD_LENGTHS["location"])[0]
     identified = _has_identity(draft)
     if not identified and draft.custom:
-        _identity_from_custom(draft, contacts, region)
+        identity_from_custom(draft, contacts, region)
         identified = _has_identity(draft)
     email = str(fields.get("email", ""))
-    draft.company_domain = domain_from_url(str(fields.get("website", ""))) or (
-        company_domain_from_email(email) if email else ""
-    )
+    draft.company_domain = company_domain_of(website=str(fields.get("website", "")), email=email)
     draft.email_key = identity_email_key(email)
     draft.linkedin_slug = identity_linkedin_slug(str(fields.get("linkedin_url", "")))
     draft.name_key = person_key(str(fields.get("first_name", "")), str(fields.get("last_name", "")))

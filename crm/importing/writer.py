@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from crm.companies import companies_oldest_by, company_pick
 from crm.importing.candidates import Known, LeadIndex, Match, NewLead, database_index
+from crm.importing.drafts import LeadDraft
 from crm.importing.records import Skip, changes_save, conflicts_save, extras_save, problem_rows
-from crm.importing.rows import LeadDraft
 from crm.importing.tables import TableRows, ids_new, leads_update
 from crm.lead_fields import lead_facts_importable
 from crm.matching import lead_keys_refresh

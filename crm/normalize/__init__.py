@@ -15,7 +15,7 @@ country or domain as a phone region), emails, web (websites, social pages and Li
 (people and companies). Import from here.
 """
 
-from crm.normalize.countries import country_region, domain_region
+from crm.normalize.countries import country_region, domain_region, region_names
 from crm.normalize.emails import (
     company_domain_from_email,
     email_canonical,
@@ -53,6 +53,7 @@ __all__ = [
     "person_key",
     "phone_e164",
     "phone_split",
+    "region_names",
     "social_domain",
     "text_clean",
     "text_fit",

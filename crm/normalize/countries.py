@@ -3,12 +3,13 @@ turned into the two-letter region codes phone numbers are read in."""
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import unicodedata
+from pathlib import Path
 
 import phonenumbers
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from crm.normalize.domains import split_domain
 
@@ -58,6 +59,39 @@ def _fold(text: str) -> str:
     return " ".join(_NOT_KEY.sub(" ", text.casefold()).split())
 
 
+# libphonenumber's country names in every language (phonenumbers/geodata/locale.py): one line per region of
+# 'language':'name' pairs, where u('\\u...') spells out other scripts and '*aa' means "as in language aa".
+_LOCALE_FILE = Path(phonenumbers.__file__).with_name("geodata") / "locale.py"
+_LOCALE_LINE = re.compile(r"^\s*'([A-Z0-9]{2,3})': \{(.*)\},?$", re.MULTILINE)
+_LOCALE_NAME = re.compile(r"'([a-z]{2,3})':(?:u\()?'((?:[^'\\]|\\.)*)'")
+
+
+@functools.cache
+def _locale_names() -> dict[str, dict[str, str]]:
+    """{region: {language: name}}, read from libphonenumber's table as text. Imported as a module, the table first
+    loads its package's geocoding data: 90 MB and a quarter of a second for every process, web servers included."""
+    text = _LOCALE_FILE.read_text(encoding="ascii")
+    return {
+        region: {language: codecs.decode(name, "unicode_escape") for language, name in _LOCALE_NAME.findall(names)}
+        for region, names in _LOCALE_LINE.findall(text)
+    }
+
+
+@functools.cache
+def region_names(language: str) -> dict[str, str]:
+    """{region: its name in this language} for every region libphonenumber reads numbers for and names."""
+    found = {}
+    for region, names in _locale_names().items():
+        name = names.get(language, "")
+        for _hop in range(3):  # "*aa": the same as that language's name (WS's "zh" names itself)
+            if not name.startswith("*"):
+                break
+            name = names.get(name[1:], "")
+        if name and region in phonenumbers.SUPPORTED_REGIONS:
+            found[region] = name
+    return found
+
+
 @functools.cache
 def _country_index() -> dict[str, str]:
     """{folded country name: region}, from libphonenumber's names in every language it ships and the aliases."""
@@ -65,22 +99,13 @@ def _country_index() -> dict[str, str]:
     for region, words in _ALIASES.items():
         for word in words.split(","):
             index.setdefault(_fold(word), region)
-    by_language: list[tuple[str, str, str]] = []
-    for region, names in LOCALE_DATA.items():
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            continue
-        for language, name in names.items():
-            for _hop in range(3):  # "*aa": the same as that language's name (WS's "zh" names itself)
-                if not name.startswith("*"):
-                    by_language.append((language, region, name))
-                    break
-                name = names.get(name[1:], "")
+    languages = {language for names in _locale_names().values() for language in names}
     # English names first, so that a name two languages give to different countries goes to the English one.
-    by_language.sort(key=lambda item: item[0] != "en")
-    for _language, region, name in by_language:
-        key = _fold(name)
-        if key:
-            index.setdefault(key, region)
+    for language in sorted(languages, key=lambda language: language != "en"):
+        for region, name in region_names(language).items():
+            key = _fold(name)
+            if key:
+                index.setdefault(key, region)
     return index
 
 

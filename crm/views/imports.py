@@ -18,12 +18,12 @@ from crm.forms_import import MappingForm, SavedMappingChoiceForm, UploadForm
 from crm.importing.jobs import (
     import_job_create,
     import_job_start,
-    import_job_undo,
     import_preview,
     mapping_clean,
     mapping_from_saved,
     mapping_save,
 )
+from crm.importing.undo import import_job_undo
 from crm.models import ImportJob, ImportRejection
 from crm.resources import formula_neutralise
 from crm.selectors import imports_visible_to

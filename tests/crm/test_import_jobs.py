@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.importing import jobs
-from crm.importing.jobs import import_job_create, import_job_run, import_job_start, import_job_undo
+from crm.importing.jobs import import_job_create, import_job_run, import_job_start
 from crm.importing.reading import FileRefused, csv_rows
+from crm.importing.undo import import_job_undo
 from crm.models import Company, ImportChange, ImportJob, Lead, LeadList
 from crm.services.work import note_create
 from tests.factories import CompanyFactory, LeadFactory

@@ -4,7 +4,7 @@ something says they differ, and its undo takes back every note and tag it added.
 import pytest
 from django.urls import reverse
 
-from crm.importing.jobs import import_job_undo
+from crm.importing.undo import import_job_undo
 from crm.models import Activity, DuplicateCandidate, ImportJob, ImportRejection, Lead, LeadList
 from tests.crm.test_import_jobs import _csv, _import
 from tests.factories import LeadFactory

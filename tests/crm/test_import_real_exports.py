@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from crm.importing.drafts import LeadDraft
 from crm.importing.jobs import import_job_create, import_preview
 from crm.importing.mapping import CUSTOM, REPEATABLE, mapping_suggest
 from crm.importing.reading import Row, table_inspect, table_sample
-from crm.importing.rows import FIELD_LENGTHS, LeadDraft, draft_from_row
+from crm.importing.rows import FIELD_LENGTHS, draft_from_row
 from crm.models import Company, ImportJob, Lead
 
 DATA = Path(__file__).resolve().parents[1] / "data"

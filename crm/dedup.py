@@ -17,7 +17,7 @@ from django.db.models import Count, QuerySet
 from django_q.tasks import async_task
 from rapidfuzz import fuzz, process
 
-from crm.matching import NAME_CONFLICT, NAME_MATCH, names_conflict, names_similarity
+from crm.matching import NAME_CONFLICT, NAME_MATCH, identities_conflict, names_conflict, names_similarity
 from crm.models import DuplicateCandidate, Lead
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ BLOCK_LIMIT = 500
 WRITE_BATCH = 500
 
 SCORE_SAME_EMAIL = 100
+# The same email on two records that something says are two people (crm.matching.identities_conflict): listed for a
+# person to look at, below the sure pairs. Imports keep such rows apart and list them the same way.
+SCORE_SAME_EMAIL_TWO_PEOPLE = 60
 SCORE_SAME_LINKEDIN = 100
 SCORE_SAME_PHONE = 90
 
@@ -67,7 +70,7 @@ def duplicates_scan() -> int:
     current score and reason, and open ones that no longer look alike (someone fixed an email) are removed.
     """
     found = _Found()
-    _exact_key_pairs(found, "email_key", SCORE_SAME_EMAIL, "Same email")
+    _shared_email_pairs(found)
     _exact_key_pairs(found, "linkedin_slug", SCORE_SAME_LINKEDIN, "Same LinkedIn profile")
     _shared_phone_pairs(found)
     _same_company_pairs(found)
@@ -119,6 +122,25 @@ def _exact_key_pairs(found: _Found, field: str, score: int, reason: str) -> None
     for group in _groups(field, "id"):
         for first, second in _group_pairs([row[0] for row in group]):
             found.offer(first, second, score, reason)
+
+
+def _shared_email_pairs(found: _Found) -> None:
+    """The same email is one person, unless different LinkedIn profiles or first names say two: such a pair is still
+    listed, lower, with why."""
+    for group in _groups("email_key", "id", "first_name", "linkedin_slug"):
+        people = {pk: (first_name, slug) for pk, first_name, slug in group}
+        for first, second in _group_pairs(list(people)):
+            why = same_email_two_people(people[first], people[second])
+            if why:
+                found.offer(first, second, SCORE_SAME_EMAIL_TWO_PEOPLE, why)
+            else:
+                found.offer(first, second, SCORE_SAME_EMAIL, "Same email")
+
+
+def same_email_two_people(first: tuple[str, str], second: tuple[str, str]) -> str:
+    """Why two records sharing an email, each given as (first name, LinkedIn slug), are two people; "" if not."""
+    why = identities_conflict(first_names=(first[0], second[0]), linkedin_slugs=(first[1], second[1]))
+    return f"Same email, {why}" if why else ""
 
 
 def _shared_phone_pairs(found: _Found) -> None:

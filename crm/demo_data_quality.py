@@ -1,6 +1,7 @@
 """The demo's data-quality work: a trade-fair file in Apollo's shape run through the real import pipeline (a
-finished job with filled duplicates and rejected rows to download), and a few duplicates typed in by hand
-for the Duplicates page to find."""
+finished job with filled duplicates, a skipped row, rejected rows to download, second emails and phones kept,
+phone numbers read in each visitor's own country, and a shared address kept as two people), and a few duplicates
+typed in by hand for the Duplicates page to find."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from crm import demo_data as demo
 from crm.dedup import duplicates_scan
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start
-from crm.models import ImportJob, Lead, User
+from crm.models import DuplicateCandidate, ImportJob, Lead, User
 from crm.services.leads import lead_create
 
 FILE_NAME = "trade-fair-cologne-apollo.csv"
@@ -23,7 +24,9 @@ COLUMNS = {
     "title": "Title",
     "company": "Company",
     "email": "Email",
+    "email2": "Secondary Email",
     "phone": "Mobile Phone",
+    "phone2": "Corporate Phone",
     "website": "Website",
     "City": "City",
     "Country": "Country",
@@ -34,6 +37,12 @@ NEW_PEOPLE = 24
 # The source of the people typed in a second time from business cards.
 TYPED_AGAIN = "business_card"
 KNOWN_PEOPLE = 6
+# Visitors from abroad, their numbers written as people there write them: read in the country the row names.
+ABROAD = [
+    ("Sanne", "de Vries", "Nederland", "020 794 6095", "Havenmeester BV", "havenmeester.example"),
+    ("Erik", "Lindqvist", "Sverige", "08-123 456 78", "Norrsken AB", "norrsken.example"),
+    ("Irina", "Volkova", "Россия", "8 (495) 123-45-67", "Volga Trans", "volga-trans.example"),
+]
 
 
 def _row(**cells: str) -> list[str]:
@@ -70,9 +79,21 @@ def _rows(rng: random.Random) -> list[list[str]]:
                 company=f"{name} GmbH",
                 email=f"{demo.ascii_slug(first)}.{demo.ascii_slug(last)}@{domain}".lower(),
                 phone=f"+49 1511 {rng.randint(1000000, 9999999)}" if number % 3 else "",
+                phone2=f"+49 221 {rng.randint(100000, 999999)}" if number % 4 == 0 else "",
                 website=f"www.{domain}",
             )
         )
+    for first, last, country, phone, company, domain in ABROAD:
+        email = f"{demo.ascii_slug(first)}@{domain}".lower()
+        rows.append(
+            _row(**{**fair, "Country": country}, first=first, last=last, title="N/A", company=company, email=email,
+                 email2=f"{demo.ascii_slug(first)}.private@mail.example".lower(), phone=phone, website=domain)
+        )  # fmt: skip
+    known = Lead.objects.select_related("company").order_by("pk")[KNOWN_PEOPLE]
+    # The same person again with nothing new: skipped, and listed with the lead it matched.
+    rows.append(_row(first=known.first_name, last=known.last_name, email=known.email))
+    # A colleague who reads the same inbox: the same address, another first name, so another person.
+    rows.append(_row(**fair, first="Vera", last=known.last_name, title="Assistant", email=known.email))
     # What a badge scanner also produces: a card with no usable identity, and an address with a typo.
     rows.append(_row(**fair, notes="Scanned a blank badge"))
     rows.append(_row(**fair, first="Lena", last="Vogt", title="CFO", email="lena.vogt@@mail"))
@@ -95,7 +116,7 @@ def demo_import_run(actor: User, rng: random.Random) -> ImportJob:
 
 
 def demo_duplicates_plant(actor: User) -> int:
-    """Enter three people again the way a hurried rep would, then scan: returns the pairs found."""
+    """Enter three people again the way a hurried rep would, then scan: returns the open pairs (the import's too)."""
     originals = list(
         Lead.objects.filter(import_job__isnull=True, company__isnull=False).select_related("company", "stage")
         .order_by("pk")[10:13]
@@ -116,4 +137,5 @@ def demo_duplicates_plant(actor: User) -> int:
         company=similar_name.company,
         title=similar_name.title,
     )
-    return duplicates_scan()
+    duplicates_scan()
+    return DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN).count()

@@ -85,17 +85,13 @@ def first_names_conflict(first: str, second: str) -> bool:
     return second_word not in variants and not (variants & nicknames.canonicals_of(second_word))
 
 
-def identities_conflict(
-    *, first_names: tuple[str, str], linkedin_slugs: tuple[str, str], name_keys: tuple[str, str] = ("", "")
-) -> str:
-    """Why two records that share an email (or a phone) are two people all the same, or "" when nothing says so:
-    two different LinkedIn profiles, first names that are not variants of each other, or names unlike each other."""
+def identities_conflict(*, first_names: tuple[str, str], linkedin_slugs: tuple[str, str]) -> str:
+    """Why two records that share an email are two people all the same, or "" when nothing says so: two different
+    LinkedIn profiles, or first names that are not variants of each other."""
     if all(linkedin_slugs) and linkedin_slugs[0] != linkedin_slugs[1]:
         return "different LinkedIn profiles"
     if first_names_conflict(*first_names):
         return "different first names"
-    if names_conflict(*name_keys):
-        return "different names"
     return ""
 
 

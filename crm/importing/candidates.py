@@ -14,9 +14,10 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
 
+from crm.dedup import same_email_two_people
 from crm.importing.drafts import LeadDraft
 from crm.lookups import OneOf
-from crm.matching import NAME_MATCH, identities_conflict, names_conflict
+from crm.matching import NAME_MATCH, names_conflict
 from crm.models import Lead
 
 
@@ -97,13 +98,13 @@ class LeadIndex:
         found = Match()
         known = self.by_email.get(draft.email_key) if draft.email_key else None
         if known:
-            reason = identities_conflict(
-                first_names=(str(draft.fields.get("first_name", "")), known.lead.first_name),
-                linkedin_slugs=(draft.linkedin_slug, known.lead.linkedin_slug),
+            why = same_email_two_people(
+                (str(draft.fields.get("first_name", "")), draft.linkedin_slug),
+                (known.lead.first_name, known.lead.linkedin_slug),
             )
-            if not reason:
+            if not why:
                 return Match(known, "email")
-            found = Match(conflict=known, conflict_reason=f"Same email, {reason}")
+            found = Match(conflict=known, conflict_reason=why)
         for candidate in self.by_phone.get(draft.phone, []) if draft.phone else []:
             if not names_conflict(draft.name_key, candidate.lead.name_key):
                 found.known, found.how = candidate, "phone"
@@ -121,11 +122,8 @@ class LeadIndex:
         return found
 
 
-def database_index(
-    drafts: list[LeadDraft], company_ids: list[int | None], in_flight: dict[int, Lead | NewLead]
-) -> LeadIndex:
-    """The leads the drafts may match: looked up by their keys, with the leads of the batch being written as
-    that batch leaves them (the database may not show them yet)."""
+def database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> LeadIndex:
+    """The leads the drafts may match, looked up by their keys."""
     emails = {d.email_key for d in drafts if d.email_key}
     slugs = {d.linkedin_slug for d in drafts if d.linkedin_slug}
     phones = {d.phone for d in drafts if d.phone}
@@ -136,22 +134,11 @@ def database_index(
         (Lead.objects.filter(OneOf(F("phone"), phones)), ()),
         *((query, ()) for query in _colleague_queries(drafts, company_ids)),
     ]
-    leads: dict[int, LeadKeys | Lead | NewLead] = {}
+    leads: dict[int, LeadKeys] = {}
     for queryset, extra in queries:
         for keys in _lead_keys(queryset, extra):
-            if keys.pk not in in_flight and (keys.pk not in leads or extra):
+            if keys.pk not in leads or extra:
                 leads[keys.pk] = keys
-    # The batch in flight's leads as it leaves them, instead of how the database may still show them; only those
-    # the lookups could find (most are not).
-    companies = {company_id for company_id in company_ids if company_id}
-    for pk, lead in in_flight.items():
-        if (
-            lead.email_key in emails
-            or lead.linkedin_slug in slugs
-            or lead.phone in phones
-            or lead.company_id in companies
-        ):
-            leads[pk] = lead
     # In pk order, however many queries find a lead: the oldest of equally good matches wins.
     index = LeadIndex()
     for pk in sorted(leads):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from crm.dedup import SCORE_SAME_EMAIL_TWO_PEOPLE
 from crm.importing.candidates import Known, NewLead
 from crm.importing.drafts import LeadDraft
 from crm.importing.tables import TableRows, ids_new
@@ -24,9 +25,6 @@ from crm.models import (
     Note,
     Tag,
 )
-
-# How sure the Duplicates page is of a pair an import kept apart (a hard conflict): worth a look, not a merge.
-CONFLICT_SCORE = 60
 
 
 @dataclass
@@ -183,8 +181,8 @@ def conflicts_save(conflicts: list[tuple[NewLead, Known, str]]) -> None:
             DuplicateCandidate(
                 lead_a_id=min(lead.pk, other.lead.pk),
                 lead_b_id=max(lead.pk, other.lead.pk),
-                score=CONFLICT_SCORE,
-                reason=f"{reason} (kept apart by an import)"[:200],
+                score=SCORE_SAME_EMAIL_TWO_PEOPLE,
+                reason=reason[:200],
             )
             for lead, other, reason in conflicts
         ],

@@ -28,7 +28,7 @@ from leadflow.roles import can_edit_lead, require_write
 
 # The facts a merge takes from one side or the other, in the order the merge page shows them: what people
 # edit on the lead page, then where the lead stands. The lists of further emails and phones are not chosen from
-# one side: the survivor keeps its own.
+# one side: the survivor keeps every address and number of both (_other_contacts_merge).
 MERGE_FIELDS = [
     *lead_facts(exclude={"grade", "do_not_contact", *LIST_FACTS}),
     "stage",
@@ -59,6 +59,14 @@ def lead_snapshot(lead: Lead) -> dict:
         "tags": [name for _pk, name in tags],
     }
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _other_contacts_merge(*, survivor: Lead, other: Lead, before: dict) -> None:
+    """Every email and phone of both leads stays on the survivor: the main one chosen, the rest among its others."""
+    for listed, main in (("other_emails", "email"), ("other_phones", "phone")):
+        values = [before[main], *before[listed], getattr(other, main), *getattr(other, listed)]
+        kept = getattr(survivor, main)
+        setattr(survivor, listed, list(dict.fromkeys(value for value in values if value and value != kept)))
 
 
 def _chosen_clean(chosen: dict[str, str]) -> dict[str, Side]:
@@ -108,6 +116,7 @@ def lead_merge(*, survivor: Lead, other: Lead, chosen: dict[str, str], actor: Us
         survivor.custom_fields = {**survivor.custom_fields, **other.custom_fields}
     else:
         survivor.custom_fields = {**other.custom_fields, **survivor.custom_fields}
+    _other_contacts_merge(survivor=survivor, other=other, before=survivor_before)
 
     moved = _related_move(survivor=survivor, other=other)
     moved["duplicate_candidates"] = _candidates_repoint(survivor=survivor, other=other, actor=actor)

@@ -7,7 +7,7 @@ import pytest
 
 from crm import dedup
 from crm.dedup import SWITCHBOARD_SIZE, duplicates_scan, duplicates_scan_queue
-from crm.matching import NAME_MATCH, lead_keys_refresh, names_conflict, names_similarity
+from crm.matching import NAME_MATCH, first_names_conflict, lead_keys_refresh, names_conflict, names_similarity
 from crm.models import Company, DuplicateCandidate, Lead
 from crm.normalize import name_split
 from tests.factories import LeadFactory, default_stage
@@ -288,7 +288,11 @@ def brute_force(leads: list[Lead]) -> dict[tuple[int, int], int]:
         scores = []
         similarity = names_similarity(a.name_key, b.name_key)
         if a.email_key and a.email_key == b.email_key:
-            scores.append(100)
+            # Unless their first names or LinkedIn profiles say they are two people: then listed lower.
+            two_people = first_names_conflict(a.first_name, b.first_name) or (
+                a.linkedin_slug and b.linkedin_slug and a.linkedin_slug != b.linkedin_slug
+            )
+            scores.append(60 if two_people else 100)
         if a.linkedin_slug and a.linkedin_slug == b.linkedin_slug:
             scores.append(100)
         if a.phone and a.phone == b.phone:
@@ -358,7 +362,8 @@ def test_two_thousand_leads_in_two_hundred_companies():
     by_reason = defaultdict(int)
     for _score, reason, _status in found.values():
         by_reason[reason.split(" at ")[0]] += 1
-    assert by_reason["Same email"] == 20 and by_reason["Same LinkedIn profile"] == 10
+    # "Someone Else" at another company shares each planted address: listed, as two people.
+    assert by_reason["Same email, different first names"] == 20 and by_reason["Same LinkedIn profile"] == 10
     assert by_reason["Same phone"] == 10 and by_reason["Similar name"] >= 20
     assert duplicates_scan() == 0
 
@@ -377,3 +382,14 @@ def test_a_lead_removed_while_the_scan_reads_is_left_out(monkeypatch):
     monkeypatch.setattr(dedup, "_same_company_pairs", merged_meanwhile)
     assert duplicates_scan() == 1
     assert set(pairs()) == {(first.pk, second.pk)}
+
+
+def test_the_same_email_with_another_first_name_is_listed_lower_with_why():
+    # One rule with imports (crm.matching.identities_conflict): a shared inbox is not one person.
+    john = LeadFactory(first_name="John", last_name="Smith", email="jsmith@acme.example")
+    jane = LeadFactory(first_name="Jane", last_name="Smith", email="jsmith@acme.example")
+    johnny = LeadFactory(first_name="Johnny", last_name="Smith", email="JSmith@acme.example")
+    duplicates_scan()
+    found = pairs()
+    assert found[john.pk, jane.pk][:2] == (60, "Same email, different first names")
+    assert found[john.pk, johnny.pk][:2] == (100, "Same email")

@@ -1,6 +1,6 @@
 """Imports under real concurrency, with real transactions: one runner per job (a lease), a runner that lost its
 lease stops without marking the job, a killed worker leaves no process and no database session behind, damage found
-part-way keeps the same batches on every write path, and a person's edit made while a batch is written stands."""
+part-way keeps every batch before it, and a person's edit made while a batch is written stands."""
 
 import os
 import signal
@@ -89,9 +89,8 @@ def test_a_task_finding_the_lease_held_leaves_status_and_counters_alone(tmp_path
     assert not Lead.objects.exists()
 
 
-def test_damage_found_part_way_keeps_the_same_batches_on_every_write_path(tmp_path, manager_mia, monkeypatch):
-    # With real transactions: on PostgreSQL the next batch is planned while one is written, elsewhere one after
-    # another; either way every batch before the damage is kept, and none after it.
+def test_damage_found_part_way_keeps_every_batch_before_it(tmp_path, manager_mia, monkeypatch):
+    # With real transactions, each batch committed on its own: every batch before the damage is kept, none after.
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     path = _csv(tmp_path, [*_people(4, "damaged.example"), ["x" * 2_000, "", "", "", "", "", "", ""]])
     job = _started(manager_mia, path)

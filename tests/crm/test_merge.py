@@ -232,3 +232,13 @@ def test_dismissing_a_pair_records_who_and_is_done_once(pair, manager_mia):
     assert (candidate.status, candidate.resolved_by) == ("dismissed", manager_mia)
     with pytest.raises(ValidationError):
         duplicate_dismiss(candidate=candidate, actor=manager_mia)
+
+
+def test_every_email_and_phone_of_both_leads_stays_on_the_survivor(manager_mia):
+    survivor = LeadFactory(email="ada@engines.example", phone="+442079460958", other_emails=["ada@home.example"])
+    other = LeadFactory(email="countess@lovelace.example", phone="", other_phones=["+442079460959"])
+    lead_merge(survivor=survivor, other=other, chosen={"email": "other"}, actor=manager_mia)
+    survivor.refresh_from_db()
+    assert survivor.email == "countess@lovelace.example"
+    assert survivor.other_emails == ["ada@engines.example", "ada@home.example"]
+    assert (survivor.phone, survivor.other_phones) == ("+442079460958", ["+442079460959"])

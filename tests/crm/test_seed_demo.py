@@ -192,10 +192,22 @@ def test_it_shows_an_import_with_filled_duplicates_and_rejected_rows():
     output = seed()
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.DONE and job.created_by.email == "mia@demo.leadflow"
-    assert (job.rows_imported, job.rows_updated, job.rows_rejected) == (24, 6, 2)
+    assert (job.rows_imported, job.rows_updated, job.rows_skipped, job.rows_rejected) == (28, 6, 1, 2)
     assert job.rejections.filter(kind="rejected").count() == 2
+    skipped = job.rejections.get(kind="skipped")
+    assert skipped.lead is not None and "nothing new" in skipped.reason
     assert f"{job.rows_imported} imported" in output
-    assert Lead.objects.filter(tags__name="cologne-2024").count() == 30
+    assert Lead.objects.filter(tags__name="cologne-2024").count() == 34
+    # Visitors from abroad: numbers read in the country each row names, a second address kept, "N/A" left empty.
+    phones = dict(Lead.objects.filter(import_job=job, last_name__in=["de Vries", "Lindqvist", "Volkova"])
+                  .values_list("last_name", "phone"))  # fmt: skip
+    assert phones == {"de Vries": "+31207946095", "Lindqvist": "+46812345678", "Volkova": "+74951234567"}
+    irina = Lead.objects.get(last_name="Volkova")
+    assert irina.other_emails == ["irina.private@mail.example"] and irina.title == ""
+    assert Lead.objects.filter(import_job=job).exclude(other_phones=[]).exists()
+    # A colleague reading the same inbox is another person, listed for a look.
+    vera = Lead.objects.get(first_name="Vera")
+    assert DuplicateCandidate.objects.filter(lead_b=vera, reason="Same email, different first names").exists()
 
 
 def test_it_leaves_duplicates_for_the_duplicates_page():

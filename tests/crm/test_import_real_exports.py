@@ -6,7 +6,6 @@ Pipedrive persons, a Mailchimp audience, Outlook contacts, Meta lead ads, Salesf
 placeholders, HubSpot contacts with Persona and several email columns, PhantomBuster's Sales Navigator export and a
 Clay table with a cleaned company name."""
 
-import csv
 import json
 import pickle
 from io import StringIO
@@ -21,6 +20,7 @@ from crm.importing.mapping import CUSTOM, REPEATABLE, mapping_suggest
 from crm.importing.reading import Row, table_inspect, table_sample
 from crm.importing.rows import FIELD_LENGTHS, draft_from_row
 from crm.models import Company, ImportJob, Lead
+from tests.crm.test_import_jobs import _csv
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 EXPORTS = [
@@ -66,15 +66,6 @@ def _lead(**lookup) -> Lead:
 def _problems(job: ImportJob) -> dict[tuple[int, str], str]:
     """(line, column) -> reason of every problem the import reported."""
     return {(r.line, r.column): r.reason for r in job.rejections.all()}
-
-
-def _csv(tmp_path: Path, header: list[str], rows: list[list[str]], name: str = "people.csv") -> Path:
-    path = tmp_path / name
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.mark.django_db
@@ -194,7 +185,7 @@ def test_an_invalid_main_email_gives_way_to_a_valid_other_one_and_is_kept(admin_
         ["Ada", "Lovelace", "ada(at)engines.example", "ada@engines.example", "ada@gmail.com"],
         ["Grace", "Hopper", "grace@gmial.com", "", "grace.hopper@navy.example; grace@hopper.example"],
     ]
-    job = _imported(_csv(tmp_path, header, rows))
+    job = _imported(_csv(tmp_path, rows, header=header))
 
     ada = _lead(last_name="Lovelace")
     assert (ada.email, ada.other_emails) == ("ada@engines.example", ["ada@gmail.com"])
@@ -219,7 +210,7 @@ def test_a_row_is_never_rejected_while_a_custom_column_holds_a_valid_email_or_ph
     ]
     mapping = tmp_path / "mapping.json"
     mapping.write_text(json.dumps({"Secondary Email": "", "Mobile": ""}))
-    job = _imported(_csv(tmp_path, header, rows), "--mapping", str(mapping))
+    job = _imported(_csv(tmp_path, rows, header=header), "--mapping", str(mapping))
 
     assert (job.rows_imported, job.rows_rejected) == (2, 1)
     ada = _lead(last_name="Lovelace")

@@ -85,9 +85,11 @@ def _rows(rng: random.Random) -> list[list[str]]:
         )
     for first, last, country, phone, company, domain in ABROAD:
         email = f"{demo.ascii_slug(first)}@{domain}".lower()
+        abroad = {**fair, "City": "", "Country": country}
+        private = f"{demo.ascii_slug(first)}.private@mail.example".lower()
         rows.append(
-            _row(**{**fair, "Country": country}, first=first, last=last, title="N/A", company=company, email=email,
-                 email2=f"{demo.ascii_slug(first)}.private@mail.example".lower(), phone=phone, website=domain)
+            _row(**abroad, first=first, last=last, title="N/A", company=company, email=email, email2=private,
+                 phone=phone, website=domain)
         )  # fmt: skip
     known = Lead.objects.select_related("company").order_by("pk")[KNOWN_PEOPLE]
     # The same person again with nothing new: skipped, and listed with the lead it matched.

@@ -42,7 +42,6 @@ class Additions:
     """What the rows of one lead add beside field values."""
 
     tags: list[str] = field(default_factory=list)
-    notes: int = 0
     listed: bool = False
 
 
@@ -77,12 +76,13 @@ def problem_rows(job: ImportJob, drafts: list[LeadDraft], skips: list[Skip]) -> 
 
 
 def extras_save(job: ImportJob, leads: list[tuple[Known, list[LeadDraft]]]) -> dict[int, Additions]:
-    """Tags, notes (each with its timeline line) and list places, for new and matched leads alike; what they added
-    to leads that were there before the import, by lead, for its undo record."""
+    """Tags, notes (each with its timeline line) and list places, for new and matched leads alike; the tags and list
+    places they added to leads that were there before the import, by lead, for its undo record (notes carry their
+    import themselves)."""
     added: dict[int, Additions] = defaultdict(Additions)
     existing = [known.lead.pk for known, _ in leads if not known.new]
     _tags_save(leads, existing, added)
-    _notes_save(job, leads, added)
+    _notes_save(job, leads)
     if job.lead_list_id:
         listed_before = set(
             ListMembership.objects.filter(lead_list_id=job.lead_list_id, lead_id__in=existing).values_list(
@@ -119,7 +119,7 @@ def _tags_save(leads: list[tuple[Known, list[LeadDraft]]], existing: list[int], 
     through.bulk_create(links, ignore_conflicts=True)
 
 
-def _notes_save(job: ImportJob, leads: list[tuple[Known, list[LeadDraft]]], added: dict[int, Additions]) -> None:
+def _notes_save(job: ImportJob, leads: list[tuple[Known, list[LeadDraft]]]) -> None:
     """A note per row with one, on the lead's timeline like a note someone typed."""
     notes = [(known, draft.note) for known, drafts in leads for draft in drafts if draft.note]
     if not notes:
@@ -139,8 +139,6 @@ def _notes_save(job: ImportJob, leads: list[tuple[Known, list[LeadDraft]]], adde
         ],
         {"actor_id": job.created_by_id, "kind": Activity.Kind.NOTE, "created_at": now},
     ).insert()
-    for known, _ in notes:
-        added[known.lead.pk].notes += 1
 
 
 def changes_save(job: ImportJob, changed: list[Known], added: dict[int, Additions], now: datetime) -> None:
@@ -155,8 +153,6 @@ def changes_save(job: ImportJob, changed: list[Known], added: dict[int, Addition
         extra = added.get(pk, Additions())
         undoable = {"tags": extra.tags} if extra.tags else {}
         undoable |= {"list": True} if extra.listed else {}
-        if not (changes or undoable):
-            continue  # only notes, which are on the timeline themselves and undone by their import
         what = [*sorted(changes), *(["tags"] if extra.tags else []), *(["list"] if extra.listed else [])]
         data = {"import": job.pk, "changes": changes, **({"added": undoable} if undoable else {})}
         summary = f"Updated from {job.original_name}: {', '.join(what)}"[:300]

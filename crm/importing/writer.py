@@ -221,7 +221,8 @@ class BatchWriter:
         stale = self._changed_since(plan)
         changed = [known for known in plan.changed if known.lead.pk not in stale]
         extras = [(known, drafts) for known, drafts in plan.extras if known.lead.pk not in stale]
-        skips = list(plan.skips)
+        # Every row of a lead left alone is reported once, with why: its "nothing new" line gives way to that.
+        skips = [skip for skip in plan.skips if skip.lead is None or skip.lead.lead.pk not in stale]
         for known, drafts in plan.extras:
             if known.lead.pk in stale:
                 result.updated -= known.rows_updated

@@ -122,8 +122,11 @@ class LeadIndex:
         return found
 
 
-def database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> LeadIndex:
-    """The leads the drafts may match, looked up by their keys."""
+def database_index(
+    drafts: list[LeadDraft], company_ids: list[int | None], in_flight: dict[int, Lead | NewLead]
+) -> LeadIndex:
+    """The leads the drafts may match: looked up by their keys, with the leads of the batch being written as
+    that batch leaves them (the database may not show them yet)."""
     emails = {d.email_key for d in drafts if d.email_key}
     slugs = {d.linkedin_slug for d in drafts if d.linkedin_slug}
     phones = {d.phone for d in drafts if d.phone}
@@ -134,11 +137,22 @@ def database_index(drafts: list[LeadDraft], company_ids: list[int | None]) -> Le
         (Lead.objects.filter(OneOf(F("phone"), phones)), ()),
         *((query, ()) for query in _colleague_queries(drafts, company_ids)),
     ]
-    leads: dict[int, LeadKeys] = {}
+    leads: dict[int, LeadKeys | Lead | NewLead] = {}
     for queryset, extra in queries:
         for keys in _lead_keys(queryset, extra):
-            if keys.pk not in leads or extra:
+            if keys.pk not in in_flight and (keys.pk not in leads or extra):
                 leads[keys.pk] = keys
+    # The batch in flight's leads as it leaves them, instead of how the database may still show them; only those
+    # the lookups could find (most are not).
+    companies = {company_id for company_id in company_ids if company_id}
+    for pk, lead in in_flight.items():
+        if (
+            lead.email_key in emails
+            or lead.linkedin_slug in slugs
+            or lead.phone in phones
+            or lead.company_id in companies
+        ):
+            leads[pk] = lead
     # In pk order, however many queries find a lead: the oldest of equally good matches wins.
     index = LeadIndex()
     for pk in sorted(leads):

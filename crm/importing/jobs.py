@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,7 +16,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,7 +27,7 @@ from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
-from crm.importing.writer import BatchWriter
+from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, LeadList, SavedMapping, User
 from crm.services.pipelines import pipeline_default
 from leadflow.roles import can_reassign, require_write
@@ -238,21 +240,77 @@ def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
         region=job_region(job),
         size=BATCH_SIZE,
     )
-    # Closed here, whatever happens: the normalising process ends now, not when the collector finds it.
-    with closing(batches):
-        for batch, position in batches:
-            if not _batch_commit(job, runner, writer, batch, position):
+    steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
+    # Both closed here, whatever happens: the normalising process ends now, not when the collector finds it.
+    with closing(batches), closing(steps):
+        for write, batch, position in steps:
+            if not _batch_commit(job, runner, write, batch, position):
                 return _Outcome.LOST
             if time.monotonic() - started > seconds:
                 return _Outcome.PAUSED
     return _Outcome.FINISHED
 
 
+# One batch's write (run inside its transaction), the batch, and the progress after it.
+_Step = tuple[Callable[[], BatchResult], list[LeadDraft], int]
+
+
+def _plans_ahead() -> bool:
+    """Whether the next batch is planned on a second connection while one is written: on PostgreSQL, and only
+    outside a transaction (inside one, as in tests, another connection could not see what it holds). SQLite
+    allows one writer, and plans each batch inside the transaction that writes it."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _writes(writer: BatchWriter, batches: Iterator[tuple[list[LeadDraft], int]]) -> Iterator[_Step]:
+    """Each batch planned and written in its transaction, one after another."""
+    for batch, position in batches:
+        yield (lambda batch=batch: writer.save(writer.plan(batch))), batch, position
+
+
+def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[LeadDraft], int]]) -> Iterator[_Step]:
+    """Each batch planned on a second connection, in a thread, while the batch before it is written on this one.
+
+    The plan's Python work (matching, building every row) and the lookups then run while the database server
+    writes the batch before, instead of after it. A plan sees what is committed, which is every batch but the one
+    being written; that one it is handed (BatchWriter.plan's in_flight). Each batch is still written in its own
+    transaction with the job's bookmark, so a crash loses at most the plan in hand, and resumes as before.
+    """
+    planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
+    in_hand: tuple[Future[BatchPlan], list[LeadDraft], int] | None = None
+    damage: Exception | None = None
+    try:
+        while True:
+            try:
+                upcoming = next(batches, None)
+            except Exception as exc:  # noqa: BLE001 (raised again below): damage found part-way by the normalising process
+                upcoming, damage = None, exc
+            plan = None
+            if in_hand is not None:
+                planned, batch, position = in_hand
+                plan = planned.result()
+            # The next batch is planned now, while `plan` is written: the batch before `plan` has committed.
+            in_hand = (planner.submit(writer.plan, upcoming[0], plan), *upcoming) if upcoming else None
+            if plan is not None:
+                yield (lambda plan=plan: writer.save(plan)), batch, position
+            if upcoming is None:
+                break
+        if damage is not None:
+            # Raised only once the batch planned before it is written: every batch before the damage is kept,
+            # as when batches are written one after another.
+            raise damage
+    finally:
+        if in_hand is not None:
+            in_hand[0].cancel()  # stopped early (time up, an error): a plan not yet begun is not needed
+        planner.submit(connections.close_all)  # the planner thread's own connection, once it is done
+        planner.shutdown()
+
+
 @transaction.atomic
-def _batch_commit(job: ImportJob, runner: str, writer: BatchWriter, batch: list[LeadDraft], position: int) -> bool:
-    """Plan and write one batch and move the job's bookmark past it, renewing the lease; False if the lease is lost.
-    The plan reads inside this transaction, so it sees every batch before it (on SQLite, which began IMMEDIATE,
-    nothing else writes meanwhile; on PostgreSQL the writer checks that no lead it changes moved since it read it)."""
+def _batch_commit(
+    job: ImportJob, runner: str, write: Callable[[], BatchResult], batch: list[LeadDraft], position: int
+) -> bool:
+    """Write one batch and move the job's bookmark past it, renewing the lease; False if the lease is lost."""
     if connection.vendor == "postgresql":
         # No waiting for the disk at each batch's commit. A crash of the database server may then lose the last
         # batches committed, but each takes its bookmark with it, so the import resumes before them: nothing lost,
@@ -262,7 +320,7 @@ def _batch_commit(job: ImportJob, runner: str, writer: BatchWriter, batch: list[
     locked = ImportJob.objects.select_for_update().get(pk=job.pk)
     if locked.lease_owner != runner or locked.status != ImportJob.Status.RUNNING or locked.last_line != job.last_line:
         return False
-    result = writer.save(writer.plan(batch))
+    result = write()
     job.last_line = batch[-1].line
     now = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(

@@ -7,6 +7,7 @@ may not change is imported as nothing and reported as someone else's, without sa
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,11 +41,18 @@ class BatchResult:
     rejected: int = 0
 
 
-def _companies_resolve(drafts: list[LeadDraft]) -> tuple[list[int | None], list[dict[str, object]]]:
+def _companies_resolve(
+    drafts: list[LeadDraft], in_flight: BatchPlan | None
+) -> tuple[list[int | None], list[dict[str, object]]]:
     """The company of each draft by the one company rule (crm.companies): found by domain, else by cleaned name
     (in the database or among the companies of the batch being written), else new (once per batch); and the new
     companies' rows, ids taken."""
+    # The oldest company with each domain and each name key, in the database or among the batch in flight's new ones.
     by_domain, by_key = companies_oldest_by((d.company_domain for d in drafts), (d.company_key for d in drafts))
+    for company in in_flight.companies if in_flight else []:
+        for found, value in ((by_domain, company["domain"]), (by_key, company["name_key"])):
+            if value:  # a company without a domain (or name key) is no match for every draft without one
+                found[value] = min(found.get(value, company["pk"]), company["pk"])
     to_create: dict[str, dict[str, object]] = {}
     resolved: list[int | dict[str, object] | None] = []
     for draft in drafts:
@@ -118,10 +126,11 @@ def _json(value: object) -> object:
 
 @dataclass
 class BatchPlan:
-    """A batch matched and ready to write: BatchWriter.plan works it out, BatchWriter.save writes it, both inside
-    the transaction that commits the batch with the job's bookmark."""
+    """A batch matched and ready to write: BatchWriter.plan works it out, BatchWriter.save writes it. The next
+    batch may be planned while this one is written, so it also tells that plan what this batch will change."""
 
     result: BatchResult
+    companies: list[dict[str, object]]  # new companies' values, "pk" included, for the next plan to find
     company_rows: TableRows
     leads: TableRows
     drafts: list[LeadDraft]
@@ -129,13 +138,20 @@ class BatchPlan:
     changed: list[Known]  # existing leads the batch changes, as it leaves them
     versions: dict[int, datetime]  # when each of those was last changed, as the plan read it
     extras: list[tuple[Known, list[LeadDraft]]]  # each lead with the rows whose tags, note, list place it gets
+    created: list[NewLead]
     conflicts: list[tuple[NewLead, Known, str]] = field(default_factory=list)
+
+    def leads_in_flight(self) -> dict[int, Lead | NewLead]:
+        """The leads this batch creates or changes, by pk, as it leaves them."""
+        return {lead.pk: lead for lead in [*self.created, *(known.lead for known in self.changed)]}
 
 
 class BatchWriter:
     """Plans and writes batches for one import job; holds what stays the same from batch to batch.
 
-    plan() reads and decides; save() writes.
+    plan() reads and decides; save() writes. On PostgreSQL the next batch is planned on a second connection
+    while this one is written (crm.importing.jobs), so plan() is told of the batch in flight: its new companies
+    and leads, and the leads it changes, which the database will show only once it commits.
     """
 
     def __init__(self, job: ImportJob, stage: Stage) -> None:
@@ -151,11 +167,12 @@ class BatchWriter:
     def may_see(self, owner_id: int | None) -> bool:
         return self.actor is None or can_see_owned_by(self.actor, owner_id)
 
-    def plan(self, drafts: list[LeadDraft]) -> BatchPlan:
+    def plan(self, drafts: list[LeadDraft], in_flight: BatchPlan | None = None) -> BatchPlan:
         result = BatchResult()
         usable = [d for d in drafts if not d.rejected]
-        company_ids, companies = _companies_resolve(usable)
-        existing = database_index(usable, company_ids)
+        company_ids, companies = _companies_resolve(usable, in_flight)
+        leads_in_flight = in_flight.leads_in_flight() if in_flight else {}
+        existing = database_index(usable, company_ids, leads_in_flight)
         pending = LeadIndex()
         created: list[tuple[NewLead, LeadDraft]] = []
         matched: dict[int, list[tuple[LeadDraft, int | None, str]]] = defaultdict(list)
@@ -196,13 +213,16 @@ class BatchWriter:
         for (lead, _), pk in zip(created, ids_new(Lead, len(created)), strict=True):
             lead.pk = pk
         now = timezone.now()
-        changed, versions = self._apply_to_existing(matched, result, skips, extras)
+        changed, versions = self._apply_to_existing(matched, leads_in_flight, result, skips, extras)
         for known in changed:
             lead_keys_refresh(known.lead)
             known.lead.updated_at = now
+        for lead, _ in created:
+            lead.updated_at = now  # as the lead row has it: a later batch that changes it compares with this
         result.rejected = sum(1 for draft in drafts if draft.rejected)
         return BatchPlan(
             result=result,
+            companies=companies,
             company_rows=TableRows.of(Company, companies),
             leads=self._lead_rows(created, now),
             drafts=drafts,
@@ -210,6 +230,7 @@ class BatchWriter:
             changed=changed,
             versions=versions,
             extras=extras,
+            created=[lead for lead, _ in created],
             conflicts=conflicts,
         )
 
@@ -252,13 +273,16 @@ class BatchWriter:
     def _apply_to_existing(
         self,
         matched: dict[int, list[tuple[LeadDraft, int | None, str]]],
+        in_flight: dict[int, Lead | NewLead],
         result: BatchResult,
         skips: list[Skip],
         extras: list[tuple[Known, list[LeadDraft]]],
     ) -> tuple[list[Known], dict[int, datetime]]:
         """Apply the rows matching leads already in the database, in file order, to the leads the importer may
-        change (loaded whole). Returns the leads changed and when each was last changed before."""
-        leads = Lead.objects.in_bulk(list(matched))
+        change (loaded whole; a lead of the batch in flight as that batch leaves it, copied: the batch is still
+        writing the original). Returns the leads changed and when each was last changed before."""
+        leads = Lead.objects.in_bulk([pk for pk in matched if pk not in in_flight])
+        leads.update({pk: _lead_copy(in_flight[pk]) for pk in matched if pk in in_flight})
         changed, versions = [], {}
         for pk, rows in matched.items():
             lead = leads.get(pk)
@@ -295,6 +319,7 @@ class BatchWriter:
             values["source"] = str(draft.fields["source"])
         return NewLead(
             **values,
+            owner_id=self.job.owner_id,  # whose it is, for the next batch to know while this one is in flight
             company_id=company_id,
             custom_fields=dict(draft.custom),
             email_key=draft.email_key,
@@ -312,3 +337,8 @@ class BatchWriter:
             "updated_at": now,
         }
         return TableRows.of(Lead, [vars(lead) for lead, _ in created], fixed)
+
+
+def _lead_copy(lead: Lead | NewLead) -> Lead:
+    """A lead of the batch in flight, to change in this one: a copy, as a Lead (a new one holds only its values)."""
+    return copy.copy(lead) if isinstance(lead, Lead) else Lead(**vars(lead))

@@ -1,6 +1,6 @@
 """Imports under real concurrency, with real transactions: one runner per job (a lease), a runner that lost its
 lease stops without marking the job, a killed worker leaves no process and no database session behind, damage found
-part-way keeps every batch before it, and a person's edit made while a batch is written stands."""
+part-way keeps the same batches on every write path, and a person's edit made while a batch is written stands."""
 
 import os
 import signal
@@ -89,8 +89,9 @@ def test_a_task_finding_the_lease_held_leaves_status_and_counters_alone(tmp_path
     assert not Lead.objects.exists()
 
 
-def test_damage_found_part_way_keeps_every_batch_before_it(tmp_path, manager_mia, monkeypatch):
-    # With real transactions, each batch committed on its own: every batch before the damage is kept, none after.
+def test_damage_found_part_way_keeps_the_same_batches_on_every_write_path(tmp_path, manager_mia, monkeypatch):
+    # With real transactions: on PostgreSQL the next batch is planned while one is written, elsewhere one after
+    # another; either way every batch before the damage is kept, and none after it.
     monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
     path = _csv(tmp_path, [*_people(4, "damaged.example"), ["x" * 2_000, "", "", "", "", "", "", ""]])
     job = _started(manager_mia, path)
@@ -226,3 +227,20 @@ def test_a_killed_worker_leaves_no_normalising_process_nor_database_session_and_
     job.refresh_from_db()
     assert (job.rows_read, job.rows_imported) == (40_000, 40_000)
     assert Lead.objects.count() == 40_000 == Lead.objects.values("email").distinct().count()
+
+
+def test_a_reps_import_fills_the_leads_its_earlier_batches_created(tmp_path, rep_alice, monkeypatch):
+    # On PostgreSQL the second batch is matched while the first is still being written: the lead the first creates
+    # is the rep's own, not "someone else's".
+    monkeypatch.setattr(jobs, "BATCH_SIZE", 2)
+    rows = [
+        ["Ada", "Lovelace", "ada@engines.example", "", "", "", "", ""],
+        ["Grace", "Hopper", "grace@navy.example", "", "", "", "", ""],
+        ["Ada", "Lovelace", "ada@engines.example", "", "", "Countess", "", ""],
+    ]
+    job = _started(rep_alice, _csv(tmp_path, rows), on_duplicate="fill")
+    assert import_job_run(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.rows_imported, job.rows_updated, job.rows_skipped) == (2, 1, 0)
+    ada = Lead.objects.get(first_name="Ada")
+    assert (ada.title, ada.owner) == ("Countess", rep_alice)

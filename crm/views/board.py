@@ -13,11 +13,11 @@ from crm.models import Lead, Pipeline, Stage
 from crm.selectors import active_users, board_column_cards, board_columns, board_leads, board_totals, leads_visible_to
 from crm.services.leads import lead_move_stage
 from crm.services.pipelines import pipeline_default
+from leadflow.params import count_or, id_or_404, id_or_none
 
 
 def _owner_id(request: HttpRequest) -> int | None:
-    value = request.GET.get("owner", "")
-    return int(value) if value.isdigit() else None
+    return id_or_none(request.GET.get("owner"))
 
 
 def _lead_url_prefix() -> str:
@@ -26,8 +26,8 @@ def _lead_url_prefix() -> str:
 
 
 def board(request: HttpRequest) -> HttpResponse:
-    pipeline_id = request.GET.get("pipeline", "")
-    pipeline = get_object_or_404(Pipeline, pk=pipeline_id) if pipeline_id.isdigit() else pipeline_default()
+    pipeline_id = request.GET.get("pipeline")
+    pipeline = get_object_or_404(Pipeline, pk=id_or_404(pipeline_id)) if pipeline_id else pipeline_default()
     owner_id = _owner_id(request)
     context = {
         "pipeline": pipeline,
@@ -44,7 +44,7 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     """The next cards of one column, for the "Show more" button."""
     stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=stage_id)
-    offset = int(value) if (value := request.GET.get("offset", "")).isdigit() else 0
+    offset = count_or(request.GET.get("offset"))
     owner_id = _owner_id(request)
     leads = board_leads(stage.pipeline, request.user, owner_id)
     cards = board_column_cards(leads, stage, offset)
@@ -64,14 +64,18 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
 @require_POST
 def board_move(request: HttpRequest) -> JsonResponse:
     """Save a drag: the card names the stage it was dragged from, so a stale drag is refused."""
+    lead_id, stage_id, from_stage = (id_or_none(request.POST.get(name)) for name in ("lead", "stage", "from_stage"))
     try:
-        lead = leads_visible_to(request.user).get(pk=request.POST.get("lead", ""))
-        stage = Stage.objects.get(pk=request.POST.get("stage", ""))
-        from_stage = int(request.POST.get("from_stage", ""))
-    except (Lead.DoesNotExist, ValueError):
+        lead = leads_visible_to(request.user).get(pk=lead_id)
+        stage = Stage.objects.get(pk=stage_id)
+    except Lead.DoesNotExist:
         return JsonResponse({"ok": False, "message": "That lead is gone or not yours to see."}, status=404)
     except Stage.DoesNotExist:
         return JsonResponse({"ok": False, "message": "That stage no longer exists; reload the board."}, status=409)
+    if from_stage is None:
+        return JsonResponse(
+            {"ok": False, "message": "The card did not say where it came from; reload the board."}, status=400
+        )
     try:
         lead_move_stage(lead=lead, stage=stage, actor=request.user, expected_stage_id=from_stage)
     except PermissionDenied as exc:

@@ -13,6 +13,7 @@ from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.work import note_create, task_create
+from leadflow.params import id_or_404
 from leadflow.roles import can_edit_lead, require_edit_lead
 
 
@@ -101,7 +102,7 @@ def lead_task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
-    stage = get_object_or_404(Stage, pk=request.POST.get("stage") or 0)
+    stage = get_object_or_404(Stage, pk=id_or_404(request.POST.get("stage")))
     try:
         lead_move_stage(lead=lead, stage=stage, actor=request.user)
     except ValidationError as exc:
@@ -113,6 +114,6 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_owner(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     owner_id = request.POST.get("owner")
-    owner = get_object_or_404(User, pk=owner_id, is_active=True) if owner_id else None
+    owner = get_object_or_404(User, pk=id_or_404(owner_id), is_active=True) if owner_id else None
     lead_assign_owner(lead=lead, owner=owner, actor=request.user)
     return redirect("crm:lead", pk=pk)

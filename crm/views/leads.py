@@ -17,6 +17,7 @@ from crm.selectors import lead_table_rows, leads_visible_to
 from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
+from leadflow.params import id_or_none
 from leadflow.roles import can_reassign, require_write
 
 
@@ -26,7 +27,7 @@ def _table_context(request: HttpRequest) -> dict:
     query = request.GET.copy()
     query.pop("page", None)
     list_id = request.GET.get("list")
-    current_list = LeadList.objects.filter(pk=list_id).first() if list_id and list_id.isdigit() else None
+    current_list = LeadList.objects.filter(pk=id_or_none(list_id)).first() if id_or_none(list_id) else None
     return {
         "filter": lead_filter,
         "page": page,

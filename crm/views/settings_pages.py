@@ -14,12 +14,13 @@ from crm.models import Pipeline, Stage, User
 from crm.services.pipelines import pipeline_default, stage_create, stage_update, stages_reorder
 from crm.services.pipelines import stage_delete as stage_delete_service
 from crm.services.users import user_invite, user_set_active, user_set_role
+from leadflow.params import id_or_404
 from leadflow.roles import Role, require_admin, role_from_groups, role_of
 
 
 def _pipeline(request: HttpRequest) -> Pipeline:
-    pipeline_id = request.GET.get("pipeline") or request.POST.get("pipeline") or ""
-    return get_object_or_404(Pipeline, pk=pipeline_id) if pipeline_id.isdigit() else pipeline_default()
+    pipeline_id = request.GET.get("pipeline") or request.POST.get("pipeline")
+    return get_object_or_404(Pipeline, pk=id_or_404(pipeline_id)) if pipeline_id else pipeline_default()
 
 
 def _swapped(order: list[int], first: int, second: int) -> list[int]:
@@ -85,7 +86,7 @@ def stage_order_save(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     pipeline = _pipeline(request)
     try:
-        stage_ids = [int(value) for value in request.POST.getlist("stage")]
+        stage_ids = [id_or_404(value) for value in request.POST.getlist("stage")]
         stages_reorder(pipeline=pipeline, actor=request.user, stage_ids=stage_ids)
         messages.success(request, "Saved the order of stages.")
     except (ValueError, ValidationError) as exc:

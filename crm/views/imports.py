@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from crm.forms_import import MappingForm, SavedMappingChoiceForm, UploadForm
@@ -118,16 +119,26 @@ def _preview(job: ImportJob) -> list:
     return import_preview(job)
 
 
+# Problems and skipped rows the import page lists (all of them are in the admin and the rejected-rows download).
+PROBLEMS_SHOWN = 200
+
+
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _visible_job(request, pk)
-    problems = job.rejections.select_related("lead")[:200]
-    return render(request, "crm/import_detail.html", {"job": job, "problems": problems})
+    return render(request, "crm/import_detail.html", _detail_context(job))
 
 
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress block alone, polled by htmx while the job runs."""
-    job = _visible_job(request, pk)
-    return render(request, "crm/import_detail.html#progress", {"job": job})
+    """The progress block, polled by htmx while the job runs, with the problems panel swapped in beside it, so the
+    list of problems keeps up with the counts."""
+    context = _detail_context(_visible_job(request, pk))
+    progress = render_to_string("crm/import_detail.html#progress", context, request)
+    problems = render_to_string("crm/import_detail.html#problems", {**context, "out_of_band": True}, request)
+    return HttpResponse(progress + problems)
+
+
+def _detail_context(job: ImportJob) -> dict:
+    return {"job": job, "problems": job.rejections.select_related("lead")[:PROBLEMS_SHOWN]}
 
 
 class _Echo:

@@ -143,9 +143,12 @@ def test_the_progress_block_polls_until_the_job_is_done(page: Page, log_in, mana
     expect(progress).to_contain_text(re.compile(r"about \d+ s left"))
     expect(page.locator("#rows-imported")).to_have_text("2")
     expect(progress.get_by_role("button", name="Undo import")).to_have_count(0)
+    expect(page.locator("#problems")).to_contain_text("No problems so far")
     page.evaluate("window.sameDocument = true")
 
-    # The worker finishes: the page shows it without a reload, and stops polling.
+    # The worker finishes: the page shows it without a reload, and stops polling; the problems panel keeps up.
+    job.rejections.create(line=5, reason="No email, phone, LinkedIn URL, or name with company", values=[])
+    job.rejections.create(line=6, reason="No email, phone, LinkedIn URL, or name with company", values=[])
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE,
         finished_at=timezone.now(),
@@ -162,5 +165,7 @@ def test_the_progress_block_polls_until_the_job_is_done(page: Page, log_in, mana
     expect(progress.get_by_role("link", name="Download rejected rows (CSV)")).to_be_visible()
     expect(progress.get_by_role("button", name="Undo import")).to_be_visible()
     expect(page.locator("#progress[hx-get]")).to_have_count(0)
+    expect(page.locator("#problems tbody tr")).to_have_count(2)
+    expect(page.locator("#problems")).not_to_contain_text("No problems")
     assert page.evaluate("window.sameDocument") is True
     assert polls and all(url.endswith(f"/imports/{job.pk}/progress/") for url in polls)

@@ -81,6 +81,19 @@ def test_a_running_import_keeps_polling(client, manager_mia):
     assert 'hx-trigger="every 1s"' in html and "25%" in html
 
 
+def test_the_problems_panel_keeps_up_with_the_counts_while_the_import_runs(client, manager_mia):
+    # The page opened before any row was rejected; each poll swaps the problems panel in beside the counts.
+    client.force_login(manager_mia)
+    _upload(client)
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status="running", progress_total=1000, progress_done=250)
+    assert "No problems so far" in client.get(reverse("crm:import", args=[job.pk])).content.decode()
+    job.rejections.create(line=7, reason="No email, phone, LinkedIn URL, or name with company", values=[])
+    ImportJob.objects.filter(pk=job.pk).update(rows_rejected=1)
+    html = client.get(reverse("crm:import_progress", args=[job.pk])).content.decode()
+    assert 'id="problems" hx-swap-oob="true"' in html and "No email, phone" in html and "No problems" not in html
+
+
 def test_rejected_rows_download_as_a_safe_csv(client, manager_mia, django_capture_on_commit_callbacks):
     client.force_login(manager_mia)
     _upload(client)

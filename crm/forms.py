@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
 from crm.models import Lead, LeadList, Stage, Task, User
+from crm.normalize import time_zone_names
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
 from leadflow.roles import Role
 
@@ -16,6 +17,10 @@ class LeadFactsForm(forms.ModelForm):
 
     company_name = forms.CharField(label="Company", max_length=lead_field_length("company"), required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated")
+    time_zone = forms.ChoiceField(label="Time zone", required=False)
+    deal_value = forms.DecimalField(
+        label="Expected deal value", required=False, min_value=0, max_digits=12, decimal_places=2
+    )
 
     class Meta:
         model = Lead
@@ -25,6 +30,9 @@ class LeadFactsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A real time zone, chosen (one a lead already has stays offered, even if this machine lacks it).
+        zones = sorted(time_zone_names() | ({self.instance.time_zone} - {""}))
+        self.fields["time_zone"].choices = [("", "—"), *((zone, zone.replace("_", " ")) for zone in zones)]
         if self.instance.pk:
             self.initial.setdefault("company_name", self.instance.company.name if self.instance.company else "")
             self.initial.setdefault("tags", ", ".join(tag.name for tag in self.instance.tags.all()))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import re
-import zoneinfo
 from decimal import Decimal, InvalidOperation
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from crm.companies import company_domain_of
 from crm.importing.contacts import RowContacts, contacts_settle, identity_from_custom
@@ -27,6 +26,7 @@ from crm.normalize import (
     person_key,
     social_domain,
     text_fit,
+    time_zone_name,
     website_normalize,
 )
 from crm.normalize.text import PLACEHOLDER_FORMS, text_shorten
@@ -45,11 +45,6 @@ _NAMES_NOT_PLACEHOLDERS = frozenset({"na", "nan"})
 # A name cell that is a phone number: digits and the usual separators only, seven digits or more.
 _PHONE_IN_NAME = re.compile(r"(?:p:)?\+?[\d\s().\-/]{7,24}", re.IGNORECASE)
 _TAG_SEPARATORS = re.compile(r"\s*(?::::|[,;\n|])\s*")
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def _money(value: str) -> Decimal:
@@ -160,9 +155,7 @@ def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts
             contacts.country = contacts.country or value
             draft.fields.setdefault("_country", _fit(draft, header, value, FIELD_LENGTHS["location"]))
         elif target == "time_zone":
-            if value not in _time_zones():
-                raise NormalizeError("not a time zone name such as Europe/Berlin")
-            draft.fields["time_zone"] = value
+            draft.fields["time_zone"] = time_zone_name(value)
         elif target == "tags":
             draft.tags = _tags(value)
         elif target == "deal_value":

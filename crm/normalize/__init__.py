@@ -28,7 +28,7 @@ from crm.normalize.emails import (
 )
 from crm.normalize.names import company_key, name_capitalize, name_split, person_key
 from crm.normalize.phones import phone_e164, phone_split
-from crm.normalize.text import NormalizeError, is_placeholder, text_clean, text_fit
+from crm.normalize.text import NormalizeError, is_placeholder, text_clean, text_fit, time_zone_name, time_zone_names
 from crm.normalize.web import domain_from_url, linkedin_canonical, linkedin_slug, social_domain, website_normalize
 
 __all__ = [
@@ -57,5 +57,7 @@ __all__ = [
     "social_domain",
     "text_clean",
     "text_fit",
+    "time_zone_name",
+    "time_zone_names",
     "website_normalize",
 ]

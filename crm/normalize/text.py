@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+import zoneinfo
 
 
 class NormalizeError(ValueError):
@@ -103,3 +105,20 @@ def text_fit(value: str, max_length: int) -> tuple[str, bool]:
     if len(value) <= max_length:
         return value, False
     return text_shorten(value, max_length), True
+
+
+# --- time zones -----------------------------------------------------------------------------------
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone name this machine knows ("Europe/Berlin")."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_name(value: str) -> str:
+    """A time zone name as given, if it is a real one ("Mars/Olympus" is not)."""
+    value = trim_or_blank(value)
+    if value and value not in time_zone_names():
+        raise NormalizeError("not a time zone name such as Europe/Berlin")
+    return value

@@ -18,6 +18,7 @@ from crm.normalize import (
     linkedin_canonical,
     name_capitalize,
     phone_e164,
+    time_zone_name,
     website_normalize,
 )
 from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
@@ -52,6 +53,7 @@ NORMALIZERS = {
     "other_phones": _each(phone_e164),
     "linkedin_url": linkedin_canonical,
     "website": website_normalize,
+    "time_zone": time_zone_name,
 }
 
 
@@ -68,6 +70,8 @@ def lead_fields_normalize(fields: dict) -> dict:
                 normalized[name] = normalize(normalized[name])
             except NormalizeError as exc:
                 errors[name] = str(exc)
+    if normalized.get("deal_value") is not None and normalized["deal_value"] < 0:
+        errors["deal_value"] = "A deal value cannot be negative."
     if errors:
         raise ValidationError(errors)
     return normalized

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.models import Activity, Lead, LeadList, ListMembership, User
@@ -13,6 +14,7 @@ from leadflow.roles import require_write
 def list_create(*, actor: User, name: str, description: str = "", folder: str = "", tags: str = "") -> LeadList:
     require_write(actor)
     lead_list = LeadList(name=name.strip(), description=description, folder=folder.strip(), created_by=actor)
+    _name_free(lead_list)
     lead_list.full_clean()
     lead_list.save()
     if tags:
@@ -28,10 +30,17 @@ def list_update(
     lead_list.name = name.strip()
     lead_list.description = description
     lead_list.folder = folder.strip()
+    _name_free(lead_list)
     lead_list.full_clean()
     lead_list.save()
     lead_list.tags.set(tags_from_text(tags))
     return lead_list
+
+
+def _name_free(lead_list: LeadList) -> None:
+    """Two lists with one name (in any case) could not be told apart in a menu: the second is refused."""
+    if LeadList.objects.filter(name__iexact=lead_list.name).exclude(pk=lead_list.pk).exists():
+        raise ValidationError({"name": f"There is already a list called {lead_list.name}; choose another name."})
 
 
 def list_set_archived(*, lead_list: LeadList, actor: User, archived: bool) -> LeadList:

@@ -1,9 +1,13 @@
 """The lead page: facts, inline edit, timeline, notes, tasks, stage and owner."""
 
+from decimal import Decimal
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from crm.models import Activity, StageChange
+from crm.services.leads import lead_update
 from tests.factories import CompanyFactory, LeadFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +127,27 @@ def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
     assert "That stage belongs to another pipeline." in response.content.decode()
     lead.refresh_from_db()
     assert lead.stage == default_stage(0)
+
+
+def test_a_negative_deal_value_and_a_made_up_time_zone_are_refused(client, manager_mia):
+    lead = LeadFactory(deal_value=None, time_zone="")
+    client.force_login(manager_mia)
+    data = {"first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email, "lifecycle": "contact"}
+    response = client.post(
+        reverse("crm:lead_facts", args=[lead.pk]), {**data, "deal_value": "-5", "time_zone": "Mars/Olympus"}
+    )
+    assert response.status_code == 422
+    errors = response.context["facts_form"].errors
+    assert "deal_value" in errors and "time_zone" in errors
+    lead.refresh_from_db()
+    assert lead.deal_value is None and lead.time_zone == ""
+    client.post(reverse("crm:lead_facts", args=[lead.pk]), {**data, "deal_value": "1200", "time_zone": "Europe/Berlin"})
+    lead.refresh_from_db()
+    assert (lead.deal_value, lead.time_zone) == (1200, "Europe/Berlin")
+
+
+def test_the_services_refuse_a_negative_deal_value_and_a_made_up_time_zone(manager_mia):
+    lead = LeadFactory()
+    with pytest.raises(ValidationError) as refused:
+        lead_update(lead=lead, actor=manager_mia, deal_value=Decimal("-1"), time_zone="Mars/Olympus")
+    assert set(refused.value.message_dict) == {"deal_value", "time_zone"}

@@ -65,3 +65,11 @@ def test_adding_members_twice_keeps_one_membership(manager_mia):
     assert list_add_leads(lead_list=lead_list, leads=[lead], actor=manager_mia) == 1
     assert list_add_leads(lead_list=lead_list, leads=[lead], actor=manager_mia) == 0
     assert lead_list.memberships.count() == 1
+
+
+def test_two_lists_with_one_name_are_refused(client, rep_alice):
+    client.force_login(rep_alice)
+    client.post(reverse("crm:list_create"), {"name": "Trade fair"})
+    response = client.post(reverse("crm:list_create"), {"name": "TRADE FAIR "})
+    assert "already a list called" in response.content.decode()
+    assert LeadList.objects.filter(name__iexact="trade fair").count() == 1

@@ -206,6 +206,25 @@ def lead_assign_owner(*, lead: Lead, owner: User | None, actor: User) -> Lead:
     return lead
 
 
+@transaction.atomic
+def lead_claim(*, lead: Lead, actor: User) -> Lead:
+    """Take an unassigned lead as one's own (a rep sees unassigned leads but may change only their own)."""
+    require_write(actor)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.owner_id is not None:
+        raise ValidationError(f"{lead.full_name} already belongs to {lead.owner}.")
+    lead.owner = actor
+    lead.save(update_fields=["owner", "updated_at"])
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=Activity.Kind.OWNER,
+        summary=f"Claimed by {actor}",
+        data={"from": None, "to": actor.pk},
+    )
+    return lead
+
+
 def leads_editable_by(actor: User, leads: Iterable[Lead]) -> list[Lead]:
     return [lead for lead in leads if can_edit_lead(actor, lead)]
 

@@ -12,6 +12,7 @@ from crm.forms import LeadFactsForm, NoteForm, TaskForm
 from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
+from crm.services.leads import lead_claim as lead_claim_service
 from crm.services.work import note_create, task_create
 from leadflow.params import id_or_404
 from leadflow.roles import can_edit_lead, require_edit_lead
@@ -107,6 +108,18 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
         lead_move_stage(lead=lead, stage=stage, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    return redirect("crm:lead", pk=pk)
+
+
+@require_POST
+def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _visible_lead(request, pk)
+    try:
+        lead_claim_service(lead=lead, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{lead.full_name} is yours now.")
     return redirect("crm:lead", pk=pk)
 
 

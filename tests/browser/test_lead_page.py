@@ -78,3 +78,15 @@ def test_it_edits_facts_in_place(page: Page, log_in, rep_alice):
     page.reload()
     expect(page.locator(".lead-head")).to_contain_text("Head of Procurement at")
     expect(_fact(page, "Job title")).to_have_text("Head of Procurement")
+
+
+def test_a_rep_claims_an_unassigned_lead(page: Page, log_in, rep_alice):
+    lead = LeadFactory(first_name="Una", last_name="Free", owner=None)
+    log_in(rep_alice)
+    _open_lead_from_table(page, "Una Free")
+    page.get_by_role("button", name="Claim").click()
+    expect(page.locator("#messages")).to_contain_text("Una Free is yours now.")
+    expect(page.get_by_label("Owner").locator("option:checked")).to_have_text("Alice Example")
+    expect(page.get_by_role("button", name="Claim")).to_have_count(0)
+    lead.refresh_from_db()
+    assert lead.owner == rep_alice

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from crm.models import Activity, StageChange
-from crm.services.leads import lead_update
+from crm.services.leads import lead_claim, lead_update
 from tests.factories import CompanyFactory, LeadFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +151,25 @@ def test_the_services_refuse_a_negative_deal_value_and_a_made_up_time_zone(manag
     with pytest.raises(ValidationError) as refused:
         lead_update(lead=lead, actor=manager_mia, deal_value=Decimal("-1"), time_zone="Mars/Olympus")
     assert set(refused.value.message_dict) == {"deal_value", "time_zone"}
+
+
+def test_a_rep_claims_an_unassigned_lead_they_can_see(client, rep_alice, rep_bob):
+    lead = LeadFactory(owner=None)
+    client.force_login(rep_alice)
+    page = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    assert reverse("crm:lead_claim", args=[lead.pk]) in page
+    client.post(reverse("crm:lead_claim", args=[lead.pk]))
+    lead.refresh_from_db()
+    assert lead.owner == rep_alice
+    assert lead.activities.get(kind=Activity.Kind.OWNER).summary == "Claimed by Alice Example"
+    # Once someone's, it is not Bob's to claim (and no longer his to see).
+    client.force_login(rep_bob)
+    assert client.post(reverse("crm:lead_claim", args=[lead.pk])).status_code == 404
+    lead.refresh_from_db()
+    assert lead.owner == rep_alice
+
+
+def test_a_claimed_lead_cannot_be_claimed_again(rep_alice, manager_mia):
+    lead = LeadFactory(owner=manager_mia)
+    with pytest.raises(ValidationError, match="already belongs to"):
+        lead_claim(lead=lead, actor=rep_alice)

@@ -24,19 +24,39 @@ from leadflow.roles import can_reassign, require_write
 def _table_context(request: HttpRequest) -> dict:
     lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
     page = Paginator(lead_table_rows(lead_filter.qs), settings.LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     list_id = request.GET.get("list")
     current_list = LeadList.objects.filter(pk=id_or_none(list_id)).first() if id_or_none(list_id) else None
     return {
         "filter": lead_filter,
         "page": page,
-        "query": query.urlencode(),
+        "query": _query(request, page=None),
+        "sort_query": {column: _query(request, page=None, sort=key) for column, key in SORT_LINKS.items()},
         "current_list": current_list,
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
         "bulk_owners": lead_filter.filters["owner"].queryset,
     }
+
+
+# Column header -> the order it links to (crm.filters.LeadFilter's sort keys): names A-Z, figures highest first.
+SORT_LINKS = {"name": "name", "company": "company", "score": "-score", "value": "-value", "updated": "-updated"}
+
+
+def _query(request: HttpRequest, **changes: str | None) -> str:
+    """The table's state as the URL holds it, with `changes` (None removes a key): each key once, no blanks, so
+    links built from it never pile up repeated or empty parameters."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    for key in list(query):
+        values = [value for value in query.getlist(key) if value]
+        if values:
+            query.setlist(key, values[-1:])
+        else:
+            del query[key]
+    return query.urlencode()
 
 
 def lead_list(request: HttpRequest) -> HttpResponse:

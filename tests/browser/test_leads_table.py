@@ -43,3 +43,27 @@ def test_it_searches_and_filters_the_table_in_place(page: Page, log_in, manager_
     expect(page).to_have_url(re.compile(rf"[?&]stage={default_stage(1).pk}"))
 
     assert page.evaluate("window.sameDocument") is True
+
+
+def test_a_column_header_sorts_the_table_and_paging_keeps_the_order(page: Page, log_in, manager_mia, settings):
+    settings.LEADS_PAGE_SIZE = 2
+    for score in (10, 30, 20):
+        LeadFactory(first_name="Scored", last_name=f"Lead{score}", score=score, stage=default_stage(0))
+    log_in(manager_mia)
+    page.get_by_role("link", name="Leads", exact=True).click()
+    filters = page.locator("#lead-filters")
+    filters.get_by_label("Stage").select_option(label="New")
+    rows = page.locator("#lead-table tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.locator("#lead-table thead").get_by_role("link", name="Score").click()
+    expect(rows.first).to_contain_text("Scored Lead30")
+    expect(rows.nth(1)).to_contain_text("Scored Lead20")
+    expect(page).to_have_url(re.compile(r"[?&]sort=-score"))
+    # Sorted again, and paged: every parameter once, the filter kept.
+    page.locator("#lead-table thead").get_by_role("link", name="Score").click()
+    page.get_by_role("link", name="Next →").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Scored Lead10")
+    query = page.url.split("?", 1)[1]
+    assert sorted(part.split("=")[0] for part in query.split("&")) == ["page", "sort", "stage"]

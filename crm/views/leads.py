@@ -77,11 +77,16 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
         return render(request, "crm/leads_confirm_delete.html", {"leads": list(form.cleaned_data["leads"])})
     else:
         _bulk_apply(request, form.cleaned_data)
-    if request.htmx:
-        # The table keeps its filters: they travel in the hx-include'd query string.
-        request.GET = request.POST.copy()
-        return render(request, "crm/leads.html#table", _table_context(request))
-    return redirect("crm:leads")
+    return leads_table_after_post(request, redirect("crm:leads"))
+
+
+def leads_table_after_post(request: HttpRequest, otherwise: HttpResponse) -> HttpResponse:
+    """After a bulk change posted from the table: the table again, in place, with its filters (they travel in the
+    hx-include'd form) and the change's message; `otherwise` without htmx."""
+    if not request.htmx:
+        return otherwise
+    request.GET = request.POST.copy()
+    return render(request, "crm/leads.html#table", _table_context(request))
 
 
 def _bulk_apply(request: HttpRequest, data: dict) -> None:

@@ -14,6 +14,7 @@ from crm.models import LeadList
 from crm.selectors import leads_visible_to, lists_with_counts
 from crm.services.lists import list_create as list_create_service
 from crm.services.lists import list_remove_leads, list_set_archived, list_update
+from crm.views.leads import leads_table_after_post
 from leadflow.params import ids
 from leadflow.roles import require_write
 
@@ -66,4 +67,4 @@ def list_remove_members(request: HttpRequest, pk: int) -> HttpResponse:
     leads = list(leads_visible_to(request.user).filter(pk__in=ids(request.POST.getlist("leads"))))
     removed = list_remove_leads(lead_list=lead_list, leads=leads, actor=request.user)
     messages.success(request, f"Removed {removed} lead(s) from {lead_list.name}.")
-    return redirect(f"{reverse('crm:leads')}?list={lead_list.pk}")
+    return leads_table_after_post(request, redirect(f"{reverse('crm:leads')}?list={lead_list.pk}"))

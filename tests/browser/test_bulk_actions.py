@@ -95,3 +95,29 @@ def test_a_bulk_move_keeps_the_table_filtered_as_it_was(page: Page, log_in, mana
     expect(page.locator("#lead-filters").get_by_label("Stage")).to_have_value(str(new.pk))
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody")).to_contain_text("Paloma Reyes")
+
+
+def test_removing_leads_from_a_list_keeps_the_page_around_the_table(page: Page, log_in, manager_mia):
+    fair = LeadListFactory(name="Trade fair 2025")
+    hedda = LeadFactory(first_name="Hedda", last_name="Lindqvist")
+    yusuf = LeadFactory(first_name="Yusuf", last_name="Demir")
+    for lead in (hedda, yusuf):
+        ListMembership.objects.create(lead_list=fair, lead=lead)
+    log_in(manager_mia)
+    page.goto(f"/leads/?list={fair.pk}")
+    table = page.locator("#lead-table")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    page.evaluate("window.sameDocument = true")
+
+    table.get_by_label("Select Hedda Lindqvist").check()
+    table.get_by_role("button", name="Remove from list").click()
+
+    expect(table.locator(".message.success")).to_have_text("Removed 1 lead(s) from Trade fair 2025.")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator("tbody")).to_contain_text("Yusuf Demir")
+    # The page around the table is still there: navigation, the list's title, the filters.
+    expect(page.get_by_role("heading", name="List: Trade fair 2025", level=1)).to_be_visible()
+    expect(page.locator("#lead-filters")).to_be_visible()
+    expect(page.get_by_role("link", name="Pipeline")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True
+    assert list(fair.members.all()) == [yusuf]

@@ -19,3 +19,9 @@ def test_a_refusal_is_the_sites_page_with_the_reason_and_a_way_back(client, rep_
     page = response.content.decode()
     assert response.status_code == 403
     assert "Only admins can do that." in page and 'href="/leads/"' in page and "Dashboard" in page
+
+
+def test_the_login_page_does_not_send_people_to_a_closed_sign_up(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert "sign up" not in page.lower() and reverse("account_signup") not in page
+    assert "Accounts are made by invitation" in page and 'name="password"' in page

@@ -121,3 +121,16 @@ def test_removing_leads_from_a_list_keeps_the_page_around_the_table(page: Page, 
     expect(page.get_by_role("link", name="Pipeline")).to_be_visible()
     assert page.evaluate("window.sameDocument") is True
     assert list(fair.members.all()) == [yusuf]
+
+
+def test_delete_with_nothing_selected_says_so_without_asking_first(page: Page, log_in, manager_mia):
+    LeadFactory(first_name="Hedda", last_name="Lindqvist")
+    log_in(manager_mia)
+    page.get_by_role("link", name="Leads", exact=True).click()
+    table = page.locator("#lead-table")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    table.get_by_role("button", name="Delete…").click()
+    expect(table.locator(".message.error")).to_have_text("Select leads first.")
+    assert dialogs == []
+    expect(table.locator("tbody tr")).to_have_count(1)

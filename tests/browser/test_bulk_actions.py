@@ -80,6 +80,7 @@ def test_a_bulk_move_keeps_the_table_filtered_as_it_was(page: Page, log_in, mana
     LeadFactory(first_name="Yusuf", last_name="Demir", stage=contacted)
     log_in(manager_mia)
     page.get_by_role("link", name="Leads", exact=True).click()
+    page.wait_for_load_state()  # htmx has bound the filters (it does once the page's scripts have run)
     page.locator("#lead-filters").get_by_label("Stage").select_option(label="New")
     table = page.locator("#lead-table")
     expect(table.locator("tbody tr")).to_have_count(2)

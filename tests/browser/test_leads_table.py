@@ -51,8 +51,10 @@ def test_a_column_header_sorts_the_table_and_paging_keeps_the_order(page: Page, 
         LeadFactory(first_name="Scored", last_name=f"Lead{score}", score=score, stage=default_stage(0))
     log_in(manager_mia)
     page.get_by_role("link", name="Leads", exact=True).click()
+    page.wait_for_load_state()  # htmx has bound the filters (it does once the page's scripts have run)
     filters = page.locator("#lead-filters")
     filters.get_by_label("Stage").select_option(label="New")
+    expect(page).to_have_url(re.compile(r"[?&]stage="))
     rows = page.locator("#lead-table tbody tr")
     expect(rows).to_have_count(2)
 

@@ -26,6 +26,8 @@ def test_it_completes_a_task_from_the_lead_page(page: Page, log_in, rep_alice):
     expect(row).to_have_class("task done")
     expect(row.get_by_label("done")).to_have_text("✓")
     expect(row.get_by_role("button", name="Complete Send the pricing sheet")).to_have_count(0)
+    # The timeline tells of it at once, without a reload.
+    expect(page.locator("#timeline li").first).to_contain_text("Completed task: Send the pricing sheet")
     assert page.evaluate("window.sameDocument") is True
 
     task.refresh_from_db()

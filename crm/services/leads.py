@@ -193,17 +193,8 @@ def lead_assign_owner(*, lead: Lead, owner: User | None, actor: User) -> Lead:
         raise PermissionDenied("Only managers and admins can reassign leads.")
     if lead.owner_id == (owner.pk if owner else None):
         return lead
-    old_owner = lead.owner
-    lead.owner = owner
-    lead.save(update_fields=["owner", "updated_at"])
-    activity_record(
-        lead=lead,
-        actor=actor,
-        kind=Activity.Kind.OWNER,
-        summary=f"Owner changed from {old_owner or 'nobody'} to {owner or 'nobody'}",
-        data={"from": old_owner.pk if old_owner else None, "to": owner.pk if owner else None},
-    )
-    return lead
+    summary = f"Owner changed from {lead.owner or 'nobody'} to {owner or 'nobody'}"
+    return _owner_set(lead=lead, owner=owner, actor=actor, summary=summary)
 
 
 @transaction.atomic
@@ -213,15 +204,16 @@ def lead_claim(*, lead: Lead, actor: User) -> Lead:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.owner_id is not None:
         raise ValidationError(f"{lead.full_name} already belongs to {lead.owner}.")
-    lead.owner = actor
+    return _owner_set(lead=lead, owner=actor, actor=actor, summary=f"Claimed by {actor}")
+
+
+def _owner_set(*, lead: Lead, owner: User | None, actor: User, summary: str) -> Lead:
+    """Save the new owner and record the change on the timeline, with who it was before."""
+    before = lead.owner_id
+    lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
-    activity_record(
-        lead=lead,
-        actor=actor,
-        kind=Activity.Kind.OWNER,
-        summary=f"Claimed by {actor}",
-        data={"from": None, "to": actor.pk},
-    )
+    data = {"from": before, "to": owner.pk if owner else None}
+    activity_record(lead=lead, actor=actor, kind=Activity.Kind.OWNER, summary=summary, data=data)
     return lead
 
 

@@ -15,6 +15,9 @@ def _column(page: Page, stage_name: str) -> Locator:
 
 def _drag(page: Page, card: Locator, target: Locator) -> None:
     """Drag like a hand does: press, move in small steps so SortableJS sees a drag, release over the target."""
+    # The board's scripts are deferred: drag only once SortableJS holds both columns.
+    expect(card.locator("xpath=..")).to_have_attribute("data-sortable", "1")
+    expect(target).to_have_attribute("data-sortable", "1")
     card.scroll_into_view_if_needed()
     start = card.bounding_box()
     end = target.bounding_box()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
 from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
+from crm.selectors import task_assignees_for
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
 from leadflow.roles import Role
 
@@ -77,9 +78,10 @@ class TaskForm(forms.ModelForm):
         model = Task
         fields = ["title", "kind", "due_at", "assignee"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(is_active=True)
+        # Only people who can see the lead can do something about it (leadflow.roles.can_take_task_on_owned_by).
+        self.fields["assignee"].queryset = task_assignees_for(lead)
         self.fields["assignee"].empty_label = "Me"
 
 

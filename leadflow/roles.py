@@ -38,6 +38,11 @@ def role_of(user: User) -> Role | None:
     return role
 
 
+def role_remember_from_prefetched_groups(user: User) -> None:
+    """Read the user's role from groups already fetched (prefetch_related("groups")), so role_of asks no query."""
+    user._leadflow_role = role_from_groups(user, {group.name for group in user.groups.all()})
+
+
 def role_from_groups(user: User, group_names: set[str]) -> Role | None:
     """The strongest role among the user's group names; superusers are Admins."""
     if user.is_superuser:

@@ -45,7 +45,8 @@ def task_create(
     task = Task(lead=lead, kind=kind, title=title.strip(), due_at=due_at, assignee=assignee or actor, created_by=actor)
     task.full_clean()
     task.save()
-    due = f", due {timezone.localtime(due_at):%d %b %H:%M}" if due_at else ""
+    # The summary is kept as text and read by people in other zones: it names the zone it was written in.
+    due = f", due {timezone.localtime(due_at):%d %b %H:%M %Z}" if due_at else ""
     activity_record(
         lead=lead, actor=actor, kind=Activity.Kind.TASK, summary=f"Task: {task.title}{due}", data={"task": task.pk}
     )

@@ -1,0 +1,35 @@
+"""The site's own settings (currency, default time zone), changed by admins."""
+
+from __future__ import annotations
+
+from babel.numbers import list_currencies
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from crm.locale import site_settings, site_settings_forget
+from crm.models import SiteSettings, User
+from crm.normalize import time_zone_names
+from leadflow.roles import require_admin
+
+
+def currency_codes() -> list[str]:
+    """Every ISO 4217 code Babel knows, sorted."""
+    return sorted(list_currencies())
+
+
+@transaction.atomic
+def site_settings_update(*, actor: User, currency: str, time_zone: str) -> SiteSettings:
+    require_admin(actor)
+    currency = currency.strip().upper()
+    errors = {}
+    if currency not in list_currencies():
+        errors["currency"] = f"{currency or 'An empty code'} is no ISO 4217 currency code such as USD or EUR."
+    if time_zone not in time_zone_names():
+        errors["time_zone"] = f"{time_zone or 'An empty name'} is no time zone name such as Europe/Paris."
+    if errors:
+        raise ValidationError(errors)
+    record = site_settings()
+    record.currency, record.time_zone, record.updated_by = currency, time_zone, actor
+    record.save()
+    site_settings_forget()
+    return record

@@ -20,6 +20,11 @@ def currency_codes() -> list[str]:
 @transaction.atomic
 def site_settings_update(*, actor: User, currency: str, time_zone: str) -> SiteSettings:
     require_admin(actor)
+    return site_settings_apply(currency=currency, time_zone=time_zone, actor=actor)
+
+
+def site_settings_apply(*, currency: str, time_zone: str, actor: User | None = None) -> SiteSettings:
+    """Save the site settings (no permission check: callers are the admins' service and setup commands)."""
     currency = currency.strip().upper()
     errors = {}
     if currency not in list_currencies():

@@ -104,3 +104,13 @@ def test_the_services_refuse_unreal_zones_and_other_peoples_settings(rep_alice, 
     with pytest.raises(ValidationError) as refused:
         site_settings_update(actor=admin_ada, currency="XQQ", time_zone="Europe/Paris")
     assert refused.value.message_dict == {"currency": ["XQQ is no ISO 4217 currency code such as USD or EUR."]}
+
+
+def test_the_back_office_shows_times_in_the_users_zone_and_says_so(client, manager_mia):
+    manager_mia.time_zone = "Asia/Kolkata"
+    manager_mia.save()
+    TaskFactory(title="Call Noor", due_at=NOON_UTC)
+    client.force_login(manager_mia)
+    html = client.get(reverse("admin:crm_task_changelist")).content.decode()
+    assert "Jan. 15, 2030, 5:30 p.m." in html
+    assert "Times in Asia/Kolkata (IST)" in html

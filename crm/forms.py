@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from babel.numbers import get_currency_name
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import to_locale
 
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
+from crm.locale import site_locale
 from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
 from crm.selectors import task_assignees_for
@@ -161,8 +160,7 @@ class SiteSettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["currency"].choices = [
-            (code, f"{code} · {get_currency_name(code, locale=to_locale(settings.LANGUAGE_CODE))}")
-            for code in currency_codes()
+            (code, f"{code} · {get_currency_name(code, locale=site_locale())}") for code in currency_codes()
         ]
         self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone", ""))
 

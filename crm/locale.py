@@ -34,15 +34,9 @@ def site_settings() -> SiteSettings:
     return record
 
 
-def site_settings_forget() -> None:
-    """Drop the record read in this request, after it was changed."""
-    cache = _request_cache.get()
-    if cache is not None:
-        cache.pop("record", None)
-
-
 @functools.cache
-def _site_locale() -> Locale:
+def site_locale() -> Locale:
+    """The site's locale (LANGUAGE_CODE) as Babel knows it: how numbers and currency names are written."""
     return Locale.parse(to_locale(settings.LANGUAGE_CODE))
 
 
@@ -62,7 +56,7 @@ def money_format(value: Decimal | int | float | str | None) -> str:
     if value is None or value == "":
         return ""
     amount = Decimal(str(value))
-    locale = _site_locale()
+    locale = site_locale()
     currency = site_settings().currency
     if amount == amount.to_integral_value():
         return _whole_amount_pattern(locale).apply(amount, locale, currency=currency, currency_digits=False)

@@ -6,7 +6,7 @@ from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crm.locale import site_settings, site_settings_forget
+from crm.locale import site_settings
 from crm.models import SiteSettings, User
 from crm.normalize import time_zone_names
 from leadflow.roles import require_admin
@@ -35,6 +35,6 @@ def site_settings_apply(*, currency: str, time_zone: str, actor: User | None = N
         raise ValidationError(errors)
     record = site_settings()
     record.currency, record.time_zone, record.updated_by = currency, time_zone, actor
+    # The record read in this request is the one saved, so the rest of the request sees the new values.
     record.save()
-    site_settings_forget()
     return record

@@ -19,6 +19,14 @@ DEMO_USERS = [
     ("bob@demo.leadflow", "Bob", "Okafor", Role.REP),
     ("vic@demo.leadflow", "Vic", "Ramos", Role.VIEWER),
 ]
+# Where each demo person works, so their pages show times in their own zone; Alice keeps the site's.
+DEMO_TIME_ZONES = {
+    "mia@demo.leadflow": "Europe/London",
+    "bob@demo.leadflow": "Asia/Kolkata",
+    "vic@demo.leadflow": "America/New_York",
+}
+# The demo team reports deal values in euros (Settings, General tab); an admin's own choice is never overwritten.
+DEMO_CURRENCY = "EUR"
 
 SOURCES = ["csv_import", "linkedin", "google_maps", "website", "meta_ads", "referral", "manual"]
 SOURCE_WEIGHTS = [24, 26, 9, 15, 8, 8, 10]
@@ -661,6 +669,9 @@ LISTS = [
     ("DACH expansion targets", "Segments", "German accounts for the Q4 DACH push.", "dach"),
     ("Hot accounts - Q4 push", "Pipeline", "Hot leads in open stages the team reviews every Monday.", "priority"),
 ]
+# Lists someone other than Mia created (she still fills them in: a rep adds only leads of their own). Only the
+# owner, managers and admins may rename or archive a list, so Bob sees no such controls on Alice's list.
+LIST_OWNERS = {"London Sales Summit booth scans": "alice"}
 
 
 def ascii_slug(text: str, separator: str = ".") -> str:

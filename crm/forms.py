@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from babel.numbers import get_currency_name
 from django import forms
 from django.core.exceptions import ValidationError
 
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
+from crm.locale import site_locale
 from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
+from crm.selectors import task_assignees_for
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
+from crm.services.site import currency_codes
 from leadflow.roles import Role
+
+
+def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
+    """Every real time zone as a choice; one already chosen stays offered, even if this machine lacks it."""
+    zones = sorted(time_zone_names() | ({current} - {""}))
+    return [(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class LeadFactsForm(forms.ModelForm):
@@ -30,9 +40,7 @@ class LeadFactsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # A real time zone, chosen (one a lead already has stays offered, even if this machine lacks it).
-        zones = sorted(time_zone_names() | ({self.instance.time_zone} - {""}))
-        self.fields["time_zone"].choices = [("", "—"), *((zone, zone.replace("_", " ")) for zone in zones)]
+        self.fields["time_zone"].choices = [("", "—"), *time_zone_choices(self.instance.time_zone)]
         if self.instance.pk:
             self.initial.setdefault("company_name", self.instance.company.name if self.instance.company else "")
             self.initial.setdefault("tags", ", ".join(tag.name for tag in self.instance.tags.all()))
@@ -77,9 +85,10 @@ class TaskForm(forms.ModelForm):
         model = Task
         fields = ["title", "kind", "due_at", "assignee"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(is_active=True)
+        # Only people who can see the lead can do something about it (leadflow.roles.can_take_task_on_owned_by).
+        self.fields["assignee"].queryset = task_assignees_for(lead)
         self.fields["assignee"].empty_label = "Me"
 
 
@@ -142,3 +151,24 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=[(role.value, role.value) for role in Role])
+
+
+class SiteSettingsForm(forms.Form):
+    currency = forms.ChoiceField(help_text="Deal values are shown in this currency everywhere.")
+    time_zone = forms.ChoiceField(label="Default time zone", help_text="For everyone who has not chosen their own.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [
+            (code, f"{code} · {get_currency_name(code, locale=site_locale())}") for code in currency_codes()
+        ]
+        self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone", ""))
+
+
+class MySettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(label="My time zone", required=False)
+
+    def __init__(self, *args, site_time_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        site_default = ("", f"The site's ({site_time_zone.replace('_', ' ')})")
+        self.fields["time_zone"].choices = [site_default, *time_zone_choices(self.initial.get("time_zone", ""))]

@@ -11,7 +11,13 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, Task, User
-from leadflow.roles import Role, role_of, sees_all_leads
+from leadflow.roles import (
+    Role,
+    can_take_task_on_owned_by,
+    role_of,
+    role_remember_from_prefetched_groups,
+    sees_all_leads,
+)
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
@@ -87,6 +93,16 @@ def _import_line(lead: Lead) -> Activity:
 
 def active_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True)
+
+
+def task_assignees_for(lead: Lead) -> QuerySet[User]:
+    """The active users a task on this lead may be given to: those who see the lead and may act on it."""
+    allowed = []
+    for user in active_users().prefetch_related("groups"):
+        role_remember_from_prefetched_groups(user)
+        if can_take_task_on_owned_by(user, lead.owner_id):
+            allowed.append(user.pk)
+    return active_users().filter(pk__in=allowed)
 
 
 @dataclass

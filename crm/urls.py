@@ -1,6 +1,17 @@
 from django.urls import path
 
-from crm.views import board, dashboard, duplicates, imports, lead_detail, leads, lists, settings_pages, tasks
+from crm.views import (
+    board,
+    dashboard,
+    duplicates,
+    imports,
+    lead_detail,
+    leads,
+    lists,
+    locale_settings,
+    settings_pages,
+    tasks,
+)
 
 app_name = "crm"
 
@@ -43,4 +54,6 @@ urlpatterns = [
     path("settings/stages/reorder/", settings_pages.stage_order_save, name="stages_reorder"),
     path("settings/users/", settings_pages.users_settings, name="settings_users"),
     path("settings/users/<int:pk>/", settings_pages.user_edit, name="user_edit"),
+    path("settings/general/", locale_settings.general_settings, name="settings_general"),
+    path("me/", locale_settings.my_settings, name="my_settings"),
 ]

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from crm.models import Lead, User
+    from crm.models import Lead, LeadList, User
 
 
 class Role(StrEnum):
@@ -36,6 +36,11 @@ def role_of(user: User) -> Role | None:
     role = role_from_groups(user, set() if user.is_superuser else set(user.groups.values_list("name", flat=True)))
     user._leadflow_role = role
     return role
+
+
+def role_remember_from_prefetched_groups(user: User) -> None:
+    """Read the user's role from groups already fetched (prefetch_related("groups")), so role_of asks no query."""
+    user._leadflow_role = role_from_groups(user, {group.name for group in user.groups.all()})
 
 
 def role_from_groups(user: User, group_names: set[str]) -> Role | None:
@@ -76,6 +81,25 @@ def can_edit_owned_by(user: User, owner_id: int | None) -> bool:
 def can_see_owned_by(user: User, owner_id: int | None) -> bool:
     """Whether the user may see a lead with this owner: crm.selectors.leads_visible_to, for one lead in hand."""
     return sees_all_leads(user) or (role_of(user) == Role.REP and owner_id in {None, user.pk})
+
+
+def can_take_task_on_owned_by(user: User, owner_id: int | None) -> bool:
+    """Whether a task on a lead with this owner may be given to the user: they must see the lead and be able to act."""
+    return can_write(user) and can_see_owned_by(user, owner_id)
+
+
+def can_manage_list(user: User, lead_list: LeadList) -> bool:
+    """Whether the user may rename, archive or delete the list: its creator, managers and admins.
+
+    Everyone who may see leads may still use any list: open it, and add or remove the leads they may change.
+    """
+    return can_reassign(user) or (can_write(user) and lead_list.created_by_id == user.pk)
+
+
+def require_manage_list(user: User, lead_list: LeadList) -> None:
+    if not can_manage_list(user, lead_list):
+        owner = lead_list.created_by or "its creator"
+        raise PermissionDenied(f"Only the list's owner ({owner}), managers and admins can change the list {lead_list}.")
 
 
 def require_write(user: User) -> None:

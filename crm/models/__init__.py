@@ -6,6 +6,7 @@ from crm.models.importing import ImportChange, ImportJob, ImportRejection, Saved
 from crm.models.lists import LeadList, ListMembership
 from crm.models.people import Company, Lead, Tag, User, UserManager
 from crm.models.pipeline import Pipeline, Stage, StageChange
+from crm.models.site import SiteSettings
 
 __all__ = [
     "Activity",
@@ -21,6 +22,7 @@ __all__ = [
     "Note",
     "Pipeline",
     "SavedMapping",
+    "SiteSettings",
     "Stage",
     "StageChange",
     "Tag",

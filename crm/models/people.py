@@ -34,6 +34,8 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # An IANA name such as Europe/Paris; empty: the site's time zone (SiteSettings.time_zone).
+    time_zone = models.CharField(max_length=64, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -1,4 +1,4 @@
-"""Lead lists: creating, renaming, archiving, and adding or removing members."""
+"""Lead lists: creating, renaming, archiving, and adding or removing members (rights: leadflow.roles)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import transaction
 
 from crm.models import Activity, Lead, LeadList, ListMembership, User
 from crm.services.timeline import activities_record_bulk, tags_from_text
-from leadflow.roles import require_write
+from leadflow.roles import can_edit_lead, require_manage_list, require_write
 
 
 @transaction.atomic
@@ -26,7 +26,7 @@ def list_create(*, actor: User, name: str, description: str = "", folder: str = 
 def list_update(
     *, lead_list: LeadList, actor: User, name: str, description: str = "", folder: str = "", tags: str = ""
 ) -> LeadList:
-    require_write(actor)
+    require_manage_list(actor, lead_list)
     lead_list.name = name.strip()
     lead_list.description = description
     lead_list.folder = folder.strip()
@@ -44,7 +44,7 @@ def _name_free(lead_list: LeadList) -> None:
 
 
 def list_set_archived(*, lead_list: LeadList, actor: User, archived: bool) -> LeadList:
-    require_write(actor)
+    require_manage_list(actor, lead_list)
     lead_list.archived = archived
     lead_list.save(update_fields=["archived"])
     return lead_list
@@ -52,8 +52,9 @@ def list_set_archived(*, lead_list: LeadList, actor: User, archived: bool) -> Le
 
 @transaction.atomic
 def list_add_leads(*, lead_list: LeadList, leads: list[Lead], actor: User) -> int:
-    """Add leads to a list (ones already in it are left alone); returns how many were added."""
+    """Add the leads the actor may change to a list (ones already in it are left alone); returns how many were added."""
     require_write(actor)
+    leads = [lead for lead in leads if can_edit_lead(actor, lead)]
     present = set(lead_list.memberships.filter(lead__in=leads).values_list("lead_id", flat=True))
     new = [lead for lead in leads if lead.pk not in present]
     ListMembership.objects.bulk_create(
@@ -71,7 +72,9 @@ def list_add_leads(*, lead_list: LeadList, leads: list[Lead], actor: User) -> in
 
 @transaction.atomic
 def list_remove_leads(*, lead_list: LeadList, leads: list[Lead], actor: User) -> int:
+    """Take the leads the actor may change out of a list; returns how many were removed."""
     require_write(actor)
+    leads = [lead for lead in leads if can_edit_lead(actor, lead)]
     memberships = lead_list.memberships.filter(lead__in=leads)
     removed_ids = set(memberships.values_list("lead_id", flat=True))
     memberships.delete()

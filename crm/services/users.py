@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.models import User
+from crm.normalize import time_zone_names
 from leadflow.roles import STAFF_ROLES, Role, require_admin
 
 
@@ -73,4 +74,15 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
         raise ValidationError("You cannot deactivate yourself.")
     user.is_active = active
     user.save(update_fields=["is_active"])
+    return user
+
+
+def user_set_time_zone(*, user: User, time_zone: str, actor: User) -> User:
+    """Choose the zone the user's times are shown in (empty: the site's); people change only their own."""
+    if actor.pk != user.pk:
+        require_admin(actor)
+    if time_zone and time_zone not in time_zone_names():
+        raise ValidationError({"time_zone": f"{time_zone} is no time zone name such as Europe/Paris."})
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
     return user

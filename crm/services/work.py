@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.models import Activity, Lead, Note, Task, User
 from crm.services.timeline import activity_record, tags_from_text
-from leadflow.roles import can_edit_lead, require_edit_lead, require_write
+from leadflow.roles import can_edit_lead, can_take_task_on_owned_by, require_edit_lead, require_write
 
 
 @transaction.atomic
@@ -40,10 +40,13 @@ def task_create(
     assignee: User | None = None,
 ) -> Task:
     require_edit_lead(actor, lead)
+    if assignee is not None and not can_take_task_on_owned_by(assignee, lead.owner_id):
+        raise ValidationError({"assignee": f"{assignee} cannot see {lead.full_name}; choose someone who can."})
     task = Task(lead=lead, kind=kind, title=title.strip(), due_at=due_at, assignee=assignee or actor, created_by=actor)
     task.full_clean()
     task.save()
-    due = f", due {timezone.localtime(due_at):%d %b %H:%M}" if due_at else ""
+    # The summary is kept as text and read by people in other zones: it names the zone it was written in.
+    due = f", due {timezone.localtime(due_at):%d %b %H:%M %Z}" if due_at else ""
     activity_record(
         lead=lead, actor=actor, kind=Activity.Kind.TASK, summary=f"Task: {task.title}{due}", data={"task": task.pk}
     )

@@ -17,6 +17,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from crm.dedup import duplicates_scan_queue
+from crm.locale import money_format
 from crm.models import DuplicateCandidate, Lead, LeadList, MergeRecord, User
 from crm.selectors import leads_visible_to
 from crm.services.merge import MERGE_FIELDS, lead_merge
@@ -121,6 +122,8 @@ def _shown(lead: Lead, name: str) -> str:
         return getattr(lead, f"get_{name}_display")()
     if name == "do_not_contact":
         return "Yes" if lead.do_not_contact else "No"
+    if name == "deal_value":
+        return money_format(lead.deal_value)
     if name == "custom_fields":
         return "; ".join(f"{key}: {value}" for key, value in lead.custom_fields.items())
     value = getattr(lead, name)
@@ -249,6 +252,8 @@ def _snapshot_shown(snapshot: dict, name: str) -> str:
         return dict(Lead._meta.get_field(name).choices).get(value, value or "")
     if name == "do_not_contact":
         return "Yes" if value else "No"
+    if name == "deal_value":
+        return money_format(value)
     if name == "custom_fields":
         return "; ".join(f"{key}: {val}" for key, val in (value or {}).items())
     return "" if value is None else str(value)

@@ -32,7 +32,7 @@ def _page_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "can_edit": can_edit_lead(request.user, lead),
         "users": active_users(),
         "note_form": forms.get("note_form") or NoteForm(),
-        "task_form": forms.get("task_form") or TaskForm(),
+        "task_form": forms.get("task_form") or TaskForm(lead=lead),
         "facts_form": forms.get("facts_form"),
     }
 
@@ -97,7 +97,7 @@ def lead_task_add(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict) -> None:
         task_create(lead=lead, actor=request.user, **data)
 
-    return _work_saved_or_errors(request, lead, "task_form", TaskForm(request.POST), save)
+    return _work_saved_or_errors(request, lead, "task_form", TaskForm(request.POST, lead=lead), save)
 
 
 @require_POST

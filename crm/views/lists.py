@@ -1,4 +1,7 @@
-"""Lead lists: create, rename, archive, remove members; a list opens as a filtered leads table."""
+"""Lead lists: create, rename, archive, remove members; a list opens as a filtered leads table.
+
+A list's owner (its creator), managers and admins change it; everyone uses it (leadflow.roles.can_manage_list).
+"""
 
 from __future__ import annotations
 
@@ -16,17 +19,21 @@ from crm.services.lists import list_create as list_create_service
 from crm.services.lists import list_remove_leads, list_set_archived, list_update
 from crm.views.leads import leads_table_after_post
 from leadflow.params import ids
-from leadflow.roles import require_write
+from leadflow.roles import can_manage_list, require_manage_list, require_write
 
 
 def list_index(request: HttpRequest) -> HttpResponse:
     show_archived = request.GET.get("archived") == "1"
-    lists = lists_with_counts(include_archived=show_archived)
+    lists = list(lists_with_counts(include_archived=show_archived))
+    for lead_list in lists:
+        lead_list.user_can_manage = can_manage_list(request.user, lead_list)
     return render(request, "crm/lists.html", {"lists": lists, "show_archived": show_archived})
 
 
 def _list_form_page(request: HttpRequest, lead_list: LeadList | None) -> HttpResponse:
     require_write(request.user)
+    if lead_list is not None:
+        require_manage_list(request.user, lead_list)
     form = LeadListForm(request.POST or None, instance=lead_list)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in ("name", "description", "folder", "tags")}
@@ -48,12 +55,12 @@ def list_create(request: HttpRequest) -> HttpResponse:
 
 
 def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _list_form_page(request, get_object_or_404(LeadList, pk=pk))
+    return _list_form_page(request, get_object_or_404(LeadList.objects.select_related("created_by"), pk=pk))
 
 
 @require_POST
 def list_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    lead_list = get_object_or_404(LeadList, pk=pk)
+    lead_list = get_object_or_404(LeadList.objects.select_related("created_by"), pk=pk)
     archived = request.POST.get("archived", "1") == "1"
     list_set_archived(lead_list=lead_list, actor=request.user, archived=archived)
     messages.success(request, f"{'Archived' if archived else 'Restored'} list {lead_list.name}.")

@@ -32,7 +32,7 @@ def test_a_list_needs_a_name(client, rep_alice):
 
 
 def test_archive_hides_a_list_and_restore_brings_it_back(client, rep_alice):
-    lead_list = LeadListFactory(name="Old campaign")
+    lead_list = LeadListFactory(name="Old campaign", created_by=rep_alice)
     client.force_login(rep_alice)
     response = client.post(reverse("crm:list_archive", args=[lead_list.pk]), {"archived": "1"}, follow=True)
     assert "Archived list Old campaign." in response.content.decode()

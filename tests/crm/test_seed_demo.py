@@ -20,6 +20,7 @@ from crm.models import (
     Lead,
     LeadList,
     Note,
+    SiteSettings,
     Stage,
     StageChange,
     Tag,
@@ -28,6 +29,7 @@ from crm.models import (
 )
 from crm.selectors import task_buckets
 from crm.services.pipelines import pipeline_default
+from crm.services.site import site_settings_update
 from leadflow.roles import Role, role_of
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +143,28 @@ def test_it_adds_notes_tasks_and_lists():
     assert all(lead_list.memberships.exists() for lead_list in lists.values())
     fintech = lists["Fintech decision makers"].members.select_related("company")
     assert all(lead.company.industry in {"Fintech", "Financial Services"} for lead in fintech)
+
+
+def test_it_shows_a_site_currency_peoples_time_zones_and_a_list_a_rep_owns():
+    seed()
+
+    assert (SiteSettings.objects.get().currency, SiteSettings.objects.get().time_zone) == ("EUR", "UTC")
+    zones = dict(User.objects.filter(email__endswith="@demo.leadflow").values_list("email", "time_zone"))
+    assert zones == {
+        "mia@demo.leadflow": "Europe/London",
+        "alice@demo.leadflow": "",
+        "bob@demo.leadflow": "Asia/Kolkata",
+        "vic@demo.leadflow": "America/New_York",
+    }
+    booth = LeadList.objects.get(name="London Sales Summit booth scans")
+    assert booth.created_by.email == "alice@demo.leadflow" and booth.memberships.count() == 25
+
+
+def test_it_leaves_an_admins_currency_alone(admin_ada):
+    site_settings_update(actor=admin_ada, currency="INR", time_zone="Asia/Kolkata")
+    seed()
+
+    assert SiteSettings.objects.get().currency == "INR"
 
 
 def test_it_gives_the_admin_tasks_due_today(admin_ada):

@@ -18,11 +18,12 @@ from django.utils import timezone
 from crm import demo_data as demo
 from crm.companies import company_find
 from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
-from crm.models import Activity, Company, Lead, Note, Stage, StageChange, Task, User
+from crm.models import Activity, Company, Lead, Note, SiteSettings, Stage, StageChange, Task, User
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
 from crm.services.lists import list_add_leads, list_create
 from crm.services.pipelines import pipeline_default
-from crm.services.users import user_role_apply
+from crm.services.site import site_settings_apply
+from crm.services.users import user_role_apply, user_set_time_zone
 from crm.services.work import note_create, task_complete, task_create
 
 SEED = 20240917
@@ -83,6 +84,7 @@ class Seeder:
                     email=email, password=demo.DEMO_PASSWORD, first_name=first_name, last_name=last_name
                 )
                 user_role_apply(user, role)
+                user_set_time_zone(user=user, time_zone=demo.DEMO_TIME_ZONES.get(email, ""), actor=user)
                 created.append(email)
             users[first_name.lower()] = user
         return users, created
@@ -327,7 +329,8 @@ class Seeder:
                 self.task_add(person, admin, due)
             self.rng = main_rng
 
-    def lists_create(self, people: list[Person], mia: User) -> int:
+    def lists_create(self, people: list[Person], users: dict[str, User]) -> int:
+        mia = users["mia"]
         open_people = [p for p in people if p.stage.kind == Stage.Kind.OPEN]
         members = {
             "Q3 webinar attendees": self.rng.sample(
@@ -343,7 +346,8 @@ class Seeder:
             "Hot accounts - Q4 push": [p for p in open_people if p.fields["grade"] == "hot" and p.owner][:30],
         }
         for name, folder, description, tags in demo.LISTS:
-            lead_list = list_create(actor=mia, name=name, folder=folder, description=description, tags=tags)
+            owner = users[demo.LIST_OWNERS.get(name, "mia")]
+            lead_list = list_create(actor=owner, name=name, folder=folder, description=description, tags=tags)
             chosen = members[name]
             list_add_leads(lead_list=lead_list, leads=[p.lead for p in chosen], actor=mia)
             for person in chosen:
@@ -446,12 +450,14 @@ class Command(BaseCommand):
         seeder = Seeder(now=timezone.now())
         stages = list(pipeline_default().stages.all())
         admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if not SiteSettings.objects.exists():
+            site_settings_apply(currency=demo.DEMO_CURRENCY, time_zone=settings.TIME_ZONE)
         companies = seeder.companies_create()
         people = seeder.people_plan(stages, users)
         seeder.leads_create(people, companies, stages, users["mia"])
         notes = seeder.notes_create(people, users["mia"])
         seeder.tasks_create(people, users, admin)
-        lists = seeder.lists_create(people, users["mia"])
+        lists = seeder.lists_create(people, users)
         seeder.timeline_backdate([person.lead.pk for person in people])
         imported = demo_import_run(users["mia"], seeder.rng)
         pairs = demo_duplicates_plant(users["mia"])

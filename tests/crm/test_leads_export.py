@@ -7,8 +7,11 @@ from datetime import date
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm.models import Lead
 from crm.services.lists import list_add_leads
 from tests.factories import CompanyFactory, LeadFactory, LeadListFactory, default_stage
 
@@ -201,3 +204,17 @@ def test_the_command_refuses_unknown_names(tmp_path):
         call_command("export_leads", "--format=csv", f"--output={tmp_path / 'x.csv'}", "--stage=Nowhere")
     with pytest.raises(CommandError, match="no active user"):
         call_command("export_leads", "--format=csv", f"--output={tmp_path / 'x.csv'}", "--user=nobody@x.example")
+
+
+def test_the_export_runs_the_same_queries_for_few_leads_or_many(client, manager_mia):
+    def export_queries(count: int) -> int:
+        for _ in range(count):
+            LeadFactory(owner=manager_mia, custom_fields={"region": "DACH"}).tags.create(
+                name=f"tag{Lead.objects.count()}"
+            )
+        client.force_login(manager_mia)
+        with CaptureQueriesContext(connection) as queries:
+            assert len(_csv(_export(client, sort="-score"))) == Lead.objects.count()
+        return len(queries)
+
+    assert export_queries(2) == export_queries(40)

@@ -34,16 +34,18 @@ class LeadExport:
     def __init__(self, leads: QuerySet[Lead]) -> None:
         self.leads = leads.select_related("company", "owner", "stage__pipeline").prefetch_related("tags")
         self.resource = LeadResource()
+        # Looked up once, not per row: the export's hot loop is one call per cell.
+        self.fields = self.resource.get_export_fields()
         self.custom_keys = custom_field_keys(leads)
 
     def header(self) -> list[str]:
-        columns = [*self.resource.get_export_headers(), *(key + CUSTOM_SUFFIX for key in self.custom_keys)]
+        columns = [*(field.column_name for field in self.fields), *(key + CUSTOM_SUFFIX for key in self.custom_keys)]
         return [formula_neutralise(column) for column in columns]
 
     def rows(self, *, native: bool) -> Iterator[list[Any]]:
         """Each lead's cells: text for CSV, or with `native` numbers, dates and booleans as themselves (for XLSX)."""
         for lead in self.leads.iterator(chunk_size=CHUNK_SIZE):
-            cells = self.resource.export_resource(lead, force_native_type=native)
+            cells = [self.resource.export_field(field, lead, force_native_type=native) for field in self.fields]
             custom = lead.custom_fields if isinstance(lead.custom_fields, dict) else {}
             cells.extend(formula_neutralise(_custom_cell(custom.get(key), native)) for key in self.custom_keys)
             yield cells

@@ -180,3 +180,29 @@ def test_on_a_phone_the_menu_folds_and_the_table_scrolls_in_its_own_box(page: Pa
     # The filters wrap onto further lines rather than widen the page.
     filters = page.locator("#lead-filters")
     assert filters.evaluate("form => form.scrollWidth <= form.clientWidth")
+
+
+def test_a_late_answer_never_overwrites_the_table_the_last_click_asked_for(page: Page, log_in, manager_mia, settings):
+    settings.LEADS_PAGE_SIZE = 2
+    for score in (10, 30, 20):
+        LeadFactory(first_name="Scored", last_name=f"Lead{score}", score=score)
+    log_in(manager_mia)
+    page.goto("/leads/?sort=-score")
+    page.wait_for_load_state()
+    rows = page.locator("#lead-table tbody tr")
+    expect(rows.first).to_contain_text("Scored Lead30")
+    held = []
+    page.route(lambda url: "sort=-score" in url and "page=" not in url, lambda route: held.append(route))
+
+    # A sort whose answer is slow, then a click on the next page before it came.
+    page.locator("#lead-table thead").get_by_role("link", name="Score").click()
+    expect(page.locator("#leads-loading")).to_be_visible()
+    page.get_by_role("link", name="Next →").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Scored Lead10")
+
+    # The sort's answer, let through at last, was abandoned: the page the last click asked for stays.
+    held[0].continue_()
+    expect(page.locator("#leads-loading")).to_be_hidden()
+    expect(rows.first).to_contain_text("Scored Lead10")
+    expect(page).to_have_url(re.compile(r"page=2"))

@@ -184,3 +184,22 @@ def test_select_all_matching_reaches_every_page_of_the_filter(page: Page, log_in
     assert dialogs == ["Delete all 5 leads matching this filter and their history? This cannot be undone."]
     assert list(Lead.objects.all()) == [walk_in]
     expect(table.locator("tbody")).not_to_contain_text("Fairgoer")
+
+
+def test_removing_from_a_list_steps_aside_while_all_matching_are_chosen(page: Page, log_in, manager_mia, settings):
+    # Removal from a list takes the ticked rows only, so it must not look as if it reached every page.
+    settings.LEADS_PAGE_SIZE = 2
+    fair = LeadListFactory(name="Trade fair 2025")
+    for index in range(3):
+        ListMembership.objects.create(lead_list=fair, lead=LeadFactory(first_name="Guest", last_name=f"Fair{index}"))
+    log_in(manager_mia)
+    page.goto(f"/leads/?list={fair.pk}")
+    table = page.locator("#lead-table")
+    remove = table.get_by_role("button", name="Remove from list")
+
+    table.get_by_label("Select all on this page").check()
+    expect(remove).to_be_visible()
+    table.get_by_label("Select all 3 leads matching this filter").check()
+    expect(remove).to_be_hidden()
+    table.get_by_label("Select Guest Fair2").uncheck()
+    expect(remove).to_be_visible()

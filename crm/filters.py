@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Expression, F, Q, QuerySet, Subquery
 
 from crm.models import Company, Lead, LeadList, Stage, Tag, User
@@ -92,3 +95,14 @@ class LeadFilter(django_filters.FilterSet):
         leads = super().qs
         # A stable order for pagination: ties on the chosen column fall back to the newest id.
         return leads.order_by(*(leads.query.order_by or ["-updated_at"]), "-id")
+
+
+def leads_matching(leads: QuerySet[Lead], params: Mapping[str, str]) -> QuerySet[Lead]:
+    """Every lead among `leads` (those the user may see) that the table shows for these parameters, on all its pages,
+    in its order: what an export holds and what "all leads matching this filter" acts on. A parameter the filters
+    refuse is a ValidationError rather than ignored, so nothing acts on more leads than the table showed."""
+    lead_filter = LeadFilter(params, queryset=leads)
+    if not lead_filter.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in lead_filter.errors.items())
+        raise ValidationError(f"These filters are not valid: {problems}")
+    return lead_filter.qs

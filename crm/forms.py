@@ -5,7 +5,9 @@ from __future__ import annotations
 from babel.numbers import get_currency_name
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
+from crm.filters import leads_matching
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
 from crm.locale import site_locale
 from crm.models import Lead, LeadList, Stage, Task, User
@@ -114,9 +116,11 @@ class BulkActionForm(forms.Form):
         ("delete", "Delete"),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
-    leads = forms.ModelMultipleChoiceField(
-        queryset=Lead.objects.none(), error_messages={"required": "Select leads first."}
-    )
+    leads = forms.ModelMultipleChoiceField(queryset=Lead.objects.none(), required=False)
+    # "All leads matching this filter", on every page: `matching` is the table's query string when the choice was
+    # offered, and the leads are found again from it among those the user may see, never from ids the browser sent.
+    all_matching = forms.BooleanField(required=False)
+    matching = forms.CharField(required=False)
     # Named apart from the table's filters (`owner`, `stage`), which travel in the same request.
     to_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
     to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
@@ -129,6 +133,15 @@ class BulkActionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("all_matching"):
+            # The ticked ids are not what is acted on, so an id gone or not the user's stops nothing.
+            self._errors.pop("leads", None)
+            try:
+                data["leads"] = leads_matching(self.fields["leads"].queryset, QueryDict(data["matching"]))
+            except ValidationError:
+                self.add_error(None, "The filter is no longer valid; select the leads again.")
+        elif not data.get("leads") and "leads" not in self.errors:
+            self.add_error("leads", "Select leads first.")
         needs = {"move": "to_stage", "add_to_list": "to_list"}
         field = needs.get(data.get("action"))
         if field and not data.get(field):

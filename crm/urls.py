@@ -20,6 +20,7 @@ urlpatterns = [
     path("leads/", leads.lead_list, name="leads"),
     path("leads/new/", leads.lead_new, name="lead_create"),
     path("leads/bulk/", leads.leads_bulk, name="leads_bulk"),
+    path("leads/export/", leads.leads_export, name="leads_export"),
     path("leads/<int:pk>/", lead_detail.lead_detail, name="lead"),
     path("leads/<int:pk>/facts/", lead_detail.lead_facts, name="lead_facts"),
     path("leads/<int:pk>/notes/", lead_detail.lead_note_add, name="lead_note_add"),

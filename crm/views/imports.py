@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from crm.exporting import Echo
 from crm.forms_import import MappingForm, SavedMappingChoiceForm, UploadForm
 from crm.importing.jobs import (
     import_job_create,
@@ -141,17 +142,10 @@ def _detail_context(job: ImportJob) -> dict:
     return {"job": job, "problems": job.rejections.select_related("lead")[:PROBLEMS_SHOWN]}
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def import_rejected(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The rejected rows as a CSV to fix and import again: the file's columns plus the line and the reason."""
     job = _visible_job(request, pk)
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def lines():
         # Header cells come from the file too: "=HYPERLINK(...)" as a column name is as live as in a row.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.filters import LeadFilter
+from crm.exporting import FORMATS, LeadExport, csv_lines, export_file_name, xlsx_write
+from crm.filters import LeadFilter, leads_matching
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
 from crm.selectors import lead_table_rows, leads_visible_to
@@ -31,6 +34,7 @@ def _table_context(request: HttpRequest) -> dict:
         "page": page,
         "query": _query(request, page=None),
         "sort_query": {column: _query(request, page=None, sort=key) for column, key in SORT_LINKS.items()},
+        "export_query": {export_format: _query(request, page=None, format=export_format) for export_format in FORMATS},
         "current_list": current_list,
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
@@ -64,6 +68,27 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, _table_context(request))
 
 
+def leads_export(request: HttpRequest) -> HttpResponse:
+    """The leads the table shows (its search, filters, sort and list, every page) as a CSV or XLSX download."""
+    export_format = request.GET.get("format", "")
+    if export_format not in FORMATS:
+        raise BadRequest("Export as csv or xlsx.")
+    try:
+        export = LeadExport(leads_matching(leads_visible_to(request.user), request.GET))
+    except ValidationError as exc:
+        raise BadRequest(" ".join(exc.messages)) from exc
+    name = export_file_name(export_format)
+    if export_format == "csv":
+        response = StreamingHttpResponse(csv_lines(export), content_type=FORMATS["csv"])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    # A write-only workbook is assembled in a temporary file, then sent from there; FileResponse closes (removes) it.
+    file = tempfile.TemporaryFile()  # noqa: SIM115
+    xlsx_write(export, file)
+    file.seek(0)
+    return FileResponse(file, as_attachment=True, filename=name, content_type=FORMATS["xlsx"])
+
+
 @require_POST
 def leads_bulk(request: HttpRequest) -> HttpResponse:
     """Apply one action to the selected leads, then show the table again with a message."""
@@ -74,7 +99,9 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
     elif form.cleaned_data["action"] == "delete" and not form.cleaned_data["confirmed"] and not request.htmx:
-        return render(request, "crm/leads_confirm_delete.html", {"leads": list(form.cleaned_data["leads"])})
+        return render(
+            request, "crm/leads_confirm_delete.html", {"form": form, "leads": list(form.cleaned_data["leads"])}
+        )
     else:
         _bulk_apply(request, form.cleaned_data)
     return leads_table_after_post(request, redirect("crm:leads"))
@@ -85,7 +112,10 @@ def leads_table_after_post(request: HttpRequest, otherwise: HttpResponse) -> Htt
     hx-include'd form) and the change's message; `otherwise` without htmx."""
     if not request.htmx:
         return otherwise
-    request.GET = request.POST.copy()
+    # Only the table's own parameters: the action's fields (ids, csrf token, selection) stay out of its links.
+    request.GET = QueryDict(mutable=True)
+    for key in [*LeadFilter.base_filters, "page"]:
+        request.GET.setlist(key, request.POST.getlist(key))
     return render(request, "crm/leads.html#table", _table_context(request))
 
 

@@ -135,3 +135,71 @@ def test_delete_with_nothing_selected_says_so_without_asking_first(page: Page, l
     expect(table.locator(".message.error")).to_have_text("Select leads first.")
     assert dialogs == []
     expect(table.locator("tbody tr")).to_have_count(1)
+
+
+def test_select_all_matching_reaches_every_page_of_the_filter(page: Page, log_in, manager_mia, settings):
+    settings.LEADS_PAGE_SIZE = 2
+    new, contacted = default_stage(0), default_stage(1)
+    fair_leads = [
+        LeadFactory(first_name="Guest", last_name=f"Fairgoer{index}", source="trade_fair", stage=new)
+        for index in range(5)
+    ]
+    walk_in = LeadFactory(last_name="Walkin", source="manual", stage=new)
+    log_in(manager_mia)
+    page.get_by_role("link", name="Leads", exact=True).click()
+    page.wait_for_load_state()  # htmx has bound the filters (it does once the page's scripts have run)
+    page.locator("#lead-filters").get_by_label("Source").select_option(label="Trade fair")
+    table = page.locator("#lead-table")
+    expect(table.locator(".bulk-bar")).to_contain_text("5 leads")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    all_matching = table.get_by_label("Select all 5 leads matching this filter")
+    expect(all_matching).to_be_hidden()
+
+    # Offered once the page is ticked; unticking one lead takes it back.
+    table.get_by_label("Select all on this page").check()
+    all_matching.check()
+    table.get_by_label("Select Guest Fairgoer4").uncheck()
+    expect(all_matching).to_be_hidden()
+    expect(all_matching).not_to_be_checked()
+    table.get_by_label("Select all on this page").check()
+    all_matching.check()
+    table.get_by_role("combobox", name="Move to stage").select_option(label="Contacted")
+    table.get_by_role("button", name="Move", exact=True).click()
+
+    expect(table.locator(".message.success")).to_have_text("Moved 5 lead(s) to Contacted.")
+    assert set(Lead.objects.filter(stage=contacted)) == set(fair_leads)
+    walk_in.refresh_from_db()
+    assert walk_in.stage == new
+
+    # Deleting them all asks first, naming how many.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    table.get_by_role("link", name="Next →").click()
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    table.get_by_label("Select all on this page").check()
+    all_matching.check()
+    table.get_by_role("button", name="Delete…").click()
+
+    expect(table.locator(".message.success")).to_have_text("Deleted 5 lead(s).")
+    assert dialogs == ["Delete all 5 leads matching this filter and their history? This cannot be undone."]
+    assert list(Lead.objects.all()) == [walk_in]
+    expect(table.locator("tbody")).not_to_contain_text("Fairgoer")
+
+
+def test_removing_from_a_list_steps_aside_while_all_matching_are_chosen(page: Page, log_in, manager_mia, settings):
+    # Removal from a list takes the ticked rows only, so it must not look as if it reached every page.
+    settings.LEADS_PAGE_SIZE = 2
+    fair = LeadListFactory(name="Trade fair 2025")
+    for index in range(3):
+        ListMembership.objects.create(lead_list=fair, lead=LeadFactory(first_name="Guest", last_name=f"Fair{index}"))
+    log_in(manager_mia)
+    page.goto(f"/leads/?list={fair.pk}")
+    table = page.locator("#lead-table")
+    remove = table.get_by_role("button", name="Remove from list")
+
+    table.get_by_label("Select all on this page").check()
+    expect(remove).to_be_visible()
+    table.get_by_label("Select all 3 leads matching this filter").check()
+    expect(remove).to_be_hidden()
+    table.get_by_label("Select Guest Fair2").uncheck()
+    expect(remove).to_be_visible()

@@ -167,3 +167,77 @@ def test_create_form_keeps_input_and_shows_errors(client, rep_alice):
     assert "Enter a valid email address." in html
     assert 'value="CFO"' in html
     assert not Lead.objects.exists()
+
+
+def test_bulk_all_matching_acts_on_every_page_of_the_filter(client, manager_mia, settings):
+    settings.LEADS_PAGE_SIZE = 2
+    new, contacted = default_stage(0), default_stage(1)
+    matching = [LeadFactory(stage=new, source="linkedin") for _ in range(5)]
+    other_source = LeadFactory(stage=new, source="csv_import")
+    client.force_login(manager_mia)
+    html = client.get(reverse("crm:leads"), {"source": "linkedin"}).content.decode()
+    assert "Select all 5 leads matching this filter" in html
+
+    response = client.post(
+        reverse("crm:leads_bulk"),
+        # The ticked ids of page one travel too; "all matching" is found again from the filter instead.
+        {
+            "action": "move",
+            "to_stage": contacted.pk,
+            "leads": [matching[0].pk],
+            "all_matching": "on",
+            "matching": "source=linkedin&sort=-score",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "Moved 5 lead(s) to Contacted." in response.content.decode()
+    assert set(Lead.objects.filter(stage=contacted)) == set(matching)
+    other_source.refresh_from_db()
+    assert other_source.stage == new
+
+
+def test_bulk_all_matching_trusts_no_ids_and_changes_only_what_the_user_may(client, rep_alice, rep_bob):
+    mine = [LeadFactory(owner=rep_alice, last_name=f"Mine{index}") for index in range(2)]
+    unassigned = LeadFactory(owner=None)
+    bobs = LeadFactory(owner=rep_bob)
+    client.force_login(rep_alice)
+
+    response = client.post(
+        reverse("crm:leads_bulk"),
+        {"action": "delete", "confirmed": "on", "all_matching": "on", "matching": "", "leads": [bobs.pk]},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert "Deleted 2 lead(s)." in html and "1 lead(s) were left alone" in html
+    assert not Lead.objects.filter(pk__in=[lead.pk for lead in mine]).exists()
+    assert Lead.objects.filter(pk__in=[unassigned.pk, bobs.pk]).count() == 2
+
+
+def test_bulk_all_matching_with_a_filter_no_longer_valid_changes_nothing(client, manager_mia):
+    lead = LeadFactory()
+    client.force_login(manager_mia)
+    response = client.post(
+        reverse("crm:leads_bulk"),
+        {"action": "delete", "confirmed": "on", "all_matching": "on", "matching": "stage=99999999999999999999"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "The filter is no longer valid; select the leads again." in response.content.decode()
+    assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_bulk_delete_of_all_matching_without_javascript_confirms_the_count_first(client, manager_mia):
+    doomed = [LeadFactory(grade="cold") for _ in range(3)]
+    kept = LeadFactory(grade="hot")
+    client.force_login(manager_mia)
+    url = reverse("crm:leads_bulk")
+
+    page = client.post(url, {"action": "delete", "all_matching": "on", "matching": "grade=cold"}).content.decode()
+
+    assert "Delete all 3 leads matching this filter?" in page
+    assert 'name="matching" value="grade=cold"' in page and 'name="leads"' not in page
+    assert Lead.objects.count() == 4
+    client.post(url, {"action": "delete", "confirmed": "on", "all_matching": "on", "matching": "grade=cold"})
+    assert list(Lead.objects.all()) == [kept]
+    assert not Lead.objects.filter(pk__in=[lead.pk for lead in doomed]).exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -43,6 +44,7 @@ class LeadPage:
     done_tasks: list[Task]
     stages: list[Stage]
     lists: list[LeadList]
+    local_time: str  # "14:05" where the lead is, from its time zone; "" without one
 
 
 def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
@@ -68,7 +70,19 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
         done_tasks=[task for task in tasks if task.done],
         stages=list(lead.stage.pipeline.stages.all()),
         lists=list(lead.lists.filter(archived=False)),
+        local_time=lead_local_time(lead),
     )
+
+
+def lead_local_time(lead: Lead, now: datetime | None = None) -> str:
+    """The time of day where the lead is ("14:05"), from its time zone; "" when it has none we know."""
+    try:
+        zone = ZoneInfo(lead.time_zone) if lead.time_zone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None  # an old value this machine's zone database lacks
+    if zone is None:
+        return ""
+    return f"{(now or timezone.now()).astimezone(zone):%H:%M}"
 
 
 def _import_line(lead: Lead) -> Activity:

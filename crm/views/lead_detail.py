@@ -13,6 +13,8 @@ from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.leads import lead_claim as lead_claim_service
+from crm.services.timeline import shown_value
+from crm.services.versions import StaleEdit, lead_version
 from crm.services.work import note_create, task_create
 from leadflow.params import id_or_404
 from leadflow.roles import can_edit_lead, require_edit_lead
@@ -34,6 +36,7 @@ def _page_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(),
         "facts_form": forms.get("facts_form"),
+        "version": lead_version(lead),
     }
 
 
@@ -53,8 +56,21 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         changes = {name: data[name] for name in LeadFactsForm.Meta.fields}
         try:
-            lead = lead_update(
-                lead=lead, actor=request.user, tags=data["tags"], company_name=data["company_name"], **changes
+            lead_update(
+                lead=lead,
+                actor=request.user,
+                tags=data["tags"],
+                company_name=data["company_name"],
+                seen_version=request.POST.get("version", ""),
+                **changes,
+            )
+        except StaleEdit as exc:
+            # The form keeps what was typed, shows what the lead holds now, and carries the new version.
+            lead = _visible_lead(request, pk)
+            _current_values_beside(form, lead)
+            form.add_error(None, exc)
+            form.add_error(
+                None, "Not saved: what you typed is kept, beside what the lead holds now. Save again to keep it."
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -62,18 +78,34 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
             lead = _visible_lead(request, pk)
             template = "crm/lead_detail.html#facts_saved" if request.htmx else "crm/lead_detail.html"
             return render(request, template, _page_context(request, lead))
-    template = "crm/lead_detail.html#facts_form" if request.htmx else "crm/lead_detail.html"
+    # The whole facts panel, as its Edit link's hx-target (#facts) holds it: with the form and its errors.
+    template = "crm/lead_detail.html#facts" if request.htmx else "crm/lead_detail.html"
     status = 422 if request.method == "POST" else 200
     return render(request, template, _page_context(request, lead, facts_form=form), status=status)
 
 
+def _current_values_beside(form: LeadFactsForm, lead: Lead) -> None:
+    """Beside each field whose typed value differs from what the lead holds now, what it holds now."""
+    current = LeadFactsForm(form.data, instance=lead)
+    for name in current.changed_data:
+        now = current[name].initial
+        form.add_error(name, f"Now: {shown_value('' if now is None else str(now))}")
+
+
 def _work_saved_or_errors(request: HttpRequest, lead: Lead, form_name: str, form, save) -> HttpResponse:
-    """Run `save` if the form is valid, then show the notes-tasks-timeline block (or the form's errors)."""
+    """Run `save` if the form is valid, then show the notes-tasks-timeline block (or the form with its errors and
+    what was typed, in the same block: the forms' hx-target is #work)."""
     if form.is_valid():
-        save(form.cleaned_data)
-        if not request.htmx:
-            return redirect("crm:lead", pk=lead.pk)
-        return render(request, "crm/lead_detail.html#work", _page_context(request, lead))
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if not request.htmx:
+                return redirect("crm:lead", pk=lead.pk)
+            # A note changes the lead's version, which the stage and owner forms carry: they come along.
+            lead = _visible_lead(request, lead.pk)
+            return render(request, "crm/lead_detail.html#work_saved", _page_context(request, lead))
     template = "crm/lead_detail.html#work" if request.htmx else "crm/lead_detail.html"
     return render(request, template, _page_context(request, lead, **{form_name: form}), status=422)
 
@@ -105,7 +137,9 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     stage = get_object_or_404(Stage, pk=id_or_404(request.POST.get("stage")))
     try:
-        lead_move_stage(lead=lead, stage=stage, actor=request.user)
+        lead_move_stage(lead=lead, stage=stage, actor=request.user, seen_version=request.POST.get("version", ""))
+    except StaleEdit as exc:
+        messages.error(request, f"Stage not changed. {' '.join(exc.messages)} This is the lead as it is now.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("crm:lead", pk=pk)
@@ -128,5 +162,8 @@ def lead_owner(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     owner_id = request.POST.get("owner")
     owner = get_object_or_404(User, pk=id_or_404(owner_id), is_active=True) if owner_id else None
-    lead_assign_owner(lead=lead, owner=owner, actor=request.user)
+    try:
+        lead_assign_owner(lead=lead, owner=owner, actor=request.user, seen_version=request.POST.get("version", ""))
+    except StaleEdit as exc:
+        messages.error(request, f"Owner not changed. {' '.join(exc.messages)} This is the lead as it is now.")
     return redirect("crm:lead", pk=pk)

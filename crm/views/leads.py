@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.filters import LeadFilter
@@ -17,11 +18,13 @@ from crm.selectors import lead_table_rows, leads_visible_to
 from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
-from leadflow.params import id_or_none
+from crm.services.versions import leads_changed_after, leads_changed_message
+from leadflow.params import id_or_none, moment_or_none
 from leadflow.roles import can_reassign, require_write
 
 
 def _table_context(request: HttpRequest) -> dict:
+    seen_at = timezone.now()  # before the rows are read: a bulk change leaves leads changed after it alone
     lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
     page = Paginator(lead_table_rows(lead_filter.qs), settings.LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
     list_id = request.GET.get("list")
@@ -35,6 +38,7 @@ def _table_context(request: HttpRequest) -> dict:
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
         "bulk_owners": lead_filter.filters["owner"].queryset,
+        "seen_at": seen_at.isoformat(),
     }
 
 
@@ -74,7 +78,10 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
     elif form.cleaned_data["action"] == "delete" and not form.cleaned_data["confirmed"] and not request.htmx:
-        return render(request, "crm/leads_confirm_delete.html", {"leads": list(form.cleaned_data["leads"])})
+        leads = list(form.cleaned_data["leads"])
+        return render(
+            request, "crm/leads_confirm_delete.html", {"leads": leads, "seen_at": request.POST.get("seen_at")}
+        )
     else:
         _bulk_apply(request, form.cleaned_data)
     return leads_table_after_post(request, redirect("crm:leads"))
@@ -93,30 +100,34 @@ def _bulk_apply(request: HttpRequest, data: dict) -> None:
     leads = list(data["leads"])
     actor = request.user
     action = data["action"]
+    # Adding to a list overwrites nothing; the other actions leave leads changed since the table was shown alone.
+    seen_at = moment_or_none(request.POST.get("seen_at")) if action != "add_to_list" else None
     if action == "delete" and not data["confirmed"]:
         messages.error(request, "Confirm the deletion first.")
         return
     try:
         if action == "assign":
-            changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor)
+            changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor, seen_at=seen_at)
             done = f"Assigned {changed} lead(s) to {data['to_owner'] or 'nobody'}."
         elif action == "move":
-            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor)
+            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor, seen_at=seen_at)
             done = f"Moved {changed} lead(s) to {data['to_stage']}."
         elif action == "add_to_list":
             changed = list_add_leads(lead_list=data["to_list"], leads=leads, actor=actor)
             done = f"Added {changed} lead(s) to {data['to_list']}."
         else:
-            changed = leads_delete(leads=leads, actor=actor)
+            changed = leads_delete(leads=leads, actor=actor, seen_at=seen_at)
             done = f"Deleted {changed} lead(s)."
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return
     messages.success(request, done)
-    if changed < len(leads):
-        messages.info(
-            request, f"{len(leads) - changed} lead(s) were left alone (not yours to change, or already there)."
-        )
+    changed_meanwhile = leads_changed_after(leads, seen_at)
+    if changed_meanwhile:
+        messages.warning(request, leads_changed_message(changed_meanwhile))
+    left_alone = len(leads) - len(changed_meanwhile) - changed
+    if left_alone:
+        messages.info(request, f"{left_alone} lead(s) were left alone (not yours to change, or already there).")
 
 
 def lead_new(request: HttpRequest) -> HttpResponse:

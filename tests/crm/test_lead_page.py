@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from crm.models import Activity, StageChange
 from crm.services.leads import lead_claim, lead_update
+from crm.services.versions import lead_version
 from tests.factories import CompanyFactory, LeadFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,7 @@ def test_inline_edit_saves_and_records_each_change(client, rep_alice):
             "lifecycle": "lead",
             "company_name": "Park Industries",
             "tags": "board",
+            "version": lead_version(lead),
         },
         HTTP_HX_REQUEST="true",
     )
@@ -110,7 +112,9 @@ def test_add_and_complete_a_task(client, rep_alice):
 def test_change_stage_records_history(client, rep_alice):
     lead = LeadFactory(owner=rep_alice)
     client.force_login(rep_alice)
-    client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(3).pk})
+    client.post(
+        reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(3).pk, "version": lead_version(lead)}
+    )
     lead.refresh_from_db()
     assert lead.stage == default_stage(3)
     change = StageChange.objects.get(lead=lead)
@@ -123,7 +127,9 @@ def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
     other = Stage.objects.create(pipeline=Pipeline.objects.create(name="Partners"), name="Intro")
     lead = LeadFactory(owner=rep_alice)
     client.force_login(rep_alice)
-    response = client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": other.pk}, follow=True)
+    response = client.post(
+        reverse("crm:lead_stage", args=[lead.pk]), {"stage": other.pk, "version": lead_version(lead)}, follow=True
+    )
     assert "That stage belongs to another pipeline." in response.content.decode()
     lead.refresh_from_db()
     assert lead.stage == default_stage(0)
@@ -132,7 +138,13 @@ def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
 def test_a_negative_deal_value_and_a_made_up_time_zone_are_refused(client, manager_mia):
     lead = LeadFactory(deal_value=None, time_zone="")
     client.force_login(manager_mia)
-    data = {"first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email, "lifecycle": "contact"}
+    data = {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email,
+        "lifecycle": "contact",
+        "version": lead_version(lead),
+    }
     response = client.post(
         reverse("crm:lead_facts", args=[lead.pk]), {**data, "deal_value": "-5", "time_zone": "Mars/Olympus"}
     )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from crm.filters import LeadFilter
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
-from crm.selectors import lead_table_rows, leads_visible_to
+from crm.selectors import lead_table_rows, leads_visible_to, leads_with_email
 from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
@@ -135,8 +135,12 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     stages = pipeline_default().stages.all()
     reassign = can_reassign(request.user)
     form = LeadCreateForm(request.POST or None, stages=stages, can_reassign=reassign)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # A warning, not a refusal: two people may share an address, so "Create anyway" goes ahead.
+        duplicates = [] if "create_anyway" in request.POST else leads_with_email(request.user, data["email"])
+    if request.method == "POST" and form.is_valid() and not duplicates:
         fields = {name: data[name] for name in LeadCreateForm.Meta.fields}
         if reassign:
             fields["owner"] = data["owner"] or request.user
@@ -145,4 +149,4 @@ def lead_new(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Created {lead.full_name}.")
         return redirect("crm:lead", pk=lead.pk)
-    return render(request, "crm/lead_create.html", {"form": form})
+    return render(request, "crm/lead_create.html", {"form": form, "duplicates": duplicates})

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 
 from crm.models import Activity, Lead
@@ -35,6 +36,23 @@ def lead_require_version(lead: Lead, seen_version: str | None) -> None:
     (`seen_version` None: the caller edits no copy shown on a page)."""
     if seen_version is not None and lead_version(lead) != seen_version:
         raise StaleEdit(lead_changed_by(lead))
+
+
+def lead_values_at(lead: Lead, seen_version: str) -> dict[str, object]:
+    """{fact: the value it had at `seen_version`} for each fact the lead's timeline records as changed since then
+    (as the timeline shows values: text; imports name the company's column "company_id")."""
+    seen = parse_datetime(seen_version)
+    if seen is None:
+        return {}
+    values: dict[str, object] = {}
+    for line in Activity.objects.filter(lead_id=lead.pk, kind=Activity.Kind.UPDATED, created_at__gt=seen).order_by(
+        "created_at", "id"
+    ):
+        changes = line.data.get("changes", line.data) if isinstance(line.data, dict) else {}  # imports nest theirs
+        for name, pair in changes.items():
+            if isinstance(pair, list) and len(pair) == 2:
+                values.setdefault(name, pair[0])
+    return values
 
 
 def leads_changed_after(leads: Iterable[Lead], seen_at: datetime | None) -> list[Lead]:

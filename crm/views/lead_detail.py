@@ -14,10 +14,18 @@ from crm.selectors import active_users, lead_for_page, lead_page
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.leads import lead_claim as lead_claim_service
 from crm.services.timeline import shown_value
-from crm.services.versions import StaleEdit, lead_version
+from crm.services.versions import StaleEdit, lead_values_at, lead_version
 from crm.services.work import note_create, task_create
 from leadflow.params import id_or_404
 from leadflow.roles import can_edit_lead, require_edit_lead
+
+# The timeline names a lead's company "company"; the facts form types it as a name.
+FORM_FIELD_OF_FACT = {"company": "company_name", "company_id": "company_name"}
+
+
+def _typed_text(value: object) -> str:
+    """A value as a form field holds it when typed: text, "" for nothing."""
+    return "" if value is None else str(value)
 
 
 def _visible_lead(request: HttpRequest, pk: int) -> Lead:
@@ -65,13 +73,10 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
                 **changes,
             )
         except StaleEdit as exc:
-            # The form keeps what was typed, shows what the lead holds now, and carries the new version.
             lead = _visible_lead(request, pk)
-            _current_values_beside(form, lead)
+            form = _stale_form_merged(form, lead, seen_version=request.POST.get("version", ""))
             form.add_error(None, exc)
-            form.add_error(
-                None, "Not saved: what you typed is kept, beside what the lead holds now. Save again to keep it."
-            )
+            form.add_error(None, "Not saved. What you typed is kept; fields changed meanwhile show their new value.")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -84,12 +89,27 @@ def lead_facts(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, _page_context(request, lead, facts_form=form), status=status)
 
 
-def _current_values_beside(form: LeadFactsForm, lead: Lead) -> None:
-    """Beside each field whose typed value differs from what the lead holds now, what it holds now."""
-    current = LeadFactsForm(form.data, instance=lead)
-    for name in current.changed_data:
-        now = current[name].initial
-        form.add_error(name, f"Now: {shown_value('' if now is None else str(now))}")
+def _stale_form_merged(form: LeadFactsForm, lead: Lead, *, seen_version: str) -> LeadFactsForm:
+    """The refused form again, on the lead as it is now (and its version): a field someone else changed meanwhile
+    that this user left as it was takes the new value, so saving again loses nothing; one both changed keeps what
+    was typed, with the new value beside it."""
+    typed = form.data.copy()
+    now = LeadFactsForm(instance=lead)
+    conflicts = []
+    for name, value_then in lead_values_at(lead, seen_version).items():
+        field = FORM_FIELD_OF_FACT.get(name, name)
+        if field not in now.fields:
+            continue
+        value_now = now[field].value()
+        if typed.get(field, "") == _typed_text(value_then):
+            typed[field] = _typed_text(value_now)
+        elif typed.get(field, "") != _typed_text(value_now):
+            conflicts.append((field, value_now))
+    merged = LeadFactsForm(typed, instance=Lead.objects.get(pk=lead.pk))
+    merged.is_valid()
+    for field, value_now in conflicts:
+        merged.add_error(field, f"Now: {shown_value(_typed_text(value_now))}")
+    return merged
 
 
 def _work_saved_or_errors(request: HttpRequest, lead: Lead, form_name: str, form, save) -> HttpResponse:

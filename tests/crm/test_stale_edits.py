@@ -41,14 +41,28 @@ def test_a_facts_save_made_on_an_older_version_is_refused_and_shows_the_current_
     assert response.status_code == 422
     assert "Changed by Mia Example at" in html
     assert 'value="Head of Buying"' in html  # what Alice typed is kept
-    assert "Now: Lisbon" in html  # beside what the lead holds now
+    assert 'value="Lisbon"' in html and "Now:" not in html  # what Mia changed and Alice left alone: Mia's value
     lead.refresh_from_db()
     assert (lead.title, lead.location) == ("Buyer", "Lisbon")
-    # The redrawn form carries the current version: saving again is a deliberate choice, and it applies.
+    # The redrawn form carries the current version: saving it again applies, losing nothing of either.
     assert f'value="{lead_version(lead)}"' in html
-    client.post(reverse("crm:lead_facts", args=[lead.pk]), _facts(lead, lead_version(lead), title="Head of Buying"))
+    again = _facts(lead, lead_version(lead), title="Head of Buying", location="Lisbon")
+    client.post(reverse("crm:lead_facts", args=[lead.pk]), again)
     lead.refresh_from_db()
     assert (lead.title, lead.location) == ("Head of Buying", "Lisbon")
+
+
+def test_a_field_both_changed_keeps_what_was_typed_with_the_new_value_beside_it(client, rep_alice, manager_mia):
+    lead = LeadFactory(owner=rep_alice, location="Porto")
+    seen = lead_version(lead)
+    lead_update(lead=Lead.objects.get(pk=lead.pk), actor=manager_mia, location="Lisbon")
+    client.force_login(rep_alice)
+    response = client.post(reverse("crm:lead_facts", args=[lead.pk]), _facts(lead, seen, location="Faro"))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'value="Faro"' in html and "Now: Lisbon" in html
+    lead.refresh_from_db()
+    assert lead.location == "Lisbon"
 
 
 def test_a_save_without_a_version_or_with_a_made_up_one_is_refused(client, rep_alice):

@@ -242,12 +242,20 @@ class LeadResource(FormulaSafeResource):
         """Tags were saved with the lead by `save_instance`."""
 
 
-def lead_apply_edits(*, edited: Lead, actor: User, tags: str | None = None, company_name: str | None = None) -> Lead:
-    """Save an edited copy of a lead through the services, so each change lands on the timeline; a company typed
-    as a name (`company_name`) is found by the services instead of taken from the copy."""
+def lead_apply_edits(
+    *,
+    edited: Lead,
+    actor: User,
+    tags: str | None = None,
+    company_name: str | None = None,
+    seen_version: str | None = None,
+) -> Lead:
+    """Save an edited copy of a lead through the services, so each change lands on the timeline; a copy made from
+    another version than `seen_version` is refused (StaleEdit). A company typed as a name (`company_name`) is found
+    by the services instead of taken from the copy."""
     lead = Lead.objects.select_related("stage", "owner", "company").get(pk=edited.pk)
     facts = {name: getattr(edited, name) for name in EDITABLE_FIELDS if name != "company" or company_name is None}
-    lead = lead_update(lead=lead, actor=actor, tags=tags, company_name=company_name, **facts)
+    lead = lead_update(lead=lead, actor=actor, tags=tags, company_name=company_name, seen_version=seen_version, **facts)
     if edited.stage_id != lead.stage_id:
         lead_move_stage(lead=lead, stage=edited.stage, actor=actor)
     if edited.owner_id != lead.owner_id:

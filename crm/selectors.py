@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -30,6 +31,21 @@ def leads_visible_to(user: User) -> QuerySet[Lead]:
     return leads.none()
 
 
+def leads_with_email(user: User, email: str) -> list[Lead]:
+    """The leads this user may see that already have this address, as their main one or among their others, in any
+    letter case. Leads the user may not see stay unmentioned (DESIGN.md: matching reveals nothing)."""
+    if not email:
+        return []
+    address = email.lower()
+    candidates = leads_visible_to(user).filter(Q(email__iexact=address) | Q(other_emails__icontains=address))
+    # icontains finds "ann@x.com" inside "joann@x.com" too: keep the leads that hold the address itself.
+    return [
+        lead
+        for lead in candidates.select_related("owner").order_by("created_at", "id")
+        if lead.email.lower() == address or address in (str(other).lower() for other in lead.other_emails)
+    ]
+
+
 def lead_table_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """What a row of the leads table shows, fetched in two queries whatever the page size."""
     return leads.select_related("company", "owner", "stage").prefetch_related("tags")
@@ -49,6 +65,7 @@ class LeadPage:
     done_tasks: list[Task]
     stages: list[Stage]
     lists: list[LeadList]
+    local_time: str  # "14:05" where the lead is, from its time zone; "" without one
 
 
 def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
@@ -60,6 +77,11 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
     for activity in activities:
         # A note's timeline line shows the note itself, with its tags.
         activity.note = notes_by_id.get(activity.data.get("note")) if activity.kind == Activity.Kind.NOTE else None
+    # Notes with no line of their own (imports once wrote none) are on the timeline all the same, in their place.
+    lined = {activity.note.pk for activity in activities if activity.note}
+    unlined = [_note_line(note) for note in notes if note.pk not in lined]
+    if unlined:
+        activities = sorted([*activities, *unlined], key=lambda a: a.created_at, reverse=True)[:timeline_size]
     if (
         len(activities) < timeline_size
         and lead.import_job
@@ -74,7 +96,31 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
         done_tasks=[task for task in tasks if task.done],
         stages=list(lead.stage.pipeline.stages.all()),
         lists=list(lead.lists.filter(archived=False)),
+        local_time=lead_local_time(lead),
     )
+
+
+def lead_local_time(lead: Lead, now: datetime | None = None) -> str:
+    """The time of day where the lead is ("14:05"), from its time zone; "" when it has none we know."""
+    try:
+        zone = ZoneInfo(lead.time_zone) if lead.time_zone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None  # an old value this machine's zone database lacks
+    if zone is None:
+        return ""
+    return f"{(now or timezone.now()).astimezone(zone):%H:%M}"
+
+
+def _note_line(note: Note) -> Activity:
+    activity = Activity(
+        lead_id=note.lead_id,
+        actor=note.author,
+        kind=Activity.Kind.NOTE,
+        summary=f"Note: {note.body[:120]}",
+        created_at=note.created_at,
+    )
+    activity.note = note
+    return activity
 
 
 def _import_line(lead: Lead) -> Activity:

@@ -4,8 +4,11 @@ given" or a 404, never into a 500 from int() or from the database's integer rang
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # The largest id a BigAutoField holds, and a bound for offsets and counts (SQLite overflows past it).
 LARGEST = 2**63 - 1
@@ -38,3 +41,14 @@ def count_or(value: str | None, default: int = 0) -> int:
         return 0
     number = id_or_none(value)
     return default if number is None else number
+
+
+def moment_or_none(value: str | None) -> datetime | None:
+    """A moment a page wrote into a form (ISO 8601; without an offset, in the site's time zone), else None."""
+    try:
+        moment = parse_datetime(value or "")
+    except ValueError:  # well formed but impossible, such as a 31st of February
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment

@@ -19,6 +19,7 @@ from crm.resources import EXPORT_FORMATS, IMPORT_FORMATS, CompanyResource, LeadR
 from crm.selectors import active_users, leads_visible_to
 from crm.services.leads import EDITABLE_FIELDS, lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
+from crm.services.versions import lead_require_version, lead_version
 
 # Companies and tags --------------------------------------------------------------------------------------------------
 
@@ -103,6 +104,24 @@ class ListForm(forms.Form):
     lead_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), label="Add to list")
 
 
+class LeadAdminForm(forms.ModelForm):
+    """The lead change form, carrying the version of the lead it shows: a save made on an older one is refused."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["version"] = lead_version(self.instance)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk:
+            # The instance was read for this request: it holds the lead's current version.
+            lead_require_version(self.instance, data.get("version") or "")
+        return data
+
+
 # Timeline rows are deleted with their lead, though nobody may delete them one by one.
 LEAD_OWNED_MODELS = (Activity, StageChange, ListMembership, Note, Task)
 
@@ -110,6 +129,7 @@ LEAD_OWNED_MODELS = (Activity, StageChange, ListMembership, Note, Task)
 @admin.register(Lead)
 class LeadAdmin(ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdmin):
     resource_classes = [LeadResource]
+    form = LeadAdminForm
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
     list_display = (
@@ -145,7 +165,7 @@ class LeadAdmin(ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdm
         ("Person", {"fields": LEAD_FACT_GROUPS["Person"]}),
         ("Where", {"fields": LEAD_FACT_GROUPS["Where"]}),
         ("Pipeline", {"fields": ("stage", "owner", "score", *LEAD_FACT_GROUPS["Standing"])}),
-        ("More", {"fields": ("tags", "custom_fields", "created_at", "updated_at")}),
+        ("More", {"fields": ("tags", "custom_fields", "created_at", "updated_at", "version")}),
     )
     actions = ["assign_owner", "move_stage", "add_to_list"]
 
@@ -172,7 +192,7 @@ class LeadAdmin(ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdm
     def save_model(self, request: HttpRequest, obj: Lead, form, change: bool) -> None:
         tags = tag_text(form.cleaned_data.get("tags")) if "tags" in form.changed_data else None
         if change:
-            lead_apply_edits(edited=obj, actor=request.user, tags=tags)
+            lead_apply_edits(edited=obj, actor=request.user, tags=tags, seen_version=form.cleaned_data["version"])
             return
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
         lead = lead_create(actor=request.user, stage=obj.stage, owner=obj.owner, tags=tags or "", **fields)

@@ -25,6 +25,7 @@ from crm.models import (
     Note,
     Tag,
 )
+from crm.services.timeline import changes_text
 
 
 @dataclass
@@ -153,9 +154,10 @@ def changes_save(job: ImportJob, changed: list[Known], added: dict[int, Addition
         extra = added.get(pk, Additions())
         undoable = {"tags": extra.tags} if extra.tags else {}
         undoable |= {"list": True} if extra.listed else {}
-        what = [*sorted(changes), *(["tags"] if extra.tags else []), *(["list"] if extra.listed else [])]
+        what = [changes_text(dict(sorted(changes.items())))] if changes else []
+        what += [*(["tags"] if extra.tags else []), *(["list"] if extra.listed else [])]
         data = {"import": job.pk, "changes": changes, **({"added": undoable} if undoable else {})}
-        summary = f"Updated from {job.original_name}: {', '.join(what)}"[:300]
+        summary = f"Updated from {job.original_name}: {'; '.join(what)}"[:300]
         lines.append({"lead_id": pk, "summary": summary, "data": data})
         records.append(
             {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from crm.companies import company_for_lead
 from crm.lead_fields import LEAD_FACTS, LIST_FACTS
@@ -21,7 +23,8 @@ from crm.normalize import (
     time_zone_name,
     website_normalize,
 )
-from crm.services.timeline import activities_record_bulk, activity_record, tags_from_text
+from crm.services.timeline import activities_record_each, activity_record, changes_text, tags_from_text
+from crm.services.versions import lead_require_version, leads_unchanged_since
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
 # Facts a person may change (on the lead page, in the admin, by an admin import); each change is written to the
@@ -119,12 +122,20 @@ def lead_create(*, actor: User | None, stage: Stage, tags: str = "", company_nam
 
 @transaction.atomic
 def lead_update(
-    *, lead: Lead, actor: User, tags: str | None = None, company_name: str | None = None, **changes
+    *,
+    lead: Lead,
+    actor: User,
+    tags: str | None = None,
+    company_name: str | None = None,
+    seen_version: str | None = None,
+    **changes,
 ) -> Lead:
-    """Change a lead's facts and record each changed field on its timeline. The company is `company` when given,
-    else the one a typed `company_name` means (lead_company); a lead left without one takes the company its website
-    or work email finds."""
+    """Change a lead's facts and record each changed field on its timeline; refused (StaleEdit) if the lead changed
+    after `seen_version`. The company is `company` when given, else the one a typed `company_name` means
+    (lead_company); a lead left without one takes the company its website or work email finds."""
     require_edit_lead(actor, lead)
+    if seen_version is not None:
+        lead_require_version(Lead.objects.select_for_update().get(pk=lead.pk), seen_version)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
@@ -154,18 +165,25 @@ def lead_update(
         return lead
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
-    labels = ", ".join(Lead._meta.get_field(f).verbose_name if f != "tags" else "tags" for f in changed)
-    activity_record(lead=lead, actor=actor, kind=Activity.Kind.UPDATED, summary=f"Updated {labels}", data=changed)
+    summary = f"Updated {changes_text(changed)}"
+    activity_record(lead=lead, actor=actor, kind=Activity.Kind.UPDATED, summary=summary, data=changed)
     return lead
 
 
 @transaction.atomic
 def lead_move_stage(
-    *, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None
+    *,
+    lead: Lead,
+    stage: Stage,
+    actor: User,
+    expected_stage_id: int | None = None,
+    seen_version: str | None = None,
 ) -> StageChange | None:
-    """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile."""
+    """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile (or, given the
+    version a page showed, if it changed at all)."""
     lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
     require_edit_lead(actor, lead)
+    lead_require_version(lead, seen_version)
     if expected_stage_id is not None and lead.stage_id != expected_stage_id:
         raise ValidationError(f"{lead.full_name} was moved to {lead.stage.name} by someone else meanwhile.")
     if stage.pipeline_id != lead.stage.pipeline_id:
@@ -187,10 +205,13 @@ def lead_move_stage(
 
 
 @transaction.atomic
-def lead_assign_owner(*, lead: Lead, owner: User | None, actor: User) -> Lead:
-    """Give a lead to another owner (managers and admins only) and record it."""
+def lead_assign_owner(*, lead: Lead, owner: User | None, actor: User, seen_version: str | None = None) -> Lead:
+    """Give a lead to another owner (managers and admins only) and record it; refused (StaleEdit) if the lead
+    changed after `seen_version`."""
     if not can_reassign(actor):
         raise PermissionDenied("Only managers and admins can reassign leads.")
+    if seen_version is not None:
+        lead_require_version(Lead.objects.select_for_update().get(pk=lead.pk), seen_version)
     if lead.owner_id == (owner.pk if owner else None):
         return lead
     summary = f"Owner changed from {lead.owner or 'nobody'} to {owner or 'nobody'}"
@@ -222,45 +243,58 @@ def leads_editable_by(actor: User, leads: Iterable[Lead]) -> list[Lead]:
 
 
 @transaction.atomic
-def leads_bulk_assign(*, leads: list[Lead], owner: User | None, actor: User) -> int:
-    """Give many leads to one owner; returns how many changed."""
+def leads_bulk_assign(*, leads: list[Lead], owner: User | None, actor: User, seen_at: datetime | None = None) -> int:
+    """Give many leads to one owner, leaving those changed after `seen_at` alone; returns how many changed."""
     if not can_reassign(actor):
         raise PermissionDenied("Only managers and admins can reassign leads.")
-    targets = [lead for lead in leads if lead.owner_id != (owner.pk if owner else None)]
-    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(owner=owner)
-    activities_record_bulk(
-        leads=targets,
+    targets = [lead for lead in leads_unchanged_since(leads, seen_at) if lead.owner_id != (owner.pk if owner else None)]
+    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(owner=owner, updated_at=timezone.now())
+    owners = {user.pk: user for user in User.objects.filter(pk__in={lead.owner_id for lead in targets})}
+    activities_record_each(
         actor=actor,
         kind=Activity.Kind.OWNER,
-        summary=f"Owner changed to {owner or 'nobody'}",
-        data={"to": owner.pk if owner else None},
+        lines=[
+            (
+                lead,
+                f"Owner changed from {owners.get(lead.owner_id) or 'nobody'} to {owner or 'nobody'}",
+                {"from": lead.owner_id, "to": owner.pk if owner else None},
+            )
+            for lead in targets
+        ],
     )
     return len(targets)
 
 
 @transaction.atomic
-def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User) -> int:
-    """Move many leads to one stage, skipping those the actor may not edit or in another pipeline."""
+def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User, seen_at: datetime | None = None) -> int:
+    """Move many leads to one stage, skipping those the actor may not edit, in another pipeline, or changed after
+    `seen_at`."""
     require_write(actor)
     targets = [
         lead
-        for lead in leads_editable_by(actor, leads)
+        for lead in leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
         if lead.stage_id != stage.pk and lead.stage.pipeline_id == stage.pipeline_id
     ]
-    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(stage=stage)
+    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(stage=stage, updated_at=timezone.now())
     StageChange.objects.bulk_create(
         StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor) for lead in targets
     )
-    activities_record_bulk(
-        leads=targets, actor=actor, kind=Activity.Kind.STAGE, summary=f"Moved to {stage.name}", data={"to": stage.pk}
+    activities_record_each(
+        actor=actor,
+        kind=Activity.Kind.STAGE,
+        lines=[
+            (lead, f"Moved from {lead.stage.name} to {stage.name}", {"from": lead.stage_id, "to": stage.pk})
+            for lead in targets
+        ],
     )
     return len(targets)
 
 
 @transaction.atomic
-def leads_delete(*, leads: list[Lead], actor: User) -> int:
-    """Delete leads the actor may edit, with their timeline; returns how many went."""
+def leads_delete(*, leads: list[Lead], actor: User, seen_at: datetime | None = None) -> int:
+    """Delete leads the actor may edit and nobody changed after `seen_at`, with their timeline; returns how many
+    went."""
     require_write(actor)
-    targets = leads_editable_by(actor, leads)
+    targets = leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
     Lead.objects.filter(pk__in=[lead.pk for lead in targets]).delete()
     return len(targets)

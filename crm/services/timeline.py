@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from crm.models import Activity, Lead, Tag, User
+
+# A value longer than this is shortened on the timeline ("Updated notes: Met at the fair and…").
+SHOWN_VALUE_LENGTH = 40
 
 
 def activity_record(*, lead: Lead, actor: User | None, kind: str, summary: str, data: dict | None = None) -> Activity:
@@ -13,6 +18,39 @@ def activities_record_bulk(*, leads: list[Lead], actor: User | None, kind: str, 
     Activity.objects.bulk_create(
         Activity(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data) for lead in leads
     )
+
+
+def activities_record_each(*, actor: User | None, kind: str, lines: list[tuple[Lead, str, dict]]) -> None:
+    """One timeline line per lead, each with its own summary and data: (lead, summary, data)."""
+    Activity.objects.bulk_create(
+        Activity(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data) for lead, summary, data in lines
+    )
+
+
+def shown_value(value: object) -> str:
+    """A changed value as the timeline shows it: "—" for nothing, a list as its items, a long one shortened."""
+    text = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value or "")
+    if not text:
+        return "—"
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1].rstrip() + "…"
+
+
+@cache
+def _lead_field_labels() -> dict[str, str]:
+    """What people call each lead field ("job title"), by its name and by its column's ("company_id")."""
+    fields = Lead._meta.concrete_fields
+    return {**{f.attname: str(f.verbose_name) for f in fields}, **{f.name: str(f.verbose_name) for f in fields}}
+
+
+def changes_text(changes: dict[str, list]) -> str:
+    """ "phone: +14155550100 → +16505550100; location: — → Lisbon" for a lead's {field: [old, new]}. A value that
+    is no text (a company's id, the custom fields) is only named."""
+    parts = []
+    for name, (old, new) in changes.items():
+        label = _lead_field_labels().get(name, name)
+        shows_values = all(isinstance(value, str | list | None) for value in (old, new))
+        parts.append(f"{label}: {shown_value(old)} → {shown_value(new)}" if shows_values else label)
+    return "; ".join(parts)
 
 
 def tags_from_text(text: str) -> list[Tag]:

@@ -10,21 +10,24 @@ from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.exporting import FORMATS, LeadExport, csv_lines, export_file_name, xlsx_write
 from crm.filters import LeadFilter, leads_matching
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
-from crm.selectors import lead_table_rows, leads_visible_to
+from crm.selectors import lead_table_rows, leads_visible_to, leads_with_email
 from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
-from leadflow.params import id_or_none
+from crm.services.versions import leads_changed_after, leads_changed_message
+from leadflow.params import id_or_none, moment_or_none
 from leadflow.roles import can_reassign, require_write
 
 
 def _table_context(request: HttpRequest) -> dict:
+    seen_at = timezone.now()  # before the rows are read: a bulk change leaves leads changed after it alone
     lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
     page = Paginator(lead_table_rows(lead_filter.qs), settings.LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
     list_id = request.GET.get("list")
@@ -39,6 +42,7 @@ def _table_context(request: HttpRequest) -> dict:
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
         "bulk_owners": lead_filter.filters["owner"].queryset,
+        "seen_at": seen_at.isoformat(),
     }
 
 
@@ -100,7 +104,9 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
     elif form.cleaned_data["action"] == "delete" and not form.cleaned_data["confirmed"] and not request.htmx:
         return render(
-            request, "crm/leads_confirm_delete.html", {"form": form, "leads": list(form.cleaned_data["leads"])}
+            request,
+            "crm/leads_confirm_delete.html",
+            {"form": form, "leads": list(form.cleaned_data["leads"]), "seen_at": request.POST.get("seen_at")},
         )
     else:
         _bulk_apply(request, form.cleaned_data)
@@ -123,30 +129,34 @@ def _bulk_apply(request: HttpRequest, data: dict) -> None:
     leads = list(data["leads"])
     actor = request.user
     action = data["action"]
+    # Adding to a list overwrites nothing; the other actions leave leads changed since the table was shown alone.
+    seen_at = moment_or_none(request.POST.get("seen_at")) if action != "add_to_list" else None
     if action == "delete" and not data["confirmed"]:
         messages.error(request, "Confirm the deletion first.")
         return
     try:
         if action == "assign":
-            changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor)
+            changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor, seen_at=seen_at)
             done = f"Assigned {changed} lead(s) to {data['to_owner'] or 'nobody'}."
         elif action == "move":
-            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor)
+            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor, seen_at=seen_at)
             done = f"Moved {changed} lead(s) to {data['to_stage']}."
         elif action == "add_to_list":
             changed = list_add_leads(lead_list=data["to_list"], leads=leads, actor=actor)
             done = f"Added {changed} lead(s) to {data['to_list']}."
         else:
-            changed = leads_delete(leads=leads, actor=actor)
+            changed = leads_delete(leads=leads, actor=actor, seen_at=seen_at)
             done = f"Deleted {changed} lead(s)."
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return
     messages.success(request, done)
-    if changed < len(leads):
-        messages.info(
-            request, f"{len(leads) - changed} lead(s) were left alone (not yours to change, or already there)."
-        )
+    changed_meanwhile = leads_changed_after(leads, seen_at)
+    if changed_meanwhile:
+        messages.warning(request, leads_changed_message(changed_meanwhile))
+    left_alone = len(leads) - len(changed_meanwhile) - changed
+    if left_alone:
+        messages.info(request, f"{left_alone} lead(s) were left alone (not yours to change, or already there).")
 
 
 def lead_new(request: HttpRequest) -> HttpResponse:
@@ -154,8 +164,12 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     stages = pipeline_default().stages.all()
     reassign = can_reassign(request.user)
     form = LeadCreateForm(request.POST or None, stages=stages, can_reassign=reassign)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # A warning, not a refusal: two people may share an address, so "Create anyway" goes ahead.
+        duplicates = [] if "create_anyway" in request.POST else leads_with_email(request.user, data["email"])
+    if request.method == "POST" and form.is_valid() and not duplicates:
         fields = {name: data[name] for name in LeadCreateForm.Meta.fields}
         if reassign:
             fields["owner"] = data["owner"] or request.user
@@ -164,4 +178,4 @@ def lead_new(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, f"Created {lead.full_name}.")
         return redirect("crm:lead", pk=lead.pk)
-    return render(request, "crm/lead_create.html", {"form": form})
+    return render(request, "crm/lead_create.html", {"form": form, "duplicates": duplicates})

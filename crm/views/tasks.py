@@ -3,6 +3,7 @@
 from urllib.parse import urlparse
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -30,7 +31,14 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
         task = Task.objects.select_related("lead").get(pk=pk, lead__in=leads_visible_to(request.user))
     except Task.DoesNotExist as exc:
         raise Http404("No such task.") from exc
-    task = task_complete_service(task=task, actor=request.user)
+    try:
+        task = task_complete_service(task=task, actor=request.user)
+    except PermissionDenied as exc:
+        if not request.htmx:
+            raise
+        # In place of the row, as its form's hx-target (the row itself) expects, with why it stays open.
+        row = render_to_string("crm/_task_row.html", {"task": task, "error": str(exc)}, request)
+        return HttpResponse(row, status=422)
     if request.htmx:
         row = render_to_string("crm/_task_row.html", {"task": task}, request)
         if _from_lead_page(request, task.lead):

@@ -12,6 +12,7 @@ from crm.companies import companies_oldest_by, company_find, company_find_or_cre
 from crm.importing.jobs import import_job_create, import_job_run, import_job_start
 from crm.models import Company, ImportJob, Lead
 from crm.services.leads import lead_create, lead_update
+from crm.services.versions import lead_version
 from tests.factories import LeadFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_a_person_typing_acme_inc_on_the_lead_page_finds_the_imported_acme(clien
             "email": lead.email,
             "lifecycle": "contact",
             "company_name": "ACME, Inc.",
+            "version": lead_version(lead),
         },
         HTTP_HX_REQUEST="true",
     )

@@ -87,5 +87,5 @@ def test_an_import_planned_ahead_writes_what_one_planned_batch_by_batch_writes(t
     assert ada.title == "Countess" and ada.company == charles.company
     grace.refresh_from_db()
     assert (grace.email, grace.title) == ("grace@navy.example", "Rear Admiral")
-    assert [line.summary for line in ada.activities.all()] == ["Updated from people.csv: title"]
+    assert [line.summary for line in ada.activities.all()] == ["Updated from people.csv: job title: — → Countess"]
     assert grace.activities.filter(summary__startswith="Updated from").count() == 2

@@ -1,14 +1,17 @@
 """The lead page: facts, inline edit, timeline, notes, tasks, stage and owner."""
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Activity, StageChange
 from crm.services.leads import lead_claim, lead_update
-from tests.factories import CompanyFactory, LeadFactory, TaskFactory, default_stage
+from crm.services.versions import lead_version
+from tests.factories import CompanyFactory, LeadFactory, NoteFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +42,7 @@ def test_inline_edit_saves_and_records_each_change(client, rep_alice):
             "lifecycle": "lead",
             "company_name": "Park Industries",
             "tags": "board",
+            "version": lead_version(lead),
         },
         HTTP_HX_REQUEST="true",
     )
@@ -110,7 +114,9 @@ def test_add_and_complete_a_task(client, rep_alice):
 def test_change_stage_records_history(client, rep_alice):
     lead = LeadFactory(owner=rep_alice)
     client.force_login(rep_alice)
-    client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(3).pk})
+    client.post(
+        reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(3).pk, "version": lead_version(lead)}
+    )
     lead.refresh_from_db()
     assert lead.stage == default_stage(3)
     change = StageChange.objects.get(lead=lead)
@@ -123,7 +129,9 @@ def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
     other = Stage.objects.create(pipeline=Pipeline.objects.create(name="Partners"), name="Intro")
     lead = LeadFactory(owner=rep_alice)
     client.force_login(rep_alice)
-    response = client.post(reverse("crm:lead_stage", args=[lead.pk]), {"stage": other.pk}, follow=True)
+    response = client.post(
+        reverse("crm:lead_stage", args=[lead.pk]), {"stage": other.pk, "version": lead_version(lead)}, follow=True
+    )
     assert "That stage belongs to another pipeline." in response.content.decode()
     lead.refresh_from_db()
     assert lead.stage == default_stage(0)
@@ -132,7 +140,13 @@ def test_stage_of_another_pipeline_is_refused_with_a_message(client, rep_alice):
 def test_a_negative_deal_value_and_a_made_up_time_zone_are_refused(client, manager_mia):
     lead = LeadFactory(deal_value=None, time_zone="")
     client.force_login(manager_mia)
-    data = {"first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email, "lifecycle": "contact"}
+    data = {
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email,
+        "lifecycle": "contact",
+        "version": lead_version(lead),
+    }
     response = client.post(
         reverse("crm:lead_facts", args=[lead.pk]), {**data, "deal_value": "-5", "time_zone": "Mars/Olympus"}
     )
@@ -173,3 +187,128 @@ def test_a_claimed_lead_cannot_be_claimed_again(rep_alice, manager_mia):
     lead = LeadFactory(owner=manager_mia)
     with pytest.raises(ValidationError, match="already belongs to"):
         lead_claim(lead=lead, actor=rep_alice)
+
+
+# What changed, on the timeline
+
+
+def test_the_timeline_tells_each_change_with_its_old_and_new_value(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, phone="+14155550100", location="")
+    lead_update(lead=lead, actor=rep_alice, phone="+1 650 555 0100", location="Lisbon", title="x" * 80)
+    lead.activities.create(kind="updated", summary="Updated job title, location")  # an old line: names only
+    client.force_login(rep_alice)
+    html = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    assert "Updated phone: +14155550100 → +16505550100" in timeline
+    assert "location: — → Lisbon" in timeline
+    assert "→ " + "x" * 39 + "…" in timeline and "x" * 40 not in timeline  # a long value, shortened
+    assert "Updated job title, location" in timeline
+
+
+def test_a_bulk_move_tells_each_lead_where_it_came_from(manager_mia, rep_alice):
+    from crm.services.leads import leads_bulk_move_stage
+
+    lead = LeadFactory(owner=rep_alice)
+    leads_bulk_move_stage(leads=[lead], stage=default_stage(2), actor=manager_mia)
+    line = lead.activities.get(kind="stage")
+    assert line.summary == f"Moved from {default_stage(0).name} to {default_stage(2).name}"
+
+
+def test_a_note_from_an_import_is_on_the_timeline_even_without_a_line_of_its_own(client, manager_mia):
+    from crm.models import ImportJob
+
+    lead = LeadFactory()
+    job = ImportJob.objects.create(created_by=manager_mia, original_name="fair.csv")
+    NoteFactory(lead=lead, author=manager_mia, import_job=job, body="Met at the Lisbon fair")
+    client.force_login(manager_mia)
+    html = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    assert "Met at the Lisbon fair" in timeline
+
+
+# The lead's own time
+
+
+def test_it_shows_the_time_where_the_lead_is(client, rep_alice):
+    paris = LeadFactory(owner=rep_alice, time_zone="Europe/Paris")
+    nowhere = LeadFactory(owner=rep_alice, time_zone="")
+    client.force_login(rep_alice)
+    html = client.get(reverse("crm:lead", args=[paris.pk])).content.decode()
+    expected = f"{timezone.now().astimezone(ZoneInfo('Europe/Paris')):%H}:"
+    assert "Local time " + expected in html and "(Europe/Paris)" in html
+    assert "Local time" not in client.get(reverse("crm:lead", args=[nowhere.pk])).content.decode()
+
+
+def test_local_time_is_read_in_the_leads_own_zone():
+    from datetime import UTC, datetime
+
+    from crm.selectors import lead_local_time
+
+    noon_utc = datetime(2026, 7, 1, 12, 5, tzinfo=UTC)
+    assert lead_local_time(LeadFactory.build(time_zone="Europe/Paris"), now=noon_utc) == "14:05"
+    assert lead_local_time(LeadFactory.build(time_zone="Asia/Kolkata"), now=noon_utc) == "17:35"
+    assert lead_local_time(LeadFactory.build(time_zone="Mars/Olympus"), now=noon_utc) == ""
+
+
+# Controls one may not use are not offered
+
+
+def test_a_viewer_sees_no_edit_controls(client, viewer_vic, rep_bob):
+    lead = LeadFactory(owner=rep_bob)
+    TaskFactory(lead=lead, title="Call back", assignee=rep_bob)
+    client.force_login(viewer_vic)
+    html = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    for control in ["lead_stage", "lead_owner", "lead_facts", "lead_note_add", "lead_task_add", "lead_claim"]:
+        assert reverse(f"crm:{control}", args=[lead.pk]) not in html, control
+    assert "Complete" not in html and "<select" not in html
+    assert "Bob Example" in html  # the owner is shown, as text
+
+
+def test_a_rep_may_claim_an_unassigned_lead_but_sees_no_other_controls_for_it(client, rep_alice, rep_bob):
+    lead = LeadFactory(owner=None)
+    TaskFactory(lead=lead, title="Call back", assignee=rep_bob)
+    client.force_login(rep_alice)
+    html = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    assert reverse("crm:lead_claim", args=[lead.pk]) in html
+    for control in ["lead_stage", "lead_owner", "lead_facts", "lead_note_add", "lead_task_add"]:
+        assert reverse(f"crm:{control}", args=[lead.pk]) not in html, control
+    assert "Complete Call back" not in html
+    # The server still refuses what the page no longer offers.
+    response = client.post(
+        reverse("crm:lead_stage", args=[lead.pk]), {"stage": default_stage(2).pk, "version": lead_version(lead)}
+    )
+    assert response.status_code == 403
+
+
+def test_a_refused_task_completion_shows_why_in_the_row(client, rep_alice, rep_bob):
+    lead = LeadFactory(owner=None)
+    task = TaskFactory(lead=lead, title="Call back", assignee=rep_bob)
+    client.force_login(rep_alice)
+    response = client.post(reverse("crm:task_complete", args=[task.pk]), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f'id="task-{task.pk}"' in html and "Only the assignee or the lead" in html
+    task.refresh_from_db()
+    assert not task.done
+
+
+# Task form errors
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ({"title": "   ", "due_at": "2030-01-02T10:00"}, "This field is required."),
+        ({"title": "Call back", "due_at": "next Tuesday"}, "Enter a valid date/time."),
+    ],
+)
+def test_an_invalid_task_shows_its_error_in_the_work_block_with_what_was_typed(client, rep_alice, typed, error):
+    lead = LeadFactory(owner=rep_alice)
+    client.force_login(rep_alice)
+    data = {"kind": "call", **typed}
+    response = client.post(reverse("crm:lead_task_add", args=[lead.pk]), data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert error in html and "<html" not in html and "Add a note" in html  # the whole #work block
+    assert f'value="{typed["due_at"]}"' in html
+    assert not lead.tasks.exists()

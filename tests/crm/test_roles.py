@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Note, User
+from crm.services.versions import lead_version
 from tests.factories import LeadFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,9 @@ def test_manager_sees_all_and_reassigns(client, manager_mia, rep_alice, rep_bob)
     lead = LeadFactory(owner=rep_bob)
     client.force_login(manager_mia)
     assert client.get(reverse("crm:lead", args=[lead.pk])).status_code == 200
-    response = client.post(reverse("crm:lead_owner", args=[lead.pk]), {"owner": rep_alice.pk})
+    response = client.post(
+        reverse("crm:lead_owner", args=[lead.pk]), {"owner": rep_alice.pk, "version": lead_version(lead)}
+    )
     assert response.status_code == 302
     lead.refresh_from_db()
     assert lead.owner == rep_alice

@@ -19,7 +19,7 @@ from crm import demo_data as demo
 from crm.companies import company_find
 from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
 from crm.models import Activity, Company, Lead, Note, SiteSettings, Stage, StageChange, Task, User
-from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage
+from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage, lead_update
 from crm.services.lists import list_add_leads, list_create
 from crm.services.pipelines import pipeline_default
 from crm.services.site import site_settings_apply
@@ -279,6 +279,18 @@ class Seeder:
                 count += 1
         return count
 
+    def promotions_create(self, people: list[Person], mia: User) -> int:
+        """Some people further down the pipeline got a new job title: their timelines say from what to what. (Every
+        fourth, not drawn from the seeder's dice, so that the rest of the demo stays as it was.)"""
+        titles = [title for title, _weight, _decides in demo.TITLES]
+        promoted = [person for person in people if len(person.path) >= 2][::4]
+        for index, person in enumerate(promoted):
+            lead = Lead.objects.get(pk=person.lead.pk)  # as the stage moves left it
+            title = next(title for title in titles[index % len(titles) :] + titles if title != lead.title)
+            lead_update(lead=lead, actor=person.owner or mia, title=title)
+            self.at(("updated", lead.pk), lead, person.born + (self.now - person.born) / 2)
+        return len(promoted)
+
     def task_add(self, person: Person, actor: User, due: str) -> Task:
         """One task on a lead, due "overdue", "today", "upcoming" or already "done"."""
         # Midnight in the site's time zone, as the dashboard's "due today" counts it.
@@ -360,6 +372,7 @@ class Seeder:
         activity_keys = {
             Activity.Kind.CREATED: lambda a: ("created", a.lead_id),
             Activity.Kind.OWNER: lambda a: ("owner", a.lead_id),
+            Activity.Kind.UPDATED: lambda a: ("updated", a.lead_id),
             Activity.Kind.STAGE: lambda a: ("stage", a.lead_id, a.data.get("to")),
             Activity.Kind.NOTE: lambda a: ("note", a.data.get("note")),
             Activity.Kind.TASK: lambda a: ("task", a.data.get("task")),
@@ -456,6 +469,7 @@ class Command(BaseCommand):
         people = seeder.people_plan(stages, users)
         seeder.leads_create(people, companies, stages, users["mia"])
         notes = seeder.notes_create(people, users["mia"])
+        promotions = seeder.promotions_create(people, users["mia"])
         seeder.tasks_create(people, users, admin)
         lists = seeder.lists_create(people, users)
         seeder.timeline_backdate([person.lead.pk for person in people])
@@ -472,7 +486,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  {notes} notes, {dues.total()} tasks ({dues['overdue']} overdue, {dues['today']} due today, "
             f"{dues['upcoming']} upcoming, {dues['done']} done{', some for the admin' if admin else ''}), "
-            f"{lists} lists"
+            f"{lists} lists, {promotions} new job titles"
         )
         self.stdout.write(
             f"  an import of {imported.original_name}: {imported.rows_imported} imported, "

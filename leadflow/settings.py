@@ -149,8 +149,14 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
 # An import silent this long lost its task and is queued again; longer than Q_CLUSTER's timeout.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=900)
-# Files with more columns are refused at upload: the mapping page has a field per column.
+# Files with more columns are refused at upload: the mapping page has a field per column. Every XLSX read (the
+# Imports page and the back office) counts a sheet's rows and columns as it streams and stops past these limits:
+# one cell at column XFD makes a row 16,384 cells wide. Excel itself stops at 1,048,576 rows.
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
+# The back office's import (django-import-export) holds a whole file in memory and previews every row: it takes
+# files up to this many rows (the header counts); bigger ones go through the Imports page, which streams them.
+ADMIN_IMPORT_MAX_ROWS = min(env.int("ADMIN_IMPORT_MAX_ROWS", default=20_000), IMPORT_MAX_ROWS)
 # The mapping form posts one select per column plus a few options; Django's default of 1000 fields would turn
 # a wide file's Start into a bare 400 (TooManyFieldsSent). Never below Django's default.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from crm.importing.reading import FileRefused
 from leadflow.roles import is_admin
 
 BULK_ACTION_TEMPLATE = "admin/crm/bulk_action.html"
@@ -63,6 +64,17 @@ class ServiceErrorsAsMessages:
                 raise
             self.message_user(request, error_text(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ImportRefusalsShown:
+    """A file the import refuses (too many rows or columns, a zip bomb, not a workbook) says why on the import form,
+    where django-import-export would only name the exception."""
+
+    def add_data_read_fail_error_to_form(self, form, e: Exception) -> None:
+        if isinstance(e, FileRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 class ServiceSavedRelated:

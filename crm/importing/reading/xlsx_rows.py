@@ -10,6 +10,7 @@ from collections.abc import Generator, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
@@ -21,6 +22,15 @@ from crm.importing.reading.table import EMPTY, FileRefused, TableInfo
 
 XLSX_DAMAGED = "This XLSX file could not be read; it may be damaged or password-protected."
 ZIP_NOT_XLSX = "This file is a zip archive, not an XLSX spreadsheet."
+TOO_MANY_ROWS = "This sheet has more than {limit:,} rows, the most one import takes; split it into smaller files."
+TOO_MANY_COLUMNS = (
+    "This sheet has more than {limit:,} columns, the most one import takes; delete the columns you don't need."
+)
+
+# An XLSX file is a zip: refuse ones that would inflate past this, or inflate suspiciously well (zip bombs).
+XLSX_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+XLSX_MAX_COMPRESSION_RATIO = 200
+XLSX_MAX_MEMBERS = 1000
 
 # Errors openpyxl and zipfile raise on damaged, encrypted or hostile workbooks (defusedxml's are ValueErrors).
 XLSX_ERRORS = (
@@ -40,10 +50,9 @@ XLSX_ERRORS = (
 
 def xlsx_inspect(path: Path) -> TableInfo:
     """What an XLSX workbook's first sheet is, after checking the archive is safe to open."""
-    _xlsx_check(path)
-    with _xlsx_sheet(path) as sheet:
+    xlsx_check(path)
+    with xlsx_sheet(path) as sheet:
         declared_rows = sheet.max_row
-        sheet.reset_dimensions()  # some writers get the dimensions wrong; read every row there is
         header_line, cells = header_choice(_xlsx_records(sheet))
         if not declared_rows or declared_rows <= header_line:
             # Missing or suspicious dimensions: count the rows (streaming, so only time is spent).
@@ -60,17 +69,13 @@ def xlsx_inspect(path: Path) -> TableInfo:
     )
 
 
-def _xlsx_check(path: Path) -> None:
+def xlsx_check(source: Path | IO[bytes]) -> None:
     """Refuse a zip that isn't a workbook, or that would inflate too far, reading only its central directory."""
-    # Imported here: crm.resources loads the ORM models, which reading a file otherwise doesn't need.
-    from crm.resources import XLSX_MAX_COMPRESSION_RATIO, XLSX_MAX_MEMBERS, XLSX_MAX_UNCOMPRESSED_BYTES
-
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileRefused(XLSX_DAMAGED) from exc
-    # The same limits, in the same order, as crm.resources.xlsx_check_size.
     if len(members) > XLSX_MAX_MEMBERS:
         raise FileRefused("This XLSX file has too many parts to be a spreadsheet.")
     if sum(member.file_size for member in members) > XLSX_MAX_UNCOMPRESSED_BYTES:
@@ -83,10 +88,10 @@ def _xlsx_check(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _xlsx_sheet(path: Path) -> Iterator[ReadOnlyWorksheet]:
+def xlsx_sheet(source: Path | IO[bytes]) -> Iterator[ReadOnlyWorksheet]:
     """The first worksheet, read-only and with cached values instead of formulas (openpyxl uses defusedxml)."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except XLSX_ERRORS as exc:
         raise FileRefused(XLSX_DAMAGED) from exc
     try:
@@ -97,18 +102,46 @@ def _xlsx_sheet(path: Path) -> Iterator[ReadOnlyWorksheet]:
         workbook.close()
 
 
-def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
+def xlsx_values(sheet: ReadOnlyWorksheet, *, max_rows: int, max_columns: int) -> Iterator[tuple[int, tuple]]:
+    """(row number, cell values) for every row, refusing a sheet of more than `max_rows` rows or `max_columns`
+    columns before it can fill memory: first by the dimension it declares, then by counting while streaming,
+    as a sheet can declare none or lie (one cell at column XFD makes openpyxl hand out rows 16,384 wide)."""
+    if (sheet.max_row or 0) > max_rows:
+        raise FileRefused(TOO_MANY_ROWS.format(limit=max_rows))
+    if (sheet.max_column or 0) > max_columns:
+        raise FileRefused(TOO_MANY_COLUMNS.format(limit=max_columns))
+    sheet.reset_dimensions()  # some writers get the dimensions wrong; read every row there is
     try:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(value) for value in values]
+            if number > max_rows:
+                raise FileRefused(TOO_MANY_ROWS.format(limit=max_rows))
+            if len(values) > max_columns and _filled_width(values) > max_columns:
+                raise FileRefused(TOO_MANY_COLUMNS.format(limit=max_columns))
+            yield number, values
     except XLSX_ERRORS as exc:
         raise FileRefused(XLSX_DAMAGED) from exc
 
 
+def _filled_width(values: tuple) -> int:
+    """The number of cells up to the last one holding a value (formatting alone can reach further)."""
+    width = len(values)
+    while width and values[width - 1] in (None, ""):
+        width -= 1
+    return width
+
+
+def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
+    # Imported here: the reading package is used outside requests too, and reads the limits at the time of reading.
+    from django.conf import settings
+
+    rows = xlsx_values(sheet, max_rows=settings.IMPORT_MAX_ROWS, max_columns=settings.IMPORT_MAX_COLUMNS)
+    for number, values in rows:
+        yield number, [_cell_text(value) for value in values[: settings.IMPORT_MAX_COLUMNS]]
+
+
 def xlsx_data(path: Path, size: int) -> Generator[tuple[int, list[str], int]]:
     """(row number, cells, progress) for every row of the first sheet, as csv_records gives for a CSV file."""
-    with _xlsx_sheet(path) as sheet:
-        sheet.reset_dimensions()
+    with xlsx_sheet(path) as sheet:
         for number, cells in _xlsx_records(sheet):
             yield number, cells, min(number, size)
 

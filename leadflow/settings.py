@@ -124,6 +124,17 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# One cache for every process (web workers, the job cluster), so limits such as allauth's login lockout hold
+# across them: Redis (or any django-environ cache URL) when CACHE_URL or REDIS_URL names one, else a table in the
+# database, created by a migration (crm 0011_d_cache_table), so `migrate` is all a new machine needs.
+DATABASE_CACHE_TABLE = "leadflow_cache"
+CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(CACHE_URL)
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True

@@ -1,11 +1,9 @@
 """The back office signs in through allauth's form, so one lockout rule (ACCOUNT_RATE_LIMITS) covers every login."""
 
-from urllib.parse import urlencode
-
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -23,4 +21,6 @@ def admin_login(request: HttpRequest) -> HttpResponseRedirect:
         if request.user.is_active and request.user.is_staff:
             return HttpResponseRedirect(next_url)
         raise PermissionDenied("Your account has no access to the back office.")
-    return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+    query = QueryDict(mutable=True)
+    query[REDIRECT_FIELD_NAME] = next_url
+    return HttpResponseRedirect(f"{reverse('account_login')}?{query.urlencode(safe='/')}")

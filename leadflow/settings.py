@@ -169,8 +169,9 @@ IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=900)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
 # The back office's import (django-import-export) holds a whole file in memory and previews every row: it takes
-# files up to this many rows (the header counts); bigger ones go through the Imports page, which streams them.
+# files up to this many rows (the header counts) and bytes; bigger ones go through the Imports page, which streams.
 ADMIN_IMPORT_MAX_ROWS = min(env.int("ADMIN_IMPORT_MAX_ROWS", default=20_000), IMPORT_MAX_ROWS)
+ADMIN_IMPORT_MAX_BYTES = env.int("ADMIN_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # The mapping form posts one select per column plus a few options; Django's default of 1000 fields would turn
 # a wide file's Start into a bare 400 (TooManyFieldsSent). Never below Django's default.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)

@@ -174,6 +174,16 @@ def test_the_admin_import_refuses_a_csv_over_the_column_limit(client, admin_ada)
     assert "This sheet has more than 10 columns, the most one import takes" in form_errors(response)
 
 
+@override_settings(ADMIN_IMPORT_MAX_BYTES=1024)
+def test_the_admin_import_refuses_a_file_over_its_size_limit_before_reading_it(client, admin_ada):
+    content = b"email\n" + b"".join(f"p{n}@acme.example\n".encode() for n in range(100))
+    client.force_login(admin_ada)
+
+    response = upload_to_admin(client, content, CSV_FORMAT, name="leads.csv")
+
+    assert form_errors(response) == "This file is 2 KB; the limit is 1 KB."
+
+
 def test_the_admin_import_still_reads_a_sheet_with_a_ragged_row(client, admin_ada):
     # Rows stream as wide as their last cell: a short row is padded to the header, a long one cut to it.
     rows = (

@@ -135,7 +135,13 @@ CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
 CACHES = {
     "default": env.cache_url_config(CACHE_URL)
     if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": DATABASE_CACHE_TABLE,
+        # Past MAX_ENTRIES (300 by default) Django deletes a third of the entries: lockout counts among them, which
+        # a burst of failed logins for made-up accounts could otherwise clear.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 }
 
 LANGUAGE_CODE = "en-us"

@@ -126,3 +126,13 @@ def test_the_cache_is_the_database_unless_redis_is_named():
         "django.core.cache.backends.db.DatabaseCache",
         "django.core.cache.backends.redis.RedisCache",
     }
+
+
+@pytest.mark.django_db
+def test_a_flood_of_cache_entries_does_not_clear_a_lockout_count():
+    # Django's database cache deletes a third of its entries past MAX_ENTRIES, oldest keys by name first.
+    cache.set("a-lockout-count", 5, 300)
+
+    cache.set_many({f"made-up-account-{n}": 1 for n in range(400)}, 300)
+
+    assert cache.get("a-lockout-count") == 5

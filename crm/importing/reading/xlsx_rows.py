@@ -14,6 +14,7 @@ from typing import IO
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from django.conf import settings
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -131,9 +132,6 @@ def _filled_width(values: tuple) -> int:
 
 
 def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
-    # Imported here: the reading package is used outside requests too, and reads the limits at the time of reading.
-    from django.conf import settings
-
     rows = xlsx_values(sheet, max_rows=settings.IMPORT_MAX_ROWS, max_columns=settings.IMPORT_MAX_COLUMNS)
     for number, values in rows:
         yield number, [_cell_text(value) for value in values[: settings.IMPORT_MAX_COLUMNS]]

@@ -131,10 +131,11 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # across them: Redis (or any django-environ cache URL) when CACHE_URL or REDIS_URL names one, else a table in the
 # database, created by a migration (crm 0011_d_cache_table), so `migrate` is all a new machine needs.
 DATABASE_CACHE_TABLE = "leadflow_cache"
-CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+# Lower case, so not a setting: a URL may hold a password, which Django's debug page would show.
+cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
 CACHES = {
-    "default": env.cache_url_config(CACHE_URL)
-    if CACHE_URL
+    "default": env.cache_url_config(cache_url)
+    if cache_url
     else {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": DATABASE_CACHE_TABLE,

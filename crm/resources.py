@@ -53,11 +53,12 @@ class GuardedXLSX(base_formats.XLSX):
 
     def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
         source = BytesIO(in_stream)
-        xlsx_check(source)
+        limits = {"max_rows": settings.ADMIN_IMPORT_MAX_ROWS, "max_columns": settings.IMPORT_MAX_COLUMNS}
+        xlsx_check(source, **limits)
         dataset = tablib.Dataset()
         ignore_blanks = getattr(settings, "IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES", False)
         with xlsx_sheet(source) as sheet:
-            rows = xlsx_values(sheet, max_rows=settings.ADMIN_IMPORT_MAX_ROWS, max_columns=settings.IMPORT_MAX_COLUMNS)
+            rows = xlsx_values(sheet, **limits)
             _number, header = next(rows, (0, ()))
             dataset.headers = list(header)
             width = len(header)

@@ -24,16 +24,17 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 MEMORY_BOUND = 40 * 1024 * 1024
 
 
-def workbook_with_sheet(rows_xml: str, dimension: str | None = None) -> bytes:
+def workbook_with_sheet(rows_xml: str, dimension: str | None = None, prefix: str = "") -> bytes:
     """An XLSX file made by openpyxl whose first sheet is replaced by these <row> elements (and this declared
-    dimension, if given), as a hostile or careless writer would make it."""
+    dimension, if given; tags with this namespace prefix, if given), as a hostile or careless writer would make it."""
     template = io.BytesIO()
     openpyxl.Workbook().save(template)
     declared = f'<dimension ref="{dimension}"/>' if dimension else ""
-    sheet = (
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f"{declared}<sheetData>{rows_xml}</sheetData></worksheet>"
+    namespace = (
+        f'xmlns{":" if prefix else ""}{prefix.rstrip(":")}="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     )
+    sheet_data = f"<{prefix}sheetData>{rows_xml}</{prefix}sheetData>"
+    sheet = f"<{prefix}worksheet {namespace}>{declared}{sheet_data}</{prefix}worksheet>"
     result = io.BytesIO()
     with zipfile.ZipFile(template) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
         for member in source.infolist():
@@ -152,6 +153,31 @@ def test_a_declared_dimension_over_the_limit_is_refused_before_any_row_is_read(c
     response = upload_to_imports(client, workbook_with_sheet(rows, dimension="A1:A1048576"))
 
     assert "This sheet has more than 1,000 rows" in response.content.decode()
+
+
+@override_settings(IMPORT_MAX_ROWS=1000, ADMIN_IMPORT_MAX_ROWS=1000)
+def test_a_sheet_that_declares_no_size_is_counted_before_openpyxl_sizes_it(client, admin_ada):
+    # Without a dimension, opening a workbook makes openpyxl read every row of every sheet, keeping a little of each.
+    rows = "".join(f'<row r="{n}"/>' for n in range(2, 500_001))
+    content = workbook_with_sheet('<row r="1"><c r="A1"><v>1</v></c></row>' + rows)
+    client.force_login(admin_ada)
+
+    page_response, page_peak = peak_memory_of(lambda: upload_to_imports(client, content))
+    admin_response, admin_peak = peak_memory_of(lambda: upload_to_admin(client, content))
+
+    assert "This sheet has more than 1,000 rows" in page_response.content.decode()
+    assert "This sheet has more than 1,000 rows" in form_errors(admin_response)
+    assert max(page_peak, admin_peak) < 20 * 1024 * 1024, f"peaks {page_peak / 2**20:.1f}, {admin_peak / 2**20:.1f} MB"
+
+
+@override_settings(IMPORT_MAX_ROWS=100)
+def test_rows_are_counted_whatever_namespace_prefix_the_sheet_uses(client, manager_mia):
+    rows = "".join(f'<x:row r="{n}"><x:c r="A{n}"><x:v>{n}</x:v></x:c></x:row>' for n in range(1, 102))
+    client.force_login(manager_mia)
+
+    response = upload_to_imports(client, workbook_with_sheet(rows, prefix="x:"))
+
+    assert "This sheet has more than 100 rows" in response.content.decode()
 
 
 @override_settings(ADMIN_IMPORT_MAX_ROWS=100)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import zipfile
-from io import BytesIO
+import csv
+from io import BytesIO, StringIO
 from typing import Any
 
+import tablib
+from django.conf import settings
 from django.db.models import QuerySet
 from import_export import resources
 from import_export.fields import Field
@@ -13,6 +15,8 @@ from import_export.formats import base_formats
 from import_export.widgets import DateTimeWidget, ForeignKeyWidget, IntegerWidget, ManyToManyWidget, Widget
 
 from crm.companies import company_domain_of, company_find
+from crm.importing.reading import FileRefused
+from crm.importing.reading.xlsx_rows import TOO_MANY_COLUMNS, TOO_MANY_ROWS, xlsx_check, xlsx_sheet, xlsx_values
 from crm.lead_fields import LEAD_FACTS, LIST_FACTS
 from crm.models import Company, Lead, Pipeline, Stage, User
 from crm.selectors import leads_visible_to
@@ -27,11 +31,6 @@ from crm.services.pipelines import pipeline_default
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection), so exports prefix it with '.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-# An XLSX file is a zip: refuse ones that would inflate past this, or inflate suspiciously well (zip bombs).
-XLSX_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-XLSX_MAX_COMPRESSION_RATIO = 200
-XLSX_MAX_MEMBERS = 1000
 
 
 def formula_neutralise(value: Any) -> Any:
@@ -48,29 +47,46 @@ def formula_restore(value: Any) -> Any:
     return value
 
 
-def xlsx_check_size(data: bytes) -> None:
-    """Refuse an XLSX upload whose zip would inflate too far before openpyxl opens it."""
-    with zipfile.ZipFile(BytesIO(data)) as archive:
-        members = archive.infolist()
-        if len(members) > XLSX_MAX_MEMBERS:
-            raise ValueError("This XLSX file has too many parts to be a spreadsheet.")
-        total = sum(member.file_size for member in members)
-        if total > XLSX_MAX_UNCOMPRESSED_BYTES:
-            raise ValueError("This XLSX file is too large once unpacked.")
-        for member in members:
-            if member.file_size > XLSX_MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
-                raise ValueError("This XLSX file is compressed suspiciously well; refusing to unpack it.")
+class GuardedXLSX(base_formats.XLSX):
+    """XLSX import that refuses a zip bomb, or a sheet past the back office's limits, before memory grows: the rows
+    stream from openpyxl into the dataset, counted as they come."""
+
+    def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
+        source = BytesIO(in_stream)
+        limits = {"max_rows": settings.ADMIN_IMPORT_MAX_ROWS, "max_columns": settings.IMPORT_MAX_COLUMNS}
+        xlsx_check(source, **limits)
+        dataset = tablib.Dataset()
+        ignore_blanks = getattr(settings, "IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES", False)
+        with xlsx_sheet(source) as sheet:
+            rows = xlsx_values(sheet, **limits)
+            _number, header = next(rows, (0, ()))
+            dataset.headers = list(header)
+            width = len(header)
+            for _number, values in rows:
+                # Rows are as wide as their last cell: fit each to the header (cells past it have no column).
+                row = list(values[:width]) + [None] * (width - len(values))
+                if not (ignore_blanks and all(value is None for value in row)):
+                    dataset.append(row)
+        return dataset
 
 
-class CheckedXLSX(base_formats.XLSX):
-    """XLSX import that checks the zip sizes first (openpyxl itself parses XML with defusedxml when installed)."""
+class GuardedCSV(base_formats.CSV):
+    """CSV import that refuses a file past the back office's limits before tablib holds it all in memory."""
 
-    def create_dataset(self, in_stream):
-        xlsx_check_size(in_stream)
+    def create_dataset(self, in_stream: str) -> tablib.Dataset:
+        max_rows, max_columns = settings.ADMIN_IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS
+        try:
+            for number, cells in enumerate(csv.reader(StringIO(in_stream)), start=1):
+                if number > max_rows:
+                    raise FileRefused(TOO_MANY_ROWS.format(limit=max_rows))
+                if len(cells) > max_columns:
+                    raise FileRefused(TOO_MANY_COLUMNS.format(limit=max_columns))
+        except csv.Error as exc:
+            raise FileRefused(f"This CSV file could not be read: {exc}.") from exc
         return super().create_dataset(in_stream)
 
 
-IMPORT_FORMATS = [base_formats.CSV, CheckedXLSX]
+IMPORT_FORMATS = [GuardedCSV, GuardedXLSX]
 EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "leadflow.permissions_policy.PermissionsPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "leadflow.urls"
@@ -126,6 +129,24 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# One cache for every process (web workers, the job cluster), so limits such as allauth's login lockout hold
+# across them: Redis (or any django-environ cache URL) when CACHE_URL or REDIS_URL names one, else a table in the
+# database, created by a migration (crm 0011_cache_table), so `migrate` is all a new machine needs.
+DATABASE_CACHE_TABLE = "leadflow_cache"
+# Lower case, so not a setting: a URL may hold a password, which Django's debug page would show.
+cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(cache_url)
+    if cache_url
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": DATABASE_CACHE_TABLE,
+        # Past MAX_ENTRIES (300 by default) Django deletes a third of the entries: lockout counts among them, which
+        # a burst of failed logins for made-up accounts could otherwise clear.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 # Deal values are in this ISO 4217 currency until an admin picks another one (Settings, General tab).
@@ -153,8 +174,15 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
 # An import silent this long lost its task and is queued again; longer than Q_CLUSTER's timeout.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=900)
-# Files with more columns are refused at upload: the mapping page has a field per column.
+# Files with more columns are refused at upload: the mapping page has a field per column. Every XLSX read (the
+# Imports page and the back office) counts a sheet's rows and columns as it streams and stops past these limits:
+# one cell at column XFD makes a row 16,384 cells wide. Excel itself stops at 1,048,576 rows.
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=500)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_048_576)
+# The back office's import (django-import-export) holds a whole file in memory and previews every row: it takes
+# files up to this many rows (the header counts) and bytes; bigger ones go through the Imports page, which streams.
+ADMIN_IMPORT_MAX_ROWS = min(env.int("ADMIN_IMPORT_MAX_ROWS", default=20_000), IMPORT_MAX_ROWS)
+ADMIN_IMPORT_MAX_BYTES = env.int("ADMIN_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # The mapping form posts one select per column plus a few options; Django's default of 1000 fields would turn
 # a wide file's Start into a bare 400 (TooManyFieldsSent). Never below Django's default.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)
@@ -175,6 +203,38 @@ if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+# Pages run only the scripts and styles served from static/ (no inline handlers, <script> blocks or style=
+# attributes: tests/leadflow/test_security_headers.py scans the templates), so injected markup can do nothing.
+# django-csp leaves Django's debug error pages alone when DEBUG is on.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Browser features no page uses, switched off for every page (and anything injected into one).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # django-q2: jobs run at least once, so `retry` stays longer than `timeout`.
 Q_CLUSTER = {

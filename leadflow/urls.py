@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
+from leadflow.admin_login import admin_login
 from leadflow.health import healthz
 
 admin.site.site_header = "Leadflow back office"
@@ -13,6 +14,8 @@ admin.site.site_title = "Leadflow admin"
 urlpatterns = [
     path("", include("crm.urls")),
     path("accounts/", include("allauth.urls")),
+    # Before the admin's own URLs: its login form would take passwords without allauth's lockout.
+    path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says; the static name is looked up when asked (hashed in

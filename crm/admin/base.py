@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from import_export.forms import ImportForm
 
+from crm.importing.reading import FileRefused
+from crm.importing.reading.reader import size_text
 from leadflow.roles import is_admin
 
 BULK_ACTION_TEMPLATE = "admin/crm/bulk_action.html"
@@ -63,6 +67,34 @@ class ServiceErrorsAsMessages:
                 raise
             self.message_user(request, error_text(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class SizedImportForm(ImportForm):
+    """The admin's import form, refusing a file over ADMIN_IMPORT_MAX_BYTES before django-import-export reads it
+    into memory (chunk by chunk into one bytes object)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.ADMIN_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"This file is {size_text(upload.size, up=True)}; the limit is {size_text(limit, up=False)}."
+            )
+        return upload
+
+
+class ImportWithinLimits:
+    """The admin's import within the limits of leadflow/settings.py: a file over them (too large, too many rows or
+    columns, a zip bomb, not a workbook) is refused with a message saying why, where django-import-export would
+    only name the exception."""
+
+    import_form_class = SizedImportForm
+
+    def add_data_read_fail_error_to_form(self, form, e: Exception) -> None:
+        if isinstance(e, FileRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 class ServiceSavedRelated:

@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin, ImportExportModelAdmin
 
-from crm.admin.base import ServiceErrorsAsMessages, adopt, bulk_form_action, counted, tag_text
+from crm.admin.base import ImportWithinLimits, ServiceErrorsAsMessages, adopt, bulk_form_action, counted, tag_text
 from crm.lead_fields import LEAD_FACT_GROUPS
 from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Stage, StageChange, Tag, Task
 from crm.normalize import domain_from_url
@@ -37,7 +37,7 @@ class CompanyForm(forms.ModelForm):
 
 
 @admin.register(Company)
-class CompanyAdmin(ExportActionMixin, ImportExportModelAdmin):
+class CompanyAdmin(ImportWithinLimits, ExportActionMixin, ImportExportModelAdmin):
     resource_classes = [CompanyResource]
     form = CompanyForm
     import_formats = IMPORT_FORMATS
@@ -127,7 +127,7 @@ LEAD_OWNED_MODELS = (Activity, StageChange, ListMembership, Note, Task)
 
 
 @admin.register(Lead)
-class LeadAdmin(ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdmin):
+class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, ImportExportModelAdmin):
     resource_classes = [LeadResource]
     form = LeadAdminForm
     import_formats = IMPORT_FORMATS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from crm.exporting import Echo
 from crm.forms_import import MappingForm, SavedMappingChoiceForm, UploadForm
+from crm.importing.drafts import CellProblem, LeadDraft
 from crm.importing.jobs import (
     import_job_create,
     import_job_start,
@@ -111,13 +113,43 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _preview(job: ImportJob) -> list:
+# What the mapping page's preview shows of a file, however wide its rows or long its cells: the page is redrawn
+# on every change of a select, and a wide file once made it 15 MB. (The cell length is in the template.)
+PREVIEW_ROWS = 5
+PREVIEW_CUSTOM_FIELDS = 8
+PREVIEW_PROBLEMS = 5
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One previewed row: its draft, with the custom fields and problems the preview has room for."""
+
+    draft: LeadDraft
+    custom: list[tuple[str, str]]
+    custom_more: int
+    problems: list[CellProblem]
+    problems_more: int
+
+
+def _preview(job: ImportJob) -> list[PreviewRow]:
     """Rows as they would be stored under the mapping being edited (an invalid mapping previews nothing)."""
     try:
         mapping_clean(job.headers, job.mapping)
     except ValidationError:
         return []
-    return import_preview(job)
+    rows = []
+    for draft in import_preview(job, count=PREVIEW_ROWS):
+        custom = list(draft.custom.items())
+        rows.append(
+            PreviewRow(
+                draft=draft,
+                custom=custom[:PREVIEW_CUSTOM_FIELDS],
+                custom_more=max(len(custom) - PREVIEW_CUSTOM_FIELDS, 0),
+                problems=draft.problems[:PREVIEW_PROBLEMS],
+                problems_more=max(len(draft.problems) - PREVIEW_PROBLEMS, 0),
+            )
+        )
+    return rows
 
 
 # Problems and skipped rows the import page lists (all of them are in the admin and the rejected-rows download).

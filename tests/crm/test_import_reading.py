@@ -13,8 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import crm.resources
-from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_rows, table_sample
+from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_rows, table_sample, xlsx_rows
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -635,7 +634,7 @@ def test_it_refuses_a_zip_bomb():
 
 
 def test_it_refuses_a_workbook_too_large_once_unpacked(tmp_path, monkeypatch):
-    monkeypatch.setattr(crm.resources, "XLSX_MAX_UNCOMPRESSED_BYTES", 1024)
+    monkeypatch.setattr(xlsx_rows, "XLSX_MAX_UNCOMPRESSED_BYTES", 1024)
     path = tmp_path / "large.xlsx"
     openpyxl.Workbook().save(path)
 
@@ -645,7 +644,7 @@ def test_it_refuses_a_workbook_too_large_once_unpacked(tmp_path, monkeypatch):
 def test_it_refuses_a_zip_of_too_many_parts(tmp_path):
     path = tmp_path / "parts.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
-        for number in range(crm.resources.XLSX_MAX_MEMBERS + 1):
+        for number in range(xlsx_rows.XLSX_MAX_MEMBERS + 1):
             archive.writestr(f"xl/part{number}.xml", "<x/>")
 
     assert refusal(path) == "This XLSX file has too many parts to be a spreadsheet."

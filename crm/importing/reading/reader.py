@@ -34,7 +34,7 @@ def table_inspect(path: Path, *, max_bytes: int, max_columns: int | None = None)
     if size == 0:
         raise FileRefused(EMPTY)
     if size > max_bytes:
-        raise FileRefused(f"This file is {_size_text(size, up=True)}; the limit is {_size_text(max_bytes, up=False)}.")
+        raise FileRefused(f"This file is {size_text(size, up=True)}; the limit is {size_text(max_bytes, up=False)}.")
     with path.open("rb") as file:
         head = file.read(SAMPLE_BYTES)
     if head.startswith(ZIP_MAGIC):
@@ -101,7 +101,7 @@ def table_sample(path: Path, info: TableInfo, count: int = 5) -> list[Row]:
         rows.close()
 
 
-def _size_text(size: int, *, up: bool) -> str:
+def size_text(size: int, *, up: bool) -> str:
     """A byte count as whole MB, KB or bytes, rounded up (for a file's size) or down (for a limit)."""
     for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
         if size >= unit:

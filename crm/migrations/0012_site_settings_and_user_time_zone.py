@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0010_import_right_and_leased"),
+        ("crm", "0011_cache_table"),
     ]
 
     operations = [

@@ -159,9 +159,24 @@ def lead_update(
     return lead
 
 
+def lost_reason_check(stage: Stage, lost_reason: str) -> str:
+    """The reason, cleaned; a move to a lost stage must say why the deal was lost."""
+    lost_reason = lost_reason.strip()
+    if stage.kind == Stage.Kind.LOST and not lost_reason:
+        raise ValidationError(f"Say why the deal was lost before moving it to {stage.name}.")
+    limit = StageChange._meta.get_field("lost_reason").max_length
+    if len(lost_reason) > limit:
+        raise ValidationError(f"Keep the reason under {limit} characters.")
+    return lost_reason
+
+
+def _stage_move_summary(moved: str, stage: Stage, lost_reason: str) -> str:
+    return f"{moved} to {stage.name}" + (f": {lost_reason}" if lost_reason else "")
+
+
 @transaction.atomic
 def lead_move_stage(
-    *, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None
+    *, lead: Lead, stage: Stage, actor: User, expected_stage_id: int | None = None, lost_reason: str = ""
 ) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile."""
     lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
@@ -172,16 +187,19 @@ def lead_move_stage(
         raise ValidationError("That stage belongs to another pipeline.")
     if stage.pk == lead.stage_id:
         return None
+    lost_reason = lost_reason_check(stage, lost_reason)
     old_stage = lead.stage
     lead.stage = stage
     lead.save(update_fields=["stage", "updated_at"])
-    change = StageChange.objects.create(lead=lead, from_stage=old_stage, to_stage=stage, actor=actor)
+    change = StageChange.objects.create(
+        lead=lead, from_stage=old_stage, to_stage=stage, actor=actor, lost_reason=lost_reason
+    )
     activity_record(
         lead=lead,
         actor=actor,
         kind=Activity.Kind.STAGE,
-        summary=f"Moved from {old_stage.name} to {stage.name}",
-        data={"from": old_stage.pk, "to": stage.pk},
+        summary=_stage_move_summary(f"Moved from {old_stage.name}", stage, lost_reason),
+        data={"from": old_stage.pk, "to": stage.pk, "lost_reason": lost_reason},
     )
     return change
 
@@ -239,9 +257,10 @@ def leads_bulk_assign(*, leads: list[Lead], owner: User | None, actor: User) -> 
 
 
 @transaction.atomic
-def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User) -> int:
+def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User, lost_reason: str = "") -> int:
     """Move many leads to one stage, skipping those the actor may not edit or in another pipeline."""
     require_write(actor)
+    lost_reason = lost_reason_check(stage, lost_reason)
     targets = [
         lead
         for lead in leads_editable_by(actor, leads)
@@ -249,10 +268,15 @@ def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User) -> in
     ]
     Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(stage=stage)
     StageChange.objects.bulk_create(
-        StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor) for lead in targets
+        StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor, lost_reason=lost_reason)
+        for lead in targets
     )
     activities_record_bulk(
-        leads=targets, actor=actor, kind=Activity.Kind.STAGE, summary=f"Moved to {stage.name}", data={"to": stage.pk}
+        leads=targets,
+        actor=actor,
+        kind=Activity.Kind.STAGE,
+        summary=_stage_move_summary("Moved", stage, lost_reason),
+        data={"to": stage.pk, "lost_reason": lost_reason},
     )
     return len(targets)
 

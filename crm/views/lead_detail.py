@@ -105,7 +105,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     stage = get_object_or_404(Stage, pk=id_or_404(request.POST.get("stage")))
     try:
-        lead_move_stage(lead=lead, stage=stage, actor=request.user)
+        lead_move_stage(lead=lead, stage=stage, actor=request.user, lost_reason=request.POST.get("lost_reason", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("crm:lead", pk=pk)

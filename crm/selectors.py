@@ -7,11 +7,12 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, Task, User
-from leadflow.roles import Role, role_of, sees_all_leads
+from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, StageChange, Task, User
+from leadflow.roles import Role, can_edit_owned_by, role_of, sees_all_leads
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
@@ -108,13 +109,55 @@ def board_leads(pipeline: Pipeline, user: User, owner_id: int | None) -> QuerySe
     return leads
 
 
+# What a card shows, and nothing more: a board fetches hundreds of cards, and every column costs time.
+BOARD_CARD_FIELDS = [
+    "first_name",
+    "last_name",
+    "stage_id",
+    "owner_id",
+    "deal_value",
+    "score",
+    "created_at",
+    "updated_at",
+    "company__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+]
+
+
 def board_column_cards(leads: QuerySet[Lead], stage: Stage, offset: int = 0) -> list[Lead]:
+    """One page of a column's cards, most recently changed first, each with when it entered its stage."""
     size = settings.BOARD_COLUMN_SIZE
+    entered = (
+        StageChange.objects.filter(lead=OuterRef("pk"), to_stage=OuterRef("stage_id"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
     return list(
         leads.filter(stage=stage)
         .select_related("company", "owner")
+        .only(*BOARD_CARD_FIELDS)
+        # A lead saved straight into its stage (an import, a bulk load) has no StageChange: it entered on creation.
+        .annotate(stage_entered_at=Coalesce(Subquery(entered), F("created_at")))
         .order_by("-updated_at", "-id")[offset : offset + size]
     )
+
+
+def board_cards_facts(cards: list[Lead], user: User) -> None:
+    """Add what each card shows beyond its lead: its next open task, days in its stage, whether the user may move it;
+    one query whatever the number of cards."""
+    next_tasks: dict[int, Task] = {}
+    open_tasks = Task.objects.filter(lead_id__in=[card.pk for card in cards], done=False)
+    for task in open_tasks.order_by("lead_id", F("due_at").asc(nulls_last=True), "id").only(
+        "lead_id", "title", "due_at"
+    ):
+        next_tasks.setdefault(task.lead_id, task)
+    today = timezone.now()
+    for card in cards:
+        card.next_task = next_tasks.get(card.pk)
+        card.days_in_stage = (today - card.stage_entered_at).days
+        card.movable = can_edit_owned_by(user, card.owner_id)
 
 
 def board_totals(leads: QuerySet[Lead]) -> dict[int, dict]:
@@ -124,21 +167,22 @@ def board_totals(leads: QuerySet[Lead]) -> dict[int, dict]:
 
 
 def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -> list[BoardColumn]:
-    """The Kanban board: one query for the totals, then the first cards of each stage by index."""
+    """The Kanban board: one query for the totals, one for the first cards of each stage (by index), one for the
+    cards' next tasks."""
     leads = board_leads(pipeline, user, owner_id)
     totals = board_totals(leads)
     columns = []
     for stage in pipeline.stages.all():
         row = totals.get(stage.pk, {})
-        count = row.get("count", 0)
         columns.append(
             BoardColumn(
                 stage=stage,
-                count=count,
+                count=row.get("count", 0),
                 total_value=row.get("total") or Decimal(0),
                 cards=board_column_cards(leads, stage),
             )
         )
+    board_cards_facts([card for column in columns for card in column.cards], user)
     return columns
 
 

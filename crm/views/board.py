@@ -10,7 +10,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm.models import Lead, Pipeline, Stage
-from crm.selectors import active_users, board_column_cards, board_columns, board_leads, board_totals, leads_visible_to
+from crm.selectors import (
+    active_users,
+    board_cards_facts,
+    board_column_cards,
+    board_columns,
+    board_leads,
+    board_totals,
+    leads_visible_to,
+)
 from crm.services.leads import lead_move_stage
 from crm.services.pipelines import pipeline_default
 from leadflow.params import count_or, id_or_404, id_or_none
@@ -48,6 +56,7 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     owner_id = _owner_id(request)
     leads = board_leads(stage.pipeline, request.user, owner_id)
     cards = board_column_cards(leads, stage, offset)
+    board_cards_facts(cards, request.user)
     next_offset = offset + settings.BOARD_COLUMN_SIZE
     has_more = len(cards) == settings.BOARD_COLUMN_SIZE and leads.filter(stage=stage).count() > next_offset
     context = {
@@ -63,8 +72,10 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 @require_POST
 def board_move(request: HttpRequest) -> JsonResponse:
-    """Save a drag: the card names the stage it was dragged from, so a stale drag is refused."""
+    """Save a drag or a "Move to…": the card names the stage it came from, so a stale move is refused; a move to a lost
+    stage carries the reason."""
     lead_id, stage_id, from_stage = (id_or_none(request.POST.get(name)) for name in ("lead", "stage", "from_stage"))
+    lost_reason = request.POST.get("lost_reason", "")
     try:
         lead = leads_visible_to(request.user).get(pk=lead_id)
         stage = Stage.objects.get(pk=stage_id)
@@ -77,7 +88,9 @@ def board_move(request: HttpRequest) -> JsonResponse:
             {"ok": False, "message": "The card did not say where it came from; reload the board."}, status=400
         )
     try:
-        lead_move_stage(lead=lead, stage=stage, actor=request.user, expected_stage_id=from_stage)
+        lead_move_stage(
+            lead=lead, stage=stage, actor=request.user, expected_stage_id=from_stage, lost_reason=lost_reason
+        )
     except PermissionDenied as exc:
         return JsonResponse({"ok": False, "message": str(exc) or "You cannot move this lead."}, status=403)
     except ValidationError as exc:

@@ -1,7 +1,23 @@
 // Pipeline settings: drag a stage's row by its handle to reorder the stages. The order the rows now show is posted
-// through the page's reorder form, and htmx redraws the table from what was saved.
-htmx.onLoad(function (root) {
-  root.querySelectorAll("tbody[data-stage-order]").forEach(function (rows) {
+// through the page's reorder form, and htmx redraws the table from what was saved. A keyboard user pressing ↑ or ↓
+// keeps the focus on that stage's arrow in the redrawn table (on the other one when the first is now disabled).
+(function () {
+  let focusedId = null;
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    if (evt.detail.target.id === "stages-panel") focusedId = document.activeElement && document.activeElement.id;
+  });
+
+  function refocus(panel) {
+    if (!focusedId) return;
+    const arrow = document.getElementById(focusedId);
+    focusedId = null;
+    if (!arrow || !panel.contains(arrow)) return;
+    const other = document.getElementById(arrow.id.endsWith("-up") ? arrow.id.replace(/-up$/, "-down") : arrow.id.replace(/-down$/, "-up"));
+    (arrow.disabled && other ? other : arrow).focus();
+  }
+
+  function sortable(rows) {
     if (rows.dataset.sortable) return;
     rows.dataset.sortable = "1";
     Sortable.create(rows, {
@@ -21,5 +37,10 @@ htmx.onLoad(function (root) {
         form.requestSubmit();
       },
     });
+  }
+
+  htmx.onLoad(function (root) {
+    root.querySelectorAll("tbody[data-stage-order]").forEach(sortable);
+    if (root.id === "stages-panel") refocus(root);
   });
-});
+})();

@@ -51,10 +51,10 @@ def board(request: HttpRequest) -> HttpResponse:
 
 def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     """The next cards of one column, for the "Show more" button."""
-    stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=stage_id)
+    stage = get_object_or_404(Stage, pk=stage_id)
     offset = count_or(request.GET.get("offset"))
     owner_id = _owner_id(request)
-    leads = board_leads(stage.pipeline, request.user, owner_id)
+    leads = board_leads([stage.pk], request.user, owner_id)
     cards = board_column_cards(leads, stage, offset)
     board_cards_facts(cards, request.user)
     next_offset = offset + settings.BOARD_COLUMN_SIZE
@@ -95,7 +95,7 @@ def board_move(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "message": str(exc) or "You cannot move this lead."}, status=403)
     except ValidationError as exc:
         return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=409)
-    leads = board_leads(stage.pipeline, request.user, _owner_id(request)).filter(stage_id__in=[from_stage, stage.pk])
+    leads = board_leads([from_stage, stage.pk], request.user, _owner_id(request))
     totals = board_totals(leads)
     columns = {
         str(stage_id): {

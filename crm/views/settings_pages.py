@@ -48,14 +48,21 @@ def pipeline_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/settings_pipeline.html", {"form": form, **_stages_context(pipeline)})
 
 
-def _stages_context(pipeline: Pipeline) -> dict:
+def _stages_context(pipeline: Pipeline, arrow: str = "") -> dict:
+    """The stages in order, each with the orders its arrows post; `arrow` ("<stage id>-up" or "-down", the one just
+    pressed) keeps the keyboard's focus on that stage's arrow in the redrawn table, or on its other one at an end."""
     # Ordered explicitly: a grouped query (the lead counts) ignores the model's default ordering.
     stages = list(pipeline.stages.annotate(lead_count=Count("leads")).order_by("position", "id"))
     order = [stage.pk for stage in stages]
+    pressed_id, _, direction = arrow.partition("-")
     for index, stage in enumerate(stages):
         # The ↑ and ↓ buttons post the whole new order, so a stale page cannot scramble it.
         stage.move_up_order = _swapped(order, index, index - 1)
         stage.move_down_order = _swapped(order, index, index + 1)
+        stage.focused_arrow = None
+        if pressed_id == str(stage.pk) and direction in {"up", "down"}:
+            at_the_end = index == 0 if direction == "up" else index == len(stages) - 1
+            stage.focused_arrow = ({"up": "down", "down": "up"}[direction]) if at_the_end else direction
     return {"pipeline": pipeline, "stages": stages}
 
 
@@ -102,7 +109,8 @@ def stage_order_save(request: HttpRequest) -> HttpResponse:
         status = 422
     if not request.htmx:
         return redirect(reverse("crm:settings_pipeline") + f"?pipeline={pipeline.pk}")
-    return render(request, "crm/settings_pipeline.html#stages", _stages_context(pipeline), status=status)
+    context = _stages_context(pipeline, arrow=request.POST.get("arrow", ""))
+    return render(request, "crm/settings_pipeline.html#stages", context, status=status)
 
 
 def users_settings(request: HttpRequest) -> HttpResponse:

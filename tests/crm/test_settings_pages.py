@@ -130,3 +130,19 @@ def test_a_stale_htmx_reorder_is_refused_and_redrawn(client, admin_ada):
     assert response.status_code == 422
     assert "The stages changed meanwhile" in response.content.decode()
     assert _stage_names() == before
+
+
+def test_the_redrawn_table_keeps_the_focus_on_the_pressed_arrow(client, admin_ada):
+    client.force_login(admin_ada)
+    stages = client.get(reverse("crm:settings_pipeline")).context["stages"]
+    contacted = stages[1]
+    response = client.post(
+        reverse("crm:stages_reorder"),
+        {"stage": contacted.move_up_order, "arrow": f"{contacted.pk}-up"},
+        HTTP_HX_REQUEST="true",
+    )
+    redrawn = response.context["stages"]
+    # Contacted is first now, its ↑ disabled: the focus goes to its ↓.
+    assert redrawn[0].pk == contacted.pk and redrawn[0].focused_arrow == "down"
+    assert [stage.focused_arrow for stage in redrawn[1:]] == [None] * (len(redrawn) - 1)
+    assert response.content.decode().count("autofocus") == 1

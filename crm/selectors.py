@@ -7,8 +7,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, StageChange, Task, User
@@ -129,28 +128,24 @@ BOARD_CARD_FIELDS = [
 
 
 def board_column_cards(leads: QuerySet[Lead], stage: Stage, offset: int = 0) -> list[Lead]:
-    """One page of a column's cards, most recently changed first, each with when it entered its stage."""
+    """One page of a column's cards, most recently changed first."""
     size = settings.BOARD_COLUMN_SIZE
-    entered = (
-        StageChange.objects.filter(lead=OuterRef("pk"), to_stage=OuterRef("stage_id"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
     return list(
         leads.filter(stage=stage)
         .select_related("company", "owner")
         .only(*BOARD_CARD_FIELDS)
-        # A lead saved straight into its stage (an import, a bulk load) has no StageChange: it entered on creation.
-        .annotate(stage_entered_at=Coalesce(Subquery(entered), F("created_at")))
         .order_by("-updated_at", "-id")[offset : offset + size]
     )
 
 
 def board_cards_facts(cards: list[Lead], user: User) -> None:
     """Add what each card shows beyond its lead: its next open task, days in its stage, whether the user may move it;
-    one query whatever the number of cards."""
+    two queries whatever the number of cards (one subquery per column cost more to build than to run)."""
+    card_ids = [card.pk for card in cards]
+    moves = StageChange.objects.filter(lead_id__in=card_ids).order_by().values("lead_id", "to_stage_id")
+    entered = {(row["lead_id"], row["to_stage_id"]): row["at"] for row in moves.annotate(at=Max("created_at"))}
     next_tasks: dict[int, Task] = {}
-    open_tasks = Task.objects.filter(lead_id__in=[card.pk for card in cards], done=False)
+    open_tasks = Task.objects.filter(lead_id__in=card_ids, done=False)
     # `done` too: the template's overdue check reads it, and a deferred field costs a query per card.
     for task in open_tasks.order_by("lead_id", F("due_at").asc(nulls_last=True), "id").only(
         "lead_id", "title", "due_at", "done"
@@ -159,7 +154,8 @@ def board_cards_facts(cards: list[Lead], user: User) -> None:
     today = timezone.now()
     for card in cards:
         card.next_task = next_tasks.get(card.pk)
-        card.days_in_stage = (today - card.stage_entered_at).days
+        # A lead saved straight into its stage (an import, a bulk load) has no StageChange: it entered on creation.
+        card.days_in_stage = (today - entered.get((card.pk, card.stage_id), card.created_at)).days
         card.movable = can_edit_owned_by(user, card.owner_id)
 
 
@@ -170,8 +166,8 @@ def board_totals(leads: QuerySet[Lead]) -> dict[int, dict]:
 
 
 def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -> list[BoardColumn]:
-    """The Kanban board: one query for the totals, one for the first cards of each stage (by index), one for the
-    cards' next tasks."""
+    """The Kanban board: one query for the totals, one for the first cards of each stage (by index), two for what
+    the cards show beyond their leads."""
     stages = list(pipeline.stages.all())
     leads = board_leads([stage.pk for stage in stages], user, owner_id)
     totals = board_totals(leads)

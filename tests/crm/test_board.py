@@ -204,14 +204,14 @@ def test_the_board_runs_a_fixed_number_of_queries(client, request, persona, djan
 
     add_cards(2)
     client.get(reverse("crm:board"))  # warms the role and pipeline caches the count should not include
-    # Session, user, groups, default pipeline, stages, totals, a query per stage's cards, next tasks, the pipeline
-    # and owner filters.
-    with django_assert_num_queries(17):
+    # Session, user, groups, default pipeline, stages, totals, a query per stage's cards, the cards' stage changes
+    # and next tasks, the pipeline and owner filters.
+    with django_assert_num_queries(18):
         client.get(reverse("crm:board"))
     add_cards(30)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(reverse("crm:board"))
     more_url = reverse("crm:board_cards", args=[default_stage(1).pk])
-    # Session, user, stage, groups, cards, next tasks (a short page needs no count).
-    with django_assert_num_queries(6):
+    # Session, user, stage, groups, cards, their stage changes and next tasks (a short page needs no count).
+    with django_assert_num_queries(7):
         client.get(more_url, {"offset": 1})

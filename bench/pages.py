@@ -5,11 +5,12 @@
 For each database it builds a fresh one (SQLite: a temporary file; PostgreSQL: the `leadflow_bench`
 database, dropped and created again), migrates it, seeds N leads with `bulk_create` (about N/10
 companies, owners spread over an admin, a manager and three reps with some unassigned, every stage of
-the default pipeline, tags, list memberships, deal values, scores, sources, one "created" activity per
-lead) and gives one rep-owned lead a long history (100 activities, 20 notes, 10 tasks). Seeding is not
-measured. It then times requests through Django's test client, in-process, so the figures are the
-server's own time (middleware, views, queries, templates) without a network or a browser. Each page is
-opened as a manager, who sees every lead, and as a rep, who sees their own and unassigned ones:
+the default pipeline, tags, list memberships, deal values, scores, sources, one "created" activity and
+the stage change into its stage per lead, an open task for about a third) and gives one rep-owned lead
+a long history (100 activities, 20 notes, 10 tasks). Seeding is not measured. It then times requests
+through Django's test client, in-process, so the figures are the server's own time (middleware, views,
+queries, templates) without a network or a browser. Each page is opened as a manager, who sees every
+lead, and as a rep, who sees their own and unassigned ones:
 
     leads table  /leads/                       search  /leads/?q=<a last name that exists>
     filter       /leads/?stage=<id>&owner=<id>  lead    /leads/<pk>/           board  /pipeline/
@@ -194,6 +195,8 @@ USERS = [
     ("rep3", "carlos@bench.leadflow", "Carlos", "Ruiz", "Rep", 22),
 ]
 UNASSIGNED_SHARE = 18
+# Share of leads with an open task (a board card shows the next one).
+OPEN_TASK_SHARE = 0.3
 BATCH = 2000
 # The lead page's lead: a rep's lead with a long history, and a last name the search looks for.
 PAGE_LEAD_NAME = ("Megan", "Fraser")
@@ -206,7 +209,7 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
     from django.utils import timezone
 
     from crm import demo_data as demo
-    from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Tag, Task, User
+    from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, StageChange, Tag, Task, User
     from crm.services.pipelines import pipeline_default
 
     rng = random.Random(20240917)
@@ -316,6 +319,25 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
                     [
                         Activity(lead=lead, kind="created", summary="Created", created_at=lead.created_at)
                         for lead in leads
+                    ]
+                )
+                # What the board's cards show beyond the lead: when it entered its stage, and its next open task.
+                StageChange.objects.bulk_create(
+                    [
+                        StageChange(lead=lead, to_stage=lead.stage, actor=lead.owner, created_at=lead.updated_at)
+                        for lead in leads
+                    ]
+                )
+                Task.objects.bulk_create(
+                    [
+                        Task(
+                            lead=lead,
+                            title=f"Follow up with {lead.first_name}",
+                            due_at=lead.updated_at + timedelta(days=rng.randint(1, 30)),
+                            assignee=lead.owner,
+                        )
+                        for lead in leads
+                        if rng.random() < OPEN_TASK_SHARE
                     ]
                 )
         finally:

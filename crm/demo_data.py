@@ -650,6 +650,16 @@ NOTES = [
 ]
 
 # (kind, title template)
+# Why deals were lost, as reps write it when they move a card to Lost.
+LOST_REASONS = [
+    "Chose a competitor on price",
+    "No budget this year",
+    "Went quiet after the proposal",
+    "Built it in-house",
+    "Timing: revisit next quarter",
+    "Champion left the company",
+]
+
 TASKS = [
     ("call", "Call {first} about next steps"),
     ("email", "Send the case study to {first}"),

@@ -125,6 +125,7 @@ class BulkActionForm(forms.Form):
     to_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
     to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
     to_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
+    lost_reason = forms.CharField(max_length=300, required=False)
     confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, leads, **kwargs):
@@ -146,6 +147,14 @@ class BulkActionForm(forms.Form):
         field = needs.get(data.get("action"))
         if field and not data.get(field):
             self.add_error(field, "Choose where to put the selected leads.")
+        to_stage = data.get("to_stage")
+        if (
+            data.get("action") == "move"
+            and to_stage
+            and to_stage.kind == Stage.Kind.LOST
+            and not data.get("lost_reason")
+        ):
+            self.add_error("lost_reason", f"Say why the selected deals were lost before moving them to {to_stage}.")
         return data
 
 

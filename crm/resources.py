@@ -251,7 +251,11 @@ class LeadResource(FormulaSafeResource):
             instance.created_at = lead.created_at
             instance._state.adding = False
         else:
-            lead = lead_apply_edits(edited=instance, actor=self.actor, tags=tags, company_name=company_name)
+            # An optional `lost_reason` column says why, for rows that move a lead to a lost stage.
+            lost_reason = str(row.get("lost_reason") or "")
+            lead = lead_apply_edits(
+                edited=instance, actor=self.actor, tags=tags, company_name=company_name, lost_reason=lost_reason
+            )
         instance.company = lead.company
 
     def save_m2m(self, instance: Lead, row, **kwargs) -> None:
@@ -265,6 +269,7 @@ def lead_apply_edits(
     tags: str | None = None,
     company_name: str | None = None,
     seen_version: str | None = None,
+    lost_reason: str = "",
 ) -> Lead:
     """Save an edited copy of a lead through the services, so each change lands on the timeline; a copy made from
     another version than `seen_version` is refused (StaleEdit). A company typed as a name (`company_name`) is found
@@ -273,7 +278,7 @@ def lead_apply_edits(
     facts = {name: getattr(edited, name) for name in EDITABLE_FIELDS if name != "company" or company_name is None}
     lead = lead_update(lead=lead, actor=actor, tags=tags, company_name=company_name, seen_version=seen_version, **facts)
     if edited.stage_id != lead.stage_id:
-        lead_move_stage(lead=lead, stage=edited.stage, actor=actor)
+        lead_move_stage(lead=lead, stage=edited.stage, actor=actor, lost_reason=lost_reason)
     if edited.owner_id != lead.owner_id:
         lead_assign_owner(lead=lead, owner=edited.owner, actor=actor)
     return lead

@@ -255,7 +255,8 @@ if Q_REDIS_URL:
     Q_CLUSTER["redis"] = Q_REDIS_URL
 
 LEADS_PAGE_SIZE = 50
-BOARD_COLUMN_SIZE = 50
+# Cards per board column before "Show more": a laptop shows about five at a time, and each one costs render time.
+BOARD_COLUMN_SIZE = 15
 
 LOGGING = {
     "version": 1,

@@ -98,6 +98,7 @@ class StageForm(forms.Form):
         queryset=Stage.objects.select_related("pipeline").order_by("pipeline__name", "position", "id"),
         label="Move to stage",
     )
+    lost_reason = forms.CharField(max_length=300, required=False, help_text="Needed for a move to a lost stage.")
 
 
 class ListForm(forms.Form):
@@ -237,7 +238,9 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
     def move_stage(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse | None:
         def apply(leads: list[Lead], data: dict) -> str:
             stage = data["stage"]
-            changed = leads_bulk_move_stage(leads=leads, stage=stage, actor=request.user)
+            changed = leads_bulk_move_stage(
+                leads=leads, stage=stage, actor=request.user, lost_reason=data["lost_reason"]
+            )
             return f"{counted(changed, 'lead', 'leads')} moved to {stage.name}{_unchanged(leads, changed)}."
 
         return bulk_form_action(

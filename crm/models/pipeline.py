@@ -34,7 +34,8 @@ class Stage(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.OPEN)
 
     class Meta:
-        ordering = ["pipeline", "position", "id"]
+        # By the column, not the pipeline: ordering by the relation would join Pipeline and sort by its ordering first.
+        ordering = ["pipeline_id", "position", "id"]
         constraints = [models.UniqueConstraint(fields=["pipeline", "name"], name="unique_stage_name_per_pipeline")]
 
     def __str__(self) -> str:
@@ -46,6 +47,8 @@ class StageChange(models.Model):
     from_stage = models.ForeignKey("crm.Stage", null=True, on_delete=models.SET_NULL, related_name="+")
     to_stage = models.ForeignKey("crm.Stage", null=True, on_delete=models.SET_NULL, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # Why the deal was lost: asked for on every move to a stage of kind "lost".
+    lost_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

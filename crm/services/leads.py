@@ -170,6 +170,21 @@ def lead_update(
     return lead
 
 
+def lost_reason_check(stage: Stage, lost_reason: str) -> str:
+    """The reason, cleaned; a move to a lost stage must say why the deal was lost."""
+    lost_reason = lost_reason.strip()
+    if stage.kind == Stage.Kind.LOST and not lost_reason:
+        raise ValidationError(f"Say why the deal was lost before moving it to {stage.name}.")
+    limit = StageChange._meta.get_field("lost_reason").max_length
+    if len(lost_reason) > limit:
+        raise ValidationError(f"Keep the reason under {limit} characters.")
+    return lost_reason
+
+
+def _stage_move_summary(moved: str, stage: Stage, lost_reason: str) -> str:
+    return f"{moved} to {stage.name}" + (f": {lost_reason}" if lost_reason else "")
+
+
 @transaction.atomic
 def lead_move_stage(
     *,
@@ -178,6 +193,7 @@ def lead_move_stage(
     actor: User,
     expected_stage_id: int | None = None,
     seen_version: str | None = None,
+    lost_reason: str = "",
 ) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile (or, given the
     version a page showed, if it changed at all)."""
@@ -190,16 +206,19 @@ def lead_move_stage(
         raise ValidationError("That stage belongs to another pipeline.")
     if stage.pk == lead.stage_id:
         return None
+    lost_reason = lost_reason_check(stage, lost_reason)
     old_stage = lead.stage
     lead.stage = stage
     lead.save(update_fields=["stage", "updated_at"])
-    change = StageChange.objects.create(lead=lead, from_stage=old_stage, to_stage=stage, actor=actor)
+    change = StageChange.objects.create(
+        lead=lead, from_stage=old_stage, to_stage=stage, actor=actor, lost_reason=lost_reason
+    )
     activity_record(
         lead=lead,
         actor=actor,
         kind=Activity.Kind.STAGE,
-        summary=f"Moved from {old_stage.name} to {stage.name}",
-        data={"from": old_stage.pk, "to": stage.pk},
+        summary=_stage_move_summary(f"Moved from {old_stage.name}", stage, lost_reason),
+        data={"from": old_stage.pk, "to": stage.pk, "lost_reason": lost_reason},
     )
     return change
 
@@ -266,10 +285,13 @@ def leads_bulk_assign(*, leads: list[Lead], owner: User | None, actor: User, see
 
 
 @transaction.atomic
-def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User, seen_at: datetime | None = None) -> int:
+def leads_bulk_move_stage(
+    *, leads: list[Lead], stage: Stage, actor: User, seen_at: datetime | None = None, lost_reason: str = ""
+) -> int:
     """Move many leads to one stage, skipping those the actor may not edit, in another pipeline, or changed after
     `seen_at`."""
     require_write(actor)
+    lost_reason = lost_reason_check(stage, lost_reason)
     targets = [
         lead
         for lead in leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
@@ -277,13 +299,18 @@ def leads_bulk_move_stage(*, leads: list[Lead], stage: Stage, actor: User, seen_
     ]
     Lead.objects.filter(pk__in=[lead.pk for lead in targets]).update(stage=stage, updated_at=timezone.now())
     StageChange.objects.bulk_create(
-        StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor) for lead in targets
+        StageChange(lead=lead, from_stage_id=lead.stage_id, to_stage=stage, actor=actor, lost_reason=lost_reason)
+        for lead in targets
     )
     activities_record_each(
         actor=actor,
         kind=Activity.Kind.STAGE,
         lines=[
-            (lead, f"Moved from {lead.stage.name} to {stage.name}", {"from": lead.stage_id, "to": stage.pk})
+            (
+                lead,
+                _stage_move_summary(f"Moved from {lead.stage.name}", stage, lost_reason),
+                {"from": lead.stage_id, "to": stage.pk, "lost_reason": lost_reason},
+            )
             for lead in targets
         ],
     )

@@ -9,8 +9,17 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from crm.locale import money_format
 from crm.models import Lead, Pipeline, Stage
-from crm.selectors import active_users, board_column_cards, board_columns, board_leads, board_totals, leads_visible_to
+from crm.selectors import (
+    active_users,
+    board_cards_facts,
+    board_column_cards,
+    board_columns,
+    board_leads,
+    board_totals,
+    leads_visible_to,
+)
 from crm.services.leads import lead_move_stage
 from crm.services.pipelines import pipeline_default
 from leadflow.params import count_or, id_or_404, id_or_none
@@ -43,11 +52,12 @@ def board(request: HttpRequest) -> HttpResponse:
 
 def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     """The next cards of one column, for the "Show more" button."""
-    stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=stage_id)
+    stage = get_object_or_404(Stage, pk=stage_id)
     offset = count_or(request.GET.get("offset"))
     owner_id = _owner_id(request)
-    leads = board_leads(stage.pipeline, request.user, owner_id)
+    leads = board_leads([stage.pk], request.user, owner_id)
     cards = board_column_cards(leads, stage, offset)
+    board_cards_facts(cards, request.user)
     next_offset = offset + settings.BOARD_COLUMN_SIZE
     has_more = len(cards) == settings.BOARD_COLUMN_SIZE and leads.filter(stage=stage).count() > next_offset
     context = {
@@ -63,8 +73,10 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
 
 @require_POST
 def board_move(request: HttpRequest) -> JsonResponse:
-    """Save a drag: the card names the stage it was dragged from, so a stale drag is refused."""
+    """Save a drag or a "Move to…": the card names the stage it came from, so a stale move is refused; a move to a lost
+    stage carries the reason."""
     lead_id, stage_id, from_stage = (id_or_none(request.POST.get(name)) for name in ("lead", "stage", "from_stage"))
+    lost_reason = request.POST.get("lost_reason", "")
     try:
         lead = leads_visible_to(request.user).get(pk=lead_id)
         stage = Stage.objects.get(pk=stage_id)
@@ -77,17 +89,19 @@ def board_move(request: HttpRequest) -> JsonResponse:
             {"ok": False, "message": "The card did not say where it came from; reload the board."}, status=400
         )
     try:
-        lead_move_stage(lead=lead, stage=stage, actor=request.user, expected_stage_id=from_stage)
+        lead_move_stage(
+            lead=lead, stage=stage, actor=request.user, expected_stage_id=from_stage, lost_reason=lost_reason
+        )
     except PermissionDenied as exc:
         return JsonResponse({"ok": False, "message": str(exc) or "You cannot move this lead."}, status=403)
     except ValidationError as exc:
         return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=409)
-    leads = board_leads(stage.pipeline, request.user, _owner_id(request)).filter(stage_id__in=[from_stage, stage.pk])
+    leads = board_leads([from_stage, stage.pk], request.user, _owner_id(request))
     totals = board_totals(leads)
     columns = {
         str(stage_id): {
             "count": totals.get(stage_id, {}).get("count", 0),
-            "total": str(totals.get(stage_id, {}).get("total") or 0),
+            "total": money_format(totals.get(stage_id, {}).get("total") or 0),
         }
         for stage_id in (from_stage, stage.pk)
     }

@@ -157,7 +157,13 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _visible_lead(request, pk)
     stage = get_object_or_404(Stage, pk=id_or_404(request.POST.get("stage")))
     try:
-        lead_move_stage(lead=lead, stage=stage, actor=request.user, seen_version=request.POST.get("version", ""))
+        lead_move_stage(
+            lead=lead,
+            stage=stage,
+            actor=request.user,
+            seen_version=request.POST.get("version", ""),
+            lost_reason=request.POST.get("lost_reason", ""),
+        )
     except StaleEdit as exc:
         messages.error(request, f"Stage not changed. {' '.join(exc.messages)} This is the lead as it is now.")
     except ValidationError as exc:

@@ -139,7 +139,9 @@ def _bulk_apply(request: HttpRequest, data: dict) -> None:
             changed = leads_bulk_assign(leads=leads, owner=data["to_owner"], actor=actor, seen_at=seen_at)
             done = f"Assigned {changed} lead(s) to {data['to_owner'] or 'nobody'}."
         elif action == "move":
-            changed = leads_bulk_move_stage(leads=leads, stage=data["to_stage"], actor=actor, seen_at=seen_at)
+            changed = leads_bulk_move_stage(
+                leads=leads, stage=data["to_stage"], actor=actor, seen_at=seen_at, lost_reason=data["lost_reason"]
+            )
             done = f"Moved {changed} lead(s) to {data['to_stage']}."
         elif action == "add_to_list":
             changed = list_add_leads(lead_list=data["to_list"], leads=leads, actor=actor)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm.forms import InviteForm, RoleForm, StageForm
@@ -44,13 +45,25 @@ def pipeline_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Added stage {stage.name}.")
             return redirect("crm:settings_pipeline")
-    stages = list(pipeline.stages.annotate(lead_count=Count("leads")))
+    return render(request, "crm/settings_pipeline.html", {"form": form, **_stages_context(pipeline)})
+
+
+def _stages_context(pipeline: Pipeline, arrow: str = "") -> dict:
+    """The stages in order, each with the orders its arrows post; `arrow` ("<stage id>-up" or "-down", the one just
+    pressed) keeps the keyboard's focus on that stage's arrow in the redrawn table, or on its other one at an end."""
+    # Ordered explicitly: a grouped query (the lead counts) ignores the model's default ordering.
+    stages = list(pipeline.stages.annotate(lead_count=Count("leads")).order_by("position", "id"))
     order = [stage.pk for stage in stages]
+    pressed_id, _, direction = arrow.partition("-")
     for index, stage in enumerate(stages):
         # The ↑ and ↓ buttons post the whole new order, so a stale page cannot scramble it.
         stage.move_up_order = _swapped(order, index, index - 1)
         stage.move_down_order = _swapped(order, index, index + 1)
-    return render(request, "crm/settings_pipeline.html", {"pipeline": pipeline, "stages": stages, "form": form})
+        stage.focused_arrow = None
+        if pressed_id == str(stage.pk) and direction in {"up", "down"}:
+            at_the_end = index == 0 if direction == "up" else index == len(stages) - 1
+            stage.focused_arrow = ({"up": "down", "down": "up"}[direction]) if at_the_end else direction
+    return {"pipeline": pipeline, "stages": stages}
 
 
 @require_POST
@@ -83,15 +96,21 @@ def stage_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def stage_order_save(request: HttpRequest) -> HttpResponse:
+    """Save a new order of stages (a drag or an arrow); htmx gets the table redrawn from what was saved."""
     require_admin(request.user)
     pipeline = _pipeline(request)
+    status = 200
     try:
         stage_ids = [id_or_404(value) for value in request.POST.getlist("stage")]
         stages_reorder(pipeline=pipeline, actor=request.user, stage_ids=stage_ids)
         messages.success(request, "Saved the order of stages.")
-    except (ValueError, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", ["Invalid stage order."])))
-    return redirect("crm:settings_pipeline")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        status = 422
+    if not request.htmx:
+        return redirect(reverse("crm:settings_pipeline") + f"?pipeline={pipeline.pk}")
+    context = _stages_context(pipeline, arrow=request.POST.get("arrow", ""))
+    return render(request, "crm/settings_pipeline.html#stages", context, status=status)
 
 
 def users_settings(request: HttpRequest) -> HttpResponse:

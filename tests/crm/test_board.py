@@ -1,13 +1,16 @@
 """The Kanban board: columns, totals, moving cards, stale drags and loading more cards."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Pipeline, StageChange
-from tests.factories import LeadFactory, default_stage
+from crm.services.leads import lead_move_stage
+from tests.factories import LeadFactory, TaskFactory, default_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +29,7 @@ def test_columns_show_count_and_deal_value(client, manager_mia):
     assert columns["New"].count == 2 and columns["New"].total_value == Decimal("3500")
     assert columns["Contacted"].count == 1
     assert [column.stage.name for column in response.context["columns"]][-2:] == ["Won", "Lost"]
-    assert "Card One" in response.content.decode() and "3,500" in response.content.decode()
+    assert "Card One" in response.content.decode() and "$3,500" in response.content.decode()
 
 
 def test_moving_a_card_saves_it_with_a_stage_change(client, rep_alice):
@@ -36,8 +39,8 @@ def test_moving_a_card_saves_it_with_a_stage_change(client, rep_alice):
     response = _move(client, lead, contacted, new)
     body = response.json()
     assert response.status_code == 200 and body["ok"]
-    assert body["columns"][str(new.pk)] == {"count": 0, "total": "0"}
-    assert body["columns"][str(contacted.pk)]["count"] == 1
+    assert body["columns"][str(new.pk)] == {"count": 0, "total": "$0"}
+    assert body["columns"][str(contacted.pk)] == {"count": 1, "total": "$500"}
     lead.refresh_from_db()
     assert lead.stage == contacted
     assert StageChange.objects.filter(lead=lead, from_stage=new, to_stage=contacted, actor=rep_alice).exists()
@@ -117,3 +120,99 @@ def test_board_filters_by_owner(client, manager_mia, rep_alice, rep_bob):
     response = client.get(reverse("crm:board"), {"owner": rep_alice.pk}, HTTP_HX_REQUEST="true")
     assert _card_ids(response) == [alices.pk]
     assert "<html" not in response.content.decode()
+
+
+def _board_cards(client, user) -> dict[int, object]:
+    client.force_login(user)
+    columns = client.get(reverse("crm:board")).context["columns"]
+    return {card.pk: card for column in columns for card in column.cards}
+
+
+def test_a_card_shows_its_next_open_task_and_days_in_its_stage(client, rep_alice):
+    now = timezone.now()
+    lead = LeadFactory(owner=rep_alice, stage=default_stage(0))
+    lead_move_stage(lead=lead, stage=default_stage(1), actor=rep_alice)
+    StageChange.objects.filter(lead=lead, to_stage=default_stage(1)).update(created_at=now - timedelta(days=4))
+    TaskFactory(lead=lead, title="Done already", due_at=now - timedelta(days=9), done=True)
+    TaskFactory(lead=lead, title="Later", due_at=now + timedelta(days=5))
+    TaskFactory(lead=lead, title="Send the proposal", due_at=now + timedelta(days=1))
+    TaskFactory(lead=lead, title="Someday", due_at=None)
+    imported = LeadFactory(owner=rep_alice, created_at=now - timedelta(days=2))
+    StageChange.objects.filter(lead=imported).delete()
+
+    cards = _board_cards(client, rep_alice)
+
+    assert cards[lead.pk].next_task.title == "Send the proposal"
+    assert cards[lead.pk].days_in_stage == 4
+    # A lead saved straight into its stage has been there since it was created.
+    assert cards[imported.pk].days_in_stage == 2 and cards[imported.pk].next_task is None
+    page = client.get(reverse("crm:board")).content.decode()
+    assert "Next: Send the proposal" in page and "4 days in stage" in page
+
+
+def test_the_board_offers_moving_only_the_cards_a_user_may_change(client, rep_alice, rep_bob, viewer_vic):
+    own = LeadFactory(owner=rep_alice)
+    unassigned = LeadFactory(owner=None)
+    LeadFactory(owner=rep_bob)
+
+    cards = _board_cards(client, rep_alice)
+    assert cards[own.pk].movable and not cards[unassigned.pk].movable
+    page = client.get(reverse("crm:board")).content.decode()
+    assert f'data-lead="{own.pk}" data-stage="{own.stage_id}" data-movable' in page
+    assert f'data-lead="{unassigned.pk}" data-stage="{unassigned.stage_id}">' in page
+    assert "data-can-move" in page
+
+    client.force_login(viewer_vic)
+    page = client.get(reverse("crm:board")).content.decode()
+    assert "data-movable" not in page and "data-can-move" not in page and "Move…" not in page
+    assert _move(client, own, default_stage(1), default_stage(0)).status_code == 403
+
+
+def test_moving_a_card_to_lost_needs_a_reason(client, rep_alice):
+    lead = LeadFactory(owner=rep_alice, first_name="Dagny", last_name="Haugen", stage=default_stage(5))
+    lost = default_stage(7)
+    client.force_login(rep_alice)
+
+    refused = _move(client, lead, lost, default_stage(5))
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "Say why the deal was lost before moving it to Lost."
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(5)
+
+    url = reverse("crm:board_move")
+    moved = client.post(
+        url, {"lead": lead.pk, "stage": lost.pk, "from_stage": default_stage(5).pk, "lost_reason": " No budget "}
+    )
+    assert moved.status_code == 200
+    change = StageChange.objects.get(lead=lead, to_stage=lost)
+    assert change.lost_reason == "No budget"
+    timeline = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+    assert "Moved from Negotiation to Lost: No budget" in timeline
+
+
+@pytest.mark.parametrize("persona", ["manager_mia", "rep_alice"])
+def test_the_board_runs_a_fixed_number_of_queries(client, request, persona, django_assert_num_queries):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+
+    def add_cards(count: int) -> None:
+        for index in range(count):
+            lead = LeadFactory(owner=user, stage=default_stage(0))
+            lead_move_stage(lead=lead, stage=default_stage(1 + index % 6), actor=user)
+            TaskFactory(lead=lead, due_at=timezone.now())
+            TaskFactory(lead=lead, due_at=None)
+
+    add_cards(2)
+    client.get(reverse("crm:board"))  # warms the role and pipeline caches the count should not include
+    # Session, user, site settings, groups, default pipeline, stages, totals, a query per stage's cards, the cards'
+    # stage changes and next tasks, the pipeline and owner filters.
+    with django_assert_num_queries(19):
+        client.get(reverse("crm:board"))
+    add_cards(30)
+    with django_assert_num_queries(19):
+        client.get(reverse("crm:board"))
+    more_url = reverse("crm:board_cards", args=[default_stage(1).pk])
+    # Session, user, site settings, stage, groups, cards, their stage changes and next tasks (a short page needs no
+    # count).
+    with django_assert_num_queries(8):
+        client.get(more_url, {"offset": 1})

@@ -36,6 +36,11 @@ def test_an_admin_picks_the_currency_and_every_deal_value_follows(client, admin_
     assert '<td class="num">€12,500</td>' in dashboard and '<td class="num">€1,250.50</td>' in dashboard
     assert "<dd>€12,500</dd>" in client.get(reverse("crm:lead", args=[whole.pk])).content.decode()
     assert "<dd>€1,250.50</dd>" in client.get(reverse("crm:lead", args=[cents.pk])).content.decode()
+    table = client.get(reverse("crm:leads")).content.decode()
+    assert '<td class="num">€12,500</td>' in table and '<td class="num">€1,250.50</td>' in table
+    board = client.get(reverse("crm:board")).content.decode()
+    assert '<dd class="value">€12,500</dd>' in board and '<dd class="value">€1,250.50</dd>' in board
+    assert f'id="total-{whole.stage_id}">€12,500</span>' in board
 
 
 def test_a_lead_without_a_deal_value_shows_a_dash(client, rep_alice):

@@ -106,3 +106,43 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(client, admin_ada):
     assert "You cannot deactivate yourself." in response.content.decode()
     admin_ada.refresh_from_db()
     assert admin_ada.is_active
+
+
+def test_the_table_shows_the_saved_order_and_htmx_gets_it_redrawn(client, admin_ada):
+    client.force_login(admin_ada)
+    client.post(reverse("crm:settings_pipeline"), {"name": "Qualified", "kind": "open"})
+    order = list(pipeline_default().stages.values_list("pk", flat=True))
+    order.insert(2, order.pop())
+    response = client.post(reverse("crm:stages_reorder"), {"stage": order}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode() and "Saved the order of stages." in response.content.decode()
+    assert [stage.name for stage in response.context["stages"]][:4] == ["New", "Contacted", "Qualified", "Replied"]
+    # The full page lists them in that order too, and each arrow offers the order it shows, changed by one step.
+    stages = client.get(reverse("crm:settings_pipeline")).context["stages"]
+    assert [stage.pk for stage in stages] == order
+    assert stages[2].move_up_order == [order[0], order[2], order[1], *order[3:]]
+
+
+def test_a_stale_htmx_reorder_is_refused_and_redrawn(client, admin_ada):
+    client.force_login(admin_ada)
+    before = _stage_names()
+    response = client.post(reverse("crm:stages_reorder"), {"stage": [default_stage(0).pk]}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "The stages changed meanwhile" in response.content.decode()
+    assert _stage_names() == before
+
+
+def test_the_redrawn_table_keeps_the_focus_on_the_pressed_arrow(client, admin_ada):
+    client.force_login(admin_ada)
+    stages = client.get(reverse("crm:settings_pipeline")).context["stages"]
+    contacted = stages[1]
+    response = client.post(
+        reverse("crm:stages_reorder"),
+        {"stage": contacted.move_up_order, "arrow": f"{contacted.pk}-up"},
+        HTTP_HX_REQUEST="true",
+    )
+    redrawn = response.context["stages"]
+    # Contacted is first now, its ↑ disabled: the focus goes to its ↓.
+    assert redrawn[0].pk == contacted.pk and redrawn[0].focused_arrow == "down"
+    assert [stage.focused_arrow for stage in redrawn[1:]] == [None] * (len(redrawn) - 1)
+    assert response.content.decode().count("autofocus") == 1

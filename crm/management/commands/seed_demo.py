@@ -258,7 +258,10 @@ class Seeder:
                 self.moment_between(born + timedelta(hours=2), self.now - timedelta(hours=1)) for _ in range(moves)
             )
             for stage, moment in zip(person.path, moments, strict=True):
-                lead_move_stage(lead=lead, stage=stage, actor=owner or mia)
+                # Picked by id, not by self.rng, so the rest of the demo stays as it was.
+                reasons = demo.LOST_REASONS
+                lost_reason = reasons[lead.pk % len(reasons)] if stage.kind == Stage.Kind.LOST else ""
+                lead_move_stage(lead=lead, stage=stage, actor=owner or mia, lost_reason=lost_reason)
                 self.at(("stage", lead.pk, stage.pk), lead, moment)
 
     def notes_create(self, people: list[Person], mia: User) -> int:

@@ -1,0 +1,30 @@
+// Pipeline settings: drag a stage's row by its handle to reorder the stages. The order the rows now show is posted
+// through the page's reorder form, and htmx redraws the table from what was saved. (The ↑ and ↓ forms need no script:
+// the redrawn table autofocuses the arrow just pressed.)
+(function () {
+  function sortable(rows) {
+    if (rows.dataset.sortable) return;
+    rows.dataset.sortable = "1";
+    Sortable.create(rows, {
+      handle: ".drag-handle",
+      animation: 120,
+      onEnd: function (evt) {
+        if (evt.oldIndex === evt.newIndex) return;
+        const form = document.getElementById("stage-order");
+        form.querySelectorAll("input[name=stage]").forEach(function (input) { input.remove(); });
+        rows.querySelectorAll("tr[data-stage]").forEach(function (row) {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = "stage";
+          input.value = row.dataset.stage;
+          form.appendChild(input);
+        });
+        form.requestSubmit();
+      },
+    });
+  }
+
+  htmx.onLoad(function (root) {
+    root.querySelectorAll("tbody[data-stage-order]").forEach(sortable);
+  });
+})();

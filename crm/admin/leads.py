@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin, ImportExportModelAdmin
@@ -17,7 +18,14 @@ from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, 
 from crm.normalize import domain_from_url
 from crm.resources import EXPORT_FORMATS, IMPORT_FORMATS, CompanyResource, LeadResource, lead_apply_edits
 from crm.selectors import active_users, leads_visible_to
-from crm.services.leads import EDITABLE_FIELDS, lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
+from crm.services.leads import (
+    EDITABLE_FIELDS,
+    lead_create,
+    leads_bulk_assign,
+    leads_bulk_move_stage,
+    leads_delete,
+    lost_reason_check,
+)
 from crm.services.lists import list_add_leads
 from crm.services.versions import lead_require_version, lead_version
 
@@ -106,9 +114,13 @@ class ListForm(forms.Form):
 
 
 class LeadAdminForm(forms.ModelForm):
-    """The lead change form, carrying the version of the lead it shows: a save made on an older one is refused."""
+    """The lead change form, carrying the version of the lead it shows: a save made on an older one is refused. A move
+    to a lost stage says why, as everywhere else."""
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    lost_reason = forms.CharField(
+        label="Why was it lost?", required=False, help_text="Needed when the lead moves to a lost stage."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +132,12 @@ class LeadAdminForm(forms.ModelForm):
         if self.instance.pk:
             # The instance was read for this request: it holds the lead's current version.
             lead_require_version(self.instance, data.get("version") or "")
+        stage = data.get("stage")
+        if self.instance.pk and stage and "stage" in self.changed_data:
+            try:
+                data["lost_reason"] = lost_reason_check(stage, data.get("lost_reason") or "")
+            except ValidationError as exc:
+                self.add_error("lost_reason", exc)
         return data
 
 
@@ -165,7 +183,7 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
     fieldsets = (
         ("Person", {"fields": LEAD_FACT_GROUPS["Person"]}),
         ("Where", {"fields": LEAD_FACT_GROUPS["Where"]}),
-        ("Pipeline", {"fields": ("stage", "owner", "score", *LEAD_FACT_GROUPS["Standing"])}),
+        ("Pipeline", {"fields": ("stage", "lost_reason", "owner", "score", *LEAD_FACT_GROUPS["Standing"])}),
         ("More", {"fields": ("tags", "custom_fields", "created_at", "updated_at", "version")}),
     )
     actions = ["assign_owner", "move_stage", "add_to_list"]
@@ -193,7 +211,13 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
     def save_model(self, request: HttpRequest, obj: Lead, form, change: bool) -> None:
         tags = tag_text(form.cleaned_data.get("tags")) if "tags" in form.changed_data else None
         if change:
-            lead_apply_edits(edited=obj, actor=request.user, tags=tags, seen_version=form.cleaned_data["version"])
+            lead_apply_edits(
+                edited=obj,
+                actor=request.user,
+                tags=tags,
+                seen_version=form.cleaned_data["version"],
+                lost_reason=form.cleaned_data["lost_reason"],
+            )
             return
         fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
         lead = lead_create(actor=request.user, stage=obj.stage, owner=obj.owner, tags=tags or "", **fields)

@@ -99,3 +99,25 @@ def test_an_admin_import_moves_to_lost_with_its_reason_column(client, manager_mi
     lead.refresh_from_db()
     assert lead.stage == _lost()
     assert StageChange.objects.get(lead=lead, to_stage=_lost()).lost_reason == "Chose a competitor"
+
+
+def test_the_admin_change_form_moves_to_lost_only_with_a_reason(client, admin_ada):
+    lead = LeadFactory(first_name="Ada")
+    client.force_login(admin_ada)
+    url = reverse("admin:crm_lead_change", args=[lead.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.update(stage=_lost().pk, tags=[])
+
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["lost_reason"] == [
+        "Say why the deal was lost before moving it to Lost."
+    ]
+    lead.refresh_from_db()
+    assert lead.stage == default_stage(0)
+
+    assert client.post(url, data | {"lost_reason": "Chose a competitor"}).status_code == 302
+    lead.refresh_from_db()
+    assert lead.stage == _lost()
+    assert StageChange.objects.get(lead=lead, to_stage=_lost()).lost_reason == "Chose a competitor"

@@ -13,7 +13,7 @@ def test_the_lead_page_asks_why_before_moving_to_lost(page: Page, log_in, rep_al
     lead = LeadFactory(first_name="Dagny", last_name="Haugen", owner=rep_alice, stage=default_stage(5))
     log_in(rep_alice)
     page.goto(f"/leads/{lead.pk}/")
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_load_state("load")  # deferred scripts have run
     reason = page.get_by_label("Why was it lost?")
     expect(reason).to_be_hidden()
 

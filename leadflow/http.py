@@ -216,6 +216,8 @@ class LeadflowSession(requests.Session):
             total=RETRIES,
             # A read timeout is reported at once: retrying it would multiply the wait.
             read=False,
+            # Nor are TLS errors: a certificate that does not match will not match on a retry.
+            other=0,
             status_forcelist=RETRY_STATUSES,
             backoff_factor=BACKOFF_FACTOR,
             respect_retry_after_header=True,

@@ -3,10 +3,13 @@ connects only to the address it checked, and keeps its timeouts, retries, size c
 
 import ipaddress
 import socket
+import ssl
+import subprocess
 import threading
 
 import pytest
 import requests
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from leadflow.http import (
@@ -199,6 +202,17 @@ def test_redirects_are_capped_and_stay_on_http(httpserver, outbound_settings):
     assert len([request for request, _ in httpserver.log if request.path == "/loop"]) == 4
 
 
+def test_a_proxy_in_the_environment_cannot_route_around_the_guard(httpserver, monkeypatch):
+    # A proxy connection would be checked as the proxy's address, never as the site's: the session ignores them.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    httpserver.expect_request("/direct").respond_with_data("direct")
+    with http_session() as session:
+        assert session.get(httpserver.url_for("/direct")).text == "direct"
+
+
 def test_requests_name_leadflow_as_their_user_agent(httpserver):
     httpserver.expect_request("/ua", headers={"User-Agent": USER_AGENT}).respond_with_data("ok")
     with http_session() as session:
@@ -320,3 +334,46 @@ def test_a_missing_robots_txt_allows_and_an_unreadable_one_forbids(httpserver, s
 def test_robots_txt_is_not_fetched_from_a_private_address(connects):
     assert not RobotsCache().allowed("http://10.0.0.5/team")
     assert connects == []
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """A local HTTPS server whose certificate names "localhost" only; yields it, its certificate and the names that
+    clients sent in SNI."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    sni_names = []
+    context.sni_callback = lambda _socket, name, _context: sni_names.append(name)
+    server = HTTPServer(ssl_context=context)
+    server.start()
+    yield server, cert, sni_names
+    server.clear()
+    server.stop()
+
+
+def test_https_checks_the_certificate_and_sends_sni_for_the_host_name_while_connecting_to_the_checked_address(
+    https_server, outbound_settings, slept
+):
+    server, cert, sni_names = https_server
+    server.expect_request("/secure").respond_with_data("secret")
+    outbound_settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost", "127.0.0.1"]
+    with http_session() as session:
+        assert session.get(f"https://localhost:{server.port}/secure", verify=str(cert)).text == "secret"
+        assert sni_names == ["localhost"]
+        # The same server by address: the certificate does not name 127.0.0.1, so the connection is refused.
+        with pytest.raises(requests.exceptions.SSLError, match=r"not valid for '127\.0\.0\.1'"):
+            session.get(f"https://127.0.0.1:{server.port}/secure", verify=str(cert))
+        # And without the certificate trusted, nothing is accepted.
+        with pytest.raises(requests.exceptions.SSLError):
+            session.get(f"https://localhost:{server.port}/secure")
+    # A certificate error is final: no retries, so no waits between them.
+    assert slept == []

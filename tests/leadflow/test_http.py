@@ -257,8 +257,8 @@ def test_a_body_over_the_size_cap_is_refused_by_its_length(httpserver, outbound_
 
 def test_a_streamed_body_over_the_size_cap_stops_being_read(httpserver, outbound_settings):
     outbound_settings.HTTP_MAX_BYTES = 1000
-    # No Content-Length: the size is only known by reading.
-    httpserver.expect_request("/endless").respond_with_response(Response(iter([b"x" * 600] * 50)))
+    # No Content-Length: the size is only known by reading. A new body for each request.
+    httpserver.expect_request("/endless").respond_with_handler(lambda request: Response(iter([b"x" * 600] * 50)))
     with http_session() as session:
         with pytest.raises(ResponseTooLarge, match="sent more than 1,000 bytes"):
             session.get(httpserver.url_for("/endless"))

@@ -188,6 +188,17 @@ ADMIN_IMPORT_MAX_BYTES = env.int("ADMIN_IMPORT_MAX_BYTES", default=50 * 1024 * 1
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
+# Outbound HTTP (leadflow/http.py, used by every provider client and every fetch of a user-supplied URL): seconds to
+# connect and to wait for each read; the biggest body read; redirects followed; the longest Retry-After honoured
+# before a retry; requests a second to any one host (0: no limit). Hosts named in HTTP_ALLOW_PRIVATE_HOSTS may
+# resolve to private or loopback addresses (a provider stand-in on this machine); every other host is refused there.
+HTTP_TIMEOUT = env.float("HTTP_TIMEOUT", default=10.0)
+HTTP_MAX_BYTES = env.int("HTTP_MAX_BYTES", default=10 * 1024 * 1024)
+HTTP_MAX_REDIRECTS = env.int("HTTP_MAX_REDIRECTS", default=5)
+HTTP_RETRY_AFTER_MAX = env.float("HTTP_RETRY_AFTER_MAX", default=30.0)
+HTTP_RATE_PER_HOST = env.float("HTTP_RATE_PER_HOST", default=2.0)
+HTTP_ALLOW_PRIVATE_HOSTS = env.list("HTTP_ALLOW_PRIVATE_HOSTS", default=[])
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadflow <leadflow@localhost>")

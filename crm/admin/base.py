@@ -121,8 +121,9 @@ class AdminsWriteOnly:
         return is_admin(request.user) and super().has_delete_permission(request, obj)
 
 
-class TimelineAdmin(admin.ModelAdmin):
-    """History is written by the services and never edited: these pages only read it."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services (history, settings changed on their own page): these pages only read
+    them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

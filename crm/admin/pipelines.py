@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from crm.admin.base import AdminsWriteOnly, TimelineAdmin
+from crm.admin.base import AdminsWriteOnly, ReadOnlyAdmin
 from crm.models import Pipeline, Stage, StageChange
 
 
@@ -49,7 +49,7 @@ class StageAdmin(AdminsWriteOnly, admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(TimelineAdmin):
+class StageChangeAdmin(ReadOnlyAdmin):
     list_display = ("lead", "from_stage", "to_stage", "actor", "created_at")
     list_select_related = ("lead", "from_stage", "to_stage", "actor")
     list_filter = ("to_stage__pipeline", "to_stage", "actor")

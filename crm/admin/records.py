@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from crm.admin.base import TimelineAdmin
+from crm.admin.base import ReadOnlyAdmin
 from crm.models import DuplicateCandidate, ImportChange, ImportJob, ImportRejection, MergeRecord, SavedMapping
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(TimelineAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = (
         "original_name", "status", "created_by", "created_at", "rows_read", "rows_imported", "rows_updated",
         "rows_skipped", "rows_rejected",
@@ -22,7 +22,7 @@ class ImportJobAdmin(TimelineAdmin):
 
 
 @admin.register(ImportRejection)
-class ImportRejectionAdmin(TimelineAdmin):
+class ImportRejectionAdmin(ReadOnlyAdmin):
     list_display = ("job", "line", "column", "reason", "kind")
     list_select_related = ("job",)
     list_filter = ("kind",)
@@ -30,7 +30,7 @@ class ImportRejectionAdmin(TimelineAdmin):
 
 
 @admin.register(ImportChange)
-class ImportChangeAdmin(TimelineAdmin):
+class ImportChangeAdmin(ReadOnlyAdmin):
     list_display = ("job", "lead", "created_at")
     list_select_related = ("job", "lead")
     search_fields = ("job__original_name", "lead__email")
@@ -45,7 +45,7 @@ class SavedMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(DuplicateCandidate)
-class DuplicateCandidateAdmin(TimelineAdmin):
+class DuplicateCandidateAdmin(ReadOnlyAdmin):
     list_display = ("lead_a", "lead_b", "score", "reason", "status", "found_at")
     list_select_related = ("lead_a", "lead_b")
     list_filter = ("status",)
@@ -53,7 +53,7 @@ class DuplicateCandidateAdmin(TimelineAdmin):
 
 
 @admin.register(MergeRecord)
-class MergeRecordAdmin(TimelineAdmin):
+class MergeRecordAdmin(ReadOnlyAdmin):
     list_display = ("merged_lead_id", "survivor", "actor", "created_at")
     list_select_related = ("survivor", "actor")
     date_hierarchy = "created_at"

@@ -8,9 +8,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm.admin.base import (
+    ReadOnlyAdmin,
     ServiceErrorsAsMessages,
     ServiceSavedRelated,
-    TimelineAdmin,
     adopt,
     counted,
     error_text,
@@ -22,7 +22,7 @@ from crm.services.work import note_create, task_complete, task_create
 
 
 @admin.register(Activity)
-class ActivityAdmin(TimelineAdmin):
+class ActivityAdmin(ReadOnlyAdmin):
     list_display = ("summary", "kind", "lead", "actor", "created_at")
     list_select_related = ("lead", "actor")
     list_filter = ("kind", "actor")

@@ -23,6 +23,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from leadflow.params import count_or
+
 USER_AGENT = "Leadflow/1.0 (self-hosted CRM)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 # The first retry goes at once, each later one waits twice as long as the one before: 1 s, then 2 s.
@@ -171,10 +173,11 @@ class _GuardedAdapter(HTTPAdapter):
 
     def build_response(self, req, resp):
         limit = settings.HTTP_MAX_BYTES
-        length = resp.headers.get("Content-Length", "")
-        if req.method != "HEAD" and length.isdigit() and int(length) > limit:
+        # An odd or missing length counts as none: the body is then capped while it is read.
+        length = count_or(resp.headers.get("Content-Length"))
+        if req.method != "HEAD" and length > limit:
             resp.close()
-            raise ResponseTooLarge(f"Refused: {req.url} is {int(length):,} bytes, more than {limit:,}.")
+            raise ResponseTooLarge(f"Refused: {req.url} is {length:,} bytes, more than {limit:,}.")
         response = super().build_response(req, resp)
         response.raw = _CappedBody(resp, limit, req.url)
         return response

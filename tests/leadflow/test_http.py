@@ -397,3 +397,13 @@ def test_https_checks_the_certificate_and_sends_sni_for_the_host_name_while_conn
             session.get(f"https://localhost:{server.port}/secure")
     # A certificate error is final: no retries, so no waits between them.
     assert slept == []
+
+
+def test_an_odd_content_length_is_not_taken_for_a_size(httpserver, outbound_settings):
+    # "²".isdigit() is true but int() refuses it: a server's header must not crash the size check.
+    outbound_settings.HTTP_MAX_BYTES = 1000
+    httpserver.expect_request("/odd").respond_with_handler(
+        lambda request: Response(iter([b"x" * 600] * 2), headers={"Content-Length": "\u00b2"})
+    )
+    with http_session() as session, pytest.raises(ResponseTooLarge, match="sent more than 1,000 bytes"):
+        session.get(httpserver.url_for("/odd"))

@@ -1,8 +1,11 @@
-"""What enrichment keeps: the accounts of paid providers, their API keys encrypted at rest."""
+"""What enrichment keeps: provider accounts (keys encrypted), every raw answer a source gave (also the cache),
+where each value of a lead came from, the jobs that ran, and the site's waterfall settings."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from leadflow.secrets import EncryptedTextField, secret_masked
 
@@ -28,3 +31,144 @@ class ProviderAccount(models.Model):
     @property
     def api_key_masked(self) -> str:
         return secret_masked(self.api_key)
+
+
+class ProviderAnswer(models.Model):
+    """One answer a source gave (an API response, a verification, a domain's facts), kept as it came.
+
+    Rows are only ever added: the newest unexpired row for (source, kind, key) is the cache (enrichment.answers),
+    and the older ones stay as the history that FieldSource rows point at. `credits` is what the call cost, so a
+    month's spending is a sum over these rows.
+    """
+
+    source = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32)
+    key = models.CharField(max_length=300)
+    body = models.JSONField(default=dict, blank=True)
+    credits = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["source", "kind", "key", "-created_at"], name="answer_lookup"),
+            models.Index(fields=["source", "created_at"], name="answer_spending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.kind} {self.key}"
+
+
+class EnrichmentJob(models.Model):
+    """Enriching a set of leads: which fields, from which sources, with its progress, credits and breakdown."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    description = models.CharField(max_length=200, blank=True)
+    fields = models.JSONField(default=list)
+    sources = models.JSONField(default=list)
+    overwrite = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    credits_used = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    credits_estimate = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # Counts by outcome: emails_found, emails_verified, phones_found, phones_mobile, linkedin_found,
+    # companies_enriched, people_added, failed.
+    breakdown = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Enrichment #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class EnrichmentItem(models.Model):
+    """One lead in one job, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(EnrichmentJob, on_delete=models.CASCADE, related_name="items")
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="enrichment_items")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # What happened, in words: "email found (valid, 96%)", "hunter: key rejected", "no domain to search".
+    outcome = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "lead"], name="enrichment_item_once")]
+        indexes = [models.Index(fields=["job", "status", "id"], name="enrichment_item_queue")]
+
+
+class FieldSource(models.Model):
+    """Where one value of a lead came from: the source, how sure it was, when, and the raw answer behind it."""
+
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="field_sources")
+    field = models.CharField(max_length=40)
+    value = models.CharField(max_length=500)
+    source = models.CharField(max_length=32)
+    confidence = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    # Whether the value became the lead's (or its company's) own; a lower one is kept as an alternative.
+    applied = models.BooleanField(default=False)
+    answer = models.ForeignKey(ProviderAnswer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey(EnrichmentJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    found_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["field", "-confidence", "-found_at"]
+        indexes = [
+            models.Index(fields=["lead", "field"], name="field_source_lead"),
+            # Verified addresses of a domain teach the finder its pattern (enrichment.providers.email_patterns).
+            models.Index(fields=["field", "status", "value"], name="field_source_verified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value} ({self.source}, {self.confidence}%)"
+
+
+class EnrichmentSettings(models.Model):
+    """The site's waterfall: sources in order, which are on, the confidence each field needs, the monthly cap on
+    paid credits, and how long answers are cached. One row (pk 1), made on first use."""
+
+    source_order = models.JSONField(default=list)
+    sources_enabled = models.JSONField(default=list)
+    # {field: minimum confidence}: the waterfall stops asking sources for a field once a value reaches it.
+    thresholds = models.JSONField(default=dict)
+    monthly_credit_cap = models.PositiveIntegerField(
+        default=0, help_text="Paid credits a month; 0: no cap. Free built-in sources carry on past it."
+    )
+    cache_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Verifications and domain facts are reused this long before a source is asked again."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "enrichment settings"
+        verbose_name_plural = "enrichment settings"
+
+    def __str__(self) -> str:
+        return "Enrichment settings"

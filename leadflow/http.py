@@ -209,8 +209,10 @@ _host_rate_limiter = HostRateLimiter()
 class LeadflowSession(requests.Session):
     """A requests session that always has a timeout and waits its turn for each host (each redirect hop too)."""
 
-    def __init__(self):
+    def __init__(self, rate_per_host: float | None = None):
         super().__init__()
+        # An API's own documented rate limit (Hunter: 15 requests a second) may replace the crawling default.
+        self.rate_per_host = settings.HTTP_RATE_PER_HOST if rate_per_host is None else rate_per_host
         # Proxies and .netrc from the environment would route around the address check.
         self.trust_env = False
         self.max_redirects = settings.HTTP_MAX_REDIRECTS
@@ -233,13 +235,14 @@ class LeadflowSession(requests.Session):
     def send(self, request, **kwargs):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = settings.HTTP_TIMEOUT
-        _host_rate_limiter.wait(urlsplit(request.url).hostname or "", settings.HTTP_RATE_PER_HOST)
+        _host_rate_limiter.wait(urlsplit(request.url).hostname or "", self.rate_per_host)
         return super().send(request, **kwargs)
 
 
-def http_session() -> LeadflowSession:
-    """A new guarded session; use it as a context manager so its connections close."""
-    return LeadflowSession()
+def http_session(rate_per_host: float | None = None) -> LeadflowSession:
+    """A new guarded session; use it as a context manager so its connections close. `rate_per_host`: requests a
+    second to each host (default HTTP_RATE_PER_HOST)."""
+    return LeadflowSession(rate_per_host)
 
 
 class RobotsCache:

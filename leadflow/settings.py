@@ -199,6 +199,25 @@ HTTP_RETRY_AFTER_MAX = env.float("HTTP_RETRY_AFTER_MAX", default=30.0)
 HTTP_RATE_PER_HOST = env.float("HTTP_RATE_PER_HOST", default=2.0)
 HTTP_ALLOW_PRIVATE_HOSTS = env.list("HTTP_ALLOW_PRIVATE_HOSTS", default=[])
 
+# Enrichment. The email finder's DNS lookups (MX, A, the mail server's own address) all go to these nameservers
+# ("host:port", comma-separated; empty: the system's). Its SMTP probe connects to this port, says HELO with this
+# name and MAIL FROM this address, and gives up on one domain after ENRICHMENT_SMTP_TIMEOUT seconds in all (a
+# tarpit cannot hold a job). Mail servers on private addresses are refused unless allowed.
+ENRICHMENT_NAMESERVERS = env.list("ENRICHMENT_NAMESERVERS", default=[])
+ENRICHMENT_DNS_TIMEOUT = env.float("ENRICHMENT_DNS_TIMEOUT", default=3.0)
+ENRICHMENT_SMTP_PORT = env.int("ENRICHMENT_SMTP_PORT", default=25)
+ENRICHMENT_SMTP_TIMEOUT = env.float("ENRICHMENT_SMTP_TIMEOUT", default=10.0)
+ENRICHMENT_HELO_NAME = env.str("ENRICHMENT_HELO_NAME", default="leadflow.localhost")
+ENRICHMENT_MAIL_FROM = env.str("ENRICHMENT_MAIL_FROM", default="verify@leadflow.localhost")
+ENRICHMENT_ALLOW_PRIVATE_MX = env.bool("ENRICHMENT_ALLOW_PRIVATE_MX", default=False)
+# Company websites may need JavaScript: render those pages in Chromium (playwright) when set.
+ENRICHMENT_RENDER_JS = env.bool("ENRICHMENT_RENDER_JS", default=False)
+CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")
+# Hunter.io: the key may also be saved (encrypted) in the admin; the environment's wins.
+HUNTER_BASE_URL = env.str("HUNTER_BASE_URL", default="https://api.hunter.io/v2")
+HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
+HUNTER_RATE_PER_SECOND = env.float("HUNTER_RATE_PER_SECOND", default=10.0)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadflow <leadflow@localhost>")

@@ -1,0 +1,41 @@
+"""The raw answers of sources, kept as they came: the cache every source reads first, and the history values
+point at."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from enrichment.models import ProviderAnswer
+
+
+def answer_cached(source: str, kind: str, key: str) -> ProviderAnswer | None:
+    """The newest answer for this question that has not expired, or None."""
+    now = timezone.now()
+    return (
+        ProviderAnswer.objects.filter(source=source, kind=kind, key=key[:300], expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def answer_record(
+    source: str, kind: str, key: str, body: dict | list, *, cached: bool = True, credits: Decimal | int = 0
+) -> ProviderAnswer:
+    """Keep one answer; a cached one is what answer_cached gives for the site's cache days (Enrichment settings).
+    Answers that must be asked again next time (an error, a greylisted probe) are kept with cached=False."""
+    from enrichment.config import waterfall_settings
+
+    now = timezone.now()
+    ttl = timedelta(days=waterfall_settings().cache_days) if cached else None
+    return ProviderAnswer.objects.create(
+        source=source,
+        kind=kind,
+        key=key[:300],
+        body=body,
+        credits=credits,
+        created_at=now,
+        expires_at=now + ttl if ttl is not None else None,
+    )

@@ -121,6 +121,9 @@ class EnrichmentItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "lead"], name="enrichment_item_once")]
         indexes = [models.Index(fields=["job", "status", "id"], name="enrichment_item_queue")]
 
+    def __str__(self) -> str:
+        return f"{self.job} lead #{self.lead_id}: {self.get_status_display()}"
+
 
 class FieldSource(models.Model):
     """Where one value of a lead came from: the source, how sure it was, when, and the raw answer behind it."""

@@ -18,6 +18,11 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    "resume stalled enrichment jobs": {
+        "func": "enrichment.jobs.enrichment_jobs_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

@@ -210,6 +210,10 @@ ENRICHMENT_SMTP_TIMEOUT = env.float("ENRICHMENT_SMTP_TIMEOUT", default=10.0)
 ENRICHMENT_HELO_NAME = env.str("ENRICHMENT_HELO_NAME", default="leadflow.localhost")
 ENRICHMENT_MAIL_FROM = env.str("ENRICHMENT_MAIL_FROM", default="verify@leadflow.localhost")
 ENRICHMENT_ALLOW_PRIVATE_MX = env.bool("ENRICHMENT_ALLOW_PRIVATE_MX", default=False)
+# An enrichment job silent this long lost its runner and is taken over; leads asked at once by one job (each
+# source still keeps its own per-host rate).
+ENRICHMENT_STALL_SECONDS = env.int("ENRICHMENT_STALL_SECONDS", default=300)
+ENRICHMENT_CONCURRENCY = env.int("ENRICHMENT_CONCURRENCY", default=4)
 # Company websites may need JavaScript: render those pages in Chromium (playwright) when set.
 ENRICHMENT_RENDER_JS = env.bool("ENRICHMENT_RENDER_JS", default=False)
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")

@@ -1,6 +1,7 @@
 """The CRM's data, one module per subject; import models from here."""
 
 from crm.models.activity import Activity, Note, Task
+from crm.models.compliance import DoNotCallNumber
 from crm.models.dedup import DuplicateCandidate, MergeRecord
 from crm.models.importing import ImportChange, ImportJob, ImportRejection, SavedMapping
 from crm.models.lists import LeadList, ListMembership
@@ -11,6 +12,7 @@ from crm.models.site import SiteSettings
 __all__ = [
     "Activity",
     "Company",
+    "DoNotCallNumber",
     "DuplicateCandidate",
     "ImportChange",
     "ImportJob",

@@ -20,6 +20,7 @@ class Activity(models.Model):
         TASK_DONE = "task_done", "Task completed"
         LIST = "list", "Lists"
         MERGED = "merged", "Merged"
+        ENRICHED = "enriched", "Enriched"
 
     # Indexed as the first column of activity_lead_recent.
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="activities", db_index=False)

@@ -128,11 +128,12 @@ def lead_update(
     tags: str | None = None,
     company_name: str | None = None,
     seen_version: str | None = None,
+    activity_kind: str = Activity.Kind.UPDATED,
     **changes,
 ) -> Lead:
-    """Change a lead's facts and record each changed field on its timeline; refused (StaleEdit) if the lead changed
-    after `seen_version`. The company is `company` when given, else the one a typed `company_name` means
-    (lead_company); a lead left without one takes the company its website or work email finds."""
+    """Change a lead's facts and record each changed field on its timeline (as `activity_kind`: enrichment says
+    "Enriched"); refused (StaleEdit) if the lead changed after `seen_version`. The company is `company` when given,
+    else the one a typed `company_name` means (lead_company); a lead left without one takes the company its website or work email finds."""
     require_edit_lead(actor, lead)
     if seen_version is not None:
         lead_require_version(Lead.objects.select_for_update().get(pk=lead.pk), seen_version)
@@ -165,8 +166,8 @@ def lead_update(
         return lead
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
-    summary = f"Updated {changes_text(changed)}"
-    activity_record(lead=lead, actor=actor, kind=Activity.Kind.UPDATED, summary=summary, data=changed)
+    summary = f"{Activity.Kind(activity_kind).label} {changes_text(changed)}"
+    activity_record(lead=lead, actor=actor, kind=activity_kind, summary=summary, data=changed)
     return lead
 
 

@@ -7,108 +7,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0013_stage_change_lost_reason'),
-        ('enrichment', '0001_provider_account'),
+        ("crm", "0013_stage_change_lost_reason"),
+        ("enrichment", "0001_provider_account"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EnrichmentSettings',
+            name="EnrichmentSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_order', models.JSONField(default=list)),
-                ('sources_enabled', models.JSONField(default=list)),
-                ('thresholds', models.JSONField(default=dict)),
-                ('monthly_credit_cap', models.PositiveIntegerField(default=0, help_text='Paid credits a month; 0: no cap. Free built-in sources carry on past it.')),
-                ('cache_days', models.PositiveSmallIntegerField(default=30, help_text='Verifications and domain facts are reused this long before a source is asked again.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_order", models.JSONField(default=list)),
+                ("sources_enabled", models.JSONField(default=list)),
+                ("thresholds", models.JSONField(default=dict)),
+                (
+                    "monthly_credit_cap",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Paid credits a month; 0: no cap. Free built-in sources carry on past it."
+                    ),
+                ),
+                (
+                    "cache_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Verifications and domain facts are reused this long before a source is asked again.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'enrichment settings',
-                'verbose_name_plural': 'enrichment settings',
+                "verbose_name": "enrichment settings",
+                "verbose_name_plural": "enrichment settings",
             },
         ),
         migrations.CreateModel(
-            name='EnrichmentJob',
+            name="EnrichmentJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('fields', models.JSONField(default=list)),
-                ('sources', models.JSONField(default=list)),
-                ('overwrite', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('cancelled', 'Cancelled'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('credits_used', models.DecimalField(decimal_places=2, default=0, max_digits=10)),
-                ('credits_estimate', models.DecimalField(decimal_places=2, default=0, max_digits=10)),
-                ('breakdown', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=64)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("fields", models.JSONField(default=list)),
+                ("sources", models.JSONField(default=list)),
+                ("overwrite", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("credits_used", models.DecimalField(decimal_places=2, default=0, max_digits=10)),
+                ("credits_estimate", models.DecimalField(decimal_places=2, default=0, max_digits=10)),
+                ("breakdown", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=64)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProviderAnswer',
+            name="ProviderAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=32)),
-                ('kind', models.CharField(max_length=32)),
-                ('key', models.CharField(max_length=300)),
-                ('body', models.JSONField(blank=True, default=dict)),
-                ('credits', models.DecimalField(decimal_places=2, default=0, max_digits=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=32)),
+                ("kind", models.CharField(max_length=32)),
+                ("key", models.CharField(max_length=300)),
+                ("body", models.JSONField(blank=True, default=dict)),
+                ("credits", models.DecimalField(decimal_places=2, default=0, max_digits=8)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['source', 'kind', 'key', '-created_at'], name='answer_lookup'), models.Index(fields=['source', 'created_at'], name='answer_spending')],
+                "indexes": [
+                    models.Index(fields=["source", "kind", "key", "-created_at"], name="answer_lookup"),
+                    models.Index(fields=["source", "created_at"], name="answer_spending"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EnrichmentItem',
+            name="EnrichmentItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('outcome', models.CharField(blank=True, max_length=500)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrichment_items', to='crm.lead')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='enrichment.enrichmentjob')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Done"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("outcome", models.CharField(blank=True, max_length=500)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="enrichment_items", to="crm.lead"
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="enrichment.enrichmentjob"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['job', 'status', 'id'], name='enrichment_item_queue')],
-                'constraints': [models.UniqueConstraint(fields=('job', 'lead'), name='enrichment_item_once')],
+                "indexes": [models.Index(fields=["job", "status", "id"], name="enrichment_item_queue")],
+                "constraints": [models.UniqueConstraint(fields=("job", "lead"), name="enrichment_item_once")],
             },
         ),
         migrations.CreateModel(
-            name='FieldSource',
+            name="FieldSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=40)),
-                ('value', models.CharField(max_length=500)),
-                ('source', models.CharField(max_length=32)),
-                ('confidence', models.PositiveSmallIntegerField()),
-                ('status', models.CharField(blank=True, max_length=20)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('applied', models.BooleanField(default=False)),
-                ('found_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='enrichment.enrichmentjob')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='field_sources', to='crm.lead')),
-                ('answer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='enrichment.provideranswer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("field", models.CharField(max_length=40)),
+                ("value", models.CharField(max_length=500)),
+                ("source", models.CharField(max_length=32)),
+                ("confidence", models.PositiveSmallIntegerField()),
+                ("status", models.CharField(blank=True, max_length=20)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("applied", models.BooleanField(default=False)),
+                ("found_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="enrichment.enrichmentjob",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="field_sources", to="crm.lead"
+                    ),
+                ),
+                (
+                    "answer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="enrichment.provideranswer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['field', '-confidence', '-found_at'],
-                'indexes': [models.Index(fields=['lead', 'field'], name='field_source_lead'), models.Index(fields=['field', 'status', 'value'], name='field_source_verified')],
+                "ordering": ["field", "-confidence", "-found_at"],
+                "indexes": [
+                    models.Index(fields=["lead", "field"], name="field_source_lead"),
+                    models.Index(fields=["field", "status", "value"], name="field_source_verified"),
+                ],
             },
         ),
     ]

@@ -1,0 +1,97 @@
+"""The do-not-call list: uploaded by staff as a CSV or XLSX file, asked before any number is dialled or messaged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from crm.importing.reading import table_inspect, table_rows
+from crm.models import DoNotCallNumber, User
+from crm.normalize import NormalizeError, phone_e164
+from leadflow.roles import can_reassign
+
+# The first lines whose problems a report lists; the rest are counted.
+REPORTED_PROBLEMS = 50
+
+
+@dataclass
+class DoNotCallReport:
+    added: int = 0
+    already_listed: int = 0
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, cell, why)
+    problem_count: int = 0
+
+    def problem(self, line: int, cell: str, why: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < REPORTED_PROBLEMS:
+            self.problems.append((line, cell[:60], why))
+
+
+def require_manage_do_not_call(actor: User) -> None:
+    if not can_reassign(actor):
+        raise PermissionDenied("Only managers and admins may change the do-not-call list.")
+
+
+def _phone_column(headers: list[str]) -> int:
+    """The column that holds the numbers: the first whose header says phone or number, else the first."""
+    for index, header in enumerate(headers):
+        if any(word in header.lower() for word in ("phone", "number", "mobile", "tel")):
+            return index
+    return 0
+
+
+def do_not_call_upload(*, actor: User, path: Path, original_name: str, region: str = "") -> DoNotCallReport:
+    """Add every number of a file to the list (read as in `region`, else PHONE_DEFAULT_REGION); a cell that is not a
+    phone number is reported with its line and the rest is added."""
+    require_manage_do_not_call(actor)
+    info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
+    column = _phone_column(info.headers)
+    report = DoNotCallReport()
+    numbers: dict[str, None] = {}
+    cells = [(info.header_line, info.headers[column])] if info.headers else []
+    cells += [(row.line, row.values[column]) for row in table_rows(path, info)]
+    for line, cell in cells:
+        if not cell.strip():
+            continue
+        try:
+            number = phone_e164(cell, region or None)
+        except NormalizeError as exc:
+            # A header row ("Phone") is not a problem; a data cell that is not a number is.
+            if line != info.header_line:
+                report.problem(line, cell, str(exc))
+            continue
+        numbers[number] = None
+    report.added, report.already_listed = _numbers_add(numbers, actor=actor, origin=original_name)
+    return report
+
+
+@transaction.atomic
+def _numbers_add(numbers: Iterable[str], *, actor: User, origin: str) -> tuple[int, int]:
+    numbers = list(numbers)
+    listed = set(DoNotCallNumber.objects.filter(number__in=numbers).values_list("number", flat=True))
+    new = [
+        DoNotCallNumber(number=number, origin=origin[:255], added_by=actor)
+        for number in numbers
+        if number not in listed
+    ]
+    DoNotCallNumber.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return len(new), len(listed)
+
+
+def do_not_call_remove(*, actor: User, numbers: list[str]) -> int:
+    require_manage_do_not_call(actor)
+    deleted, _ = DoNotCallNumber.objects.filter(number__in=numbers).delete()
+    return deleted
+
+
+def numbers_not_to_call(numbers: Iterable[str]) -> set[str]:
+    """Which of these numbers (E.164) are on the do-not-call list: the one question every dialler and sender asks."""
+    wanted = [number for number in numbers if number]
+    if not wanted:
+        return set()
+    return set(DoNotCallNumber.objects.filter(number__in=wanted).values_list("number", flat=True))

@@ -1,0 +1,259 @@
+"""Enrichment jobs: made from a selection of leads, run by the job cluster under a lease, a few leads asked at once,
+each lead kept in its own transaction; cancelled, resumed after a crash without asking a paid source twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from crm.models import Lead, User
+from crm.selectors import leads_visible_to
+from enrichment.keeping import lead_keep
+from enrichment.models import EnrichmentItem, EnrichmentJob
+from enrichment.providers.base import WANTED_FIELDS
+from enrichment.sources import SOURCES
+from enrichment.waterfall import (
+    Asked,
+    WaterfallRun,
+    credits_of,
+    findings_counts,
+    lead_ask,
+    lead_facts,
+    lead_has,
+)
+from leadflow.roles import can_edit_lead, require_write
+
+logger = logging.getLogger(__name__)
+
+# A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
+TASK_SECONDS = 240
+# Leads asked at once; each batch is then kept lead by lead.
+BATCH_SIZE = 8
+
+
+def leads_missing(leads: QuerySet[Lead], fields: Iterable[str]) -> QuerySet[Lead]:
+    """The leads that lack at least one of these fields."""
+    lacking = Q()
+    for name in fields:
+        if name == "company":
+            lacking |= Q(company__isnull=False, company__description="")
+        else:
+            lacking |= Q(**{{"email": "email", "phone": "phone", "linkedin": "linkedin_url"}[name]: ""})
+    return leads.filter(lacking)
+
+
+def credits_estimate(leads: QuerySet[Lead], fields: list[str], sources: list[str]) -> Decimal:
+    """The most the paid sources could cost for these leads (cached answers and earlier free finds cost less)."""
+    run = WaterfallRun.plan(fields=fields, sources=sources)
+    paid = [SOURCES[name] for name in run.sources if SOURCES[name].paid and SOURCES[name].available()]
+    if not paid:
+        return Decimal(0)
+    with_email = leads.exclude(email="").count()
+    without_email = leads.count() - with_email
+    return sum(
+        (
+            source.credit_estimate(run.fields, has_email=True) * with_email
+            + source.credit_estimate(run.fields, has_email=False) * without_email
+            for source in paid
+        ),
+        Decimal(0),
+    )
+
+
+@transaction.atomic
+def enrichment_job_create(
+    *,
+    actor: User,
+    leads: QuerySet[Lead],
+    fields: list[str] | None = None,
+    sources: list[str] | None = None,
+    overwrite: bool = False,
+    description: str = "",
+) -> EnrichmentJob:
+    """A job for the given leads that the actor may change, queued once the transaction commits."""
+    require_write(actor)
+    fields = [name for name in (fields or WANTED_FIELDS) if name in WANTED_FIELDS]
+    sources = [name for name in (sources or []) if name in SOURCES]
+    visible = leads_visible_to(actor).filter(pk__in=leads.values("pk"))
+    lead_ids = [lead.pk for lead in visible.only("pk", "owner_id") if can_edit_lead(actor, lead)]
+    job = EnrichmentJob.objects.create(
+        created_by=actor,
+        description=description[:200],
+        fields=fields,
+        sources=sources,
+        overwrite=overwrite,
+        progress_total=len(lead_ids),
+        credits_estimate=credits_estimate(Lead.objects.filter(pk__in=lead_ids), fields, sources),
+    )
+    EnrichmentItem.objects.bulk_create([EnrichmentItem(job=job, lead_id=pk) for pk in lead_ids], batch_size=2000)
+    transaction.on_commit(lambda: async_task("enrichment.jobs.enrichment_job_run", job.pk))
+    return job
+
+
+def enrichment_job_cancel(*, job: EnrichmentJob, actor: User) -> bool:
+    """Ask a queued or running job to stop after the leads in hand; True if it was still going."""
+    require_write(actor)
+    now = timezone.now()
+    queued = EnrichmentJob.objects.filter(pk=job.pk, status=EnrichmentJob.Status.QUEUED, lease_owner="")
+    if queued.update(status=EnrichmentJob.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        return True
+    return bool(
+        EnrichmentJob.objects.filter(pk=job.pk, status=EnrichmentJob.Status.RUNNING).update(cancel_requested=True)
+    )
+
+
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.ENRICHMENT_STALL_SECONDS)
+
+
+def enrichment_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
+    """The task: claim the job (one runner at a time), enrich its pending leads, hand over to a new task when the
+    time is up. A duplicate task finds the lease held and leaves the job alone."""
+    runner = uuid.uuid4().hex
+    now = timezone.now()
+    claimable = Q(status=EnrichmentJob.Status.QUEUED) | Q(status=EnrichmentJob.Status.RUNNING) & (
+        Q(lease_owner="") | Q(lease_expires_at__lt=now)
+    )
+    claimed = EnrichmentJob.objects.filter(claimable, pk=job_id).update(
+        status=EnrichmentJob.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), Value(now)),
+        heartbeat_at=now,
+        lease_owner=runner,
+        lease_expires_at=_lease_end(now),
+    )
+    if claimed != 1:
+        return "nothing to do"
+    job = EnrichmentJob.objects.select_related("created_by").get(pk=job_id)
+    mine = EnrichmentJob.objects.filter(pk=job_id, lease_owner=runner)
+    try:
+        outcome = _run_items(job, runner, seconds)
+    except Exception as exc:
+        logger.exception("Enrichment %s failed", job_id)
+        mine.update(status=EnrichmentJob.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}", lease_owner="")
+        mine.update(finished_at=timezone.now())
+        raise
+    if outcome == "paused":
+        if mine.update(lease_owner="", lease_expires_at=None) == 1:
+            async_task("enrichment.jobs.enrichment_job_run", job_id)
+        return "continues in a new task"
+    if outcome == "lost":
+        return "another worker took over"
+    status = EnrichmentJob.Status.CANCELLED if outcome == "cancelled" else EnrichmentJob.Status.DONE
+    mine.update(status=status, finished_at=timezone.now(), lease_owner="", lease_expires_at=None)
+    return str(status)
+
+
+def _asks_in_parallel() -> bool:
+    """Whether leads are asked in threads: not inside a transaction (as in tests), where other connections could not
+    see what it holds."""
+    return not connection.in_atomic_block and settings.ENRICHMENT_CONCURRENCY > 1
+
+
+def _ask_batch(items: list[EnrichmentItem], run: WaterfallRun) -> list[tuple[EnrichmentItem, Asked]]:
+    facts = [
+        (item, lead_facts(item.lead), {name for name in run.fields if lead_has(item.lead, name)}) for item in items
+    ]
+    if not _asks_in_parallel():
+        return [(item, lead_ask(lead, has=has, run=run)) for item, lead, has in facts]
+
+    def ask(entry):
+        item, lead, has = entry
+        try:
+            return item, lead_ask(lead, has=has, run=run)
+        finally:
+            connections.close_all()  # this thread's own connection, opened by cache reads
+
+    with ThreadPoolExecutor(max_workers=settings.ENRICHMENT_CONCURRENCY, thread_name_prefix="enrich") as pool:
+        return list(pool.map(ask, facts))
+
+
+def _run_items(job: EnrichmentJob, runner: str, seconds: float) -> str:
+    started = time.monotonic()
+    run = WaterfallRun.for_job(job)
+    actor = job.created_by
+    while True:
+        if EnrichmentJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            return "cancelled"
+        items = list(
+            EnrichmentItem.objects.filter(job=job, status=EnrichmentItem.Status.PENDING)
+            .select_related("lead__company")
+            .order_by("id")[:BATCH_SIZE]
+        )
+        if not items:
+            return "finished"
+        batch_started = timezone.now()
+        for item, asked in _ask_batch(items, run):
+            if not _item_finish(job, runner, item, asked, run, actor, batch_started):
+                return "lost"
+        if time.monotonic() - started > seconds:
+            return "paused"
+
+
+def _outcome_text(asked: Asked, applied: set[str], people: int, note: str) -> str:
+    parts = [note] if note else []
+    if applied:
+        parts.append("filled " + ", ".join(sorted(applied)))
+    elif asked.findings:
+        parts.append(f"{len(asked.findings)} value(s) found, none sure enough to fill")
+    else:
+        parts.append("nothing found")
+    if people:
+        parts.append(f"{people} new contact(s) from the team page")
+    parts.extend(asked.problems)
+    return "; ".join(parts)[:500]
+
+
+@transaction.atomic
+def _item_finish(
+    job: EnrichmentJob, runner: str, item: EnrichmentItem, asked: Asked, run: WaterfallRun, actor, since
+) -> bool:
+    """Keep one lead's findings and count them, if this runner still holds the job; False if it does not."""
+    locked = EnrichmentJob.objects.select_for_update().get(pk=job.pk)
+    if locked.lease_owner != runner:
+        return False
+    if EnrichmentItem.objects.filter(pk=item.pk, status=EnrichmentItem.Status.PENDING).count() != 1:
+        return True  # kept already (a runner before this one)
+    kept = lead_keep(lead_id=item.lead_id, actor=actor, asked=asked, run=run, job=job)
+    failed = not asked.findings and bool(asked.problems)
+    item.status = EnrichmentItem.Status.FAILED if failed else EnrichmentItem.Status.DONE
+    item.outcome = _outcome_text(asked, kept.applied, kept.people_added, kept.outcome)
+    item.finished_at = timezone.now()
+    item.save(update_fields=["status", "outcome", "finished_at"])
+    counts = findings_counts(asked.findings, kept.applied) + Counter(
+        {"people_added": kept.people_added, "failed": int(failed)}
+    )
+    breakdown = Counter(locked.breakdown) + counts
+    now = timezone.now()
+    EnrichmentJob.objects.filter(pk=job.pk).update(
+        progress_done=F("progress_done") + 1,
+        credits_used=F("credits_used") + credits_of(asked.findings, since),
+        breakdown=dict(breakdown),
+        heartbeat_at=now,
+        lease_expires_at=_lease_end(now),
+    )
+    return True
+
+
+def enrichment_jobs_requeue_stalled() -> int:
+    """Queue again the jobs whose runner went silent past their lease (its worker died): the periodic reconciler."""
+    stalled = EnrichmentJob.objects.filter(
+        Q(status=EnrichmentJob.Status.RUNNING, lease_expires_at__lt=timezone.now())
+        | Q(status=EnrichmentJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for job_id in ids:
+        async_task("enrichment.jobs.enrichment_job_run", job_id)
+    return len(ids)

@@ -108,25 +108,14 @@ class LeadListForm(forms.ModelForm):
             self.initial.setdefault("tags", ", ".join(tag.name for tag in self.instance.tags.all()))
 
 
-class BulkActionForm(forms.Form):
-    ACTIONS = [
-        ("assign", "Assign owner"),
-        ("move", "Move to stage"),
-        ("add_to_list", "Add to list"),
-        ("delete", "Delete"),
-    ]
-    action = forms.ChoiceField(choices=ACTIONS)
+class LeadSelectionForm(forms.Form):
+    """Leads chosen in the table: the ticked ones, or all that match its filter (bulk actions and enrichment)."""
+
     leads = forms.ModelMultipleChoiceField(queryset=Lead.objects.none(), required=False)
     # "All leads matching this filter", on every page: `matching` is the table's query string when the choice was
     # offered, and the leads are found again from it among those the user may see, never from ids the browser sent.
     all_matching = forms.BooleanField(required=False)
     matching = forms.CharField(required=False)
-    # Named apart from the table's filters (`owner`, `stage`), which travel in the same request.
-    to_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
-    to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
-    to_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
-    lost_reason = forms.CharField(max_length=300, required=False)
-    confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, leads, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,6 +132,26 @@ class BulkActionForm(forms.Form):
                 self.add_error(None, "The filter is no longer valid; select the leads again.")
         elif not data.get("leads") and "leads" not in self.errors:
             self.add_error("leads", "Select leads first.")
+        return data
+
+
+class BulkActionForm(LeadSelectionForm):
+    ACTIONS = [
+        ("assign", "Assign owner"),
+        ("move", "Move to stage"),
+        ("add_to_list", "Add to list"),
+        ("delete", "Delete"),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    # Named apart from the table's filters (`owner`, `stage`), which travel in the same request.
+    to_owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
+    to_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
+    lost_reason = forms.CharField(max_length=300, required=False)
+    confirmed = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
         needs = {"move": "to_stage", "add_to_list": "to_list"}
         field = needs.get(data.get("action"))
         if field and not data.get(field):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -11,7 +12,19 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from crm.models import Activity, ImportJob, Lead, LeadList, Note, Pipeline, Stage, StageChange, Task, User
+from crm.models import (
+    Activity,
+    DoNotCallNumber,
+    ImportJob,
+    Lead,
+    LeadList,
+    Note,
+    Pipeline,
+    Stage,
+    StageChange,
+    Task,
+    User,
+)
 from leadflow.roles import (
     Role,
     can_edit_owned_by,
@@ -67,6 +80,7 @@ class LeadPage:
     stages: list[Stage]
     lists: list[LeadList]
     local_time: str  # "14:05" where the lead is, from its time zone; "" without one
+    not_to_call: set[str]  # the lead's numbers that are on the do-not-call list
 
 
 def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
@@ -98,7 +112,16 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
         stages=list(lead.stage.pipeline.stages.all()),
         lists=list(lead.lists.filter(archived=False)),
         local_time=lead_local_time(lead),
+        not_to_call=numbers_not_to_call([lead.phone, *lead.other_phones]),
     )
+
+
+def numbers_not_to_call(numbers: Iterable[str]) -> set[str]:
+    """Which of these numbers (E.164) are on the do-not-call list: the one question every dialler and sender asks."""
+    wanted = [number for number in numbers if number]
+    if not wanted:
+        return set()
+    return set(DoNotCallNumber.objects.filter(number__in=wanted).values_list("number", flat=True))
 
 
 def lead_local_time(lead: Lead, now: datetime | None = None) -> str:

@@ -3,6 +3,7 @@ from django.urls import path
 from crm.views import (
     board,
     dashboard,
+    do_not_call,
     duplicates,
     imports,
     lead_detail,
@@ -56,5 +57,7 @@ urlpatterns = [
     path("settings/users/", settings_pages.users_settings, name="settings_users"),
     path("settings/users/<int:pk>/", settings_pages.user_edit, name="user_edit"),
     path("settings/general/", locale_settings.general_settings, name="settings_general"),
+    path("settings/do-not-call/", do_not_call.do_not_call_settings, name="settings_do_not_call"),
+    path("settings/do-not-call/remove/", do_not_call.do_not_call_delete, name="do_not_call_remove"),
     path("me/", locale_settings.my_settings, name="my_settings"),
 ]

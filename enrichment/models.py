@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leadflow.progress import progress_percent, progress_seconds_left
 from leadflow.secrets import EncryptedTextField, secret_masked
 
 
@@ -100,6 +101,16 @@ class EnrichmentJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
+
+    @property
+    def seconds_left(self) -> int | None:
+        if self.status != self.Status.RUNNING:
+            return None
+        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
 
 
 class EnrichmentItem(models.Model):

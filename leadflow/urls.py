@@ -13,6 +13,7 @@ admin.site.site_title = "Leadflow admin"
 
 urlpatterns = [
     path("", include("crm.urls")),
+    path("enrichment/", include("enrichment.urls")),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own URLs: its login form would take passwords without allauth's lockout.
     path("admin/login/", admin_login, name="admin_login"),

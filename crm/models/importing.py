@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leadflow.progress import progress_percent, progress_seconds_left
+
 
 class SavedMapping(models.Model):
     """A column mapping kept for the next file of the same shape (header -> lead field)."""
@@ -93,18 +95,14 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.status in {self.Status.DONE, self.Status.UNDONE}:
-            return 100
-        return min(99, int(100 * self.progress_done / self.progress_total)) if self.progress_total else 0
+        finished = self.status in {self.Status.DONE, self.Status.UNDONE}
+        return progress_percent(self.progress_done, self.progress_total, finished=finished)
 
     @property
     def seconds_left(self) -> int | None:
-        """Time left at the rate so far, once there is a rate to go by."""
-        if self.status != self.Status.RUNNING or not self.started_at or not self.progress_done:
+        if self.status != self.Status.RUNNING:
             return None
-        elapsed = (timezone.now() - self.started_at).total_seconds()
-        remaining = max(self.progress_total - self.progress_done, 0)
-        return int(elapsed * remaining / self.progress_done)
+        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
 
 
 class ImportRejection(models.Model):

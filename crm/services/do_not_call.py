@@ -87,11 +87,3 @@ def do_not_call_remove(*, actor: User, numbers: list[str]) -> int:
     require_manage_do_not_call(actor)
     deleted, _ = DoNotCallNumber.objects.filter(number__in=numbers).delete()
     return deleted
-
-
-def numbers_not_to_call(numbers: Iterable[str]) -> set[str]:
-    """Which of these numbers (E.164) are on the do-not-call list: the one question every dialler and sender asks."""
-    wanted = [number for number in numbers if number]
-    if not wanted:
-        return set()
-    return set(DoNotCallNumber.objects.filter(number__in=wanted).values_list("number", flat=True))

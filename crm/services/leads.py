@@ -133,7 +133,8 @@ def lead_update(
 ) -> Lead:
     """Change a lead's facts and record each changed field on its timeline (as `activity_kind`: enrichment says
     "Enriched"); refused (StaleEdit) if the lead changed after `seen_version`. The company is `company` when given,
-    else the one a typed `company_name` means (lead_company); a lead left without one takes the company its website or work email finds."""
+    else the one a typed `company_name` means (lead_company); a lead left without one takes the company its website
+    or work email finds."""
     require_edit_lead(actor, lead)
     if seen_version is not None:
         lead_require_version(Lead.objects.select_for_update().get(pk=lead.pk), seen_version)

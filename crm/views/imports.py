@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import csv
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -31,6 +29,7 @@ from crm.importing.undo import import_job_undo
 from crm.models import ImportJob, ImportRejection
 from crm.resources import formula_neutralise
 from crm.selectors import imports_visible_to
+from crm.views.uploads import uploaded_path
 from leadflow.roles import can_reassign, require_write
 
 
@@ -58,16 +57,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 def _job_from_upload(request: HttpRequest, upload) -> ImportJob:
-    limit = settings.IMPORT_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError(f"This file is {upload.size // 2**20} MB; the limit is {limit // 2**20} MB.")
-    if hasattr(upload, "temporary_file_path"):
-        return import_job_create(actor=request.user, path=Path(upload.temporary_file_path()), original_name=upload.name)
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as copy:
-        for chunk in upload.chunks():
-            copy.write(chunk)
-        copy.flush()
-        return import_job_create(actor=request.user, path=Path(copy.name), original_name=upload.name)
+    with uploaded_path(upload) as path:
+        return import_job_create(actor=request.user, path=path, original_name=upload.name)
 
 
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:

@@ -8,7 +8,7 @@ from phonenumbers import PhoneNumberType, geocoder
 from phonenumbers import timezone as phone_timezones
 
 from crm.normalize import NormalizeError, phone_e164
-from crm.services.do_not_call import numbers_not_to_call
+from crm.selectors import numbers_not_to_call
 from enrichment.providers.base import PHONE, Finding, LeadFacts, ProviderFailed
 
 SOURCE = "phone"

@@ -10,9 +10,11 @@ from enrichment.models import EnrichmentItem, FieldSource
 
 @receiver(lead_merging, dispatch_uid="enrichment.field_sources_to_survivor")
 def field_sources_to_survivor(sender, *, survivor, other, **kwargs) -> dict[str, int]:
-    """Moves the merged lead's field sources and job items to the survivor (a job that held both keeps one)."""
+    """Moves the merged lead's field sources and job items to the survivor (a job that held both keeps one); the
+    merge record counts what moved."""
     moved = FieldSource.objects.filter(lead=other).update(lead=survivor)
     both = EnrichmentItem.objects.filter(lead=survivor).values("job_id")
     EnrichmentItem.objects.filter(lead=other, job_id__in=both).delete()
     items = EnrichmentItem.objects.filter(lead=other).update(lead=survivor)
-    return {"field_sources": moved, "enrichment_items": items}
+    counts = {"field_sources": moved, "enrichment_items": items}
+    return {kind: count for kind, count in counts.items() if count}

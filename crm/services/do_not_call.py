@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from crm.importing.reading import table_inspect, table_rows
+from crm.importing.reading import FileRefused, table_inspect, table_rows
 from crm.models import DoNotCallNumber, User
 from crm.normalize import NormalizeError, phone_e164
 from leadflow.roles import can_reassign
@@ -45,24 +46,36 @@ def _phone_column(headers: list[str]) -> int:
     return 0
 
 
+def _cells(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, cell) for each row's phone column, the header's cell too (a bare list of numbers has no header)."""
+    try:
+        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
+    except FileRefused:
+        if path.stat().st_size == 0 or path.read_bytes()[:4].startswith(b"PK"):
+            raise
+        # A plain list of numbers, one a line, has no header row for the table reader to find.
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        yield from ((line, cells[0]) for line, cells in enumerate(csv.reader(text.splitlines()), 1) if cells)
+        return
+    column = _phone_column(info.headers)
+    yield info.header_line, info.headers[column]
+    yield from ((row.line, row.values[column]) for row in table_rows(path, info))
+
+
 def do_not_call_upload(*, actor: User, path: Path, original_name: str, region: str = "") -> DoNotCallReport:
     """Add every number of a file to the list (read as in `region`, else PHONE_DEFAULT_REGION); a cell that is not a
     phone number is reported with its line and the rest is added."""
     require_manage_do_not_call(actor)
-    info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
-    column = _phone_column(info.headers)
     report = DoNotCallReport()
     numbers: dict[str, None] = {}
-    cells = [(info.header_line, info.headers[column])] if info.headers else []
-    cells += [(row.line, row.values[column]) for row in table_rows(path, info)]
-    for line, cell in cells:
+    for line, cell in _cells(path):
         if not cell.strip():
             continue
         try:
             number = phone_e164(cell, region or None)
         except NormalizeError as exc:
             # A header row ("Phone") is not a problem; a data cell that is not a number is.
-            if line != info.header_line:
+            if line != 1 or any(char.isdigit() for char in cell):
                 report.problem(line, cell, str(exc))
             continue
         numbers[number] = None

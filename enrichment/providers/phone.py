@@ -31,6 +31,17 @@ LINE_TYPES = {
 TYPE_CONFIDENCE = {"fixed_or_mobile": 70}
 
 
+def _main_zone(region: str, zones: list[str]) -> str:
+    """The number's zone, or when it lies in several (a British mobile: London, Jersey, Guernsey, Isle of Man) the
+    one the country's own example landline has; "" when that does not decide it (a US toll-free number)."""
+    if len(zones) == 1:
+        return zones[0]
+    example = phonenumbers.example_number_for_type(region, PhoneNumberType.FIXED_LINE) if region else None
+    home = set(phone_timezones.time_zones_for_number(example)) if example else set()
+    shared = [zone for zone in zones if zone in home]
+    return shared[0] if len(shared) == 1 else ""
+
+
 def phone_facts(number: str, region: str = "") -> dict:
     """What libphonenumber knows of one number: e164, type, region, location, time zones, do_not_call."""
     try:
@@ -45,19 +56,19 @@ def phone_facts(number: str, region: str = "") -> dict:
         "region": phonenumbers.region_code_for_number(parsed) or "",
         "location": geocoder.description_for_number(parsed, "en"),
         "time_zones": zones,
+        "time_zone": _main_zone(phonenumbers.region_code_for_number(parsed) or "", zones),
         "do_not_call": bool(numbers_not_to_call([e164])),
     }
 
 
 def phone_findings(number: str, region: str, *, confidence: int = 100) -> list[Finding]:
-    """The number itself (status: its line type, or "do-not-call") and, when the number lies in one zone, the
-    lead's time zone."""
+    """The number itself (status: its line type, or "do-not-call") and, when its zone is known, the lead's."""
     facts = phone_facts(number, region)
     status = "do-not-call" if facts["do_not_call"] else facts["type"]
     sure = min(confidence, TYPE_CONFIDENCE.get(facts["type"], 100))
     found = [Finding(field=PHONE, value=facts["e164"], confidence=sure, source=SOURCE, status=status, detail=facts)]
-    if len(facts["time_zones"]) == 1:
-        zone = facts["time_zones"][0]
+    if facts["time_zone"]:
+        zone = facts["time_zone"]
         found.append(Finding(field="time_zone", value=zone, confidence=sure, source=SOURCE, detail={"from": "phone"}))
     return found
 

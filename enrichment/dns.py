@@ -113,8 +113,11 @@ def _route_lookup(domain: str) -> tuple[str, list[tuple[int, str]]]:
     mx = _records(domain, "MX")
     if mx is None:
         return "no-domain", []
-    preferences = sorted((record.preference, record.exchange.to_text(omit_final_dot=True).lower()) for record in mx)
-    real = [(preference, host) for preference, host in preferences if host]  # "." is the null MX
+    preferences = sorted(
+        (record.preference, "" if record.exchange == dns.name.root else record.exchange.to_text(True).lower())
+        for record in mx
+    )
+    real = [(preference, host) for preference, host in preferences if host]  # "" stands for the null MX "."
     if real:
         return "mx", real
     if preferences:

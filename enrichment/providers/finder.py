@@ -40,10 +40,11 @@ def _company_domain(facts: LeadFacts) -> str:
     domain = facts.domain.strip().lower().rstrip(".")
     if not domain:
         raise ProviderFailed("no company domain to search")
-    if is_free_mail(domain):
-        raise ProviderFailed("free-mail domain: no company address to guess")
+    # Throw-away first: the free-mail list names some throw-away providers too (mailinator.com).
     if is_disposable_mail(domain):
         raise ProviderFailed("throw-away mail domain: no company address to guess")
+    if is_free_mail(domain):
+        raise ProviderFailed("free-mail domain: no company address to guess")
     return domain
 
 

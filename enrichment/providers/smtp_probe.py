@@ -7,6 +7,7 @@ and a watchdog closes the socket at the deadline, so a tarpit that drips its rep
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 import smtplib
@@ -40,7 +41,7 @@ class RcptReply:
 
     @property
     def verdict(self) -> str:
-        """"accepted", "rejected" (no such mailbox), "deferred" (4xx: greylisting, try later) or "blocked"."""
+        """ "accepted", "rejected" (no such mailbox), "deferred" (4xx: greylisting, try later) or "blocked"."""
         if self.code in (250, 251):
             return "accepted"
         if 400 <= self.code < 500:
@@ -121,10 +122,8 @@ class _DeadlineSMTP(smtplib.SMTP):
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already closed
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
 
 
 def _random_address(domain: str) -> str:

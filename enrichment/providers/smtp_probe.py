@@ -98,7 +98,9 @@ class _DeadlineSMTP(smtplib.SMTP):
         return left
 
     def _get_socket(self, host, port, timeout):
-        sock = super()._get_socket(host, port, self.time_left())
+        # A host that never answers the connect may take half the time at most: the next MX host gets the rest.
+        connect_within = min(self.time_left(), float(settings.ENRICHMENT_SMTP_TIMEOUT) / 2)
+        sock = super()._get_socket(host, port, connect_within)
         self._watchdog = threading.Timer(self.time_left(), _shut, args=(sock,))
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -191,8 +193,9 @@ def _session(address: str, result: ProbeResult, candidates: list[str], test_catc
         _converse(client, result, candidates, test_catch_all)
         _goodbye(client)
     except (_ProbeTimeUp, smtplib.SMTPException, OSError, UnicodeError) as error:
-        # A timed-out read, or one the watchdog cut: time is up (give or take the clock's last tick).
-        if isinstance(error, _ProbeTimeUp) or "timed out" in str(error) or time.monotonic() >= deadline - 0.05:
+        # A timed-out read, or one the watchdog cut, means time is up (give or take the clock's last tick).
+        time_up = isinstance(error, _ProbeTimeUp) or time.monotonic() >= deadline - 0.05
+        if time_up or (result.connected and "timed out" in str(error)):
             result.error = f"no answer within {settings.ENRICHMENT_SMTP_TIMEOUT:g}s (a slow or tarpitting server)"
         elif not result.connected:
             return False

@@ -205,3 +205,19 @@ def test_a_verdict_is_reused_within_the_cache_days_without_asking_anyone(mail_ne
     assert (again.status, again.answer) == (first.status, first.answer)
     assert mail_network.smtp.sessions == 1
     assert len(mail_network.dns.queries) == questions
+
+
+def test_the_nameservers_may_be_one_comma_separated_setting(mail_network, settings):
+    mail_network.mail_domain("acme.test", {"jane"})
+    settings.ENRICHMENT_NAMESERVERS = f" 127.0.0.1:{mail_network.dns.port} "
+
+    assert mail_hosts("acme.test") == ["mx.acme.test"]
+
+
+def test_a_nameserver_given_by_name_is_refused_plainly(mail_network, settings):
+    settings.ENRICHMENT_NAMESERVERS = ["dns.example:53"]
+
+    verdict = verify_email("jane@acme.test")
+
+    assert verdict.status == "unknown"
+    assert "the finder's nameservers are not usable" in verdict.reason

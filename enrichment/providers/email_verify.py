@@ -151,7 +151,7 @@ def search_mailbox(domain: str, candidates: list[str]) -> EmailVerdict:
 
 
 def _local_verdict(email: str) -> EmailVerdict | None:
-    """The verdicts that need no network: broken syntax, a throw-away domain, a role mailbox."""
+    """The verdicts that need no network (after the syntax check): a throw-away domain, a role mailbox."""
     local, _, domain = email.rpartition("@")
     if is_disposable_mail(domain):
         return _verdict(DISPOSABLE, f"{domain} gives out throw-away mailboxes", email)

@@ -229,11 +229,7 @@ def _person_findings(client: HunterClient, facts: LeadFacts, wanted: frozenset[s
     detail = found.detail()
     findings = []
     if EMAIL in wanted and not facts.email:
-        try:
-            email = email_normalize(found.email)
-        except NormalizeError:
-            raise ProviderFailed(UNREADABLE) from None
-        findings.append(Finding(EMAIL, email, found.score, SOURCE, found.status, detail, row))
+        findings.append(Finding(EMAIL, found.email, found.score, SOURCE, found.status, detail, row))
     if LINKEDIN in wanted and found.linkedin_url:
         try:
             profile = linkedin_canonical(found.linkedin_url)

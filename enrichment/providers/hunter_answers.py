@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.normalize import NormalizeError, email_normalize
+
 # Hunter's verification statuses as ours (enrichment.providers.base.Finding.status). Hunter does not verify webmail
 # (it is a B2B tool), so a webmail address is "unknown" to us, with webmail noted in the detail.
 STATUS_FROM_HUNTER = {
@@ -78,6 +80,13 @@ def _list(data: dict, name: str) -> list:
     return value
 
 
+def _email(data: dict, name: str) -> str:
+    try:
+        return email_normalize(_text(data, name))
+    except NormalizeError:
+        raise Unreadable(f"{name} is not an email address") from None
+
+
 def _confidence(value: int) -> int:
     return max(0, min(100, value))
 
@@ -134,7 +143,7 @@ def parse_found_email(body: dict) -> FoundEmail | None:
     hunter_status = _text(verification, "status")
     accept_all = _flag(data, "accept_all")
     return FoundEmail(
-        email=_text(data, "email"),
+        email=_email(data, "email"),
         score=_confidence(_number(data, "score")),
         status=_status(hunter_status, accept_all),
         hunter_status=hunter_status,

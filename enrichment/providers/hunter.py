@@ -120,7 +120,11 @@ class HunterClient:
                 response = session.get(
                     url, params=params, headers={"X-API-KEY": self._api_key, "Accept": "application/json"}
                 )
-        except (requests.RequestException, BlockedAddress, ResponseTooLarge) as exc:
+        except ResponseTooLarge:
+            raise ProviderFailed(
+                f"Hunter sent an answer too large to read (over {settings.HTTP_MAX_BYTES:,} bytes)."
+            ) from None
+        except (requests.RequestException, BlockedAddress) as exc:
             logger.info("Hunter %s failed: %s", endpoint, type(exc).__name__)
             raise ProviderFailed(f"Hunter could not be reached ({type(exc).__name__}).") from None
         logger.info("Hunter %s answered %s", endpoint, response.status_code)
@@ -128,12 +132,10 @@ class HunterClient:
             body = response.json()
         except ValueError:
             body = None
+        # The status speaks first: a 5xx page or a proxy's HTML says more by its code than by its body.
+        _raise_for_status(response, body if isinstance(body, dict) else {})
         if not isinstance(body, dict):
-            # A 5xx page or a proxy's HTML says more by its status than by its body.
-            if response.status_code >= 500:
-                raise ProviderFailed(f"Hunter failed (HTTP {response.status_code}) and kept failing on retries.")
             raise ProviderFailed(UNREADABLE)
-        _raise_for_status(response, body)
         return body
 
     def email_finder(self, params: dict[str, str]) -> FoundEmail | None:

@@ -372,3 +372,27 @@ def test_a_lead_with_no_name_or_no_company_asks_no_person_question(hunter):
 )
 def test_the_estimate_counts_the_most_each_lead_can_cost(wanted, lead_has_email, credits):
     assert hunter_credit_estimate(frozenset(wanted), lead_has_email) == Decimal(credits)
+
+
+def test_a_verification_still_running_is_asked_again_next_time(hunter):
+    hunter.answers_raw("email-verifier", "", status=202, content_type="text/plain")
+
+    with pytest.raises(ProviderFailed, match="still verifying"):
+        find(PATRICK, frozenset({EMAIL}))
+
+    assert ProviderAnswer.objects.count() == 0
+
+
+def test_a_wrong_base_url_is_not_mistaken_for_found_nothing(hunter):
+    hunter.server.expect_request("/v2/email-finder").respond_with_data("Not Found", status=404)
+
+    with pytest.raises(ProviderFailed, match=r"^Hunter refused the request \(HTTP 404\)\.$"):
+        find(ALEXIS, frozenset({EMAIL}))
+
+
+def test_an_answer_too_large_to_read_fails_this_lead(hunter, settings):
+    settings.HTTP_MAX_BYTES = 1000
+    hunter.answers("domain-search", "domain-search")
+
+    with pytest.raises(ProviderFailed, match="too large to read"):
+        find(INTERCOM, frozenset({COMPANY}))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+from collections.abc import Callable
 from decimal import Decimal
 
 import requests
@@ -195,12 +196,12 @@ def hunter_test_connection(api_key: str) -> str:
     return f"Connected: {HunterClient(api_key).account().summary()}"
 
 
-def _answer(client: HunterClient, kind: str, key: str, ask, parse, credits_of) -> tuple[object, ProviderAnswer]:
+def _answer(kind: str, key: str, ask: Callable[[], dict], parse, credits_of) -> tuple[object, ProviderAnswer]:
     """The parsed answer to one question and its stored row: a fresh stored answer, else Hunter's (then stored)."""
     cached = answer_cached(SOURCE, kind, key)
     if cached is not None:
         return _parsed(parse, cached.body), cached
-    body = ask(client)
+    body = ask()
     result = _parsed(parse, body)  # a body that cannot be read is never kept as the cache
     return result, answer_record(SOURCE, kind, key, body, credits=credits_of(result))
 
@@ -223,9 +224,12 @@ def _finder_params(facts: LeadFacts) -> tuple[dict[str, str], str]:
 def _person_findings(client: HunterClient, facts: LeadFacts, wanted: frozenset[str]) -> list[Finding]:
     params, key = _finder_params(facts)
     found, row = _answer(
-        client, FINDER, key, lambda c: c.get(FINDER, params), parse_found_email,
-        lambda f: CREDITS_PER_CALL[FINDER] if f and f.email else 0,
-    )  # fmt: skip
+        FINDER,
+        key,
+        lambda: client.get(FINDER, params),
+        parse_found_email,
+        lambda found: CREDITS_PER_CALL[FINDER] if found and found.email else 0,
+    )
     if found is None or not found.email:
         return []
     detail = found.detail()
@@ -255,9 +259,14 @@ def _verification_findings(client: HunterClient, email: str) -> list[Finding]:
     except NormalizeError:
         raise ProviderFailed("The lead's email is not an address Hunter can verify.") from None
     verdict, row = _answer(
-        client, VERIFIER, address, lambda c: c.get(VERIFIER, {"email": address}), parse_verification,
-        lambda v: 0 if v is None or v.hunter_status in FREE_VERIFICATIONS else CREDITS_PER_CALL[VERIFIER],
-    )  # fmt: skip
+        VERIFIER,
+        address,
+        lambda: client.get(VERIFIER, {"email": address}),
+        parse_verification,
+        lambda verdict: (
+            0 if verdict is None or verdict.hunter_status in FREE_VERIFICATIONS else CREDITS_PER_CALL[VERIFIER]
+        ),
+    )
     if verdict is None:
         return []
     return [Finding(EMAIL, address, verdict.score, SOURCE, verdict.status, verdict.detail(), row)]
@@ -270,10 +279,12 @@ def _domain_search_credits(facts: DomainFacts | None) -> Decimal:
 def _company_findings(client: HunterClient, domain: str) -> list[Finding]:
     domain = domain.lower()
     company, row = _answer(
-        client, DOMAIN_SEARCH, domain,
-        lambda c: c.get(DOMAIN_SEARCH, {"domain": domain, "limit": DOMAIN_SEARCH_LIMIT}),
-        parse_domain_facts, _domain_search_credits,
-    )  # fmt: skip
+        DOMAIN_SEARCH,
+        domain,
+        lambda: client.get(DOMAIN_SEARCH, {"domain": domain, "limit": DOMAIN_SEARCH_LIMIT}),
+        parse_domain_facts,
+        _domain_search_credits,
+    )
     if company is None:
         return []
     findings = []

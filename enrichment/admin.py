@@ -1,13 +1,26 @@
-"""Provider accounts in the back office: admins only, the key never shown again once saved."""
+"""Provider accounts in the back office: admins only, the key never shown again once saved, and a button that asks
+the provider whether the saved key works."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
-from django.http import HttpRequest
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from enrichment.models import ProviderAccount
+from enrichment.providers.base import ProviderFailed
+from enrichment.providers.hunter import hunter_test_connection
 from leadflow.roles import is_admin
+
+# Each provider's "test connection": a function of the key that returns a sentence or raises ProviderFailed.
+CONNECTION_TESTS = {ProviderAccount.Provider.HUNTER: hunter_test_connection}
+# The setting whose key, when set, is used instead of the saved one.
+ENVIRONMENT_KEYS = {ProviderAccount.Provider.HUNTER: "HUNTER_API_KEY"}
 
 
 class ProviderAccountForm(forms.ModelForm):
@@ -36,6 +49,35 @@ class ProviderAccountForm(forms.ModelForm):
 class ProviderAccountAdmin(admin.ModelAdmin):
     form = ProviderAccountForm
     list_display = ("provider", "api_key_masked", "enabled", "updated_at")
+    change_form_template = "admin/enrichment/provideraccount/change_form.html"
+
+    def get_urls(self):
+        test_connection = self.admin_site.admin_view(require_POST(self.test_connection_view))
+        return [
+            path("<int:object_id>/test-connection/", test_connection, name="enrichment_provideraccount_test"),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponseRedirect:
+        """Ask the provider with the saved key and say what it answered, as a message on the change page."""
+        account = get_object_or_404(ProviderAccount, pk=object_id)
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        connection_test = CONNECTION_TESTS.get(account.provider)
+        if connection_test is None:
+            raise Http404("This provider has no connection test.")
+        try:
+            sentence = connection_test(account.api_key)
+        except ProviderFailed as exc:
+            messages.error(request, f"{account}: {exc}")
+        else:
+            messages.success(request, f"{account}: {sentence}")
+        if getattr(settings, ENVIRONMENT_KEYS.get(account.provider, ""), ""):
+            messages.warning(
+                request,
+                f"{ENVIRONMENT_KEYS[account.provider]} is set in the environment: jobs use that key, not this one.",
+            )
+        return HttpResponseRedirect(reverse("admin:enrichment_provideraccount_change", args=[account.pk]))
 
     # API keys spend the company's money: only admins see or change them.
     def has_module_permission(self, request: HttpRequest) -> bool:

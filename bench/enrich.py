@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
-
 from tests.fakes.company_sites import CompanySites  # noqa: E402
+
 from tests.fakes.dns_server import FakeDnsServer  # noqa: E402
 from tests.fakes.smtp_server import CATCH_ALL, FakeSmtpServer  # noqa: E402
 

@@ -158,7 +158,9 @@ def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job
         kept.applied.add(COMPANY)
     for name in changes:
         kept.applied.add(name)
-    current = {attribute: str(getattr(lead, attribute)).lower() for attribute in ("email", "phone", "linkedin_url")}
+    current = {
+        name: str(getattr(lead, name)).lower() for name in ("email", "phone", "linkedin_url", "time_zone", "title")
+    }
     FieldSource.objects.bulk_create(
         FieldSource(
             lead=lead,

@@ -18,19 +18,25 @@ class Source:
     module: str
     fields: frozenset[str]
     paid: bool = False
+    # A paid source's module functions: whether it has a key, and the most one lead may cost.
+    available_check: str = ""
+    estimate: str = ""
 
     def find(self, facts: LeadFacts, wanted: frozenset[str]) -> list[Finding]:
         return self._provider().find(facts, wanted)
 
     def available(self) -> bool:
-        """A free source always is; a paid one when it has a key (its module's `available()`)."""
-        check: Callable[[], bool] | None = getattr(self._provider(), "available", None)
-        return check() if check is not None else True
+        """A free source always is; a paid one when it has a key."""
+        if not self.available_check:
+            return True
+        check: Callable[[], bool] = getattr(self._provider(), self.available_check)
+        return check()
 
     def credit_estimate(self, wanted: frozenset[str], *, has_email: bool) -> Decimal:
         """Credits one lead may cost at most (0 for free sources)."""
-        estimate = getattr(self._provider(), "credit_estimate", None)
-        return Decimal(estimate(wanted, has_email=has_email)) if self.paid and estimate else Decimal(0)
+        if not self.estimate:
+            return Decimal(0)
+        return Decimal(getattr(self._provider(), self.estimate)(wanted, has_email))
 
     def _provider(self):
         # Imported when first asked, so that a page listing sources loads no HTML parser or DNS resolver.

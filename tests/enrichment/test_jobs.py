@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Activity, DoNotCallNumber
+from crm.models import Activity, DoNotCallNumber, Lead
 from crm.services.merge import lead_merge
 from enrichment.jobs import enrichment_job_cancel, enrichment_job_create, enrichment_job_run
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
@@ -15,18 +15,26 @@ from tests.factories import LeadFactory, LeadListFactory
 pytestmark = pytest.mark.django_db
 
 
-def _job(actor, leads, **options):
-    from crm.models import Lead
+@pytest.fixture
+def enrich(django_capture_on_commit_callbacks):
+    """Start a job and let it run: it is queued once its transaction commits, which the test's own transaction never
+    does, so the callbacks run as its creation ends (the queue is synchronous in tests)."""
 
-    options.setdefault("sources", ["phone"])
-    options.setdefault("fields", ["phone"])
-    return enrichment_job_create(actor=actor, leads=Lead.objects.filter(pk__in=[lead.pk for lead in leads]), **options)
+    def start(actor, leads, **options):
+        options.setdefault("sources", ["phone"])
+        options.setdefault("fields", ["phone"])
+        with django_capture_on_commit_callbacks(execute=True):
+            chosen = Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+            job = enrichment_job_create(actor=actor, leads=chosen, **options)
+        job.refresh_from_db()
+        return job
+
+    return start
 
 
-def test_a_job_checks_each_phone_and_records_where_each_value_came_from(manager_mia):
+def test_a_job_checks_each_phone_and_records_where_each_value_came_from(manager_mia, enrich):
     lead = LeadFactory(phone="+442079460958", time_zone="")
-    job = _job(manager_mia, [lead])
-    job.refresh_from_db()
+    job = enrich(manager_mia, [lead])
     assert (job.status, job.progress_done, job.progress_total) == ("done", 1, 1)
     assert job.breakdown == {"phones_found": 1}
     lead.refresh_from_db()
@@ -40,36 +48,35 @@ def test_a_job_checks_each_phone_and_records_where_each_value_came_from(manager_
     assert EnrichmentItem.objects.get(job=job, lead=lead).outcome.startswith("filled time_zone")
 
 
-def test_a_typed_value_is_kept_unless_the_job_says_to_replace_it(manager_mia):
+def test_a_typed_value_is_kept_unless_the_job_says_to_replace_it(manager_mia, enrich):
     lead = LeadFactory(phone="+442079460958", time_zone="Europe/Paris")
-    _job(manager_mia, [lead])
+    enrich(manager_mia, [lead])
     lead.refresh_from_db()
     assert lead.time_zone == "Europe/Paris"
 
 
-def test_a_rep_enriches_only_leads_they_may_change(rep_alice, rep_bob):
+def test_a_rep_enriches_only_leads_they_may_change(rep_alice, rep_bob, enrich):
     mine = LeadFactory(owner=rep_alice, phone="+442079460958", time_zone="")
     theirs = LeadFactory(owner=rep_bob, phone="+442079460958", time_zone="")
-    job = _job(rep_alice, [mine, theirs])
+    job = enrich(rep_alice, [mine, theirs])
     assert job.progress_total == 1
     theirs.refresh_from_db()
     assert theirs.time_zone == "" and not FieldSource.objects.filter(lead=theirs).exists()
 
 
-def test_a_viewer_may_not_start_a_job(viewer_vic):
+def test_a_viewer_may_not_start_a_job(viewer_vic, enrich):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        _job(viewer_vic, [LeadFactory()])
+        enrich(viewer_vic, [LeadFactory()])
 
 
-def test_a_bad_number_is_that_leads_outcome_and_the_job_goes_on(manager_mia):
+def test_a_bad_number_is_that_leads_outcome_and_the_job_goes_on(manager_mia, enrich):
     bad = LeadFactory(phone="", time_zone="")
     bad.phone = "12"  # as an old import may have left it, unchecked
     bad.save()
     good = LeadFactory(phone="+4930901820", time_zone="")
-    job = _job(manager_mia, [bad, good])
-    job.refresh_from_db()
+    job = enrich(manager_mia, [bad, good])
     assert job.status == "done" and job.breakdown["failed"] == 1
     failed = EnrichmentItem.objects.get(job=job, lead=bad)
     assert failed.status == "failed" and "not a valid phone number" in failed.outcome
@@ -126,10 +133,10 @@ def test_a_queued_job_cancelled_never_runs(manager_mia):
     assert job.status == "cancelled" and job.items.get().status == "pending"
 
 
-def test_merging_moves_where_values_came_from_to_the_survivor(manager_mia):
+def test_merging_moves_where_values_came_from_to_the_survivor(manager_mia, enrich):
     survivor = LeadFactory(phone="", time_zone="")
     other = LeadFactory(phone="+442079460958", time_zone="")
-    _job(manager_mia, [survivor, other])
+    enrich(manager_mia, [survivor, other])
     record = lead_merge(survivor=survivor, other=other, chosen={"phone": "other"}, actor=manager_mia)
     assert FieldSource.objects.filter(lead=survivor, field="phone", value="+442079460958").exists()
     assert record.moved["field_sources"] == 2
@@ -168,24 +175,27 @@ def test_the_command_refuses_unknown_fields_and_sources():
         call_command("enrich", "--sources", "clearbit")
 
 
-def test_a_number_on_the_do_not_call_list_is_flagged_by_the_job(manager_mia):
+def test_a_number_on_the_do_not_call_list_is_flagged_by_the_job(manager_mia, enrich):
     DoNotCallNumber.objects.create(number="+442079460958")
     lead = LeadFactory(phone="+442079460958")
-    _job(manager_mia, [lead])
+    enrich(manager_mia, [lead])
     assert FieldSource.objects.get(lead=lead, field="phone").status == "do-not-call"
 
 
 class TestPages:
-    def test_the_table_starts_a_job_after_showing_what_it_will_cost(self, client, manager_mia):
+    def test_the_table_starts_a_job_after_showing_what_it_will_cost(
+        self, client, manager_mia, django_capture_on_commit_callbacks
+    ):
         leads = [LeadFactory(phone="+442079460958", time_zone="") for _ in range(2)]
         client.force_login(manager_mia)
         page = client.post(reverse("enrichment:job_new"), {"leads": [lead.pk for lead in leads]})
         assert page.status_code == 200
         assert b"Enrich 2 leads" in page.content and b"No paid credits" in page.content
-        started = client.post(
-            reverse("enrichment:job_new"),
-            {"leads": [lead.pk for lead in leads], "fields": ["phone"], "sources": ["phone"], "confirmed": "on"},
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            started = client.post(
+                reverse("enrichment:job_new"),
+                {"leads": [lead.pk for lead in leads], "fields": ["phone"], "sources": ["phone"], "confirmed": "on"},
+            )
         job = EnrichmentJob.objects.get()
         assert started.url == reverse("enrichment:job", args=[job.pk])
         detail = client.get(started.url).content.decode()
@@ -204,17 +214,17 @@ class TestPages:
         response = client.post(reverse("enrichment:job_new"), {}, follow=True)
         assert b"Select leads first." in response.content
 
-    def test_a_lead_page_shows_its_values_with_source_and_confidence(self, client, manager_mia):
+    def test_a_lead_page_shows_its_values_with_source_and_confidence(self, client, manager_mia, enrich):
         lead = LeadFactory(phone="+442079460958", time_zone="")
-        _job(manager_mia, [lead])
+        enrich(manager_mia, [lead])
         client.force_login(manager_mia)
         assert b"enrichment/leads/" in client.get(reverse("crm:lead", args=[lead.pk])).content
         panel = client.get(reverse("enrichment:lead_sources", args=[lead.pk])).content.decode()
         assert "+442079460958" in panel and "100%" in panel and "fixed_line" in panel
 
-    def test_a_rep_sees_neither_another_reps_lead_sources_nor_their_jobs(self, client, rep_alice, rep_bob):
+    def test_a_rep_sees_neither_another_reps_lead_sources_nor_their_jobs(self, client, rep_alice, rep_bob, enrich):
         lead = LeadFactory(owner=rep_bob, phone="+442079460958")
-        job = _job(rep_bob, [lead])
+        job = enrich(rep_bob, [lead])
         client.force_login(rep_alice)
         assert client.get(reverse("enrichment:lead_sources", args=[lead.pk])).status_code == 404
         assert client.get(reverse("enrichment:job", args=[job.pk])).status_code == 404

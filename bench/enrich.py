@@ -48,7 +48,9 @@ def world_build(companies: int, offset: int, dns: FakeDnsServer, smtp: FakeSmtpS
         dns.zone[domain] = {"MX": [(10, f"mx.{domain}")], "A": ["127.0.0.1"]}
         dns.zone[f"mx.{domain}"] = {"A": ["127.0.0.1"]}
         pattern = PATTERNS[number % len(PATTERNS)]
-        staff = [(FIRST[(number + i) % len(FIRST)], LAST[(number * 3 + i) % len(LAST)]) for i in range(PEOPLE_PER_COMPANY)]
+        staff = [
+            (FIRST[(number + i) % len(FIRST)], LAST[(number * 3 + i) % len(LAST)]) for i in range(PEOPLE_PER_COMPANY)
+        ]
         smtp.domains[domain] = CATCH_ALL if number % 7 == 0 else {_local(pattern, f, last) for f, last in staff}
         sites.company_add(domain, name=f"Company {number}", team=staff[:3])
         for index, (first, last) in enumerate(staff):
@@ -139,14 +141,20 @@ def run(args, dns, smtp, sites) -> int:
     for offset in range(args.singles):
         (lead_id,) = leads_create(world_build(1, 10_000 + offset, dns, smtp, sites)[:1])
         began = time.perf_counter()
-        single = enrichment_job_create(actor=admin, leads=Lead.objects.filter(pk=lead_id), fields=fields, sources=sources)
+        single = enrichment_job_create(
+            actor=admin, leads=Lead.objects.filter(pk=lead_id), fields=fields, sources=sources
+        )
         enrichment_job_run(single.pk, seconds=3600)
         singles.append(time.perf_counter() - began)
 
     print(f"database: {'PostgreSQL' if args.pg_url else 'SQLite'}; {len(ids)} leads at {companies} companies")
-    print(f"job: {job.status}, {job.progress_done} leads in {elapsed:.1f} s = {job.progress_done / elapsed * 60:,.0f} leads/min")
+    print(
+        f"job: {job.status}, {job.progress_done} leads in {elapsed:.1f} s = {job.progress_done / elapsed * 60:,.0f} leads/min"
+    )
     print(f"breakdown: {dict(sorted(job.breakdown.items()))}")
-    print(f"SMTP sessions {smtp.sessions}, RCPT TO {len(smtp.recipients)}, DNS queries {dns.queries}, web requests {sites.requests}")
+    print(
+        f"SMTP sessions {smtp.sessions}, RCPT TO {len(smtp.recipients)}, DNS queries {dns.queries}, web requests {sites.requests}"
+    )
     print(f"one lead, fresh company (median of {len(singles)}): {statistics.median(singles) * 1000:.0f} ms")
     return 0
 

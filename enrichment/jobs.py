@@ -163,8 +163,10 @@ def _asks_in_parallel() -> bool:
 
 
 def _ask_batch(items: list[EnrichmentItem], run: WaterfallRun) -> list[tuple[EnrichmentItem, Asked]]:
+    replacing = run.fields if run.overwrite else frozenset()
     facts = [
-        (item, lead_facts(item.lead), {name for name in run.fields if lead_has(item.lead, name)}) for item in items
+        (item, lead_facts(item.lead, replacing=replacing), {name for name in run.fields if lead_has(item.lead, name)})
+        for item in items
     ]
     if not _asks_in_parallel():
         return [(item, lead_ask(lead, has=has, run=run)) for item, lead, has in facts]

@@ -53,8 +53,9 @@ def finding_sure(finding: Finding, threshold: int) -> bool:
     return finding.status == "valid" if finding.field == "email" else finding.status != "invalid"
 
 
-def lead_facts(lead) -> LeadFacts:
-    """What sources are told of a lead."""
+def lead_facts(lead, *, replacing: frozenset[str] = frozenset()) -> LeadFacts:
+    """What sources are told of a lead; fields being replaced (a job with overwrite) are left out, so that sources
+    search for them afresh instead of checking the old value."""
     company = lead.company
     domain = (company.domain if company else "") or company_domain_of(
         website=lead.website or (company.website if company else ""), email=lead.email
@@ -65,9 +66,9 @@ def lead_facts(lead) -> LeadFacts:
         company=company.name if company else "",
         domain=domain,
         website=lead.website or (company.website if company else ""),
-        email=lead.email,
-        phone=lead.phone,
-        linkedin_url=lead.linkedin_url,
+        email="" if EMAIL in replacing else lead.email,
+        phone="" if PHONE in replacing else lead.phone,
+        linkedin_url="" if LINKEDIN in replacing else lead.linkedin_url,
         region=country_region(lead.location) or settings.PHONE_DEFAULT_REGION,
         lead_id=lead.pk,
     )

@@ -1,0 +1,195 @@
+"""The waterfall against local stand-ins that speak the real protocols: free sources first, Hunter only for what they
+could not make sure of, every value kept with its source, and nothing paid for twice."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Lead
+from enrichment.answers import answer_record
+from enrichment.config import waterfall_settings
+from enrichment.jobs import enrichment_job_create
+from enrichment.models import EnrichmentItem, FieldSource
+from tests.factories import CompanyFactory, LeadFactory
+from tests.fakes.hunter_server import HunterStandIn, hunter_body
+from tests.fakes.smtp_server import CATCH_ALL
+
+pytestmark = pytest.mark.django_db
+
+SOURCES = ["phone", "finder", "hunter"]
+
+
+@pytest.fixture
+def hunter(httpserver, settings):
+    stand_in = HunterStandIn(httpserver)
+    settings.HUNTER_BASE_URL = stand_in.base_url
+    settings.HUNTER_API_KEY = "test-key-0123456789"
+    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
+    settings.HTTP_RATE_PER_HOST = 0
+    settings.HUNTER_RATE_PER_SECOND = 0
+    settings.HTTP_RETRY_AFTER_MAX = 0.01
+    return stand_in
+
+
+@pytest.fixture
+def enrich(django_capture_on_commit_callbacks, manager_mia):
+    def start(*leads, fields=("email",), sources=SOURCES, actor=manager_mia):
+        with django_capture_on_commit_callbacks(execute=True):
+            chosen = Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+            job = enrichment_job_create(actor=actor, leads=chosen, fields=list(fields), sources=list(sources))
+        job.refresh_from_db()
+        for lead in leads:
+            lead.refresh_from_db()
+        return job
+
+    return start
+
+
+def _person(domain: str, first="Jane", last="Smith", **extra) -> Lead:
+    company = CompanyFactory(domain=domain, website="")
+    return LeadFactory(first_name=first, last_name=last, email="", company=company, website="", **extra)
+
+
+def _hunter_finds(hunter, email: str, score: int = 97, status: str = "valid") -> None:
+    body = hunter_body("email-finder")
+    body["data"].update({"email": email, "score": score, "verification": {"date": "2026-11-30", "status": status}})
+    body["data"].update({"linkedin_url": None, "phone_number": None})
+    hunter.answers("email-finder", body)
+
+
+def test_the_free_finder_verifies_an_address_and_hunter_is_never_asked(mail_network, hunter, enrich):
+    mail_network.mail_domain("acme.test", {"jane.smith", "bob"})
+    lead = _person("acme.test")
+    job = enrich(lead)
+    assert lead.email == "jane.smith@acme.test"
+    kept = FieldSource.objects.get(lead=lead, field="email")
+    assert (kept.source, kept.status, kept.confidence, kept.applied) == ("finder", "valid", 95, True)
+    assert hunter.requests("email-finder") == [] and job.credits_used == 0
+    assert job.breakdown == {"emails_found": 1, "emails_verified": 1}
+
+
+def test_a_catch_all_guess_is_kept_aside_and_hunter_is_asked_for_a_sure_one(mail_network, hunter, enrich):
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    _hunter_finds(hunter, "jsmith@catchall.test")
+    lead = _person("catchall.test")
+    job = enrich(lead)
+    assert lead.email == "jsmith@catchall.test"
+    guess = FieldSource.objects.get(lead=lead, source="finder")
+    assert (guess.status, guess.applied) == ("catch-all", False)
+    found = FieldSource.objects.get(lead=lead, source="hunter", field="email")
+    assert (found.status, found.confidence, found.applied, found.answer.credits) == ("valid", 97, True, 1)
+    assert job.credits_used == Decimal(1)
+
+
+def test_a_guess_never_becomes_the_leads_email(mail_network, hunter, enrich):
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    _hunter_finds(hunter, "jsmith@catchall.test", score=62, status="accept_all")
+    lead = _person("catchall.test")
+    enrich(lead)
+    assert lead.email == ""
+    assert set(FieldSource.objects.filter(lead=lead).values_list("status", flat=True)) == {"catch-all"}
+    outcome = EnrichmentItem.objects.get(lead=lead).outcome
+    assert "none sure enough" in outcome
+
+
+def test_enriching_again_spends_nothing_and_probes_nothing(mail_network, hunter, enrich):
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    _hunter_finds(hunter, "jsmith@catchall.test")
+    first, again = _person("catchall.test"), _person("catchall.test", first="Jane", last="Smith")
+    enrich(first)
+    sessions, asked = mail_network.smtp.sessions, len(hunter.requests("email-finder"))
+    job = enrich(again)
+    assert again.email == ""  # the first lead has the address: the second would be its duplicate
+    assert FieldSource.objects.get(lead=again, source="hunter").detail["duplicate_of"] == first.pk
+    assert mail_network.smtp.sessions == sessions and len(hunter.requests("email-finder")) == asked
+    assert job.credits_used == 0
+
+
+def test_a_rejected_key_stops_hunter_for_the_job_and_the_free_sources_go_on(mail_network, hunter, enrich):
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    mail_network.mail_domain("acme.test", {"ann.lee"})
+    hunter.answers("email-finder", "error-401-authentication-failed", status=401)
+    leads = [
+        _person("catchall.test"),
+        _person("catchall.test", first="Tom", last="Ray"),
+        _person("acme.test", "Ann", "Lee"),
+    ]
+    job = enrich(*leads)
+    assert len(hunter.requests("email-finder")) == 1
+    outcomes = [EnrichmentItem.objects.get(lead=lead).outcome for lead in leads]
+    assert "Hunter rejected the API key" in outcomes[0] and "Hunter rejected the API key" in outcomes[1]
+    assert leads[2].email == "ann.lee@acme.test"
+    assert job.status == "done"
+
+
+def test_past_the_monthly_cap_paid_lookups_stop(mail_network, hunter, enrich):
+    settings_row = waterfall_settings()
+    settings_row.monthly_credit_cap = 5
+    settings_row.save()
+    answer_record("hunter", "email-finder", "spent|earlier", {}, credits=5)
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    lead = _person("catchall.test")
+    enrich(lead)
+    assert hunter.requests("email-finder") == []
+    assert "monthly credit cap reached" in EnrichmentItem.objects.get(lead=lead).outcome
+
+
+def test_credits_of_last_month_do_not_count(mail_network, hunter, enrich):
+    settings_row = waterfall_settings()
+    settings_row.monthly_credit_cap = 5
+    settings_row.save()
+    old = answer_record("hunter", "email-finder", "spent|earlier", {}, credits=5)
+    old.created_at = timezone.now() - timezone.timedelta(days=40)
+    old.save()
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    _hunter_finds(hunter, "jsmith@catchall.test")
+    lead = _person("catchall.test")
+    enrich(lead)
+    assert lead.email == "jsmith@catchall.test"
+
+
+def test_bad_input_ends_as_each_leads_outcome(mail_network, hunter, enrich, settings):
+    settings.HUNTER_API_KEY = ""
+    mail_network.dns.zone["nomail.test"] = {}
+    mail_network.mail_domain("acme.test", {"jane.smith"})
+    no_mail = _person("nomail.test")
+    first_name_only = _person("acme.test", first="Jane", last="")
+    fine = _person("acme.test")
+    job = enrich(no_mail, first_name_only, fine)
+    assert job.status == "done" and job.progress_done == 3
+    assert "nomail.test" in EnrichmentItem.objects.get(lead=no_mail).outcome
+    assert EnrichmentItem.objects.get(lead=first_name_only).status in ("done", "failed")
+    assert fine.email == "jane.smith@acme.test"
+
+
+def test_a_lead_with_an_address_has_it_checked_for_free_and_kept(mail_network, hunter, enrich):
+    mail_network.mail_domain("acme.test", {"jane.smith"})
+    lead = _person("acme.test")
+    lead.email = "jane.smith@acme.test"
+    lead.save()
+    job = enrich(lead)
+    checked = FieldSource.objects.get(lead=lead, field="email")
+    assert (checked.source, checked.status, checked.applied) == ("finder", "valid", True)
+    assert hunter.requests("email-verifier") == [] and job.credits_used == 0
+
+
+def test_overwrite_replaces_a_typed_address_with_a_verified_one(
+    mail_network, hunter, django_capture_on_commit_callbacks, manager_mia
+):
+    mail_network.mail_domain("acme.test", {"jane.smith"})
+    lead = _person("acme.test")
+    lead.email = "typo@acme.test"
+    lead.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrichment_job_create(
+            actor=manager_mia,
+            leads=Lead.objects.filter(pk=lead.pk),
+            fields=["email"],
+            sources=["finder"],
+            overwrite=True,
+        )
+    lead.refresh_from_db()
+    # Replacing means searching afresh, as if the typed address were not there.
+    assert lead.email == "jane.smith@acme.test"
+    assert FieldSource.objects.get(lead=lead, field="email").applied

@@ -26,7 +26,7 @@ from enrichment.providers.base import COMPANY, EMAIL, LINKEDIN, PHONE, Finding, 
 from enrichment.providers.rendering import PageRenderer, RenderFailed
 from enrichment.providers.website_extract import PageFacts, extract_page, likely_page_links
 from enrichment.providers.website_findings import site_findings
-from leadflow.http import BlockedAddress, ResponseTooLarge, allowed_by_robots, http_session
+from leadflow.http import BlockedAddress, ResponseTooLarge, allowed_by_robots, checked_addresses, http_session
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def fetch_page(session: requests.Session, url: str) -> requests.Response:
         except ResponseTooLarge as error:
             limit = settings.HTTP_MAX_BYTES
             raise PageRefused(f"refused: the page is larger than {limit:,} bytes ({url})", lasting=True) from error
+        except requests.exceptions.RetryError as error:
+            raise PageRefused(f"the site kept answering with server errors ({url})") from error
         except requests.Timeout as error:
             raise PageRefused(f"the site did not answer in time ({url})") from error
         except requests.ConnectionError as error:
@@ -127,11 +129,28 @@ def _page_facts(response: requests.Response, region: str, renderer: PageRenderer
     return page
 
 
+def _check_host(url: str) -> None:
+    """Refuse a site at a private address, or with no address, before anything (robots.txt included) is asked."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PageRefused(f"not a web address: {url}", lasting=True)
+    try:
+        checked_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except BlockedAddress as error:
+        raise PageRefused(f"refused: the site is at a private address ({parts.hostname})", lasting=True) from error
+    except (OSError, UnicodeError) as error:
+        raise PageRefused(f"the site could not be reached: {parts.hostname} has no address") from error
+
+
 def read_site(url: str, *, region: str) -> dict:
     """The facts of a whole site: its home page and up to MAX_EXTRA_PAGES likely pages. Raises PageRefused when the
     home page cannot be read; robots.txt is honoured for every page."""
+    _check_host(url)
     if not allowed_by_robots(url):
-        raise PageRefused(f"robots.txt disallows reading {url}", lasting=True)
+        # http.py reads a robots.txt that cannot be fetched (5xx, refused, timed out) as "disallow all", as the big
+        # crawlers do: such a site may only be down for now, so this is not cached.
+        host = urlsplit(url).hostname
+        raise PageRefused(f"robots.txt of {host} disallows reading the site, or could not be read (is it down?)")
     pages: list[PageFacts] = []
     with http_session() as session, PageRenderer() as renderer:
         render = renderer if settings.ENRICHMENT_RENDER_JS else None

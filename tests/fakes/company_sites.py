@@ -3,7 +3,7 @@ tests/data/sites/acme/index.html, /acme/team serves team.html, and so on. A few 
 
 - /redirecting-co/ redirects to http://127.0.0.1:PORT/acme/ (a private address the guard must refuse)
 - /huge-co/ streams a 20 MB page with no Content-Length (the size cap must stop it)
-- /missing-co/ answers 404; /robots.txt disallows /private-co/
+- /missing-co/ answers 404, /down-co/ 503; /robots.txt disallows /private-co/
 
 Served as "localhost", the one host name tests allow to resolve to loopback (HTTP_ALLOW_PRIVATE_HOSTS).
 """
@@ -68,6 +68,8 @@ class CompanySites:
             return Response(status=302, headers={"Location": f"http://127.0.0.1:{self.port}/acme/"})
         if path == "/huge-co/":
             return Response(_huge_page(), content_type="text/html; charset=utf-8", direct_passthrough=True)
+        if path == "/down-co/":
+            return Response("Down for maintenance", status=503, content_type="text/plain")
         file = self._file(path)
         if file is None:
             return Response("Not found", status=404, content_type="text/plain")

@@ -7,9 +7,10 @@ leads share a company, and its site is read once within the cache days. Findings
 lead, so the cached facts hold nothing of any one lead.
 
 Failures of the home page end as ProviderFailed with a reason for the person reading the job's outcome. Refusals
-that will not change (a private address, a page over the size cap, robots.txt) are cached like facts, so the other
-leads of that company do not knock again; errors that may pass (timeouts, 5xx) are recorded but not cached.
-Extra pages that fail are skipped.
+that will not change (a private address, a page over the size cap, a 4xx, not HTML) are cached like facts, so the
+other leads of that company do not knock again; what may pass (timeouts, 5xx, refused connections, a robots.txt that
+disallows or cannot be read) is recorded but not cached. robots.txt disallowing is a ProviderFailed rather than []:
+the job's outcome then says why the site gave nothing. Extra pages that fail are skipped.
 """
 
 from __future__ import annotations

@@ -187,7 +187,8 @@ def site_findings(
             )
             found("linkedin_url", profile or "", 65, how="link whose address spells the name")
 
-    for person in people:
+    # The other people of the team pages are new contacts: company enrichment, not the lead's own fields.
+    for person in people if COMPANY in wanted else []:
         if person is lead_card or person_key(person["first_name"], person["last_name"]) == lead_key:
             continue
         detail = {

@@ -189,3 +189,26 @@ def linkedin_canonical(value: str) -> str:
     """Any form of a LinkedIn profile URL as "https://www.linkedin.com/in/<slug>"; company pages are refused."""
     slug = linkedin_slug(value)
     return f"https://www.linkedin.com/in/{slug}" if slug else ""
+
+
+_LINKEDIN_COMPANY_PATH = re.compile(r"^/(?:company|school|showcase)/([^/?#]+)", re.IGNORECASE)
+_NOT_LINKEDIN_COMPANY = "not a LinkedIn company page URL"
+
+
+def linkedin_company_canonical(value: str) -> str:
+    """Any form of a LinkedIn company page URL as "https://www.linkedin.com/company/<slug>"
+    ("uk.linkedin.com/company/Acme-Widgets/about/" -> ".../company/acme-widgets"); a profile is refused."""
+    try:
+        address = _web_address(value)
+    except NormalizeError:
+        raise NormalizeError(_NOT_LINKEDIN_COMPANY) from None
+    if address is None:
+        return ""
+    match = _LINKEDIN_COMPANY_PATH.match(address.path)
+    if address.registrable != "linkedin.com" or not match:
+        raise NormalizeError(_NOT_LINKEDIN_COMPANY)
+    slug = unicodedata.normalize("NFC", unquote(match.group(1))).strip()
+    if not _LINKEDIN_SLUG.match(slug):
+        raise NormalizeError(_NOT_LINKEDIN_COMPANY)
+    # Schools and showcase pages are company pages too; LinkedIn redirects /company/<slug> to them.
+    return f"https://www.linkedin.com/company/{slug.lower()}"

@@ -12,6 +12,7 @@ minute, one lead under 2 s.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -24,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
-from tests.fakes.company_sites import CompanySites  # noqa: E402
 
+from tests.fakes.company_sites import CompanySites  # noqa: E402
 from tests.fakes.dns_server import FakeDnsServer  # noqa: E402
 from tests.fakes.smtp_server import CATCH_ALL, FakeSmtpServer  # noqa: E402
 
@@ -40,7 +41,29 @@ def _local(pattern: str, first: str, last: str) -> str:
     return pattern.format(first=first.lower(), last=last.lower(), f=first[0].lower())
 
 
-def world_build(companies: int, offset: int, dns: FakeDnsServer, smtp: FakeSmtpServer, sites: CompanySites):
+def site_write(root: Path, slug: str, name: str, team: list[tuple[str, str]]) -> None:
+    """A small company site: a home page with schema.org data and links, and a team page."""
+    folder = root / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    organization = (
+        f'{{"@context": "https://schema.org", "@type": "Organization", "name": "{name}", '
+        f'"description": "{name} makes industrial widgets.", "telephone": "+44 20 7946 0000"}}'
+    )
+    (folder / "index.html").write_text(
+        f'<!DOCTYPE html><html><head><title>{name}</title><meta name="description" content="{name} makes widgets.">'
+        f'<meta name="generator" content="WordPress 6.5"><script type="application/ld+json">{organization}</script>'
+        f'</head><body><nav><a href="team">Our team</a> <a href="contact">Contact</a></nav>'
+        f'<a href="https://www.linkedin.com/company/{slug}/">LinkedIn</a><p>Call +44 20 7946 0000.</p></body></html>'
+    )
+    members = "".join(
+        f'<div class="member"><h3>{first} {last}</h3><p class="role">Director</p>'
+        f'<a href="https://www.linkedin.com/in/{first.lower()}-{last.lower()}-{slug}/">LinkedIn</a></div>'
+        for first, last in team
+    )
+    (folder / "team.html").write_text(f"<html><body><h1>Our team</h1><div class='team'>{members}</div></body></html>")
+
+
+def world_build(companies: int, offset: int, dns: FakeDnsServer, smtp: FakeSmtpServer, root: Path):
     """Companies with a mail server and a website each, and their people: [(first, last, company, domain, phone)]."""
     people = []
     for number in range(offset, offset + companies):
@@ -52,7 +75,7 @@ def world_build(companies: int, offset: int, dns: FakeDnsServer, smtp: FakeSmtpS
             (FIRST[(number + i) % len(FIRST)], LAST[(number * 3 + i) % len(LAST)]) for i in range(PEOPLE_PER_COMPANY)
         ]
         smtp.domains[domain] = CATCH_ALL if number % 7 == 0 else {_local(pattern, f, last) for f, last in staff}
-        sites.company_add(domain, name=f"Company {number}", team=staff[:3])
+        site_write(root, f"company{number}", f"Company {number}", staff[:3])
         for index, (first, last) in enumerate(staff):
             phone = f"+44 20 7946 {number % 10}{index:03d}" if index % 2 == 0 else ""
             people.append((first, last, f"Company {number}", domain, phone))
@@ -66,9 +89,12 @@ def main() -> int:
     parser.add_argument("--pg-url", help="run on this PostgreSQL database (dropped and made again) instead of SQLite")
     args = parser.parse_args()
 
-    dns, smtp = FakeDnsServer().start(), FakeSmtpServer().start()
-    sites = CompanySites().start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request of the stand-in web server
     scratch = Path(tempfile.mkdtemp(prefix="leadflow-bench-enrich-"))
+    (scratch / "sites").mkdir()
+    (scratch / "sites" / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    dns, smtp = FakeDnsServer().start(), FakeSmtpServer().start()
+    sites = CompanySites(root=scratch / "sites").start()
     database = args.pg_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
     if args.pg_url:
         postgres_recreate(args.pg_url)
@@ -88,7 +114,7 @@ def main() -> int:
         }
     )
     try:
-        return run(args, dns, smtp, sites)
+        return run(args, dns, smtp, sites, scratch / "sites")
     finally:
         dns.stop()
         smtp.stop()
@@ -97,7 +123,7 @@ def main() -> int:
             postgres_drop(args.pg_url)
 
 
-def run(args, dns, smtp, sites) -> int:
+def run(args, dns, smtp, sites, root: Path) -> int:
     import django
 
     django.setup()
@@ -106,11 +132,9 @@ def run(args, dns, smtp, sites) -> int:
     from crm.models import Lead, User
     from crm.services.pipelines import pipeline_default
     from enrichment.jobs import enrichment_job_create, enrichment_job_run
-    from leadflow.roles import Role
 
     call_command("migrate", verbosity=0)
     admin = User.objects.create_superuser(email="bench@leadflow.test", password="bench-only")
-    admin.groups.get_or_create(name=Role.ADMIN)
     stage = pipeline_default().stages.first()
 
     def leads_create(people) -> list[int]:
@@ -119,7 +143,7 @@ def run(args, dns, smtp, sites) -> int:
         created = []
         for first, last, company_name, domain, phone in people:
             company = company_find_or_create(name=company_name, domain=domain)
-            company.website = sites.url_for(domain)
+            company.website = sites.url(domain.removesuffix(".test") + "/")
             company.save(update_fields=["website"])
             lead = Lead.objects.create(
                 first_name=first, last_name=last, company=company, phone=phone.replace(" ", ""), stage=stage,
@@ -128,7 +152,7 @@ def run(args, dns, smtp, sites) -> int:
         return created
 
     companies = max(1, args.leads // PEOPLE_PER_COMPANY)
-    ids = leads_create(world_build(companies, 0, dns, smtp, sites))
+    ids = leads_create(world_build(companies, 0, dns, smtp, root))
     fields, sources = ["email", "phone", "linkedin", "company"], ["phone", "website", "finder"]
     started = time.perf_counter()
     job = enrichment_job_create(actor=admin, leads=Lead.objects.filter(pk__in=ids), fields=fields, sources=sources)
@@ -139,7 +163,7 @@ def run(args, dns, smtp, sites) -> int:
 
     singles = []
     for offset in range(args.singles):
-        (lead_id,) = leads_create(world_build(1, 10_000 + offset, dns, smtp, sites)[:1])
+        (lead_id,) = leads_create(world_build(1, 10_000 + offset, dns, smtp, root)[:1])
         began = time.perf_counter()
         single = enrichment_job_create(
             actor=admin, leads=Lead.objects.filter(pk=lead_id), fields=fields, sources=sources
@@ -148,12 +172,12 @@ def run(args, dns, smtp, sites) -> int:
         singles.append(time.perf_counter() - began)
 
     print(f"database: {'PostgreSQL' if args.pg_url else 'SQLite'}; {len(ids)} leads at {companies} companies")
-    print(
-        f"job: {job.status}, {job.progress_done} leads in {elapsed:.1f} s = {job.progress_done / elapsed * 60:,.0f} leads/min"
-    )
+    rate = job.progress_done / elapsed * 60
+    print(f"job: {job.status}, {job.progress_done} leads in {elapsed:.1f} s = {rate:,.0f} leads/min")
     print(f"breakdown: {dict(sorted(job.breakdown.items()))}")
     print(
-        f"SMTP sessions {smtp.sessions}, RCPT TO {len(smtp.recipients)}, DNS queries {dns.queries}, web requests {sites.requests}"
+        f"SMTP sessions {smtp.sessions}, RCPT TO {len(smtp.recipients)}, DNS queries {len(dns.queries)}, "
+        f"web requests {len(sites.requested_paths())}"
     )
     print(f"one lead, fresh company (median of {len(singles)}): {statistics.median(singles) * 1000:.0f} ms")
     return 0

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from crm.models import Company
 from crm.normalize import NormalizeError, phone_e164, text_fit, website_normalize
+from crm.normalize.web import linkedin_company_canonical
 
 # The facts a source may fill, each with its normaliser.
 FILLABLE = {
@@ -15,7 +16,7 @@ FILLABLE = {
     "size": str.strip,
     "location": str.strip,
     "phone": phone_e164,
-    "linkedin_url": website_normalize,
+    "linkedin_url": linkedin_company_canonical,
 }
 
 

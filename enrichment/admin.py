@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from enrichment.models import ProviderAccount
+from crm.admin.base import ReadOnlyAdmin
+from enrichment.models import EnrichmentJob, FieldSource, ProviderAccount
 from enrichment.providers.base import ProviderFailed
 from enrichment.providers.hunter import hunter_test_connection
 from leadflow.roles import is_admin
@@ -94,3 +95,24 @@ class ProviderAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return is_admin(request.user)
+
+
+@admin.register(EnrichmentJob)
+class EnrichmentJobAdmin(ReadOnlyAdmin):
+    """Job history; jobs are started, watched and cancelled on the Enrichment pages."""
+
+    list_display = ("pk", "description", "created_by", "status", "progress_done", "progress_total", "credits_used")
+    list_filter = ("status",)
+    search_fields = ("description",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(FieldSource)
+class FieldSourceAdmin(ReadOnlyAdmin):
+    """Where each value of each lead came from."""
+
+    list_display = ("lead", "field", "value", "source", "confidence", "status", "applied", "found_at")
+    list_filter = ("source", "field", "status", "applied")
+    search_fields = ("value", "lead__email", "lead__last_name")
+    list_select_related = ("lead",)
+    raw_id_fields = ("lead", "answer", "job")

@@ -125,7 +125,7 @@ def _people_add(lead: Lead, actor: User, people: list[Finding], job: EnrichmentJ
 @transaction.atomic
 def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job: EnrichmentJob | None) -> Kept:
     """Store what was found for one lead; the lead is re-read under a lock, so a change made meanwhile is kept."""
-    lead = Lead.objects.select_for_update().select_related("company").filter(pk=lead_id).first()
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("company").filter(pk=lead_id).first()
     if lead is None:
         return Kept(outcome="the lead was deleted or merged meanwhile")
     if not can_edit_lead(actor, lead):

@@ -1,12 +1,20 @@
-"""Import jobs, their rejected rows and changes, saved mappings, duplicate pairs and merges: read in the back
-office, written only by the import and merge services (the app's Imports and Duplicates pages)."""
+"""Import jobs, their rejected rows and changes, saved mappings, duplicate pairs, merges and the do-not-call list:
+read in the back office, written only by their services (the app's Imports, Duplicates and Settings pages)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from crm.admin.base import ReadOnlyAdmin
-from crm.models import DuplicateCandidate, ImportChange, ImportJob, ImportRejection, MergeRecord, SavedMapping
+from crm.models import (
+    DoNotCallNumber,
+    DuplicateCandidate,
+    ImportChange,
+    ImportJob,
+    ImportRejection,
+    MergeRecord,
+    SavedMapping,
+)
 
 
 @admin.register(ImportJob)
@@ -57,3 +65,12 @@ class MergeRecordAdmin(ReadOnlyAdmin):
     list_display = ("merged_lead_id", "survivor", "actor", "created_at")
     list_select_related = ("survivor", "actor")
     date_hierarchy = "created_at"
+
+
+@admin.register(DoNotCallNumber)
+class DoNotCallNumberAdmin(ReadOnlyAdmin):
+    """Read here; uploaded and removed on Settings → Do-not-call list."""
+
+    list_display = ("number", "origin", "added_by", "added_at")
+    list_select_related = ("added_by",)
+    search_fields = ("number", "origin")

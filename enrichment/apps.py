@@ -5,4 +5,4 @@ class EnrichmentConfig(AppConfig):
     name = "enrichment"
 
     def ready(self) -> None:
-        from enrichment import signals  # noqa: F401 (connects the merge receiver)
+        from enrichment import demo, signals  # noqa: F401 (connect the demo and merge receivers)

@@ -240,3 +240,16 @@ def test_it_leaves_duplicates_for_the_duplicates_page():
     assert {"Same email", "Same LinkedIn profile"} <= reasons
     assert any(reason.startswith("Similar name at ") for reason in reasons)
     assert f"{DuplicateCandidate.objects.count()} suspected duplicate pairs" in output
+
+
+def test_it_shows_enrichment_with_sources_confidence_and_a_do_not_call_number():
+    from enrichment.models import EnrichmentJob, FieldSource
+
+    output = seed()
+    assert "attributed demo values" in output
+    assert set(EnrichmentJob.objects.values_list("status", flat=True)) == {"done"}
+    assert {"phone", "finder", "website"} <= set(FieldSource.objects.values_list("source", flat=True))
+    phone_row = FieldSource.objects.filter(source="phone", field="phone").first()
+    assert phone_row.confidence > 0 and phone_row.status and phone_row.applied
+    assert FieldSource.objects.filter(source="phone", status="do-not-call").exists()
+    assert FieldSource.objects.filter(source="finder", status="valid", detail__demo=True).exists()

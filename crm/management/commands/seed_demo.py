@@ -25,6 +25,7 @@ from crm.services.pipelines import pipeline_default
 from crm.services.site import site_settings_apply
 from crm.services.users import user_role_apply, user_set_time_zone
 from crm.services.work import note_create, task_complete, task_create
+from crm.signals import demo_seeding
 
 SEED = 20240917
 HISTORY_DAYS = 60
@@ -478,6 +479,8 @@ class Command(BaseCommand):
         seeder.timeline_backdate([person.lead.pk for person in people])
         imported = demo_import_run(users["mia"], seeder.rng)
         pairs = demo_duplicates_plant(users["mia"])
+        replies = demo_seeding.send(sender=Lead, manager=users["mia"], rng=seeder.rng)
+        others = [line for _receiver, lines in replies for line in lines or []]
 
         by_stage = Counter(person.stage.pk for person in people)
         stage_counts = ", ".join(f"{stage.name} {by_stage[stage.pk]}" for stage in stages)
@@ -496,6 +499,8 @@ class Command(BaseCommand):
             f"{imported.rows_updated} filled in, {imported.rows_rejected} rejected (see Imports)"
         )
         self.stdout.write(f"  {pairs} suspected duplicate pairs to review (see Duplicates)")
+        for line in others:
+            self.stdout.write(f"  {line}")
 
     def logins_print(self) -> None:
         self.stdout.write(

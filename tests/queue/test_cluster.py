@@ -74,3 +74,33 @@ def test_an_import_queued_by_the_app_is_run_by_a_real_cluster(tmp_path, settings
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE, (job.error, cluster.stderr[-2000:])
     assert Lead.objects.filter(import_job=job).count() == 2
+
+
+def test_an_enrichment_job_started_in_the_app_is_run_by_a_real_cluster_once(tmp_path, manager_mia):
+    from enrichment.models import EnrichmentJob, FieldSource
+    from tests.factories import LeadFactory
+
+    leads = [LeadFactory(phone=f"+44207946095{n}", time_zone="") for n in range(3)]
+    start = (
+        "from crm.models import Lead, User; from enrichment.jobs import enrichment_job_create; "
+        f"enrichment_job_create(actor=User.objects.get(pk={manager_mia.pk}), "
+        f"leads=Lead.objects.filter(pk__in={[lead.pk for lead in leads]}), fields=['phone'], sources=['phone'])"
+    )
+    queued = _manage("shell", "-c", start, media_root=tmp_path, broker="database")
+    assert queued.returncode == 0, queued.stderr
+    job = EnrichmentJob.objects.get()
+    assert job.status == EnrichmentJob.Status.QUEUED
+    # The task delivered twice (as the database broker may after a worker dies): the second finds nothing to do.
+    again = _manage(
+        "shell", "-c", f"from django_q.tasks import async_task; async_task('enrichment.jobs.enrichment_job_run', {job.pk})",
+        media_root=tmp_path, broker="database",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    cluster = _manage("qcluster", "--run-once", media_root=tmp_path, broker="database")
+    assert cluster.returncode == 0, cluster.stderr
+    job.refresh_from_db()
+    assert (job.status, job.progress_done) == (EnrichmentJob.Status.DONE, 3), cluster.stderr[-2000:]
+    assert FieldSource.objects.filter(field="phone").count() == 3
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("time_zone", flat=True)) == {
+        "Europe/London"
+    }

@@ -57,6 +57,7 @@ format: install
 bench: install
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/import_csv.py
+	$(BIN)/python bench/enrich.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

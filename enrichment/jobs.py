@@ -226,7 +226,12 @@ def _item_finish(
     locked = EnrichmentJob.objects.select_for_update().get(pk=job.pk)
     if locked.lease_owner != runner:
         return False
-    if EnrichmentItem.objects.filter(pk=item.pk, status=EnrichmentItem.Status.PENDING).count() != 1:
+    current = EnrichmentItem.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+    if current is None:
+        # The lead was deleted meanwhile, and its item with it: one lead fewer to do.
+        EnrichmentJob.objects.filter(pk=job.pk).update(progress_total=F("progress_total") - 1)
+        return True
+    if current != EnrichmentItem.Status.PENDING:
         return True  # kept already (a runner before this one)
     kept = lead_keep(lead_id=item.lead_id, actor=actor, asked=asked, run=run, job=job)
     failed = not asked.findings and bool(asked.problems)

@@ -21,7 +21,7 @@ from enrichment.waterfall import LEAD_ATTRIBUTE, Asked, WaterfallRun, finding_su
 from leadflow.roles import can_edit_lead, can_reassign
 
 # Extras a lead takes when it has none, whatever the job asked for.
-EXTRA_ATTRIBUTES = {"time_zone": "time_zone", "title": "title"}
+EXTRA_ATTRIBUTES = {"time_zone": "time_zone"}
 LIST_OF = {"email": "other_emails", "phone": "other_phones"}
 
 

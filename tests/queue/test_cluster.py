@@ -21,8 +21,8 @@ REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS_URL", "")
 BROKERS = ["database", pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no test Redis"))]
 
 
-def _manage(*args: str, media_root: Path, broker: str) -> subprocess.CompletedProcess:
-    """Run manage.py in its own process with the production settings (queue not synchronous) on the test DB."""
+def manage_environment(*, media_root: Path, broker: str = "database", **extra: str) -> dict[str, str]:
+    """The environment of a manage.py process with the production settings (queue not synchronous) on the test DB."""
     database = connection.settings_dict
     if database["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{database['NAME']}"
@@ -36,15 +36,21 @@ def _manage(*args: str, media_root: Path, broker: str) -> subprocess.CompletedPr
         "SECRET_KEY": "cluster-test-" + "k" * 50,
         "ALLOWED_HOSTS": "localhost",
         "MEDIA_ROOT": str(media_root),
+        **extra,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.pop("Q_REDIS_URL", None)
     if broker == "redis":
         env["Q_REDIS_URL"] = REDIS_URL
+    return env
+
+
+def _manage(*args: str, media_root: Path, broker: str) -> subprocess.CompletedProcess:
+    """Run manage.py in its own process and wait for it."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env=manage_environment(media_root=media_root, broker=broker),
         capture_output=True,
         text=True,
         timeout=120,
@@ -91,10 +97,8 @@ def test_an_enrichment_job_started_in_the_app_is_run_by_a_real_cluster_once(tmp_
     job = EnrichmentJob.objects.get()
     assert job.status == EnrichmentJob.Status.QUEUED
     # The task delivered twice (as the database broker may after a worker dies): the second finds nothing to do.
-    again = _manage(
-        "shell", "-c", f"from django_q.tasks import async_task; async_task('enrichment.jobs.enrichment_job_run', {job.pk})",
-        media_root=tmp_path, broker="database",
-    )  # fmt: skip
+    requeue = f"from django_q.tasks import async_task; async_task('enrichment.jobs.enrichment_job_run', {job.pk})"
+    again = _manage("shell", "-c", requeue, media_root=tmp_path, broker="database")
     assert again.returncode == 0, again.stderr
     cluster = _manage("qcluster", "--run-once", media_root=tmp_path, broker="database")
     assert cluster.returncode == 0, cluster.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -34,6 +32,7 @@ from enrichment.waterfall import (
     lead_facts,
     lead_has,
 )
+from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_edit_lead, require_write
 
 logger = logging.getLogger(__name__)
@@ -116,25 +115,19 @@ def enrichment_job_cancel(*, job: EnrichmentJob, actor: User) -> bool:
 
 
 def _lease_end(now: datetime) -> datetime:
-    return now + timedelta(seconds=settings.ENRICHMENT_STALL_SECONDS)
+    return lease_end(now, settings.ENRICHMENT_STALL_SECONDS)
 
 
 def enrichment_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
     """The task: claim the job (one runner at a time), enrich its pending leads, hand over to a new task when the
     time is up. A duplicate task finds the lease held and leaves the job alone."""
-    runner = uuid.uuid4().hex
-    now = timezone.now()
-    claimable = Q(status=EnrichmentJob.Status.QUEUED) | Q(status=EnrichmentJob.Status.RUNNING) & (
-        Q(lease_owner="") | Q(lease_expires_at__lt=now)
+    runner = lease_claim(
+        EnrichmentJob.objects.filter(status__in=[EnrichmentJob.Status.QUEUED, EnrichmentJob.Status.RUNNING]),
+        job_id=job_id,
+        running=EnrichmentJob.Status.RUNNING,
+        stall_seconds=settings.ENRICHMENT_STALL_SECONDS,
     )
-    claimed = EnrichmentJob.objects.filter(claimable, pk=job_id).update(
-        status=EnrichmentJob.Status.RUNNING,
-        started_at=Coalesce(F("started_at"), Value(now)),
-        heartbeat_at=now,
-        lease_owner=runner,
-        lease_expires_at=_lease_end(now),
-    )
-    if claimed != 1:
+    if runner is None:
         return "nothing to do"
     job = EnrichmentJob.objects.select_related("created_by").get(pk=job_id)
     mine = EnrichmentJob.objects.filter(pk=job_id, lease_owner=runner)

@@ -36,3 +36,21 @@ def rep_bob(db):
 @pytest.fixture
 def viewer_vic(db):
     return _persona("vic@leadflow.test", "Vic", Role.VIEWER)
+
+
+@pytest.fixture
+def local_stand_ins(settings):
+    """Outbound requests may reach stand-in servers on this machine, as "localhost" only (127.0.0.1 stays refused),
+    with no waiting between requests and a short timeout."""
+    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
+    settings.HTTP_RATE_PER_HOST = 0
+    settings.HTTP_TIMEOUT = 5
+    return settings
+
+
+@pytest.fixture
+def slept(monkeypatch):
+    """Waits (retry backoff, Retry-After, rate limits) are recorded instead of slept."""
+    waits = []
+    monkeypatch.setattr("time.sleep", waits.append)
+    return waits

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -17,8 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, connections, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -30,6 +28,7 @@ from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, LeadList, SavedMapping, User
 from crm.services.pipelines import pipeline_default
+from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_reassign, require_write
 
 logger = logging.getLogger(__name__)
@@ -172,20 +171,13 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
     3. Before each batch the job row is locked and the lease checked: a runner that lost its lease (it stalled
        and another took over) stops without writing, and never marks the job done or failed.
     """
-    runner = uuid.uuid4().hex
-    now = timezone.now()
-    claimed = (
-        ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING])
-        .filter(Q(lease_owner="") | Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True))
-        .update(
-            status=ImportJob.Status.RUNNING,
-            started_at=Coalesce(F("started_at"), Value(now)),
-            heartbeat_at=now,
-            lease_owner=runner,
-            lease_expires_at=_lease_end(now),
-        )
+    runner = lease_claim(
+        ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]),
+        job_id=job_id,
+        running=ImportJob.Status.RUNNING,
+        stall_seconds=settings.IMPORT_STALL_SECONDS,
     )
-    if claimed != 1:
+    if runner is None:
         return "nothing to do"
     job = ImportJob.objects.get(pk=job_id)
     mine = ImportJob.objects.filter(pk=job_id, lease_owner=runner)
@@ -219,7 +211,7 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
 
 def _lease_end(now: datetime) -> datetime:
     """Until when a runner's claim holds without a sign of life (renewed with every batch)."""
-    return now + timedelta(seconds=settings.IMPORT_STALL_SECONDS)
+    return lease_end(now, settings.IMPORT_STALL_SECONDS)
 
 
 class _Outcome(StrEnum):

@@ -22,6 +22,7 @@ from leadflow.http import BlockedAddress, ResponseTooLarge, checked_addresses, h
 
 logger = logging.getLogger(__name__)
 
+# Debian's Chromium, headless, with nothing of its own reaching the network (also what the browser tests use).
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

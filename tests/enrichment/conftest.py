@@ -1,5 +1,5 @@
-"""Fixtures of the built-in email finder: a local DNS server and a local SMTP server, and the settings that point
-the finder at them."""
+"""Fixtures of the enrichment sources' stand-ins: a local DNS server and a local SMTP server for the built-in email
+finder, Hunter's API on a local HTTP server, and the settings that point Leadflow at them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.fakes.dns_server import FakeDnsServer
+from tests.fakes.hunter_server import HunterStandIn
 from tests.fakes.smtp_server import FakeSmtpServer
 
 
@@ -51,3 +52,14 @@ def mail_network(db, settings, dns_server, smtp_server) -> MailNetwork:
     settings.ENRICHMENT_HELO_NAME = "probe.leadflow.test"
     settings.ENRICHMENT_MAIL_FROM = "verify@leadflow.test"
     return MailNetwork(dns_server, smtp_server)
+
+
+@pytest.fixture
+def hunter_stand_in(httpserver, local_stand_ins) -> HunterStandIn:
+    """Hunter's API on a local server, Leadflow pointed at it by settings alone (no key set: tests choose)."""
+    stand_in = HunterStandIn(httpserver)
+    local_stand_ins.HUNTER_BASE_URL = stand_in.base_url
+    local_stand_ins.HUNTER_API_KEY = ""
+    local_stand_ins.HUNTER_RATE_PER_SECOND = 0
+    local_stand_ins.HTTP_RETRY_AFTER_MAX = 0.01
+    return stand_in

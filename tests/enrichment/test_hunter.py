@@ -28,7 +28,6 @@ from enrichment.providers.hunter import (
     hunter_credit_estimate,
     hunter_test_connection,
 )
-from tests.fakes.hunter_server import HunterStandIn
 
 pytestmark = pytest.mark.django_db
 
@@ -41,25 +40,10 @@ UNREADABLE = "Hunter sent an answer that could not be read"
 
 
 @pytest.fixture
-def hunter(httpserver, settings):
-    """The stand-in, with Leadflow pointed at it by settings alone, and the key in the environment."""
-    stand_in = HunterStandIn(httpserver)
-    settings.HUNTER_BASE_URL = stand_in.base_url
+def hunter(hunter_stand_in, settings):
+    """The stand-in, with the key in the environment."""
     settings.HUNTER_API_KEY = KEY
-    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
-    settings.HTTP_RATE_PER_HOST = 0
-    settings.HUNTER_RATE_PER_SECOND = 0
-    settings.HTTP_RETRY_AFTER_MAX = 0.01
-    settings.HTTP_TIMEOUT = 5
-    return stand_in
-
-
-@pytest.fixture
-def backoff(monkeypatch):
-    """The waits between retries, recorded instead of slept."""
-    waits = []
-    monkeypatch.setattr("time.sleep", waits.append)
-    return waits
+    return hunter_stand_in
 
 
 def by_field(findings):
@@ -209,7 +193,7 @@ def test_a_throttled_request_waits_as_told_and_then_succeeds(hunter):
     assert len(hunter.requests("email-finder")) == 2
 
 
-def test_hunters_rate_limit_is_retried_with_backoff_then_fails_this_lead(hunter, backoff):
+def test_hunters_rate_limit_is_retried_with_backoff_then_fails_this_lead(hunter, slept):
     hunter.answers("email-finder", "error-403-rate-limit", status=403)
 
     with pytest.raises(ProviderFailed, match="rate limit") as failed:
@@ -217,7 +201,7 @@ def test_hunters_rate_limit_is_retried_with_backoff_then_fails_this_lead(hunter,
 
     assert type(failed.value) is ProviderFailed
     assert len(hunter.requests()) == 4
-    assert backoff and backoff == sorted(backoff)  # it waited, longer each time
+    assert slept and slept == sorted(slept)  # it waited, longer each time
 
 
 def test_a_used_up_plan_is_out_of_credits_at_once(hunter):
@@ -229,7 +213,7 @@ def test_a_used_up_plan_is_out_of_credits_at_once(hunter):
     assert len(hunter.requests()) == 1  # waiting does not bring credits back
 
 
-def test_a_failing_hunter_is_retried_then_fails_this_lead_and_nothing_is_cached(hunter, backoff):
+def test_a_failing_hunter_is_retried_then_fails_this_lead_and_nothing_is_cached(hunter, slept):
     hunter.answers_raw(
         "email-finder", "<html><body>502 Bad Gateway</body></html>", status=502, content_type="text/html"
     )

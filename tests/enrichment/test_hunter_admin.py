@@ -6,7 +6,6 @@ from django.test import Client
 from django.urls import reverse
 
 from enrichment.models import ProviderAccount
-from tests.fakes.hunter_server import HunterStandIn
 
 pytestmark = pytest.mark.django_db
 
@@ -14,14 +13,9 @@ KEY = "hunter-saved-key-0c1d2e3f4a5b"
 
 
 @pytest.fixture
-def hunter(httpserver, settings):
-    stand_in = HunterStandIn(httpserver)
-    settings.HUNTER_BASE_URL = stand_in.base_url
-    settings.HUNTER_API_KEY = ""
-    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
-    settings.HTTP_RATE_PER_HOST = 0
-    settings.HUNTER_RATE_PER_SECOND = 0
-    return stand_in
+def hunter(hunter_stand_in):
+    """The stand-in, with no key in the environment: the saved one is used."""
+    return hunter_stand_in
 
 
 @pytest.fixture

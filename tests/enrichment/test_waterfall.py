@@ -12,7 +12,7 @@ from enrichment.config import waterfall_settings
 from enrichment.jobs import enrichment_job_create
 from enrichment.models import EnrichmentItem, FieldSource
 from tests.factories import CompanyFactory, LeadFactory
-from tests.fakes.hunter_server import HunterStandIn, hunter_body
+from tests.fakes.hunter_server import hunter_body
 from tests.fakes.smtp_server import CATCH_ALL
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +21,9 @@ SOURCES = ["phone", "finder", "hunter"]
 
 
 @pytest.fixture
-def hunter(httpserver, settings):
-    stand_in = HunterStandIn(httpserver)
-    settings.HUNTER_BASE_URL = stand_in.base_url
+def hunter(hunter_stand_in, settings):
     settings.HUNTER_API_KEY = "test-key-0123456789"
-    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
-    settings.HTTP_RATE_PER_HOST = 0
-    settings.HUNTER_RATE_PER_SECOND = 0
-    settings.HTTP_RETRY_AFTER_MAX = 0.01
-    return stand_in
+    return hunter_stand_in
 
 
 @pytest.fixture
@@ -193,3 +187,51 @@ def test_overwrite_replaces_a_typed_address_with_a_verified_one(
     # Replacing means searching afresh, as if the typed address were not there.
     assert lead.email == "jane.smith@acme.test"
     assert FieldSource.objects.get(lead=lead, field="email").applied
+
+
+@pytest.fixture
+def sites(local_stand_ins, monkeypatch):
+    from leadflow.http import RobotsCache
+    from tests.fakes.company_sites import CompanySites
+
+    monkeypatch.setattr("leadflow.http._robots_cache", RobotsCache())
+    server = CompanySites().start()
+    yield server
+    server.stop()
+
+
+def test_a_company_website_fills_the_company_and_its_team_becomes_new_contacts(sites, enrich, manager_mia):
+    acme = CompanyFactory(
+        name="Acme Widgets", domain="acme-widgets.com", website=sites.url("acme/"), description="", industry=""
+    )
+    jane = LeadFactory(
+        first_name="Jane", last_name="Doe", email="", phone="", linkedin_url="", company=acme, website=""
+    )
+    job = enrich(jane, fields=("linkedin", "company"), sources=["website"])
+    acme.refresh_from_db()
+    assert acme.description == "Industrial widgets for factories since 1952."
+    assert (acme.industry, acme.size) == ("Industrial Machinery", "51-200")
+    assert acme.linkedin_url == "https://www.linkedin.com/company/acme-widgets"
+    assert jane.linkedin_url.startswith("https://www.linkedin.com/in/jane-doe")
+    # The other people of the team page are new contacts at Acme, each saying where they came from.
+    team = Lead.objects.filter(company=acme).exclude(pk=jane.pk)
+    assert {(lead.first_name, lead.last_name, lead.source) for lead in team} == {
+        ("Bob", "Smith", "website"),
+        ("Carla", "Gómez", "website"),
+    }
+    assert all(FieldSource.objects.filter(lead=lead, field="person", source="website").exists() for lead in team)
+    assert job.breakdown["people_added"] == 2 and job.breakdown["companies_enriched"] == 1
+    # Enriching again adds nobody twice and reads the site no more.
+    requests_before = len(sites.requested_paths())
+    enrich(jane, fields=("linkedin", "company"), sources=["website"])
+    assert Lead.objects.filter(company=acme).count() == 3
+    assert len(sites.requested_paths()) == requests_before
+
+
+def test_a_site_redirecting_to_a_private_address_is_that_leads_outcome(sites, enrich):
+    lead = _person("redirecting.test")
+    lead.company.website = sites.url("redirecting-co/")
+    lead.company.save()
+    job = enrich(lead, fields=("company",), sources=["website"])
+    assert job.status == "done"
+    assert "private address" in EnrichmentItem.objects.get(lead=lead).outcome

@@ -17,22 +17,12 @@ EVERYTHING = frozenset({COMPANY, EMAIL, PHONE, LINKEDIN})
 
 
 @pytest.fixture(autouse=True)
-def outbound_settings(settings, monkeypatch):
-    """The stand-in is reached as "localhost" only; no waiting between requests; robots.txt read afresh per test."""
-    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
-    settings.HTTP_RATE_PER_HOST = 0
-    settings.HTTP_TIMEOUT = 5
+def outbound_settings(local_stand_ins, monkeypatch):
+    """The stand-in is reached as "localhost" only; robots.txt read afresh per test."""
+    settings = local_stand_ins
     settings.ENRICHMENT_RENDER_JS = False
     monkeypatch.setattr("leadflow.http._robots_cache", RobotsCache())
     return settings
-
-
-@pytest.fixture
-def slept(monkeypatch):
-    """Retry backoff is recorded instead of slept."""
-    waits = []
-    monkeypatch.setattr("time.sleep", waits.append)
-    return waits
 
 
 @pytest.fixture

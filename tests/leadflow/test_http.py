@@ -28,20 +28,8 @@ from leadflow.http import (
 
 
 @pytest.fixture(autouse=True)
-def outbound_settings(settings):
-    """The local stand-in server is reached as "localhost" only; no waiting between requests unless a test asks."""
-    settings.HTTP_ALLOW_PRIVATE_HOSTS = ["localhost"]
-    settings.HTTP_RATE_PER_HOST = 0
-    settings.HTTP_TIMEOUT = 5
-    return settings
-
-
-@pytest.fixture
-def slept(monkeypatch):
-    """Waits (retry backoff, Retry-After, rate limit) are recorded instead of slept."""
-    waits = []
-    monkeypatch.setattr("time.sleep", waits.append)
-    return waits
+def outbound_settings(local_stand_ins):
+    return local_stand_ins
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm.models import DoNotCallNumber, Lead, User
 from crm.signals import demo_seeding
 from enrichment.jobs import enrichment_job_create, enrichment_job_run
-from enrichment.models import EnrichmentJob, FieldSource
+from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
 
 # Demo leads whose values get attributions from the online sources.
 ATTRIBUTED_LEADS = 24
@@ -82,6 +82,13 @@ def enrichment_demo(sender, *, manager: User, rng: random.Random, **kwargs) -> l
     )
     rows = [row for lead in leads for row in _attributions(lead, online, rng)]
     FieldSource.objects.bulk_create(rows)
+    outcome = "email checked, company facts and LinkedIn from the website (demo values)"
+    EnrichmentItem.objects.bulk_create(
+        EnrichmentItem(
+            job=online, lead=lead, status=EnrichmentItem.Status.DONE, outcome=outcome, finished_at=timezone.now()
+        )
+        for lead in leads
+    )
     online.breakdown = {
         "emails_found": len(leads),
         "emails_verified": len({row.lead_id for row in rows if row.field == "email" and row.status == "valid"}),

@@ -19,7 +19,8 @@ class EnrichStartForm(LeadSelectionForm):
     """Which leads (ticked in the table, all matching its filter, or a list), which fields, which sources."""
 
     lead_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
-    fields = forms.MultipleChoiceField(
+    # Not named "fields": that is the form's own dict of fields.
+    wanted = forms.MultipleChoiceField(
         choices=FIELD_CHOICES, widget=forms.CheckboxSelectMultiple, required=False, label="Find"
     )
     sources = forms.MultipleChoiceField(

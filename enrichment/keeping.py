@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.matching import identity_linkedin_slug
 from crm.models import Activity, Lead, User
 from crm.normalize import NormalizeError, email_normalize, person_key
-from crm.selectors import leads_with_email
+from crm.selectors import leads_visible_to, leads_with_email
 from crm.services.companies import company_fill
 from crm.services.leads import lead_create, lead_update
 from crm.services.pipelines import pipeline_default
@@ -44,9 +45,15 @@ def _by_field(findings: list[Finding]) -> dict[str, list[Finding]]:
     return grouped
 
 
-def _email_taken(actor: User, lead: Lead, email: str) -> Lead | None:
-    """Another lead the actor may see that already has this address (the import's duplicate rule)."""
-    return next((other for other in leads_with_email(actor, email) if other.pk != lead.pk), None)
+def _taken_by(actor: User, lead: Lead, attribute: str, value: str) -> Lead | None:
+    """Another lead the actor may see that already has this address or LinkedIn profile: the import's identity keys,
+    which a second lead must not take (it would be a duplicate of the first)."""
+    if attribute == "email":
+        return next((other for other in leads_with_email(actor, value) if other.pk != lead.pk), None)
+    if attribute == "linkedin_url":
+        slug = identity_linkedin_slug(value)
+        return leads_visible_to(actor).filter(linkedin_slug=slug).exclude(pk=lead.pk).first() if slug else None
+    return None
 
 
 def _lead_changes(lead: Lead, actor: User, chosen: dict[str, Finding], run: WaterfallRun) -> dict:
@@ -58,11 +65,10 @@ def _lead_changes(lead: Lead, actor: User, chosen: dict[str, Finding], run: Wate
         if attribute is None:
             continue
         current = getattr(lead, attribute)
-        if attribute == "email":
-            taken = _email_taken(actor, lead, finding.value)
-            if taken is not None:
-                finding.detail = {**finding.detail, "duplicate_of": taken.pk}
-                continue
+        taken = _taken_by(actor, lead, attribute, finding.value)
+        if taken is not None:
+            finding.detail = {**finding.detail, "duplicate_of": taken.pk}
+            continue
         if not current or (run.overwrite and attribute in LEAD_ATTRIBUTE.values()):
             changes[attribute] = finding.value
         elif attribute in LIST_OF and finding.value.lower() != current.lower():

@@ -58,7 +58,7 @@ def job_new(request: HttpRequest) -> HttpResponse:
         job = enrichment_job_create(
             actor=request.user,
             leads=leads,
-            fields=data["fields"],
+            fields=data["wanted"],
             sources=data["sources"],
             overwrite=data["overwrite"],
             description=_description(data, leads),
@@ -71,11 +71,11 @@ def job_new(request: HttpRequest) -> HttpResponse:
         "form": form,
         "count": count,
         "lead_ids": list(leads.values_list("pk", flat=True)[:1000]) if not data.get("all_matching") else [],
-        "estimate": credits_estimate(leads, data["fields"] or None, data["sources"]),
+        "estimate": credits_estimate(leads, data["wanted"] or None, data["sources"]),
         "month_credits": month_credits_spent(),
         "settings": waterfall_settings(),
         "field_choices": FIELD_CHOICES,
-        "chosen_fields": data["fields"],
+        "chosen_fields": data["wanted"],
         "sources": list(SOURCES.values()),
         "chosen_sources": data["sources"],
     }

@@ -46,6 +46,16 @@ def _phone_column(headers: list[str]) -> int:
     return 0
 
 
+def _number_cell(cells: list[str], column: int) -> str:
+    """The row's number: its phone column, or an area code and the number beside it, as the US National Do Not Call
+    Registry's files write them ("201,5550123")."""
+    cell = cells[column].strip() if column < len(cells) else ""
+    after = cells[column + 1].strip() if column + 1 < len(cells) else ""
+    if len(cell) == 3 and cell.isdigit() and len(after) == 7 and after.isdigit():
+        return cell + after
+    return cell
+
+
 def _cells(path: Path) -> Iterator[tuple[int, str]]:
     """(line, cell) for each row's phone column, the header's cell too (a bare list of numbers has no header)."""
     try:
@@ -55,11 +65,13 @@ def _cells(path: Path) -> Iterator[tuple[int, str]]:
             raise
         # A plain list of numbers, one a line, has no header row for the table reader to find.
         text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        yield from ((line, cells[0]) for line, cells in enumerate(csv.reader(text.splitlines()), 1) if cells)
+        yield from (
+            (line, _number_cell(cells, 0)) for line, cells in enumerate(csv.reader(text.splitlines()), 1) if cells
+        )
         return
     column = _phone_column(info.headers)
-    yield info.header_line, info.headers[column]
-    yield from ((row.line, row.values[column]) for row in table_rows(path, info))
+    yield info.header_line, _number_cell(info.headers, column)
+    yield from ((row.line, _number_cell(row.values, column)) for row in table_rows(path, info))
 
 
 def do_not_call_upload(*, actor: User, path: Path, original_name: str, region: str = "") -> DoNotCallReport:

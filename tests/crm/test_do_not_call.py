@@ -85,3 +85,33 @@ def test_the_list_can_be_searched(client, manager_mia, query):
     response = client.get(reverse("crm:settings_do_not_call"), {"q": query})
     found = [entry.number for entry in response.context["page"]]
     assert "+14155550101" in found
+
+
+def test_the_us_registrys_area_code_and_number_file_is_read(client, manager_mia):
+    # The National Do Not Call Registry's flat file: one area code and number per line, separated by a comma.
+    client.force_login(manager_mia)
+    _upload(client, "201.txt", b"201,2001234\n201,2001235\n201,2001236\n")
+    assert set(DoNotCallNumber.objects.values_list("number", flat=True)) == {
+        "+12012001234",
+        "+12012001235",
+        "+12012001236",
+    }
+
+
+def test_an_xlsx_list_is_read_too(client, manager_mia):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Name", "Mobile"])
+    book.active.append(["Ada", "+44 7400 123456"])
+    data = BytesIO()
+    book.save(data)
+    client.force_login(manager_mia)
+    client.post(
+        reverse("crm:settings_do_not_call"),
+        {"file": SimpleUploadedFile("dnc.xlsx", data.getvalue()), "region": ""},
+    )
+    assert list(DoNotCallNumber.objects.values_list("number", flat=True)) == ["+447400123456"]

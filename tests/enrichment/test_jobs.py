@@ -194,7 +194,7 @@ class TestPages:
         with django_capture_on_commit_callbacks(execute=True):
             started = client.post(
                 reverse("enrichment:job_new"),
-                {"leads": [lead.pk for lead in leads], "fields": ["phone"], "sources": ["phone"], "confirmed": "on"},
+                {"leads": [lead.pk for lead in leads], "wanted": ["phone"], "sources": ["phone"], "confirmed": "on"},
             )
         job = EnrichmentJob.objects.get()
         assert started.url == reverse("enrichment:job", args=[job.pk])

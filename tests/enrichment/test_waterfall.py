@@ -235,3 +235,13 @@ def test_a_site_redirecting_to_a_private_address_is_that_leads_outcome(sites, en
     job = enrich(lead, fields=("company",), sources=["website"])
     assert job.status == "done"
     assert "private address" in EnrichmentItem.objects.get(lead=lead).outcome
+
+
+def test_a_profile_another_lead_has_is_kept_aside_as_a_duplicate(sites, enrich):
+    acme = CompanyFactory(name="Acme Widgets", domain="acme-widgets.com", website=sites.url("acme/"))
+    jane = LeadFactory(first_name="Jane", last_name="Doe", email="", linkedin_url="", company=acme, website="")
+    twin = LeadFactory(first_name="J.", last_name="Doe", linkedin_url="https://www.linkedin.com/in/jane-doe-acme")
+    enrich(jane, fields=("linkedin",), sources=["website"])
+    assert jane.linkedin_url == ""
+    found = FieldSource.objects.get(lead=jane, field="linkedin_url")
+    assert (found.applied, found.detail["duplicate_of"]) == (False, twin.pk)

@@ -102,10 +102,17 @@ def _records(name: str, rdtype: str) -> list | None:
 
 def host_addresses(host: str) -> list[str]:
     """The IPv4 then IPv6 addresses of a host, through the finder's resolver (never the system's getaddrinfo, so the
-    mail server's address comes from the same nameservers as its MX record)."""
+    mail server's address comes from the same nameservers as its MX record); kept like the MX record, so the leads
+    of one company ask for their mail server's address once. Every use still checks the address it connects to."""
+    host = host.strip().lower().rstrip(".")
+    cached = answer_cached(SOURCE, "address", host)
+    if cached is not None:
+        return list(cached.body.get("addresses", []))
     addresses: list[str] = []
     for rdtype in ("A", "AAAA"):
         addresses += [record.address for record in _records(host, rdtype) or []]
+    # A host with no address is asked again next time (it may be on its way); one that has some is kept.
+    answer_record(SOURCE, "address", host, {"host": host, "addresses": addresses}, cached=bool(addresses))
     return addresses
 
 

@@ -40,7 +40,10 @@ logger = logging.getLogger(__name__)
 # A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
 TASK_SECONDS = 240
 # Leads asked at once; each batch is then kept lead by lead.
-BATCH_SIZE = 8
+# Leads asked per batch, then kept one by one (each keep renews the lease). Leads of one company are asked one after
+# another, so a batch of one company's leads at a slow mail server (ENRICHMENT_SMTP_TIMEOUT each) still ends well
+# inside ENRICHMENT_STALL_SECONDS.
+BATCH_SIZE = 16
 
 
 def leads_missing(leads: QuerySet[Lead], fields: Iterable[str]) -> QuerySet[Lead]:
@@ -163,16 +166,20 @@ def _ask_batch(items: list[EnrichmentItem], run: WaterfallRun) -> list[tuple[Enr
     ]
     if not _asks_in_parallel():
         return [(item, lead_ask(lead, has=has, run=run)) for item, lead, has in facts]
+    # One thread per company: its second lead finds the site, the mail route and the catch-all test cached by the
+    # first, instead of fetching and probing them again at the same moment; different companies go side by side.
+    by_company: dict[str, list] = {}
+    for entry in facts:
+        by_company.setdefault(entry[1].domain or f"lead {entry[0].pk}", []).append(entry)
 
-    def ask(entry):
-        item, lead, has = entry
+    def ask_company(entries):
         try:
-            return item, lead_ask(lead, has=has, run=run)
+            return [(item, lead_ask(lead, has=has, run=run)) for item, lead, has in entries]
         finally:
             connections.close_all()  # this thread's own connection, opened by cache reads
 
     with ThreadPoolExecutor(max_workers=settings.ENRICHMENT_CONCURRENCY, thread_name_prefix="enrich") as pool:
-        return list(pool.map(ask, facts))
+        return [asked for company in pool.map(ask_company, by_company.values()) for asked in company]
 
 
 def _run_items(job: EnrichmentJob, runner: str, seconds: float) -> str:

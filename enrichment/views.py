@@ -70,7 +70,8 @@ def job_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "count": count,
-        "lead_ids": list(leads.values_list("pk", flat=True)[:1000]) if not data.get("all_matching") else [],
+        # Ticked leads travel on as ids; a filter or a list is found again from itself when the job starts.
+        "lead_ids": [] if data.get("all_matching") or data.get("lead_list") else [lead.pk for lead in data["leads"]],
         "estimate": credits_estimate(leads, data["wanted"] or None, data["sources"]),
         "month_credits": month_credits_spent(),
         "settings": waterfall_settings(),

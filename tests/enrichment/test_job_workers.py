@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.models import Lead
 from enrichment.jobs import enrichment_job_run
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
 from tests.factories import CompanyFactory, LeadFactory
@@ -67,9 +66,6 @@ def test_a_worker_killed_mid_job_is_taken_over_and_no_lead_is_done_twice(tmp_pat
         worker.wait(10)
         job.refresh_from_db()
         assert job.status == "running" and 2 <= job.progress_done < LEADS
-        done = Lead.objects.filter(enrichment_items__job=job, enrichment_items__status="done")
-        done_domains = set(done.values_list("company__domain", flat=True))
-        asked_before = len(smtp.recipients)
 
         # The lease is still held: nobody may take the job yet.
         assert enrichment_job_run(job.pk) == "nothing to do"
@@ -83,8 +79,9 @@ def test_a_worker_killed_mid_job_is_taken_over_and_no_lead_is_done_twice(tmp_pat
         smtp.stop()
     job.refresh_from_db()
     assert (job.status, job.progress_done) == ("done", LEADS)
-    # Every lead kept once, and the leads done before the kill were not asked about again.
+    # Every lead kept once, and no mail server asked twice: what the killed worker learnt was kept as it went, and
+    # the runner that took over found it (each domain accepts every address, so one question each settles it).
     assert FieldSource.objects.filter(field="email").count() == LEADS
     assert set(FieldSource.objects.values_list("lead_id", flat=True)) == {lead.pk for lead in leads}
-    asked_after = {address.rpartition("@")[2] for address in smtp.recipients[asked_before:]}
-    assert asked_after and not asked_after & done_domains
+    asked = [address.rpartition("@")[2] for address in smtp.recipients]
+    assert sorted(asked) == sorted(lead.company.domain for lead in leads)

@@ -39,3 +39,16 @@ def answer_record(
         created_at=now,
         expires_at=now + ttl if ttl is not None else None,
     )
+
+
+def answers_prune() -> int:
+    """Forget answers nobody needs any more: expired (or never cached), older than the cache days, cost nothing (paid
+    ones are the credits history), and behind no value a lead keeps. Run daily by the cluster."""
+    from enrichment.config import waterfall_settings
+    from enrichment.models import FieldSource
+
+    before = timezone.now() - timedelta(days=max(waterfall_settings().cache_days, 1))
+    kept = FieldSource.objects.filter(answer__isnull=False).values("answer_id")
+    stale = ProviderAnswer.objects.filter(created_at__lt=before, credits=0).exclude(expires_at__gt=timezone.now())
+    deleted, _ = stale.exclude(pk__in=kept).delete()
+    return deleted

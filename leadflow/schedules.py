@@ -23,6 +23,10 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    "forget old enrichment answers": {
+        "func": "enrichment.answers.answers_prune",
+        "schedule_type": Schedule.DAILY,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

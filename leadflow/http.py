@@ -143,6 +143,10 @@ class _CappedRetry(Retry):
         retry_after = super().get_retry_after(response)
         return None if retry_after is None else min(retry_after, settings.HTTP_RETRY_AFTER_MAX)
 
+    def get_backoff_time(self) -> float:
+        # urllib3 asks again at once after the first failure; a server that throttles or fails wants a pause first.
+        return max(super().get_backoff_time(), self.backoff_factor if self.history else 0)
+
 
 class _CappedBody:
     """A urllib3 response whose (decompressed) body raises ResponseTooLarge past a limit instead of being read on."""

@@ -63,10 +63,11 @@ COMPANY_CONFIDENCE = 80
 # Verifications Hunter does not charge: it could not tell, or it skips webmail and disposable addresses (same page).
 FREE_VERIFICATIONS = frozenset({"unknown", "webmail", "disposable"})
 UNREADABLE = "Hunter sent an answer that could not be read"
-# Hunter's documented codes: 403 is its per-second rate limit (wait and ask again), 429 its usage limit (the plan's
-# credits are gone: asking again does not help). The shared session retries 429 and not 403, so the Hunter session
-# swaps them; a 429 that carries Retry-After is a throttle after all, and urllib3 still waits and retries it.
-RETRIED_STATUSES = (403, 500, 502, 503, 504)
+# Hunter's documented codes: 403 is its per-second rate limit (wait and ask again), 429 its usage limit. Both are
+# retried with backoff (Retry-After honoured when sent): a 429 may also be a passing throttle, and only when it
+# holds, and says the usage limit is reached, are the plan's credits taken as gone (OutOfCredits).
+RETRIED_STATUSES = (403, 429, 500, 502, 503, 504)
+USAGE_LIMIT_WORDS = ("usage limit", "usage_limit", "upgrade your plan", "credits")
 
 
 def hunter_api_key() -> str:
@@ -164,7 +165,7 @@ def _raise_for_status(response: requests.Response, body: dict) -> None:
         return  # a 404 with Hunter's error list is its way of saying it found nobody
     if status == 401:
         raise KeyRejected("Hunter rejected the API key")
-    if status == 429 and "Retry-After" not in response.headers:
+    if status == 429 and any(word in f"{details} {body}".lower() for word in USAGE_LIMIT_WORDS):
         raise OutOfCredits(f"Hunter's usage limit is reached: no credits left until the plan resets{said}")
     if status in (403, 429):
         raise ProviderFailed(f"Hunter's rate limit held after retries (HTTP {status}); this lead is asked again later.")

@@ -205,13 +205,34 @@ def test_hunters_rate_limit_is_retried_with_backoff_then_fails_this_lead(hunter,
     assert slept and slept == sorted(slept)  # it waited, longer each time
 
 
-def test_a_used_up_plan_is_out_of_credits_at_once(hunter):
+def test_a_429_is_backed_off_and_asked_again(hunter, slept):
+    hunter.answers("email-finder", "error-429-usage-limit", status=429, once=True)
+    hunter.answers("email-finder", "email-finder")
+
+    (finding,) = find(ALEXIS, frozenset({EMAIL}))
+
+    assert finding.value == "alexis@reddit.com"
+    assert len(hunter.requests("email-finder")) == 2 and len(slept) == 1
+
+
+def test_a_used_up_plan_is_out_of_credits_once_the_429_holds(hunter, slept):
     hunter.answers("email-finder", "error-429-usage-limit", status=429)
 
     with pytest.raises(OutOfCredits, match=r"usage limit is reached: .*Upgrade your plan"):
         find(ALEXIS, frozenset({EMAIL}))
 
-    assert len(hunter.requests()) == 1  # waiting does not bring credits back
+    assert len(hunter.requests()) == 4  # backed off three times, longer each time, before giving up
+    assert slept == sorted(slept)
+
+
+def test_a_429_that_holds_without_naming_the_usage_limit_fails_this_lead(hunter, slept):
+    hunter.answers("email-finder", {"errors": [{"id": "too_many_requests", "code": 429, "details": "Slow down."}]},
+                   status=429)  # fmt: skip
+
+    with pytest.raises(ProviderFailed, match="rate limit") as failed:
+        find(ALEXIS, frozenset({EMAIL}))
+
+    assert type(failed.value) is ProviderFailed
 
 
 def test_a_failing_hunter_is_retried_then_fails_this_lead_and_nothing_is_cached(hunter, slept):

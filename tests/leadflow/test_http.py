@@ -234,7 +234,7 @@ def test_server_errors_are_retried_with_backoff_then_reported(httpserver, slept)
     with http_session() as session, pytest.raises(requests.exceptions.RetryError, match="too many 500 error responses"):
         session.get(httpserver.url_for("/broken"))
     assert len(httpserver.log) == 4
-    assert slept == [1, 2]
+    assert slept == [0.5, 1, 2]
 
 
 def test_a_body_over_the_size_cap_is_refused_by_its_length(httpserver, outbound_settings):

@@ -13,7 +13,7 @@ from django.db.models import F, Min, QuerySet
 
 from crm.lookups import OneOf
 from crm.models import Company
-from crm.normalize import NormalizeError, company_domain_from_email, company_key, domain_from_url
+from crm.normalize import NormalizeError, company_domain_from_email, company_key, domain_from_url, social_domain
 
 
 def companies_oldest_by(domains: Iterable[str], keys: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -42,7 +42,8 @@ def company_pick(by_domain: dict[str, int], by_key: dict[str, int], *, domain: s
 def company_domain_of(*, website: str = "", email: str = "") -> str:
     """The registrable domain that says where a lead works: its website's, else its work address's ("" for free
     mail such as gmail.com, or for a value that is no address at all)."""
-    domain = domain_from_url(website) if website else ""
+    # A page on a social network (a lead's LinkedIn typed as its website) says nothing of where the lead works.
+    domain = domain_from_url(website) if website and not social_domain(website) else ""
     if not domain and email:
         try:
             domain = company_domain_from_email(email)

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from crm.companies import company_domain_of
-from crm.normalize import country_region
+from crm.normalize import country_region, social_domain
 from enrichment.config import waterfall_settings
 from enrichment.models import EnrichmentJob, ProviderAnswer
 from enrichment.providers.base import (
@@ -57,15 +57,16 @@ def lead_facts(lead, *, replacing: frozenset[str] = frozenset()) -> LeadFacts:
     """What sources are told of a lead; fields being replaced (a job with overwrite) are left out, so that sources
     search for them afresh instead of checking the old value."""
     company = lead.company
-    domain = (company.domain if company else "") or company_domain_of(
-        website=lead.website or (company.website if company else ""), email=lead.email
-    )
+    website = lead.website or (company.website if company else "")
+    if social_domain(website):
+        website = ""  # a social page is read by no source as the company's site
+    domain = (company.domain if company else "") or company_domain_of(website=website, email=lead.email)
     return LeadFacts(
         first_name=lead.first_name,
         last_name=lead.last_name,
         company=company.name if company else "",
         domain=domain,
-        website=lead.website or (company.website if company else ""),
+        website=website,
         email="" if EMAIL in replacing else lead.email,
         phone="" if PHONE in replacing else lead.phone,
         linkedin_url="" if LINKEDIN in replacing else lead.linkedin_url,

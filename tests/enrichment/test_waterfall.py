@@ -245,3 +245,13 @@ def test_a_profile_another_lead_has_is_kept_aside_as_a_duplicate(sites, enrich):
     assert jane.linkedin_url == ""
     found = FieldSource.objects.get(lead=jane, field="linkedin_url")
     assert (found.applied, found.detail["duplicate_of"]) == (False, twin.pk)
+
+
+def test_a_social_page_typed_as_the_website_is_no_company_domain(mail_network, hunter, enrich):
+    from enrichment.waterfall import lead_facts
+
+    lead = LeadFactory(email="", website="https://www.facebook.com/acmewidgets", company=None)
+    facts = lead_facts(lead)
+    assert (facts.domain, facts.website) == ("", "")
+    enrich(lead, sources=["finder"])
+    assert "no company domain" in EnrichmentItem.objects.get(lead=lead).outcome

@@ -24,10 +24,10 @@ from django.conf import settings
 from crm.normalize import domain_from_url, domain_region
 from enrichment.answers import answer_cached, answer_record
 from enrichment.providers.base import COMPANY, EMAIL, LINKEDIN, PHONE, Finding, LeadFacts, ProviderFailed
-from enrichment.providers.rendering import PageRenderer, RenderFailed
 from enrichment.providers.website_extract import PageFacts, extract_page, likely_page_links
 from enrichment.providers.website_findings import site_findings
 from leadflow.http import BlockedAddress, ResponseTooLarge, allowed_by_robots, checked_addresses, http_session
+from leadflow.rendering import PageRenderer, RenderFailed
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from crm.models import User
-from enrichment.providers.rendering import CHROMIUM_ARGS  # the flags the app's own renderer starts it with
+from leadflow.rendering import CHROMIUM_ARGS  # the flags the app's own renderer starts it with
 
 # Playwright's sync API runs an event loop in this thread, so Django thinks the ORM is used from async code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

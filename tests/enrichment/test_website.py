@@ -9,8 +9,8 @@ import pytest
 from enrichment.models import ProviderAnswer
 from enrichment.providers import website
 from enrichment.providers.base import COMPANY, EMAIL, LINKEDIN, PHONE, LeadFacts, ProviderFailed
-from enrichment.providers.rendering import PageRenderer
 from leadflow.http import RobotsCache
+from leadflow.rendering import PageRenderer
 from tests.fakes.company_sites import CompanySites
 
 EVERYTHING = frozenset({COMPANY, EMAIL, PHONE, LINKEDIN})

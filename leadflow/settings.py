@@ -222,6 +222,25 @@ HUNTER_BASE_URL = env.str("HUNTER_BASE_URL", default="https://api.hunter.io/v2")
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
 HUNTER_RATE_PER_SECOND = env.float("HUNTER_RATE_PER_SECOND", default=10.0)
 
+# Capture (scraping/): each provider's endpoint and, for tests and simple installs, its secrets (each source may
+# hold its own, encrypted, in the app; a value set here wins). Raw answers are kept on runs this many days; a run
+# waits at most CAPTURE_WAIT_SECONDS for an agent or actor to finish.
+PHANTOMBUSTER_BASE_URL = env.str("PHANTOMBUSTER_BASE_URL", default="https://api.phantombuster.com/api/v2")
+PHANTOMBUSTER_S3_BASE_URL = env.str("PHANTOMBUSTER_S3_BASE_URL", default="https://phantombuster.s3.amazonaws.com")
+PHANTOMBUSTER_API_KEY = env.str("PHANTOMBUSTER_API_KEY", default="")
+APIFY_BASE_URL = env.str("APIFY_BASE_URL", default="https://api.apify.com")
+APIFY_TOKEN = env.str("APIFY_TOKEN", default="")
+INDIAMART_BASE_URL = env.str("INDIAMART_BASE_URL", default="https://mapi.indiamart.com")
+INDIAMART_CRM_KEY = env.str("INDIAMART_CRM_KEY", default="")
+META_GRAPH_BASE_URL = env.str("META_GRAPH_BASE_URL", default="https://graph.facebook.com/v21.0")
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+META_VERIFY_TOKEN = env.str("META_VERIFY_TOKEN", default="")
+META_PAGE_ACCESS_TOKEN = env.str("META_PAGE_ACCESS_TOKEN", default="")
+GOOGLE_ADS_WEBHOOK_KEY = env.str("GOOGLE_ADS_WEBHOOK_KEY", default="")
+CAPTURE_RAW_DAYS = env.int("CAPTURE_RAW_DAYS", default=30)
+CAPTURE_WAIT_SECONDS = env.int("CAPTURE_WAIT_SECONDS", default=300)
+CAPTURE_STALL_SECONDS = env.int("CAPTURE_STALL_SECONDS", default=900)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadflow <leadflow@localhost>")

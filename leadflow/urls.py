@@ -14,6 +14,8 @@ admin.site.site_title = "Leadflow admin"
 urlpatterns = [
     path("", include("crm.urls")),
     path("enrichment/", include("enrichment.urls")),
+    path("capture/", include("scraping.urls")),
+    path("hooks/", include("scraping.hooks_urls")),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own URLs: its login form would take passwords without allauth's lockout.
     path("admin/login/", admin_login, name="admin_login"),

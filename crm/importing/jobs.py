@@ -223,7 +223,7 @@ class _Outcome(StrEnum):
 def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
     """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
-    writer = BatchWriter(job, pipeline_default().stages.first())
+    writer = BatchWriter(job, job.stage or pipeline_default().stages.first())
     batches = draft_batches(
         Path(job.file.path),
         _info(job),

@@ -332,6 +332,7 @@ class BatchWriter:
             "stage_id": self.stage.pk,
             "owner_id": self.job.owner_id,
             "source": self.job.source,
+            "lifecycle": self.job.lifecycle,
             "import_job_id": self.job.pk,
             "created_at": now,
             "updated_at": now,

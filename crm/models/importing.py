@@ -54,6 +54,10 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=60, default="csv_import")
+    # Where new leads enter: a stage (None: the default pipeline's first) and as contacts or leads. A capture run or
+    # an ad form sets them; files imported by people take the defaults.
+    stage = models.ForeignKey("crm.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifecycle = models.CharField(max_length=10, default="contact")
     dry_run = models.BooleanField(default=False)
     # Country of phone numbers written without +code when the row itself does not say (its country, website or
     # email); "" means settings.PHONE_DEFAULT_REGION.

@@ -55,7 +55,13 @@ SOURCES = {
         ),
         Source("finder", "Email finder (built-in)", "enrichment.providers.finder", frozenset({EMAIL})),
         Source(
-            "hunter", "Hunter.io", "enrichment.providers.hunter", frozenset({EMAIL, PHONE, LINKEDIN, COMPANY}), True
+            "hunter",
+            "Hunter.io",
+            "enrichment.providers.hunter",
+            frozenset({EMAIL, PHONE, LINKEDIN, COMPANY}),
+            paid=True,
+            available_check="hunter_available",
+            estimate="hunter_credit_estimate",
         ),
     )
 }

@@ -27,6 +27,16 @@ SCHEDULES: dict[str, dict] = {
         "func": "enrichment.answers.answers_prune",
         "schedule_type": Schedule.DAILY,
     },
+    "run due capture campaigns": {
+        "func": "scraping.runs.campaigns_run_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
+    "resume stalled capture runs": {
+        "func": "scraping.runs.runs_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

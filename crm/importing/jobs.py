@@ -26,7 +26,7 @@ from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_su
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
-from crm.models import ImportJob, LeadList, SavedMapping, User
+from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
 from crm.services.pipelines import pipeline_default
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_reassign, require_write
@@ -77,6 +77,56 @@ def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJ
     )
     with path.open("rb") as handle:
         job.file.save(Path(original_name).name or "import.csv", File(handle), save=False)
+    job.save()
+    return job
+
+
+@transaction.atomic
+def import_job_for_table(
+    *,
+    path: Path,
+    original_name: str,
+    columns: dict[str, str] | None = None,
+    source: str,
+    owner: User | None = None,
+    lead_list: LeadList | None = None,
+    stage: Stage | None = None,
+    lifecycle: str = Lead.Lifecycle.CONTACT,
+    on_duplicate: str = ImportJob.OnDuplicate.FILL,
+    actor: User | None = None,
+) -> ImportJob:
+    """An import of a table that a capture source fetched rather than a person uploaded: mapped by the source's known
+    columns ({header: field}) and the import's suggestions for the rest, queued for the caller to run. Same reading,
+    normalising, matching and undo as any import; ValidationError when the table cannot be imported."""
+    try:
+        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
+        samples = [row.values for row in table_sample(path, info, count=20)]
+    except FileRefused as exc:
+        raise ValidationError(str(exc)) from exc
+    suggested = mapping_suggest(info.headers, samples)
+    mapping = mapping_from_saved(info.headers, columns, suggested) if columns else suggested
+    job = ImportJob(
+        original_name=original_name[:255],
+        file_size=path.stat().st_size,
+        file_format=info.format,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        header_line=info.header_line,
+        headers=info.headers,
+        mapping=mapping_clean(info.headers, mapping),
+        progress_total=info.size,
+        created_by=actor,
+        owner=owner,
+        lead_list=lead_list,
+        source=source[:60],
+        stage=stage,
+        lifecycle=lifecycle,
+        on_duplicate=on_duplicate,
+        status=ImportJob.Status.QUEUED,
+        heartbeat_at=timezone.now(),
+    )
+    with path.open("rb") as handle:
+        job.file.save(Path(original_name).name or "capture.csv", File(handle), save=False)
     job.save()
     return job
 

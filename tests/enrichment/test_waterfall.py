@@ -255,3 +255,13 @@ def test_a_social_page_typed_as_the_website_is_no_company_domain(mail_network, h
     assert (facts.domain, facts.website) == ("", "")
     enrich(lead, sources=["finder"])
     assert "no company domain" in EnrichmentItem.objects.get(lead=lead).outcome
+
+
+def test_the_estimate_counts_hunter_only_when_it_has_a_key(hunter, settings, manager_mia):
+    from enrichment.jobs import credits_estimate
+
+    leads = [_person("acme.test"), _person("acme.test", first="Tom", last="Ray")]
+    chosen = Lead.objects.filter(pk__in=[lead.pk for lead in leads])
+    assert credits_estimate(chosen, ["email"], []) == Decimal(2)  # one email-finder call each, at most
+    settings.HUNTER_API_KEY = ""
+    assert credits_estimate(chosen, ["email"], []) == 0

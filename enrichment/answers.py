@@ -22,14 +22,24 @@ def answer_cached(source: str, kind: str, key: str) -> ProviderAnswer | None:
 
 
 def answer_record(
-    source: str, kind: str, key: str, body: dict | list, *, cached: bool = True, credits: Decimal | int = 0
+    source: str,
+    kind: str,
+    key: str,
+    body: dict | list,
+    *,
+    cached: bool = True,
+    credits: Decimal | int = 0,
+    ttl: timedelta | None = None,
 ) -> ProviderAnswer:
-    """Keep one answer; a cached one is what answer_cached gives for the site's cache days (Enrichment settings).
-    Answers that must be asked again next time (an error, a greylisted probe) are kept with cached=False."""
+    """Keep one answer; a cached one is what answer_cached gives for the site's cache days (Enrichment settings), or
+    for `ttl` when given (a short pause after a server asked us to wait). Answers that must be asked again next time
+    (an error) are kept with cached=False."""
     from enrichment.config import waterfall_settings
 
     now = timezone.now()
-    ttl = timedelta(days=waterfall_settings().cache_days) if cached else None
+    if cached and ttl is None:
+        ttl = timedelta(days=waterfall_settings().cache_days)
+    ttl = ttl if cached else None
     return ProviderAnswer.objects.create(
         source=source,
         kind=kind,

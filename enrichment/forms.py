@@ -49,7 +49,8 @@ class WaterfallSettingsForm(forms.Form):
 
     enabled = forms.MultipleChoiceField(choices=SOURCE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
     monthly_credit_cap = forms.IntegerField(min_value=0, max_value=10_000_000, label="Monthly credit cap")
-    cache_days = forms.IntegerField(min_value=0, max_value=365, label="Reuse answers for (days)")
+    # At least a day: a job resumed after a crash finds what it already paid for.
+    cache_days = forms.IntegerField(min_value=1, max_value=365, label="Reuse answers for (days)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

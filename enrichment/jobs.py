@@ -7,11 +7,12 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -33,7 +34,7 @@ from enrichment.waterfall import (
     lead_has,
 )
 from leadflow.leases import lease_claim, lease_end
-from leadflow.roles import can_edit_lead, require_write
+from leadflow.roles import can_edit_lead, can_reassign, require_write
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ TASK_SECONDS = 240
 # another, so a batch of one company's leads at a slow mail server (ENRICHMENT_SMTP_TIMEOUT each) still ends well
 # inside ENRICHMENT_STALL_SECONDS.
 BATCH_SIZE = 16
+LEASE_RENEW_SECONDS = 20
 
 
 def leads_missing(leads: QuerySet[Lead], fields: Iterable[str]) -> QuerySet[Lead]:
@@ -87,9 +89,16 @@ def enrichment_job_create(
 ) -> EnrichmentJob:
     """A job for the given leads that the actor may change, queued once the transaction commits."""
     require_write(actor)
+    if overwrite and not can_reassign(actor):
+        raise PermissionDenied("Only managers and admins may replace values people typed.")
     fields = [name for name in (fields or WANTED_FIELDS) if name in WANTED_FIELDS]
     sources = [name for name in (sources or []) if name in SOURCES]
-    visible = leads_visible_to(actor).filter(pk__in=leads.values("pk"))
+    # Leads another job is still enriching are left to it: two jobs would ask (and pay) twice.
+    busy = EnrichmentItem.objects.filter(
+        status=EnrichmentItem.Status.PENDING,
+        job__status__in=[EnrichmentJob.Status.QUEUED, EnrichmentJob.Status.RUNNING],
+    )
+    visible = leads_visible_to(actor).filter(pk__in=leads.values("pk")).exclude(pk__in=busy.values("lead_id"))
     lead_ids = [lead.pk for lead in visible.only("pk", "owner_id") if can_edit_lead(actor, lead)]
     job = EnrichmentJob.objects.create(
         created_by=actor,
@@ -138,11 +147,12 @@ def enrichment_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
         outcome = _run_items(job, runner, seconds)
     except Exception as exc:
         logger.exception("Enrichment %s failed", job_id)
-        mine.update(status=EnrichmentJob.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}", lease_owner="")
-        mine.update(finished_at=timezone.now())
+        error = f"{exc.__class__.__name__}: {exc}"
+        mine.update(status=EnrichmentJob.Status.FAILED, error=error, finished_at=timezone.now(), lease_owner="")
         raise
     if outcome == "paused":
-        if mine.update(lease_owner="", lease_expires_at=None) == 1:
+        # Let go with a lease that has run out, so the next task, or the reconciler if that task is lost, takes it.
+        if mine.update(lease_owner="", lease_expires_at=timezone.now()) == 1:
             async_task("enrichment.jobs.enrichment_job_run", job_id)
         return "continues in a new task"
     if outcome == "lost":
@@ -158,14 +168,29 @@ def _asks_in_parallel() -> bool:
     return not connection.in_atomic_block and settings.ENRICHMENT_CONCURRENCY > 1
 
 
-def _ask_batch(items: list[EnrichmentItem], run: WaterfallRun) -> list[tuple[EnrichmentItem, Asked]]:
+def _lease_renew(job_id: int, runner: str) -> bool:
+    """A sign of life while the sources are asked (no lead is kept meanwhile); False once another runner holds it."""
+    now = timezone.now()
+    renewed = EnrichmentJob.objects.filter(pk=job_id, lease_owner=runner)
+    return renewed.update(heartbeat_at=now, lease_expires_at=_lease_end(now)) == 1
+
+
+def _ask_batch(
+    items: list[EnrichmentItem], run: WaterfallRun, *, job_id: int, runner: str
+) -> list[tuple[EnrichmentItem, Asked]]:
+    """Ask the sources about a batch of leads, renewing the lease while they answer (a slow mail server or a
+    throttled API may take minutes for a batch)."""
     replacing = run.fields if run.overwrite else frozenset()
     facts = [
         (item, lead_facts(item.lead, replacing=replacing), {name for name in run.fields if lead_has(item.lead, name)})
         for item in items
     ]
     if not _asks_in_parallel():
-        return [(item, lead_ask(lead, has=has, run=run)) for item, lead, has in facts]
+        asked = []
+        for item, lead, has in facts:
+            asked.append((item, lead_ask(lead, has=has, run=run)))
+            _lease_renew(job_id, runner)
+        return asked
     # One thread per company: its second lead finds the site, the mail route and the catch-all test cached by the
     # first, instead of fetching and probing them again at the same moment; different companies go side by side.
     by_company: dict[str, list] = {}
@@ -179,7 +204,10 @@ def _ask_batch(items: list[EnrichmentItem], run: WaterfallRun) -> list[tuple[Enr
             connections.close_all()  # this thread's own connection, opened by cache reads
 
     with ThreadPoolExecutor(max_workers=settings.ENRICHMENT_CONCURRENCY, thread_name_prefix="enrich") as pool:
-        return [asked for company in pool.map(ask_company, by_company.values()) for asked in company]
+        futures = [pool.submit(ask_company, entries) for entries in by_company.values()]
+        while wait(futures, timeout=LEASE_RENEW_SECONDS).not_done:
+            _lease_renew(job_id, runner)
+        return [asked for future in futures for asked in future.result()]
 
 
 def _run_items(job: EnrichmentJob, runner: str, seconds: float) -> str:
@@ -197,7 +225,7 @@ def _run_items(job: EnrichmentJob, runner: str, seconds: float) -> str:
         if not items:
             return "finished"
         batch_started = timezone.now()
-        for item, asked in _ask_batch(items, run):
+        for item, asked in _ask_batch(items, run, job_id=job.pk, runner=runner):
             if not _item_finish(job, runner, item, asked, run, actor, batch_started):
                 return "lost"
         if time.monotonic() - started > seconds:
@@ -246,7 +274,7 @@ def _item_finish(
     now = timezone.now()
     EnrichmentJob.objects.filter(pk=job.pk).update(
         progress_done=F("progress_done") + 1,
-        credits_used=F("credits_used") + credits_of(asked.findings, since),
+        credits_used=F("credits_used") + credits_of(asked.findings, since, run.counted_answers),
         breakdown=dict(breakdown),
         heartbeat_at=now,
         lease_expires_at=_lease_end(now),

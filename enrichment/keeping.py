@@ -16,6 +16,7 @@ from crm.selectors import leads_visible_to, leads_with_email
 from crm.services.companies import company_fill
 from crm.services.leads import lead_create, lead_update
 from crm.services.pipelines import pipeline_default
+from crm.services.timeline import activity_record, changes_text
 from enrichment.models import EnrichmentJob, FieldSource
 from enrichment.providers.base import COMPANY, Finding
 from enrichment.waterfall import LEAD_ATTRIBUTE, Asked, WaterfallRun, finding_sure, finding_wanted_field
@@ -152,6 +153,7 @@ def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job
     except ValidationError as exc:
         kept.outcome = f"not stored: {'; '.join(exc.messages)}"
         changes = {}
+        lead.refresh_from_db()  # lead_update set the refused values on this object before checking them
     company_values = {
         name.removeprefix("company."): finding.value for name, finding in chosen.items() if name.startswith("company.")
     }
@@ -162,6 +164,8 @@ def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job
     )
     if company_changed:
         kept.applied.add(COMPANY)
+        summary = f"Enriched {lead.company}: {changes_text(company_changed)}"
+        activity_record(lead=lead, actor=actor, kind=Activity.Kind.ENRICHED, summary=summary, data=company_changed)
     for name in changes:
         kept.applied.add(name)
     current = {

@@ -132,9 +132,20 @@ def lead_sources(request: HttpRequest, pk: int) -> HttpResponse:
         lead = lead_for_page(request.user, pk)
     except Lead.DoesNotExist:
         raise Http404("No such lead.") from None
-    found = FieldSource.objects.filter(lead=lead).select_related("job")
+    found = list(FieldSource.objects.filter(lead=lead).select_related("job"))
     active = EnrichmentJob.objects.filter(items__lead=lead, status__in=["queued", "running"]).first()
-    context = {"lead": lead, "found": found, "active": active, "can_edit": can_edit_lead(request.user, lead)}
+    # A duplicate is linked only for people who may see it: the job may have run as someone who sees more.
+    others = {row.detail.get("duplicate_of") for row in found if isinstance(row.detail, dict)} - {None}
+    visible = (
+        set(leads_visible_to(request.user).filter(pk__in=others).values_list("pk", flat=True)) if others else set()
+    )
+    context = {
+        "lead": lead,
+        "found": found,
+        "active": active,
+        "can_edit": can_edit_lead(request.user, lead),
+        "visible_duplicates": visible,
+    }
     return render(request, "enrichment/_lead_sources.html", context)
 
 

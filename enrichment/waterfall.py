@@ -7,6 +7,7 @@ several leads at once and still write each lead alone.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +32,10 @@ from enrichment.providers.base import (
     OutOfCredits,
     ProviderFailed,
 )
+from enrichment.providers.phone import phone_facts
 from enrichment.sources import SOURCES
+
+logger = logging.getLogger(__name__)
 
 # The lead attribute each wanted field fills ("company" fills the company's facts).
 LEAD_ATTRIBUTE = {EMAIL: "email", PHONE: "phone", LINKEDIN: "linkedin_url"}
@@ -98,6 +102,8 @@ class WaterfallRun:
     overwrite: bool = False
     credit_cap: int = 0
     stopped: dict[str, str] = field(default_factory=dict)
+    # Answers this job has counted in its credits (ids), so that reusing one never counts it twice.
+    counted_answers: set[int] = field(default_factory=set)
 
     @classmethod
     def plan(cls, *, fields: list[str] | None = None, sources: list[str] | None = None, overwrite: bool = False):
@@ -142,7 +148,10 @@ def lead_ask(facts: LeadFacts, *, has: set[str], run: WaterfallRun) -> Asked:
     to_check = set(run.fields) - missing
     for name in run.sources:
         source = SOURCES[name]
-        wanted = frozenset((missing if source.paid else missing | to_check) & source.fields)
+        # A paid source is asked for what the lead lacks, and to verify its email when no free source could (a
+        # catch-all domain, a greylisting server); the free ones also check what the lead has.
+        checks = to_check & {EMAIL} if source.paid else to_check
+        wanted = frozenset((missing | checks) & source.fields)
         if not wanted:
             continue
         if source.paid:
@@ -163,6 +172,10 @@ def lead_ask(facts: LeadFacts, *, has: set[str], run: WaterfallRun) -> Asked:
         except ProviderFailed as exc:
             asked.problems.append(f"{source.label}: {exc}")
             continue
+        except Exception as exc:  # a source's own bug fails this lead at this source, never the job
+            logger.exception("Enrichment source %s failed on lead %s", name, facts.lead_id)
+            asked.problems.append(f"{source.label}: failed unexpectedly ({exc.__class__.__name__})")
+            continue
         asked.sources_asked.append(name)
         asked.findings.extend(found)
         for finding in found:
@@ -172,14 +185,32 @@ def lead_ask(facts: LeadFacts, *, has: set[str], run: WaterfallRun) -> Asked:
                 to_check.discard(answered)
         if not missing and not to_check:
             break
+    _phones_described(asked, facts.region)
     return asked
 
 
-def credits_of(findings: list[Finding], since) -> Decimal:
-    """Credits the answers behind these findings cost, counting only answers bought after `since` (a cached
-    answer cost nothing this time)."""
+def _phones_described(asked: Asked, region: str) -> None:
+    """Numbers other sources found get the phone source's facts too (E.164, line type, do-not-call): free, offline."""
+    for finding in asked.findings:
+        if finding.field != PHONE or finding.source == "phone":
+            continue
+        try:
+            facts = phone_facts(finding.value, region)
+        except ProviderFailed:
+            continue  # not a number libphonenumber reads: kept as the source gave it, never marked sure
+        finding.value = facts["e164"]
+        finding.status = "do-not-call" if facts["do_not_call"] else facts["type"]
+        finding.detail = {**finding.detail, **facts}
+
+
+def credits_of(findings: list[Finding], since, counted: set[int]) -> Decimal:
+    """Credits the answers behind these findings cost: only answers bought after `since` (a cached answer cost
+    nothing this time) and not yet in `counted` (the answers this job has already paid for, which other leads of the
+    same company reuse); the answers counted here join it."""
     answers = {finding.answer.pk: finding.answer for finding in findings if finding.answer is not None}
-    return sum((answer.credits for answer in answers.values() if answer.created_at >= since), Decimal(0))
+    bought = [answer for pk, answer in answers.items() if answer.created_at >= since and pk not in counted]
+    counted.update(answer.pk for answer in bought)
+    return sum((answer.credits for answer in bought), Decimal(0))
 
 
 def findings_counts(findings: list[Finding], applied: set[str]) -> Counter:

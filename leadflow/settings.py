@@ -210,6 +210,8 @@ ENRICHMENT_SMTP_TIMEOUT = env.float("ENRICHMENT_SMTP_TIMEOUT", default=10.0)
 ENRICHMENT_HELO_NAME = env.str("ENRICHMENT_HELO_NAME", default="leadflow.localhost")
 ENRICHMENT_MAIL_FROM = env.str("ENRICHMENT_MAIL_FROM", default="verify@leadflow.localhost")
 ENRICHMENT_ALLOW_PRIVATE_MX = env.bool("ENRICHMENT_ALLOW_PRIVATE_MX", default=False)
+# SMTP sessions a second to any one mail server from this process (0: no limit): probing spreads over servers.
+ENRICHMENT_SMTP_RATE_PER_HOST = env.float("ENRICHMENT_SMTP_RATE_PER_HOST", default=5.0)
 # An enrichment job silent this long lost its runner and is taken over; leads asked at once by one job (each
 # source still keeps its own per-host rate).
 ENRICHMENT_STALL_SECONDS = env.int("ENRICHMENT_STALL_SECONDS", default=300)

@@ -9,6 +9,7 @@ itself. "unknown" (greylisted, slow, unreachable) is kept uncached: it is asked 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from crm.matching import ROLE_MAILBOXES
 from crm.normalize import NormalizeError, email_normalize, is_disposable_mail
@@ -24,6 +25,8 @@ CONFIDENCE = {VALID: 95, CATCH_ALL: 40, ROLE: 30, UNKNOWN: 20, DISPOSABLE: 10, I
 # harvest, to them), and public verifiers advise about 60 checks a minute per IP: the best-ranked handful finds
 # nearly every address a name's common patterns can.
 MAX_CANDIDATES = 8
+# How long a domain whose server would not answer (greylisting, a stall) is left alone before it is asked again.
+PAUSE_AFTER_NO_ANSWER = timedelta(minutes=15)
 
 
 @dataclass
@@ -106,6 +109,11 @@ def search_mailbox(domain: str, candidates: list[str]) -> EmailVerdict:
     fact = answer_cached(SOURCE, "catch-all", domain)
     if fact is not None and fact.body.get("catch_all"):
         return _catch_all_verdict(domain, candidates[0], fact, detail | {"cached": True})
+    paused = answer_cached(SOURCE, "paused", domain)
+    if paused is not None:
+        # The server asked us to wait (greylisting), stalled or hung up a moment ago: its other leads do not knock.
+        reason = f"{domain}'s mail server would not say a moment ago ({paused.body.get('reason', '')}); asked later"
+        return _verdict(UNKNOWN, reason, detail=detail | {"cached": True})
     pending: list[str] = []
     for email in candidates:
         cached = answer_cached(SOURCE, "verify", email)
@@ -128,6 +136,8 @@ def search_mailbox(domain: str, candidates: list[str]) -> EmailVerdict:
         return _verdict(INVALID, route.reason, answer=route.answer, detail=detail)
     probe = probe_mailboxes(route, pending, test_catch_all=fact is None)
     detail |= {"mx_host": probe.mx_host, "probe": probe.as_dict()}
+    if probe.error:
+        answer_record(SOURCE, "paused", domain, {"reason": probe.error[:200]}, ttl=PAUSE_AFTER_NO_ANSWER)
     if probe.catch_all is not None:
         fact = _record_catch_all(probe)
         if probe.catch_all:

@@ -16,7 +16,15 @@ from __future__ import annotations
 from crm.normalize import is_disposable_mail, is_free_mail
 from enrichment.providers.base import EMAIL, Finding, LeadFacts, ProviderFailed
 from enrichment.providers.email_patterns import email_candidates
-from enrichment.providers.email_verify import CATCH_ALL, UNKNOWN, VALID, EmailVerdict, search_mailbox, verify_email
+from enrichment.providers.email_verify import (
+    CATCH_ALL,
+    CONFIDENCE,
+    UNKNOWN,
+    VALID,
+    EmailVerdict,
+    search_mailbox,
+    verify_email,
+)
 
 SOURCE = "finder"
 # Free: no paid API behind it (the waterfall's estimate and monthly cap count nothing for it).
@@ -53,6 +61,12 @@ def find(facts: LeadFacts, wanted: frozenset[str]) -> list[Finding]:
     if EMAIL not in wanted:
         return []
     if facts.email:
+        if is_free_mail(facts.email.rpartition("@")[2]):
+            # Webmail providers block probing hosts; their mailboxes are checked by a paid verifier or not at all.
+            reason = "a free-mail address: its provider is not probed"
+            return [
+                Finding(EMAIL, facts.email, CONFIDENCE[UNKNOWN], SOURCE, UNKNOWN, {"reason": reason, "webmail": True})
+            ]
         verdict = verify_email(facts.email)
         return [_finding(verdict, verdict.email or facts.email)]
     domain = _company_domain(facts)

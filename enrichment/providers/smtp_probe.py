@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from enrichment.dns import DnsLookupFailed, MailRoute, host_addresses
-from leadflow.http import is_public_address
+from leadflow.http import HostRateLimiter, is_public_address
 
 # A domain's first three mail hosts are enough: the rest are backups that answer the same way, or not at all.
 MAX_MX_HOSTS = 3
@@ -217,6 +217,9 @@ def _goodbye(client: _DeadlineSMTP) -> None:
         pass
 
 
+_mail_server_turns = HostRateLimiter()
+
+
 def probe_mailboxes(route: MailRoute, candidates: list[str], *, test_catch_all: bool = True) -> ProbeResult:
     """Ask the domain's mail hosts, in preference order, about the candidates (rank order); the next host is tried
     only when one cannot be reached. Mail servers on private addresses are refused unless
@@ -240,6 +243,8 @@ def probe_mailboxes(route: MailRoute, candidates: list[str], *, test_catch_all: 
                 why_not.append(f"no answer within {settings.ENRICHMENT_SMTP_TIMEOUT:g}s")
                 break
             result.mx_host = host
+            # Spread: sessions to one mail server are spaced out (ENRICHMENT_SMTP_RATE_PER_HOST), whoever asks.
+            _mail_server_turns.wait(host, settings.ENRICHMENT_SMTP_RATE_PER_HOST)
             if _session(address, result, candidates, test_catch_all, deadline):
                 return result
             why_not.append(f"mail server {host} ({address}) did not take the connection")

@@ -202,7 +202,7 @@ def extract_page(
 
     json_ld_blocks = [tag.get_text() for tag in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.I)})]
     resource_urls = [
-        urljoin(url, tag.get(attribute))
+        _absolute(url, tag.get(attribute))
         for tag, attribute in (
             *((tag, "src") for tag in soup.find_all(["script", "iframe"], src=True)),
             *((tag, "href") for tag in soup.find_all("link", href=True)),
@@ -232,7 +232,7 @@ def extract_page(
         elif scheme in ("tel", "callto"):
             tel.append(href)
         else:
-            absolute = urldefrag(urljoin(url, href))[0]
+            absolute = urldefrag(_absolute(url, href))[0]
             if absolute.startswith(("http://", "https://")):
                 facts.links.append([absolute, _one_line(anchor.get_text(" "))[:100]])
 
@@ -259,6 +259,16 @@ def extract_page(
     facts.phones = _phones(tel, text[:MAX_TEXT_CHARS], region)
     facts.people = team_people(soup, url, schema_people, region=region, team_page=team_page)
     return facts
+
+
+def _absolute(base: str, href: str) -> str:
+    """A link made absolute; "" for one no URL parser reads (broken HTML: "http://[oops/")."""
+    try:
+        absolute = urljoin(base, href)
+        urlsplit(absolute).port  # noqa: B018 (reading the port is what refuses "host:99999" and other nonsense)
+    except ValueError:
+        return ""
+    return absolute
 
 
 def page_kind(url: str, text: str = "") -> str:

@@ -49,6 +49,7 @@ def mail_network(db, settings, dns_server, smtp_server) -> MailNetwork:
     # Small, so that the tarpit cases end quickly; the local server answers everything else at once.
     settings.ENRICHMENT_SMTP_TIMEOUT = 1.0
     settings.ENRICHMENT_ALLOW_PRIVATE_MX = True  # the stand-in mail server is on 127.0.0.1
+    settings.ENRICHMENT_SMTP_RATE_PER_HOST = 0  # the spacing of sessions has a test of its own
     settings.ENRICHMENT_HELO_NAME = "probe.leadflow.test"
     settings.ENRICHMENT_MAIL_FROM = "verify@leadflow.test"
     return MailNetwork(dns_server, smtp_server)

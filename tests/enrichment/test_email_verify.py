@@ -3,7 +3,10 @@ A-record fallback and RFC 7505's null MX), and an SMTP RCPT probe that never sen
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from enrichment.dns import mail_hosts
+from enrichment.models import ProviderAnswer
 from enrichment.providers.email_verify import verify_email
 from tests.fakes.smtp_server import BLOCKED, CATCH_ALL, DROP, GREYLIST, TARPIT, TarpitServer
 
@@ -59,6 +62,11 @@ def test_greylisting_is_unknown_and_is_asked_again_next_time(mail_network):
     assert (verdict.status, verdict.confidence) == ("unknown", 20)
     assert "greylisted" in verdict.reason
     assert verdict.answer.expires_at is None  # kept as history, never as the cache
+    # The domain is left alone for a while (its other leads do not knock), then asked again.
+    again = verify_email("jane@grey.test")
+    assert again.status == "unknown" and "asked later" in again.reason
+    assert mail_network.smtp.sessions == 1
+    ProviderAnswer.objects.filter(kind="paused").update(expires_at=timezone.now())
     verify_email("jane@grey.test")
     assert mail_network.smtp.sessions == 2
 

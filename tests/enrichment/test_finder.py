@@ -4,6 +4,7 @@ reason), against a local DNS server and a local mail server."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from enrichment.models import FieldSource, ProviderAnswer
 from enrichment.providers.base import EMAIL, PHONE, LeadFacts, ProviderFailed
@@ -132,7 +133,11 @@ def test_a_greylisted_search_is_asked_again_next_time(mail_network):
     for _ in range(2):
         with pytest.raises(ProviderFailed):
             find(_ada("grey.test"), WANT_EMAIL)
+    assert mail_network.smtp.sessions == 1  # the second lead waits out the pause instead of knocking again
 
+    ProviderAnswer.objects.filter(kind="paused").update(expires_at=timezone.now())
+    with pytest.raises(ProviderFailed):
+        find(_ada("grey.test"), WANT_EMAIL)
     assert mail_network.smtp.sessions == 2
 
 

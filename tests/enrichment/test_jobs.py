@@ -254,3 +254,38 @@ class TestPages:
         assert (row.monthly_credit_cap, row.cache_days, row.thresholds["email"]) == (500, 7, 90)
         clash = {**form, "position_phone": 1}
         assert client.post(reverse("enrichment:settings"), clash).status_code == 422
+
+
+def test_only_managers_may_replace_typed_values(rep_alice, enrich):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="replace values people typed"):
+        enrich(rep_alice, [LeadFactory(owner=rep_alice)], overwrite=True)
+
+
+def test_leads_another_job_is_enriching_are_left_to_it(manager_mia, admin_ada):
+    lead, other = LeadFactory(phone="+442079460958"), LeadFactory(phone="+4930901820")
+    first = enrichment_job_create(actor=manager_mia, leads=Lead.objects.filter(pk=lead.pk), sources=["phone"])
+    second = enrichment_job_create(actor=admin_ada, leads=Lead.objects.filter(pk__in=[lead.pk, other.pk]))
+    assert (first.progress_total, second.progress_total) == (1, 1)
+    assert list(second.items.values_list("lead_id", flat=True)) == [other.pk]
+
+
+def test_a_duplicate_is_linked_only_for_people_who_may_see_it(client, rep_alice, rep_bob, manager_mia, enrich):
+    mine = LeadFactory(owner=rep_alice, phone="+442079460958")
+    hidden = LeadFactory(owner=rep_bob)
+    enrich(rep_alice, [mine])
+    FieldSource.objects.create(
+        lead=mine,
+        field="email",
+        value="x@acme.test",
+        source="finder",
+        confidence=95,
+        detail={"duplicate_of": hidden.pk},
+    )
+    client.force_login(rep_alice)
+    panel = client.get(reverse("enrichment:lead_sources", args=[mine.pk])).content.decode()
+    assert "(another lead has it)" in panel and f"/leads/{hidden.pk}/" not in panel
+    client.force_login(manager_mia)
+    panel = client.get(reverse("enrichment:lead_sources", args=[mine.pk])).content.decode()
+    assert f"/leads/{hidden.pk}/" in panel

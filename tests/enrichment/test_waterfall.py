@@ -265,3 +265,64 @@ def test_the_estimate_counts_hunter_only_when_it_has_a_key(hunter, settings, man
     assert credits_estimate(chosen, ["email"], []) == Decimal(2)  # one email-finder call each, at most
     settings.HUNTER_API_KEY = ""
     assert credits_estimate(chosen, ["email"], []) == 0
+
+
+def test_hunter_verifies_an_address_the_free_finder_could_not(mail_network, hunter, enrich):
+    mail_network.mail_domain("catchall.test", CATCH_ALL)
+    hunter.answers("email-verifier", "email-verifier")
+    lead = _person("catchall.test")
+    lead.email = "jane@catchall.test"
+    lead.save()
+    job = enrich(lead)
+    statuses = dict(FieldSource.objects.filter(lead=lead, field="email").values_list("source", "status"))
+    assert statuses["finder"] == "catch-all" and "hunter" in statuses
+    assert len(hunter.requests("email-verifier")) == 1
+    assert job.credits_used == FieldSource.objects.get(lead=lead, source="hunter").answer.credits
+
+
+def test_a_companys_facts_bought_once_are_counted_once(hunter, enrich):
+    hunter.answers("domain-search", "domain-search")
+    leads = [_person("reddit.com", first=name, last="Lee") for name in ("Ann", "Bo", "Cy")]
+    job = enrich(*leads, fields=("company",), sources=["hunter"])
+    assert len(hunter.requests("domain-search")) == 1
+    assert job.credits_used == Decimal(1)
+
+
+def test_a_free_mail_address_is_not_probed(mail_network, hunter, enrich):
+    lead = _person("acme.test")
+    lead.email = "jane.smith@gmail.com"
+    lead.save()
+    enrich(lead, sources=["finder"])
+    checked = FieldSource.objects.get(lead=lead, field="email")
+    assert (checked.status, checked.detail["webmail"]) == ("unknown", True)
+    assert mail_network.smtp.sessions == 0
+
+
+def test_sessions_to_one_mail_server_are_spaced_out(mail_network, settings, slept):
+    from enrichment.providers.base import LeadFacts
+    from enrichment.providers.finder import find
+
+    settings.ENRICHMENT_SMTP_RATE_PER_HOST = 2
+    mail_network.mail_domain("acme.test", {"ann.lee", "bo.lee"})
+    find(LeadFacts(first_name="Ann", last_name="Lee", domain="acme.test"), frozenset({"email"}))
+    find(LeadFacts(first_name="Bo", last_name="Lee", domain="acme.test"), frozenset({"email"}))
+    assert mail_network.smtp.sessions == 2
+    assert slept and 0 < max(slept) <= 0.5  # the second session waited its turn at mx.acme.test
+
+
+def test_a_number_a_website_found_gets_the_phone_facts(sites, enrich):
+    acme = CompanyFactory(name="Acme Widgets", domain="acme-widgets.com", website=sites.url("acme/"))
+    jane = LeadFactory(first_name="Jane", last_name="Doe", email="", phone="", company=acme, website="")
+    enrich(jane, fields=("phone",), sources=["website"])
+    found = FieldSource.objects.get(lead=jane, field="phone", source="website")
+    assert found.value == "+16145550111" and found.status in ("fixed_or_mobile", "fixed_line", "mobile")
+    assert found.detail["region"] == "US"
+
+
+def test_company_facts_a_job_fills_are_on_the_leads_timeline(sites, enrich):
+    from crm.models import Activity
+
+    acme = CompanyFactory(name="Acme Widgets", domain="acme-widgets.com", website=sites.url("acme/"), description="")
+    jane = LeadFactory(first_name="Jane", last_name="Doe", company=acme, website="")
+    enrich(jane, fields=("company",), sources=["website"])
+    assert Activity.objects.filter(lead=jane, kind="enriched", summary__startswith="Enriched Acme Widgets").exists()

@@ -186,3 +186,9 @@ def test_the_likely_pages_are_team_about_contact_and_imprint_on_the_same_site():
 def test_a_site_without_a_registered_domain_keeps_to_its_own_host():
     links = [["http://localhost:8000/acme/team", "Team"], ["http://localhost:9000/team", "Team"]]
     assert likely_page_links(links, "http://localhost:8000/acme/") == ["http://localhost:8000/acme/team"]
+
+
+def test_links_no_parser_can_read_are_left_out_not_fatal():
+    html = '<html><body><a href="http://[oops/">broken</a><a href="https://acme.test/team">Team</a></body></html>'
+    facts = extract_page(html, "https://acme.test/", headers={}, cookie_names=[])
+    assert [link for link, _text in facts.links] == ["https://acme.test/team"]

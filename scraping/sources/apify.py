@@ -31,6 +31,7 @@ from django.conf import settings
 
 from leadflow.http import BlockedAddress, ResponseTooLarge, checked_addresses, http_session
 from scraping.sources.base import Fetched, SourceFailed, SourceSettings
+from scraping.sources.phantombuster import answer_after_retries
 from scraping.sources.shapes import ItemShape, apify_shape, cell_text
 
 logger = logging.getLogger(__name__)
@@ -295,6 +296,7 @@ class GuardedTransport(HttpClient):
             max_retries=0,
         )
         self._session = http_session()
+        answer_after_retries(self._session)
 
     def send_request(self, *, method, url, headers, content, timeout, stream) -> _Response:
         response = self._session.request(

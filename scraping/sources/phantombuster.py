@@ -47,6 +47,7 @@ def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
         raise SourceFailed("No PhantomBuster API key is set for this source.", retry=False)
     try:
         with http_session() as session:
+            answer_after_retries(session)
             api = PhantomBusterApi(session, source.base_url, api_key)
             return _fetch(api, agent_id, target, cursor or {})
     except ResponseTooLarge:
@@ -81,6 +82,12 @@ def _fetch(api: PhantomBusterApi, agent_id: str, target: dict, cursor: dict) -> 
     notes = [f"Read {len(rows)} rows from the {read_from} as {shape or 'an unknown result shape'}."]
     raw["rows"], raw["shape"] = len(rows), shape
     return Fetched(headers=headers, rows=rows, mapping=mapping, cursor=new_cursor, raw=raw, notes=notes)
+
+
+def answer_after_retries(session: requests.Session) -> None:
+    """Retries that run out hand back the last answer (its status says what held) instead of a RetryError."""
+    for adapter in session.adapters.values():
+        adapter.max_retries = adapter.max_retries.new(raise_on_status=False)
 
 
 def _raise_if_failed(container: dict) -> None:

@@ -1,12 +1,13 @@
 """A local stand-in for Apify's API v2 (https://docs.apify.com/api/v2), replaying bodies from tests/fakes/apify/.
 
 It keeps actors' runs and datasets as state and answers what capture asks, as the API does:
-POST /v2/acts/{actorId}/runs (the input as the body; 201 and {"data": run}), GET /v2/acts/{actorId}/runs/last
-(?status=SUCCEEDED), GET /v2/actor-runs/{runId}, and GET /v2/datasets/{datasetId}/items?offset=&limit=&clean=
-(a JSON array, with X-Apify-Pagination-Offset/Limit/Count/Total/Desc headers). An actor id such as
-compass/crawler-google-places is spelled compass~crawler-google-places in the URL. Every call must carry
-"Authorization: Bearer <token>" with the stand-in's token, else 401 with Apify's error body. A run is given a list
-of statuses (RUNNING, RUNNING, SUCCEEDED): each look at it takes the next one, the last one stays.
+- POST /v2/acts/{actorId}/runs (also spelled /v2/actors/): the input as the body; 201 and {"data": run};
+- GET /v2/acts/{actorId}/runs/last?status=SUCCEEDED and GET /v2/actor-runs/{runId}: {"data": run};
+- GET /v2/datasets/{datasetId}/items?offset=&limit=&clean=: a JSON array, with X-Apify-Pagination-Offset, -Limit,
+  -Count, -Total and -Desc headers.
+An actor id such as compass/crawler-google-places is spelled compass~crawler-google-places in the URL. Every call
+must carry "Authorization: Bearer <token>" with the stand-in's token, else 401 with Apify's error body. A run is
+given a list of statuses (RUNNING, RUNNING, SUCCEEDED): each look at it takes the next one, the last one stays.
 
 A dataset's items may be any sequence (len and slicing), so a benchmark can serve 50,000 items made on demand
 (`SyntheticPlaces`) without building them all first.
@@ -150,26 +151,28 @@ class ApifyStandIn:
             self._failures.append((path, Response(payload, status=status, content_type="application/json")))
 
     def requests(self, path: str | None = None) -> list[Request]:
-        return [request for request, _ in self.server.log if path is None or request.path == path]
+        """The requests received, oldest first (only those to `path` if given; /v2/actors/ is /v2/acts/)."""
+        return [request for request, _ in self.server.log if path is None or _path(request) == path]
 
     # Answering.
 
     def _handle(self, request: Request) -> Response:
         with self._lock:
             for index, (path, response) in enumerate(self._failures):
-                if path == request.path:
+                if path == _path(request):
                     del self._failures[index]
                     return response
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error("error-401-token-not-valid", 401)
-        if match := re.fullmatch(r"/v2/acts/([^/]+)/runs", request.path):
+        path = _path(request)
+        if match := re.fullmatch(r"/v2/acts/([^/]+)/runs", path):
             return self._start(match[1], request) if request.method == "POST" else _json({}, status=405)
-        if match := re.fullmatch(r"/v2/acts/([^/]+)/runs/last", request.path):
+        if match := re.fullmatch(r"/v2/acts/([^/]+)/runs/last", path):
             return self._last_run(match[1], request.args.get("status"))
-        if match := re.fullmatch(r"/v2/actor-runs/([^/]+)", request.path):
+        if match := re.fullmatch(r"/v2/actor-runs/([^/]+)", path):
             run = self._look(match[1])
             return _json({"data": run}) if run else _error("error-404-record-not-found", 404)
-        if match := re.fullmatch(r"/v2/datasets/([^/]+)/items", request.path):
+        if match := re.fullmatch(r"/v2/datasets/([^/]+)/items", path):
             return self._items(match[1], request)
         return _error("error-404-record-not-found", 404)
 
@@ -215,6 +218,11 @@ class ApifyStandIn:
             "X-Apify-Pagination-Desc": "false",
         }
         return _json(page, headers=headers)
+
+
+def _path(request: Request) -> str:
+    # The API answers an actor's endpoints under /v2/acts/ and /v2/actors/ alike (apify-client 3 uses the second).
+    return re.sub(r"^/v2/actors/", "/v2/acts/", request.path)
 
 
 def _safe(actor: str) -> str:

@@ -179,7 +179,9 @@ def test_a_run_that_outlasts_the_wait_is_given_up_and_tried_later(stand_in, sett
 
 def test_a_base_url_on_a_private_address_is_refused(stand_in, settings):
     private = SourceSettings(
-        kind="phantombuster", base_url=stand_in.base_url.replace("localhost", "127.0.0.1"), credentials={"api_key": API_KEY}
+        kind="phantombuster",
+        base_url=stand_in.base_url.replace("localhost", "127.0.0.1"),
+        credentials={"api_key": API_KEY},
     )
 
     with pytest.raises(SourceFailed) as failure:

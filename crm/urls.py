@@ -29,6 +29,7 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", lead_detail.lead_stage, name="lead_stage"),
     path("leads/<int:pk>/owner/", lead_detail.lead_owner, name="lead_owner"),
     path("leads/<int:pk>/claim/", lead_detail.lead_claim, name="lead_claim"),
+    path("leads/<int:pk>/promote/", lead_detail.lead_promote, name="lead_promote"),
     path("tasks/", tasks.my_tasks, name="tasks"),
     path("tasks/<int:pk>/complete/", tasks.task_complete, name="task_complete"),
     path("pipeline/", board.board, name="board"),

@@ -127,4 +127,5 @@ def role_context(request: HttpRequest) -> dict:
         "user_can_write": can_write(user),
         "user_can_reassign": can_reassign(user),
         "user_is_admin": is_admin(user),
+        "user_sees_all_leads": sees_all_leads(user),
     }

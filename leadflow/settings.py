@@ -242,6 +242,10 @@ GOOGLE_ADS_WEBHOOK_KEY = env.str("GOOGLE_ADS_WEBHOOK_KEY", default="")
 CAPTURE_RAW_DAYS = env.int("CAPTURE_RAW_DAYS", default=30)
 CAPTURE_WAIT_SECONDS = env.int("CAPTURE_WAIT_SECONDS", default=300)
 CAPTURE_STALL_SECONDS = env.int("CAPTURE_STALL_SECONDS", default=900)
+# A captured contact becomes a lead once its score reaches this (0: never by score), unless its campaign says.
+CAPTURE_PROMOTE_AT_SCORE = env.int("CAPTURE_PROMOTE_AT_SCORE", default=0)
+# New ad-form leads are a task for their owner within the hour, and an email too when this is on.
+CAPTURE_NOTIFY_BY_EMAIL = env.bool("CAPTURE_NOTIFY_BY_EMAIL", default=False)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

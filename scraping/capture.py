@@ -8,16 +8,20 @@ import csv
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.importing.jobs import import_job_for_table, import_job_run
-from crm.models import ImportJob, ImportRejection, Lead, LeadList, Stage, User
-from crm.services.leads import leads_bulk_assign
+from crm.models import ImportJob, ImportRejection, Lead, LeadList, Stage, Task, User
+from crm.services.leads import lead_promote, leads_bulk_assign
 from crm.services.pipelines import pipeline_default
+from crm.services.work import task_create
 from scraping.models import AdDelivery, Source
 
 # The column that carries a delivery's platform lead id through the import, so that each delivery finds its lead.
@@ -148,7 +152,34 @@ def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) ->
         if delivery.lead_id is None:
             delivery.status, delivery.error = AdDelivery.Status.FAILED, "the import rejected this lead (see Imports)"
     AdDelivery.objects.bulk_update(pending, ["lead", "saved_at", "status", "error"])
-    return sum(1 for delivery in pending if delivery.lead_id)
+    saved = [delivery for delivery in pending if delivery.lead_id]
+    owners_notify(source, Lead.objects.filter(pk__in={delivery.lead_id for delivery in saved}).select_related("owner"))
+    return len(saved)
+
+
+def owners_notify(source: Source, leads) -> None:
+    """An ad-form lead must reach a rep within minutes: it becomes a lead if it was a contact, and its owner gets a
+    task due within the hour (their My tasks page), and an email when CAPTURE_NOTIFY_BY_EMAIL is on."""
+    due = timezone.now() + timedelta(hours=1)
+    for lead in leads:
+        lead_promote(lead=lead, actor=None, reason="ad_form")
+        if lead.owner is None:
+            continue
+        task_create(
+            lead=lead,
+            actor=lead.owner,
+            title=f"New lead from {source.name}: get in touch",
+            kind=Task.Kind.CALL,
+            due_at=due,
+        )
+        if settings.CAPTURE_NOTIFY_BY_EMAIL and lead.owner.email:
+            send_mail(
+                subject=f"New lead: {lead.full_name} ({source.name})",
+                message=f"{lead.full_name} just came in from {source.name}. Get in touch within the hour.",
+                from_email=None,
+                recipient_list=[lead.owner.email],
+                fail_silently=True,
+            )
 
 
 def _delivery_columns(kind: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ class Activity(models.Model):
         LIST = "list", "Lists"
         MERGED = "merged", "Merged"
         ENRICHED = "enriched", "Enriched"
+        PROMOTED = "promoted", "Became a lead"
 
     # Indexed as the first column of activity_lead_recent.
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="activities", db_index=False)

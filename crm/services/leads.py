@@ -172,6 +172,35 @@ def lead_update(
     return lead
 
 
+# Why a contact became a lead, as the timeline says it.
+PROMOTION_REASONS = {
+    "reply": "answered",
+    "person": "promoted by hand",
+    "score": "its score reached the threshold",
+    "ad_form": "came from an ad form",
+}
+
+
+@transaction.atomic
+def lead_promote(*, lead: Lead, actor: User | None, reason: str) -> bool:
+    """A contact becomes a lead (when they reply, when a person promotes them, when their score crosses their
+    campaign's threshold), and the timeline says why; False when it already was one."""
+    if reason not in PROMOTION_REASONS:
+        raise ValueError(f"Unknown reason {reason!r}")
+    if actor is not None:
+        require_edit_lead(actor, lead)
+    changed = Lead.objects.filter(pk=lead.pk, lifecycle=Lead.Lifecycle.CONTACT).update(
+        lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now()
+    )
+    if not changed:
+        return False
+    lead.lifecycle = Lead.Lifecycle.LEAD
+    activity_record(
+        lead=lead, actor=actor, kind=Activity.Kind.PROMOTED, summary=f"Became a lead: {PROMOTION_REASONS[reason]}"
+    )
+    return True
+
+
 def lost_reason_check(stage: Stage, lost_reason: str) -> str:
     """The reason, cleaned; a move to a lost stage must say why the deal was lost."""
     lost_reason = lost_reason.strip()

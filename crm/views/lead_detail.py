@@ -13,6 +13,7 @@ from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.leads import lead_claim as lead_claim_service
+from crm.services.leads import lead_promote as lead_promote_service
 from crm.services.timeline import shown_value
 from crm.services.versions import StaleEdit, lead_values_at, lead_version
 from crm.services.work import note_create, task_create
@@ -180,6 +181,15 @@ def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{lead.full_name} is yours now.")
+    return redirect("crm:lead", pk=pk)
+
+
+@require_POST
+def lead_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person says this contact is a lead now (they answered elsewhere, they called)."""
+    lead = _visible_lead(request, pk)
+    if lead_promote_service(lead=lead, actor=request.user, reason="person"):
+        messages.success(request, f"{lead.full_name} is a lead now.")
     return redirect("crm:lead", pk=pk)
 
 

@@ -98,4 +98,4 @@ def deliveries_health(sources: list[Source]) -> dict[int, dict]:
         counts[row["source_id"]].update(week=row["week"], saved=row["saved"], failed=row["failed"])
     for source in sources:
         counts[source.pk]["last"] = source.deliveries.order_by("-received_at").first()
-    return counts
+    return dict(counts)

@@ -42,9 +42,9 @@ def target_from_yaml(text: str) -> dict:
     try:
         target = yaml.safe_load(text or "{}") or {}
     except yaml.YAMLError as exc:
-        raise ValidationError({"target": f"Not valid YAML: {exc}"}) from exc
+        raise ValidationError(f"Not valid YAML: {exc}") from exc
     if not isinstance(target, dict):
-        raise ValidationError({"target": "Write what to fetch as key: value lines (agent, actor, start_urls, …)."})
+        raise ValidationError("Write what to fetch as key: value lines (agent, actor, start_urls, …).")
     return target
 
 

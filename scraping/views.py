@@ -37,10 +37,12 @@ def sources_page(request: HttpRequest) -> HttpResponse:
     campaigns = Campaign.objects.select_related("source", "lead_list", "owner").order_by("source__name", "name")
     health = campaigns_health(campaigns)
     rows = [(campaign, health[campaign.pk]) for campaign in campaigns]
+    deliveries = deliveries_health([source for source in sources if source.kind not in _fetching_kinds()])
+    for source in sources:
+        source.delivery_counts = deliveries.get(source.pk)
     context = {
         "sources": sources,
         "rows": rows,
-        "deliveries": deliveries_health([source for source in sources if source.kind not in _fetching_kinds()]),
         "spark": {"width": SPARK_WIDTH, "height": SPARK_HEIGHT},
         "file_form": CampaignsFileForm(),
         "can_manage": can_reassign(request.user),

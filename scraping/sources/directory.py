@@ -4,7 +4,9 @@ A target names the pages and what to take from them:
     {"start_urls": [...], "item": "div.listing",
      "fields": {"company": "h2", "phone": ".tel", "website": "a.site@href", "location": ".addr"},
      "next_page": "a.next@href", "max_pages": 20, "render": false}
-Each field is a selector inside an item; "selector@attribute" reads an attribute instead of the text (href and src
+An optional "details": {"selector": "a.more@href", "fields": {"email": ".email", "full_name": ".contact-name"},
+"max": 25} opens each item's own page (the first `max` of them) to fill those columns. Each field is a selector
+inside an item; "selector@attribute" reads an attribute instead of the text (href and src
 made absolute), "@attribute" reads the item's own. Every page goes through leadflow/http.py (private-address guard on
 every redirect, robots.txt, per-host pace, size cap), or through the guarded Chromium renderer when "render" is true.
 """
@@ -27,11 +29,22 @@ from leadflow.rendering import PageRenderer, RenderFailed
 from scraping.sources.base import Fetched, SourceFailed, SourceSettings
 
 DEFAULT_MAX_PAGES = 20
+# Item pages opened for details in one run unless the target says otherwise (each is a request to the site).
+DEFAULT_MAX_DETAILS = 25
 # However a target is written, one run reads no more than this many pages of one start URL.
 MAX_PAGES_LIMIT = 200
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "data-href", "data-url"})
 _ATTRIBUTE = re.compile(r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class Details:
+    """Which link of an item opens its own page, what to read there, and for how many items at most."""
+
+    selector: str
+    fields: dict[str, str]
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,27 @@ class Listing:
     next_page: str
     max_pages: int
     render: bool
+    details: Details | None = None
+
+
+def _count(value, default: int, name: str) -> int:
+    try:
+        return max(1, min(int(value or default), MAX_PAGES_LIMIT))
+    except (TypeError, ValueError):
+        raise SourceFailed(f"{name} is not a number: {value!r}.", retry=False) from None
+
+
+def _details_from(target: dict) -> Details | None:
+    details = target.get("details")
+    if not details:
+        return None
+    if not isinstance(details, dict) or not isinstance(details.get("selector"), str):
+        raise SourceFailed("details needs a selector for each item's link (such as a.more@href).", retry=False)
+    fields = details.get("fields")
+    if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) for v in fields.values()):
+        raise SourceFailed("details names no fields to read ({column: selector}).", retry=False)
+    limit = _count(details.get("max"), DEFAULT_MAX_DETAILS, "details max")
+    return Details(selector=details["selector"], fields={str(k): v for k, v in fields.items()}, limit=limit)
 
 
 def listing_from(target: dict) -> Listing:
@@ -61,11 +95,12 @@ def listing_from(target: dict) -> Listing:
         raise SourceFailed("The campaign names no item selector (such as div.listing).", retry=False)
     if not isinstance(fields, dict) or not fields or not all(isinstance(v, str) for v in fields.values()):
         raise SourceFailed("The campaign names no fields to read ({column: selector}).", retry=False)
-    try:
-        max_pages = int(target.get("max_pages") or DEFAULT_MAX_PAGES)
-    except (TypeError, ValueError):
-        raise SourceFailed(f"max_pages is not a number: {target.get('max_pages')!r}.", retry=False) from None
-    for selector in [item, *fields.values(), str(target.get("next_page") or "")]:
+    max_pages = _count(target.get("max_pages"), DEFAULT_MAX_PAGES, "max_pages")
+    details = _details_from(target)
+    selectors = [item, *fields.values(), str(target.get("next_page") or "")]
+    if details:
+        selectors += [details.selector, *details.fields.values()]
+    for selector in selectors:
         css = _split(selector)[0]
         try:
             if css:
@@ -77,8 +112,9 @@ def listing_from(target: dict) -> Listing:
         item=item,
         fields={str(name): selector for name, selector in fields.items()},
         next_page=str(target.get("next_page") or ""),
-        max_pages=max(1, min(max_pages, MAX_PAGES_LIMIT)),
+        max_pages=max_pages,
         render=bool(target.get("render")),
+        details=details,
     )
 
 
@@ -163,6 +199,39 @@ def _next_url(soup: BeautifulSoup, selector: str, page_url: str) -> str:
     return link if urlsplit(link).scheme in ("http", "https") else ""
 
 
+def _add_details(
+    reader: _PageReader, details: Details, headers: list[str], rows: list[list[str]], urls: list[str], notes: list[str]
+) -> None:
+    """Fill each row's empty cells (and new columns) from its own page; a page that cannot be read is noted and
+    skipped, since the listing's rows stand without it."""
+    headers.extend(name for name in details.fields if name not in headers)
+    columns = {name: headers.index(name) for name in details.fields}
+    opened = 0
+    for row, url in zip(rows, urls, strict=True):
+        row.extend([""] * (len(headers) - len(row)))
+        if not url or urlsplit(url).scheme not in ("http", "https"):
+            continue
+        if opened >= details.limit:
+            notes.append(f"Details read for the first {details.limit} items only (details max).")
+            break
+        opened += 1
+        if not allowed_by_robots(url):
+            notes.append(f"Details of {url} not read: robots.txt disallows it.")
+            continue
+        try:
+            html, page_url = reader.read(url)
+        except SourceFailed as failure:
+            notes.append(f"Details of {url} not read: {failure}")
+            continue
+        page = BeautifulSoup(html, "html.parser")
+        for name, selector in details.fields.items():
+            value = cell(page, selector, page_url)
+            if value and not row[columns[name]]:
+                row[columns[name]] = value
+    for row in rows:
+        row.extend([""] * (len(headers) - len(row)))
+
+
 def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
     """Every item of every listing page, following next_page links from each start URL up to max_pages (never the
     same page twice). Zero items on a start URL's first page flags the result: the layout has probably changed."""
@@ -173,6 +242,7 @@ def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
     pages_read: list[dict] = []
     suspicious = False
     seen: set[str] = set()
+    detail_urls: list[str] = []  # each row's own page, when the target asks for details
     renderer_context = PageRenderer() if listing.render else contextlib.nullcontext()
     with http_session() as session, renderer_context as renderer:
         reader = _PageReader(session, renderer)
@@ -192,11 +262,15 @@ def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
                     suspicious = True
                     notes.append(f"0 items on {url}: has the layout changed?")
                 rows.extend([cell(item, selector, page_url) for selector in listing.fields.values()] for item in items)
+                if listing.details:
+                    detail_urls.extend(cell(item, listing.details.selector, page_url) for item in items)
                 pages_read.append({"url": url, "items": len(items)})
                 page_number += 1
                 url = _next_url(soup, listing.next_page, page_url)
             if url and page_number >= listing.max_pages and url not in seen:
                 notes.append(f"Stopped after {listing.max_pages} pages of {start_url} (max_pages).")
+        if listing.details:
+            _add_details(reader, listing.details, headers, rows, detail_urls, notes)
     return Fetched(
         headers=headers,
         rows=rows,

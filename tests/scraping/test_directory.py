@@ -198,3 +198,39 @@ def test_a_rendered_page_that_redirects_to_a_private_address_is_refused_for_good
         fetch(WEB, listing(directory, "moved/", render=True), {})
 
     assert failure.value.retry is False
+
+
+def with_details(site: DirectorySite, **details) -> dict:
+    return listing(
+        site,
+        "plumbers/leeds/",
+        details={"selector": "a.more@href", "fields": {"email": "a.email", "full_name": ".contact-name"}, **details},
+    )
+
+
+def test_each_items_own_page_fills_in_its_contact_details(directory):
+    fetched = fetch(WEB, with_details(directory), {})
+
+    aire, headingley, roundhay, chapel, *_ = records(fetched)
+    assert fetched.headers == ["company", "phone", "website", "location", "email", "full_name"]
+    assert fetched.mapping["email"] == "email"
+    assert (aire["email"], aire["full_name"]) == ("dave@airevalleyplumbing.example", "Dave Walker")
+    assert (headingley["email"], headingley["full_name"]) == ("priya@headingleyheating.example", "Priya Shah")
+    # Roundhay's page is missing: noted, and its listing still counts.
+    assert roundhay["company"] == "Roundhay Drains" and roundhay["email"] == ""
+    assert any("roundhay-drains" in note and "404" in note for note in fetched.notes)
+    assert chapel["email"] == ""  # no link to a page of its own
+
+
+def test_no_more_item_pages_are_opened_than_the_target_allows(directory):
+    fetched = fetch(WEB, with_details(directory, max=1), {})
+
+    assert "/plumbers/leeds/aire-valley/" in directory.requested_paths()
+    assert "/plumbers/leeds/headingley-heating/" not in directory.requested_paths()
+    assert "Details read for the first 1 items only (details max)." in fetched.notes
+    assert all(len(row) == len(fetched.headers) for row in fetched.rows)
+
+
+def test_details_without_fields_say_why(directory):
+    with pytest.raises(SourceFailed, match="details names no fields"):
+        fetch(WEB, with_details(directory, fields={}), {})

@@ -26,6 +26,8 @@ LISTING_PATH = "/wservce/crm/crmListing/v2/"
 IST = ZoneInfo("Asia/Kolkata")
 TIME_FORMAT = "%d-%b-%Y %H:%M:%S"  # 01-Jan-2025 09:30:00
 MAX_WINDOW = timedelta(days=7)
+# IndiaMART answers for the last 365 days only (an older start is refused with CODE 400).
+MAX_HISTORY = timedelta(days=365)
 # The documented pace: one call every 5 minutes per key; a run that is throttled tries again after this.
 THROTTLE_WAIT = timedelta(minutes=5)
 # What IndiaMART names a buyer who gave no name: not a name to put on a lead.
@@ -180,7 +182,7 @@ def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
         raise SourceFailed("No IndiaMART CRM key: add it to the source (or set INDIAMART_CRM_KEY).", retry=False)
     url = (source.base_url or settings.INDIAMART_BASE_URL).rstrip("/") + LISTING_PATH
     now = datetime.now(UTC)
-    first_start = _window_start(target, cursor, now)
+    first_start = max(_window_start(target, cursor, now), now - MAX_HISTORY + timedelta(minutes=1))
     windows = _windows(first_start, now)
     # Where the next run starts: the end of the last window answered (nothing asked: where this one would have).
     reached = first_start

@@ -202,3 +202,13 @@ def test_an_unreachable_indiamart_is_tried_again_later(local_stand_ins):
         fetch(unreachable, {}, {})
 
     assert failure.value.retry is True
+
+
+def test_a_cursor_older_than_a_year_starts_at_what_indiamart_still_keeps(indiamart):
+    a_year_ago_ist = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=5, minutes=30) - timedelta(days=365)
+
+    fetch(seller(indiamart), {}, {"until": "2020-01-01T00:00:00+00:00"})
+
+    first_start = indiamart.windows()[0][0]
+    assert a_year_ago_ist < first_start < a_year_ago_ist + timedelta(minutes=5)
+    assert len(indiamart.calls) == 53  # 365 days in windows of 7

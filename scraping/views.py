@@ -15,6 +15,7 @@ from crm.selectors import lead_for_page
 from leadflow.roles import can_reassign, sees_all_leads
 from scraping.campaign_files import campaigns_export, campaigns_load
 from scraping.forms import CampaignForm, CampaignsFileForm, SourceForm
+from scraping.hooks_indiamart import push_key
 from scraping.models import AdDelivery, Campaign, ScrapeRun, Source
 from scraping.runs import RunRefused, scrape_run_start
 from scraping.selectors import SPARK_HEIGHT, SPARK_WIDTH, campaigns_health, deliveries_health
@@ -74,11 +75,19 @@ def source_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "form": form,
         "source": source,
         "webhook_url": request.build_absolute_uri(reverse(webhook)) if webhook and source.pk else "",
-        "push_url": request.build_absolute_uri(f"/hooks/indiamart/{source.pk}/") if source.kind == "indiamart" else "",
+        "push_url": _push_url(request, source),
         "verify_token": source.credential("verify_token") if source.pk and source.kind == Source.Kind.META else "",
         "deliveries": source.deliveries.select_related("lead")[:DELIVERIES_SHOWN] if source.pk else [],
     }
     return render(request, "scraping/source.html", context, status=422 if request.method == "POST" else 200)
+
+
+def _push_url(request: HttpRequest, source: Source) -> str:
+    """IndiaMART's push address, with the key that proves a push comes from whoever was given it."""
+    if source.kind != Source.Kind.INDIAMART or not source.pk:
+        return ""
+    key = push_key(source)
+    return request.build_absolute_uri(reverse("hooks:indiamart", args=[source.pk])) + (f"?key={key}" if key else "")
 
 
 def campaign_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:

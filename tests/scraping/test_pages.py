@@ -89,7 +89,7 @@ def test_the_sources_page_shows_each_campaigns_health(client, manager_mia):
     client.force_login(manager_mia)
     page = client.get(reverse("scraping:sources"))
     assert page.status_code == 200
-    health = dict((campaign.name, entry) for campaign, entry in page.context["rows"])
+    health = {campaign.name: entry for campaign, entry in page.context["rows"]}
     entry = health["SaaS founders Berlin"]
     assert (entry.leads_week, entry.duplicate_rate, entry.error_rate, entry.failing) == (8, 20, 50, True)
     assert b"PhantomBuster rejected the API key" in page.content and b"<polyline" in page.content

@@ -39,6 +39,8 @@ class Destination:
     stage: Stage | None = None
     lifecycle: str = Lead.Lifecycle.CONTACT
     actor: User | None = None
+    # The country of phone numbers written without +code (a campaign's `region: GB`); "": PHONE_DEFAULT_REGION.
+    region: str = ""
 
 
 def _csv_write(headers: list[str], rows: Iterable[list[str]], folder: Path) -> tuple[Path, int]:
@@ -73,6 +75,7 @@ def table_capture(
             stage=to.stage,
             lifecycle=to.lifecycle,
             actor=to.actor,
+            region=to.region,
         )
     # Run in this task, which already holds its own run's lease: the import's lease makes sure of the rest.
     while import_job_run(job.pk, seconds=3600) == "continues in a new task":

@@ -52,7 +52,8 @@ class CampaignForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         help_text="YAML: agent (PhantomBuster), actor and input (Apify), start_urls, item, fields, next_page, "
-        "max_pages (websites), days (IndiaMART), mapping ({column: lead field}).",
+        "max_pages (websites), days (IndiaMART), mapping ({column: lead field}), region (country of phone numbers "
+        "written without +code, e.g. GB).",
     )
 
     class Meta:

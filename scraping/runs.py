@@ -122,6 +122,7 @@ def _destination(run: ScrapeRun) -> Destination:
         lead_list=campaign.lead_list,
         lifecycle=lifecycle,
         actor=campaign.created_by,
+        region=str(campaign.target.get("region", "")),
     )
 
 

@@ -32,6 +32,11 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    "fetch and save ad-form leads": {
+        "func": "scraping.ad_tasks.meta_sources_fetch_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
     "resume stalled capture runs": {
         "func": "scraping.runs.runs_requeue_stalled",
         "schedule_type": Schedule.MINUTES,

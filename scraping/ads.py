@@ -1,0 +1,261 @@
+"""Ad lead forms by webhook: Meta Lead Ads and Google Ads lead forms.
+
+A webhook is checked (Meta: X-Hub-Signature-256 over the raw body with the app secret; Google: the google_key in the
+body), kept as an AdDelivery (one per platform lead id, so a redelivery changes nothing), and handed to a queued task:
+Meta's notification holds only ids, so `scraping.ad_tasks.meta_deliveries_fetch` reads each lead from the Graph API;
+Google's holds the answers, so its deliveries go straight to `scraping.capture.deliveries_save`.
+
+Docs: https://developers.facebook.com/docs/graph-api/webhooks/getting-started (handshake, signature),
+https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving (leadgen notification, lead read),
+https://developers.google.com/google-ads/webhook/docs/implementation (Google's body and its google_key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from scraping.models import AdDelivery, Source
+
+SIGNATURE_PREFIX = "sha256="
+
+# Meta's standard lead-form questions (field_data names) -> the import's field; "" keeps the answer as a custom
+# field under its own header, as every custom question is kept.
+META_FIELD_MAPPING: dict[str, str] = {
+    "full_name": "full_name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone_number": "phone",
+    "company_name": "company",
+    "job_title": "title",
+    "city": "city",
+    "country": "country",
+    # The main address and number come from email and phone_number; work ones join them as further ones (and
+    # stand in for them when the form asked only for the work ones).
+    "work_email": "other_email",
+    "work_phone_number": "other_phone",
+    "state": "",
+    "province": "",
+    "zip_code": "",
+    "post_code": "",
+    "street_address": "",
+    "date_of_birth": "",
+    "gender": "",
+    "marital_status": "",
+    "relationship_status": "",
+    "military_status": "",
+}
+
+# Google's column ids (LeadFormFieldUserInputType) -> the import's field; a column Google does not name a standard
+# id for (a custom question) is kept under its column name as a custom field.
+GOOGLE_FIELD_MAPPING: dict[str, str] = {
+    "FULL_NAME": "full_name",
+    "FIRST_NAME": "first_name",
+    "GIVEN_NAME": "first_name",
+    "LAST_NAME": "last_name",
+    "FAMILY_NAME": "last_name",
+    "EMAIL": "email",
+    "PHONE_NUMBER": "phone",
+    "COMPANY_NAME": "company",
+    "JOB_TITLE": "title",
+    "CITY": "city",
+    "COUNTRY": "country",
+    "WORK_EMAIL": "other_email",
+    "WORK_PHONE": "other_phone",
+    "REGION": "",
+    "POSTAL_CODE": "",
+    "STREET_ADDRESS": "",
+}
+
+
+class MalformedWebhook(ValueError):
+    """The body is not the JSON the platform documents."""
+
+
+def secrets_match(given: str, expected: str) -> bool:
+    """Constant-time comparison; an empty expected secret never matches (an unconfigured source accepts nothing)."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def ad_sources(kind: str, source_id: str | None = None) -> list[Source]:
+    """The enabled (not paused) sources of a kind, or only the one a webhook URL's ?source=<id> names."""
+    sources = Source.objects.filter(kind=kind, paused=False).order_by("pk")
+    if source_id is not None:
+        if not source_id.isdigit():
+            return []
+        sources = sources.filter(pk=int(source_id))
+    return list(sources)
+
+
+# ---- Meta ----
+
+
+def meta_signature_valid(body: bytes, signature_header: str, app_secret: str) -> bool:
+    """Whether X-Hub-Signature-256 is "sha256=" + the hex HMAC-SHA256 of the raw body under the app secret."""
+    if not app_secret or not signature_header.startswith(SIGNATURE_PREFIX):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(signature_header[len(SIGNATURE_PREFIX) :].lower().encode(), expected.encode())
+
+
+def meta_source_signed(sources: Iterable[Source], body: bytes, signature_header: str) -> Source | None:
+    """The first source whose app secret signed this body, or None (a forged, missing or unknown signature)."""
+    for source in sources:
+        if meta_signature_valid(body, signature_header, source.credential("app_secret")):
+            return source
+    return None
+
+
+def meta_verify_token_source(sources: Iterable[Source], token: str) -> Source | None:
+    """The source whose verify token the subscription handshake brought, or None."""
+    for source in sources:
+        if secrets_match(token, source.credential("verify_token")):
+            return source
+    return None
+
+
+def meta_leadgen_changes(body: bytes) -> list[dict]:
+    """The `value` of every leadgen change in a Page notification ({"object": "page", "entry": [{"changes": [...]}]}).
+    Other objects and fields are not ours and give nothing; a body that is not that shape raises MalformedWebhook."""
+    try:
+        notification = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedWebhook("The body is not JSON.") from exc
+    if not isinstance(notification, dict) or not isinstance(notification.get("entry"), list):
+        raise MalformedWebhook("The body is not a webhook notification with entries.")
+    if notification.get("object") != "page":
+        return []
+    values = []
+    for entry in notification["entry"]:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            raise MalformedWebhook("An entry has no list of changes.")
+        for change in changes:
+            if not isinstance(change, dict) or change.get("field") != "leadgen":
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict) or not str(value.get("leadgen_id") or "").strip():
+                raise MalformedWebhook("A leadgen change has no leadgen_id.")
+            values.append(value)
+    return values
+
+
+def meta_origin(value: dict) -> dict[str, str]:
+    """Where a lead came from, as the notification says it (ids as text: Meta sends them as numbers or strings)."""
+    keys = ("ad_id", "form_id", "page_id", "adgroup_id", "created_time")
+    return {key: str(value[key]) for key in keys if value.get(key) not in (None, "")}
+
+
+@transaction.atomic
+def meta_deliveries_receive(*, source: Source, changes: list[dict]) -> int:
+    """Keep each notified lead once and queue the Graph fetch after commit; returns how many were new."""
+    created_count = 0
+    for value in changes:
+        _, created = AdDelivery.objects.get_or_create(
+            source=source,
+            platform_lead_id=str(value["leadgen_id"]).strip(),
+            defaults={"origin": meta_origin(value), "payload": {"field": "leadgen", "value": value}},
+        )
+        created_count += created
+    if created_count:
+        # A replay brings nothing new, so it queues nothing (the fetch task's next run retries what failed).
+        source_id = source.pk
+        transaction.on_commit(lambda: async_task("scraping.ad_tasks.meta_deliveries_fetch", source_id))
+    return created_count
+
+
+def meta_lead_fields(lead: dict) -> dict[str, str]:
+    """A Graph lead's answers as {question name: first value} (multi-value answers keep the first, as Meta's own
+    CSV export shows single answers)."""
+    fields: dict[str, str] = {}
+    for item in lead.get("field_data") or []:
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        values = item.get("values") or []
+        fields[str(item["name"])] = str(values[0]) if isinstance(values, list) and values else ""
+    return fields
+
+
+def meta_lead_origin(lead: dict) -> dict[str, str]:
+    """The ids a Graph lead adds to the notification's: ad set and campaign (and the form and ad again)."""
+    keys = ("ad_id", "adset_id", "campaign_id", "form_id", "is_organic", "platform")
+    return {key: str(lead[key]) for key in keys if lead.get(key) not in (None, "")}
+
+
+# ---- Google Ads ----
+
+
+def google_source_for_key(sources: Iterable[Source], google_key: object) -> Source | None:
+    """The source whose webhook key the body's google_key matches (constant time), or None."""
+    if not isinstance(google_key, str) or not google_key:
+        return None
+    for source in sources:
+        if secrets_match(google_key, source.credential("webhook_key")):
+            return source
+    return None
+
+
+def google_lead_parse(body: bytes) -> dict:
+    """The lead form body as a dict with a lead_id; anything else raises MalformedWebhook."""
+    try:
+        lead = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedWebhook("The body is not JSON.") from exc
+    if not isinstance(lead, dict):
+        raise MalformedWebhook("The body is not a JSON object.")
+    if not isinstance(lead.get("user_column_data", []), list):
+        raise MalformedWebhook("user_column_data is not a list.")
+    return lead
+
+
+def google_lead_fields(lead: dict) -> dict[str, str]:
+    """The answers by header: a standard column by its column_id (FULL_NAME, EMAIL, ...), a custom question by its
+    column name (the question's text), so the mapping and the lead's custom fields read naturally."""
+    fields: dict[str, str] = {}
+    for column in lead.get("user_column_data") or []:
+        if not isinstance(column, dict):
+            continue
+        column_id = str(column.get("column_id") or "")
+        header = column_id if column_id in GOOGLE_FIELD_MAPPING else str(column.get("column_name") or column_id)
+        if not header:
+            continue
+        unique, number = header, 2
+        while unique in fields:  # two columns of one name keep both answers
+            unique, number = f"{header} ({number})", number + 1
+        fields[unique] = str(column.get("string_value") or "")
+    return fields
+
+
+def google_origin(lead: dict) -> dict[str, str]:
+    keys = ("campaign_id", "adgroup_id", "creative_id", "form_id", "gcl_id", "asset_group_id", "api_version")
+    return {key: str(lead[key]) for key in keys if lead.get(key) not in (None, "")}
+
+
+@transaction.atomic
+def google_delivery_receive(*, source: Source, lead: dict) -> tuple[AdDelivery, bool]:
+    """Keep a Google lead once; a real one is queued for saving after commit, a test one (is_test) only kept.
+    A lead without a lead_id raises MalformedWebhook (Google dedupes on it, and so do we)."""
+    if not str(lead.get("lead_id") or "").strip():
+        raise MalformedWebhook("The body has no lead_id.")
+    is_test = lead.get("is_test") is True
+    payload = {key: value for key, value in lead.items() if key != "google_key"}  # the secret is not kept
+    delivery, created = AdDelivery.objects.get_or_create(
+        source=source,
+        platform_lead_id=str(lead["lead_id"]).strip(),
+        defaults={
+            "status": AdDelivery.Status.TEST if is_test else AdDelivery.Status.RECEIVED,
+            "payload": payload,
+            "fields": google_lead_fields(lead),
+            "origin": google_origin(lead),
+        },
+    )
+    if created and not is_test:
+        source_id = source.pk
+        transaction.on_commit(lambda: async_task("scraping.capture.deliveries_save", source_id))
+    return delivery, created

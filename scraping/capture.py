@@ -12,14 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.importing.jobs import import_job_for_table, import_job_run
-from crm.models import ImportJob, ImportRejection, Lead, LeadList, Stage, Task, User
-from crm.services.leads import lead_promote, leads_bulk_assign
+from crm.models import ImportJob, ImportRejection, Lead, LeadList, ListMembership, Stage, Task, User
+from crm.normalize import name_split
+from crm.services.leads import lead_create, lead_promote, leads_bulk_assign
 from crm.services.pipelines import pipeline_default
 from crm.services.work import task_create
 from scraping.models import AdDelivery, Source
@@ -152,12 +154,42 @@ def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) ->
     for delivery in pending:
         delivery.lead_id = leads.get(delivery.pk)
         delivery.saved_at = now
+        delivery.status = AdDelivery.Status.SAVED
         if delivery.lead_id is None:
-            delivery.status, delivery.error = AdDelivery.Status.FAILED, "the import rejected this lead (see Imports)"
+            delivery.lead_id, delivery.error = _lead_kept_as_given(delivery, to, job)
+            if delivery.lead_id is None:
+                delivery.status = AdDelivery.Status.FAILED
     AdDelivery.objects.bulk_update(pending, ["lead", "saved_at", "status", "error"])
     saved = [delivery for delivery in pending if delivery.lead_id]
     owners_notify(source, Lead.objects.filter(pk__in={delivery.lead_id for delivery in saved}).select_related("owner"))
     return len(saved)
+
+
+def _lead_kept_as_given(delivery: AdDelivery, to: Destination, job: ImportJob | None) -> tuple[int | None, str]:
+    """A person who filled in an ad form asked to be contacted: when the import refuses the row (a placeholder phone,
+    a name and nothing else), the lead is kept all the same with what they gave as custom fields, and the refusal on
+    the delivery, so that a rep sees it and nobody is lost. (None, why) when even that is impossible."""
+    rejection = (
+        ImportRejection.objects.filter(job=job).order_by("line").values_list("reason", flat=True).first() if job else ""
+    )
+    name = next((str(value) for key, value in delivery.fields.items() if "name" in key.lower() and value), "")
+    first, last = name_split(name) if name else ("", "")
+    try:
+        lead = lead_create(
+            actor=None,
+            stage=to.stage or pipeline_default().stages.first(),
+            first_name=first,
+            last_name=last,
+            owner=to.owner,
+            source=to.source_tag,
+            lifecycle=to.lifecycle,
+            custom_fields={f"{key} (as given)": str(value) for key, value in delivery.fields.items()},
+        )
+    except ValidationError as exc:
+        return None, f"not saved: {'; '.join(exc.messages)}"
+    if to.lead_list is not None:
+        ListMembership.objects.get_or_create(lead_list=to.lead_list, lead=lead)
+    return lead.pk, f"kept as given; the import said: {rejection or 'not enough to identify the person'}"
 
 
 def owners_notify(source: Source, leads) -> None:

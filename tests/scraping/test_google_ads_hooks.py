@@ -11,8 +11,7 @@ from scraping.ads import GOOGLE_FIELD_MAPPING, META_FIELD_MAPPING
 from scraping.models import AdDelivery
 from tests.fakes.meta_graph_server import BODIES as META_BODIES
 
-# The fixtures (google_source) come from tests/scraping/conftest_ads.py.
-pytest_plugins = ("tests.scraping.conftest_ads",)
+# The fixtures (google_source) come from tests/scraping/conftest.py.
 
 URL = "/hooks/google-ads/leadform/"
 BODIES = META_BODIES.parent / "google_ads"

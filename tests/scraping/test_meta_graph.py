@@ -11,10 +11,9 @@ from scraping.ad_tasks import MAX_ATTEMPTS, meta_deliveries_fetch_only
 from scraping.models import AdDelivery
 from scraping.sources.meta_graph import GraphError, appsecret_proof, graph_lead
 from tests.fakes.meta_graph_server import meta_body, meta_lead
-from tests.scraping.conftest_ads import APP_SECRET, PAGE_ACCESS_TOKEN
+from tests.scraping.conftest import APP_SECRET, PAGE_ACCESS_TOKEN
 
-# The fixtures (graph, meta_source) come from tests/scraping/conftest_ads.py.
-pytest_plugins = ("tests.scraping.conftest_ads",)
+# The fixtures (graph, meta_source) come from tests/scraping/conftest.py.
 
 
 def test_a_lead_is_read_with_the_page_token_and_the_fields_asked_for(graph):

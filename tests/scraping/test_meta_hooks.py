@@ -11,10 +11,9 @@ from django.urls import reverse
 from scraping.ad_tasks import meta_deliveries_fetch_only
 from scraping.models import AdDelivery
 from tests.fakes.meta_graph_server import meta_body, meta_notification
-from tests.scraping.conftest_ads import VERIFY_TOKEN, meta_signature
+from tests.scraping.conftest import VERIFY_TOKEN, meta_signature
 
-# The fixtures (graph, meta_source, google_source) come from tests/scraping/conftest_ads.py.
-pytest_plugins = ("tests.scraping.conftest_ads",)
+# The fixtures (graph, meta_source, google_source) come from tests/scraping/conftest.py.
 
 URL = "/hooks/meta/leadgen/"
 

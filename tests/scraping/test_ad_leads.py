@@ -1,0 +1,94 @@
+"""Ad-form leads end to end: a signed webhook, the queued Graph fetch, and the lead saved through the import's pipeline
+as a lead (not a contact) with its owner told, once however often the platform redelivers."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from crm.models import Lead, Task
+from scraping.ad_tasks import meta_deliveries_fetch
+from scraping.models import AdDelivery
+from tests.factories import LeadFactory, LeadListFactory
+from tests.fakes.meta_graph_server import meta_lead, meta_notification
+from tests.scraping.conftest import GOOGLE_KEY, meta_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def _post_meta(client, body: dict):
+    raw = json.dumps(body).encode()
+    headers = {"X-Hub-Signature-256": meta_signature(raw)}
+    return client.post("/hooks/meta/leadgen/", data=raw, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def meta(meta_source, rep_alice):
+    meta_source.owner = rep_alice
+    meta_source.lead_list = LeadListFactory(name="Spring campaign")
+    meta_source.save()
+    return meta_source
+
+
+def test_a_meta_lead_becomes_a_lead_with_its_owner_told(client, meta, graph, rep_alice):
+    graph.answers_lead("5001", meta_lead("5001", full_name="Ines Moreau", email="ines@atelier.example",
+                                         phone_number="+33612345678", company_name="Atelier Moreau"))  # fmt: skip
+    assert _post_meta(client, meta_notification("5001")).status_code == 200
+    meta_deliveries_fetch(meta.pk)
+
+    delivery = AdDelivery.objects.get(platform_lead_id="5001")
+    lead = delivery.lead
+    assert delivery.status == "saved" and lead is not None
+    assert (lead.first_name, lead.last_name, lead.email, lead.phone) == (
+        "Ines",
+        "Moreau",
+        "ines@atelier.example",
+        "+33612345678",
+    )
+    assert lead.company.name == "Atelier Moreau" and lead.lifecycle == "lead" and lead.source == "meta"
+    assert lead.owner == rep_alice and set(lead.lists.values_list("name", flat=True)) == {"Spring campaign"}
+    task = Task.objects.get(lead=lead)
+    assert task.assignee == rep_alice and "Meta lead ads" in task.title and task.due_at is not None
+
+
+def test_a_redelivered_webhook_saves_nothing_twice(client, meta, graph):
+    graph.answers_lead("5001", meta_lead("5001", full_name="Ines Moreau", email="ines@atelier.example"))
+    for _ in range(3):
+        assert _post_meta(client, meta_notification("5001")).status_code == 200
+    meta_deliveries_fetch(meta.pk)
+    meta_deliveries_fetch(meta.pk)
+    assert AdDelivery.objects.count() == 1
+    assert Lead.objects.filter(email="ines@atelier.example").count() == 1
+
+
+def test_an_ad_lead_that_is_already_a_contact_is_found_and_becomes_a_lead(client, meta, graph):
+    known = LeadFactory(first_name="Ines", last_name="Moreau", email="ines@atelier.example", lifecycle="contact")
+    graph.answers_lead("5001", meta_lead("5001", full_name="Ines Moreau", email="ines@atelier.example"))
+    _post_meta(client, meta_notification("5001"))
+    meta_deliveries_fetch(meta.pk)
+    delivery = AdDelivery.objects.get()
+    assert delivery.lead_id == known.pk
+    known.refresh_from_db()
+    assert known.lifecycle == "lead"
+    assert Lead.objects.filter(email="ines@atelier.example").count() == 1
+
+
+def test_a_graph_error_for_one_lead_leaves_the_others_saved(client, meta, graph):
+    graph.answers_lead("5001", meta_lead("5001", full_name="Ines Moreau", email="ines@atelier.example"))
+    graph.answers_error("5002", "error-100-no-such-lead")
+    _post_meta(client, meta_notification("5001", "5002"))
+    meta_deliveries_fetch(meta.pk)
+    statuses = dict(AdDelivery.objects.values_list("platform_lead_id", "status"))
+    assert statuses == {"5001": "saved", "5002": "failed"}
+
+
+def test_a_google_lead_is_saved_as_soon_as_it_arrives(client, google_source, django_capture_on_commit_callbacks):
+    payload = json.loads((Path(__file__).parents[1] / "fakes/google_ads/lead-production.json").read_text())
+    payload["google_key"] = GOOGLE_KEY
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/hooks/google-ads/leadform/", data=json.dumps(payload), content_type="application/json")
+    assert answer.status_code == 200
+    delivery = AdDelivery.objects.get(source=google_source)
+    assert delivery.status == "saved" and delivery.lead is not None
+    assert delivery.lead.lifecycle == "lead" and delivery.lead.source == "google_ads"
+    assert delivery.origin.get("gcl_id") or delivery.origin.get("campaign_id")

@@ -14,7 +14,6 @@ import's rows.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import hashlib
 import hmac
 import json
@@ -27,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def cluster_start() -> subprocess.Popen:
     """The job cluster in its own processes, as in production (the database broker), on the bench database."""
     return subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=os.environ.copy(), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_CLUSTER_LOG", os.devnull), "w"),  # noqa: SIM115
+        stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_CLUSTER_LOG", os.devnull), "w"),
     )  # fmt: skip
 
 

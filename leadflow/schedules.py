@@ -37,6 +37,10 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    "forget old raw capture answers": {
+        "func": "scraping.runs.runs_raw_forget",
+        "schedule_type": Schedule.DAILY,
+    },
     "resume stalled capture runs": {
         "func": "scraping.runs.runs_requeue_stalled",
         "schedule_type": Schedule.MINUTES,

@@ -212,3 +212,9 @@ def runs_requeue_stalled() -> int:
     for run_id in ids:
         async_task("scraping.runs.scrape_run_execute", run_id)
     return len(ids)
+
+
+def runs_raw_forget() -> int:
+    """Forget the raw answers kept on runs past their time (CAPTURE_RAW_DAYS): the counts and the leads stay."""
+    expired = ScrapeRun.objects.filter(raw_expires_at__lt=timezone.now())
+    return expired.update(raw={}, raw_expires_at=None)

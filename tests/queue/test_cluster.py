@@ -4,10 +4,12 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from crm.importing.jobs import import_job_create
 from crm.models import ImportJob, Lead
@@ -108,3 +110,51 @@ def test_an_enrichment_job_started_in_the_app_is_run_by_a_real_cluster_once(tmp_
     assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("time_zone", flat=True)) == {
         "Europe/London"
     }
+
+
+def test_a_scheduled_campaign_is_run_by_the_real_clusters_scheduler(tmp_path, manager_mia):
+    """The cluster's scheduler (about once every 30 s) starts the due campaign, and a worker runs it: leads come in."""
+    import signal
+    import time
+
+    from scraping.models import Campaign, ScrapeRun, Source
+    from tests.fakes.directory_site import DirectorySite
+
+    site = DirectorySite().start()
+    campaign = Campaign.objects.create(
+        name="Plumbers in Leeds",
+        source=Source.objects.create(kind="website", name="Directories"),
+        target={
+            "start_urls": [site.url("plumbers/leeds/")],
+            "item": "div.listing",
+            "region": "GB",
+            "fields": {"company": "h2", "phone": ".tel"},
+            "next_page": "a.next@href",
+        },
+        schedule="hourly",
+        next_run_at=timezone.now() - timedelta(hours=3),
+        created_by=manager_mia,
+    )
+    env = manage_environment(media_root=tmp_path, HTTP_ALLOW_PRIVATE_HOSTS="localhost", HTTP_RATE_PER_HOST="0")
+    assert (
+        subprocess.run([sys.executable, "manage.py", "sync_schedules"], cwd=ROOT, env=env, check=False).returncode == 0
+    )
+    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not ScrapeRun.objects.filter(campaign=campaign, status="done").exists():
+            assert cluster.poll() is None, cluster.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the scheduler never ran the campaign"
+            time.sleep(0.5)
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+        site.stop()
+    run = ScrapeRun.objects.get(campaign=campaign)
+    assert (run.trigger, run.leads_created) == ("schedule", 7)
+    campaign.refresh_from_db()
+    assert campaign.next_run_at > timezone.now()  # once, however many hours were missed

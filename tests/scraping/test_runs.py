@@ -180,3 +180,18 @@ class TestSchedules:
         assert plumbers.next_run_at > datetime.now(tz=ZoneInfo("UTC"))
         assert plumbers.runs.count() == 1 and plumbers.runs.get().trigger == "schedule"
         assert campaigns_run_due() == 0
+
+
+def test_raw_answers_are_forgotten_after_their_days(plumbers):
+    from django.utils import timezone
+
+    from scraping.runs import runs_raw_forget
+
+    old = ScrapeRun.objects.create(campaign=plumbers, status="done", raw={"items": [1]}, leads_created=3,
+                                   raw_expires_at=timezone.now() - timedelta(minutes=1))  # fmt: skip
+    fresh = ScrapeRun.objects.create(campaign=plumbers, status="done", raw={"items": [2]},
+                                     raw_expires_at=timezone.now() + timedelta(days=1))  # fmt: skip
+    assert runs_raw_forget() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.raw, old.leads_created, fresh.raw) == ({}, 3, {"items": [2]})

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class ScrapingConfig(AppConfig):
     name = "scraping"
+
+    def ready(self) -> None:
+        from scraping import demo  # noqa: F401 (connects the demo receiver)

@@ -253,3 +253,13 @@ def test_it_shows_enrichment_with_sources_confidence_and_a_do_not_call_number():
     assert phone_row.confidence > 0 and phone_row.status and phone_row.applied
     assert FieldSource.objects.filter(source="phone", status="do-not-call").exists()
     assert FieldSource.objects.filter(source="finder", status="valid", detail__demo=True).exists()
+
+
+def test_it_shows_capture_sources_campaigns_runs_and_ad_leads():
+    from scraping.models import AdDelivery, Campaign, ScrapeRun, Source
+
+    assert "campaigns on schedules" in seed()
+    assert Source.objects.count() == 6 and Campaign.objects.count() == 4
+    assert Campaign.objects.exclude(next_run_at=None).count() == 4
+    assert ScrapeRun.objects.filter(status="failed").exists() and ScrapeRun.objects.filter(status="done").exists()
+    assert AdDelivery.objects.filter(lead__isnull=False).exists()

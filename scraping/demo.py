@@ -20,7 +20,6 @@ DEMO_CAMPAIGNS = """
 - name: SaaS founders Berlin
   source: PhantomBuster
   agent: "4512378"
-  list: Berlin founders
   enter_as: contact
   schedule: daily 07:00
 - name: Plumbers in Leeds

@@ -41,6 +41,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "scraping.runs.runs_raw_forget",
         "schedule_type": Schedule.DAILY,
     },
+    "save received ad-form leads": {
+        "func": "scraping.deliveries.deliveries_save_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
     "resume stalled capture runs": {
         "func": "scraping.runs.runs_requeue_stalled",
         "schedule_type": Schedule.MINUTES,

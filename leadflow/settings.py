@@ -326,5 +326,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own loggers write through ours alone: its default console handler (in debug) printed each line twice.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # urllib3 logs each retry with the full URL, whose query may hold a provider's key (IndiaMART's CRM key, a
+        # Graph token): the session reports failures itself, without it.
+        "urllib3": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

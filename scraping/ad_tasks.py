@@ -51,7 +51,7 @@ def fetch_due_at(received_at: datetime, attempts: int) -> datetime:
 def meta_deliveries_fetch(source_id: int) -> None:
     """The task each Meta webhook queues: fetch the notified leads, then save every delivery that has its fields."""
     meta_deliveries_fetch_only(source_id)
-    from scraping.capture import deliveries_save  # late: capture is written beside this module
+    from scraping.deliveries import deliveries_save
 
     deliveries_save(source_id)
 
@@ -111,6 +111,11 @@ def _record(row: tuple, answer: dict | GraphError, report: FetchReport) -> None:
     if isinstance(answer, dict):
         fields = meta_lead_fields(answer)
         merged_origin = {**(origin or {}), **meta_lead_origin(answer)}
+        if not fields:
+            # A lead with no answers at all: nothing to save, and asking again gives the same.
+            still_ours.update(status=AdDelivery.Status.FAILED, origin=merged_origin, error="the form sent no answers")
+            report.failed += 1
+            return
         still_ours.update(fields=fields, origin=merged_origin, error="")
         report.fetched += 1
         return

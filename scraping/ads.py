@@ -3,7 +3,7 @@
 A webhook is checked (Meta: X-Hub-Signature-256 over the raw body with the app secret; Google: the google_key in the
 body), kept as an AdDelivery (one per platform lead id, so a redelivery changes nothing), and handed to a queued task:
 Meta's notification holds only ids, so `scraping.ad_tasks.meta_deliveries_fetch` reads each lead from the Graph API;
-Google's holds the answers, so its deliveries go straight to `scraping.capture.deliveries_save`.
+Google's holds the answers, so its deliveries go straight to `scraping.deliveries.deliveries_save`.
 
 Docs: https://developers.facebook.com/docs/graph-api/webhooks/getting-started (handshake, signature),
 https://developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving (leadgen notification, lead read),
@@ -257,5 +257,5 @@ def google_delivery_receive(*, source: Source, lead: dict) -> tuple[AdDelivery, 
     )
     if created and not is_test:
         source_id = source.pk
-        transaction.on_commit(lambda: async_task("scraping.capture.deliveries_save", source_id))
+        transaction.on_commit(lambda: async_task("scraping.deliveries.deliveries_save", source_id))
     return delivery, created

@@ -90,5 +90,5 @@ def indiamart_push(request: HttpRequest, source_id: int) -> HttpResponse:
         )
         if created:
             # The capture pipeline saves every received delivery of the source (scraping.capture).
-            transaction.on_commit(lambda: async_task("scraping.capture.deliveries_save", source.pk))
+            transaction.on_commit(lambda: async_task("scraping.deliveries.deliveries_save", source.pk))
     return JsonResponse({"STATUS": "SUCCESS", "MESSAGE": "Received." if created else "Already received."})

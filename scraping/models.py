@@ -183,6 +183,7 @@ class AdDelivery(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        SAVING = "saving", "Being saved"
         SAVED = "saved", "Saved"
         FAILED = "failed", "Failed"
         TEST = "test", "Test (not saved)"

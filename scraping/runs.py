@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
 from crm.locale import site_settings
 from crm.models import Lead, User
-from leadflow.leases import lease_claim
+from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import require_write
 from scraping.capture import Destination, leads_round_robin, table_capture
 from scraping.models import Campaign, ScrapeRun, Source
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Tries of a run whose failure may pass (a timeout, a throttle), the first wait, and how it grows.
 MAX_ATTEMPTS = 3
 FIRST_RETRY_SECONDS = 60
+LEASE_RENEW_SECONDS = 60
 # The client of each source kind that fetches tables (ad platforms deliver by webhook instead).
 CLIENTS = {
     Source.Kind.PHANTOMBUSTER: "scraping.sources.phantombuster",
@@ -85,18 +88,44 @@ def scrape_run_execute(run_id: int) -> str:
         return "nothing to do"
     run = ScrapeRun.objects.select_related("campaign__source", "campaign__lead_list", "campaign__owner").get(pk=run_id)
     mine = ScrapeRun.objects.filter(pk=run_id, lease_owner=runner)
+    if run.attempts >= MAX_ATTEMPTS:
+        # A run requeued past its tries (its worker died each time) ends here rather than fetching for ever.
+        return _failed(run, mine, run.error or "its worker stopped every time it ran", retry=False)
     ScrapeRun.objects.filter(pk=run_id).update(attempts=run.attempts + 1, retry_at=None)
+    with _lease_kept(run_id, runner):
+        try:
+            return _keep(run, mine, _fetch(run))
+        except SourceFailed as exc:  # rows are read lazily: a source may fail while its table is being imported
+            return _failed(run, mine, str(exc), retry=exc.retry, wait=getattr(exc, "retry_after", 0))
+        except ValidationError as exc:
+            return _failed(run, mine, "; ".join(exc.messages), retry=False)
+        except Exception as exc:  # a client's bug must not leave the run "running" for ever
+            logger.exception("Capture run %s failed", run_id)
+            return _failed(run, mine, f"{exc.__class__.__name__}: {exc}", retry=False)
+
+
+@contextmanager
+def _lease_kept(run_id: int, runner: str):
+    """Renew the run's lease while it works (a fetch may wait minutes for an actor), from a thread of its own."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(LEASE_RENEW_SECONDS):
+                now = timezone.now()
+                ScrapeRun.objects.filter(pk=run_id, lease_owner=runner).update(
+                    heartbeat_at=now, lease_expires_at=lease_end(now, settings.CAPTURE_STALL_SECONDS)
+                )
+        finally:
+            connections.close_all()
+
+    renewer = threading.Thread(target=renew, name=f"capture-lease-{run_id}", daemon=True)
+    renewer.start()
     try:
-        fetched = _fetch(run)
-    except SourceFailed as exc:
-        return _failed(run, mine, str(exc), retry=exc.retry)
-    except Exception as exc:  # a client's bug must not leave the run "running" for ever
-        logger.exception("Capture run %s failed", run_id)
-        return _failed(run, mine, f"{exc.__class__.__name__}: {exc}", retry=False)
-    try:
-        return _keep(run, mine, fetched)
-    except ValidationError as exc:
-        return _failed(run, mine, "; ".join(exc.messages), retry=False)
+        yield
+    finally:
+        stop.set()
+        renewer.join()
 
 
 def _fetch(run: ScrapeRun) -> Fetched:
@@ -132,9 +161,10 @@ def _keep(run: ScrapeRun, mine, fetched: Fetched) -> str:
     campaign = run.campaign
     reps = list(campaign.round_robin.filter(is_active=True).order_by("pk"))
     if job is not None and reps:
-        campaign.round_robin_next = leads_round_robin(job, reps, campaign.round_robin_next, campaign.created_by)
+        campaign.round_robin_next = leads_round_robin(job, reps, campaign.round_robin_next)
         Campaign.objects.filter(pk=campaign.pk).update(round_robin_next=campaign.round_robin_next)
-    flagged = job is None and fetched.empty_is_suspicious
+    # Zero items where a listing was expected flags the run, even when another start page gave rows.
+    flagged = fetched.empty_is_suspicious
     now = timezone.now()
     counts = {
         "rows_fetched": job.rows_read if job else 0,
@@ -159,11 +189,13 @@ def _keep(run: ScrapeRun, mine, fetched: Fetched) -> str:
     return "flagged" if flagged else "done"
 
 
-def _failed(run: ScrapeRun, mine, reason: str, *, retry: bool) -> str:
-    """Try again later with a longer wait each time, or give up and say why."""
+def _failed(run: ScrapeRun, mine, reason: str, *, retry: bool, wait: float = 0) -> str:
+    """Try again later with a longer wait each time (at least what the source asked for: IndiaMART's throttle), or
+    give up and say why."""
     attempts = run.attempts + 1
     if retry and attempts < MAX_ATTEMPTS:
-        retry_at = timezone.now() + timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (attempts - 1))
+        backoff = max(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), wait)
+        retry_at = timezone.now() + timedelta(seconds=backoff)
         if mine.update(status=ScrapeRun.Status.QUEUED, retry_at=retry_at, error=reason, lease_owner="") == 1:
             schedule(
                 "scraping.runs.scrape_run_execute",

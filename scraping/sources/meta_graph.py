@@ -71,7 +71,10 @@ def graph_lead(base_url: str, access_token: str, leadgen_id: str, *, app_secret:
         raise GraphError(f"The Graph API answer for lead {leadgen_id} was too large.", retry=False) from exc
     except requests.RequestException as exc:
         # Timeouts, refused connections and 5xx/429 answers that outlasted the session's own retries.
-        raise GraphError(f"The Graph API could not be reached for lead {leadgen_id}: {exc}", retry=True) from exc
+        # The exception's text names the URL, whose query holds the page token: only its kind is told.
+        raise GraphError(
+            f"The Graph API could not be reached for lead {leadgen_id} ({exc.__class__.__name__}).", retry=True
+        ) from exc
     return _lead_or_error(response, leadgen_id)
 
 

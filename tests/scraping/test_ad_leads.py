@@ -92,3 +92,59 @@ def test_a_google_lead_is_saved_as_soon_as_it_arrives(client, google_source, dja
     assert delivery.status == "saved" and delivery.lead is not None
     assert delivery.lead.lifecycle == "lead" and delivery.lead.source == "google_ads"
     assert delivery.origin.get("gcl_id") or delivery.origin.get("campaign_id")
+
+
+def test_the_same_person_twice_is_one_lead_and_both_deliveries_point_at_it(client, meta, graph):
+    graph.answers_lead("5001", meta_lead("5001", full_name="Ines Moreau", email="ines@atelier.example"))
+    graph.answers_lead("5002", meta_lead("5002", full_name="Ines Moreau", email="ines@atelier.example",
+                                         job_title="Owner", notes_for_us="Call after 5pm,\nnot before"))  # fmt: skip
+    _post_meta(client, meta_notification("5001"))
+    meta_deliveries_fetch(meta.pk)
+    _post_meta(client, meta_notification("5002"))
+    meta_deliveries_fetch(meta.pk)
+    first, second = AdDelivery.objects.order_by("platform_lead_id")
+    assert first.lead_id == second.lead_id and second.status == "saved"
+    assert Lead.objects.count() == 1
+
+
+def test_a_save_that_fails_hands_its_deliveries_back(meta):
+    from django.core.exceptions import ValidationError
+
+    from scraping.deliveries import deliveries_save
+
+    AdDelivery.objects.create(source=meta, platform_lead_id="7", fields={"a": "x@y.example", "b": "z@y.example"})
+    with pytest.raises(ValidationError):  # two columns claiming one field: the import refuses the table
+        deliveries_save(meta.pk, columns={"a": "email", "b": "email"})
+    assert AdDelivery.objects.get().status == "received"
+
+
+def test_a_claim_whose_worker_died_is_saved_by_the_periodic_job(meta):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scraping.deliveries import deliveries_save_due
+
+    stale = timezone.now() - timedelta(hours=1)
+    AdDelivery.objects.create(source=meta, platform_lead_id="8", status="saving", saved_at=stale,
+                              fields={"full_name": "Ada Byron", "email": "ada@engines.example"})  # fmt: skip
+    assert deliveries_save_due() == 1
+    delivery = AdDelivery.objects.get()
+    assert delivery.status == "saved" and delivery.lead.email == "ada@engines.example"
+
+
+def test_a_lead_the_import_refuses_is_kept_as_the_person_gave_it(
+    client, google_source, django_capture_on_commit_callbacks
+):
+    payload = json.loads((Path(__file__).parents[1] / "fakes/google_ads/lead-production.json").read_text())
+    payload.update(google_key=GOOGLE_KEY, lead_id="placeholder-phone",
+                   user_column_data=[{"column_id": "FULL_NAME", "string_value": "John Doe"},
+                                     {"column_id": "PHONE_NUMBER", "string_value": "+11234567890"}])  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/hooks/google-ads/leadform/", data=json.dumps(payload), content_type="application/json")
+    delivery = AdDelivery.objects.get()
+    assert delivery.status == "saved" and delivery.error.startswith("kept as given; the import said: No email")
+    assert (delivery.lead.first_name, delivery.lead.custom_fields["PHONE_NUMBER (as given)"]) == (
+        "John",
+        "+11234567890",
+    )

@@ -96,6 +96,8 @@ def scrape_run_execute(run_id: int) -> str:
         try:
             return _keep(run, mine, _fetch(run))
         except SourceFailed as exc:  # rows are read lazily: a source may fail while its table is being imported
+            if exc.pending:
+                mine.update(cursor={f"pending_{key}": value for key, value in exc.pending.items()})
             return _failed(run, mine, str(exc), retry=exc.retry, wait=getattr(exc, "retry_after", 0))
         except ValidationError as exc:
             return _failed(run, mine, "; ".join(exc.messages), retry=False)
@@ -131,7 +133,9 @@ def _lease_kept(run_id: int, runner: str):
 def _fetch(run: ScrapeRun) -> Fetched:
     campaign = run.campaign
     client = importlib.import_module(CLIENTS[campaign.source.kind])
-    cursor = _last_cursor(campaign)
+    # What an earlier try of this run left going (an agent's container, an actor's run) is picked up, not relaunched.
+    pending = {key: value for key, value in run.cursor.items() if key.startswith("pending_")}
+    cursor = {**_last_cursor(campaign), **pending}
     return client.fetch(source_settings(campaign.source), dict(campaign.target), cursor)
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -73,11 +73,11 @@ def campaigns_health(campaigns: QuerySet[Campaign]) -> dict[int, Health]:
         position = index.get(row["day"])
         if position is not None:
             health[row["campaign_id"]].per_day[position] = row["created"] or 0
-    latest: dict[int, ScrapeRun] = {}
-    for run in ScrapeRun.objects.filter(campaign_id__in=ids).order_by("campaign_id", "-created_at"):
-        latest.setdefault(run.campaign_id, run)
-    for pk, run in latest.items():
-        health[pk].last_run = run
+    # Each campaign's newest run only (an hourly campaign has thousands), without its raw answer.
+    newest = ScrapeRun.objects.filter(campaign=OuterRef("pk")).order_by("-created_at", "-pk").values("pk")[:1]
+    last_ids = Campaign.objects.filter(pk__in=ids).annotate(last=Subquery(newest)).values_list("last", flat=True)
+    for run in ScrapeRun.objects.filter(pk__in=[pk for pk in last_ids if pk]).defer("raw", "notes"):
+        health[run.campaign_id].last_run = run
     return health
 
 

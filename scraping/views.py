@@ -139,7 +139,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def campaigns_file(request: HttpRequest) -> HttpResponse:
     """GET: every campaign as YAML; POST: load a YAML file (create or update by name)."""
     if request.method == "GET":
-        _require_staff_view(request)
+        # Managers and admins only: a campaign's target may hold a PhantomBuster session cookie or an actor's login.
+        require_capture_admin(request.user)
         response = HttpResponse(
             campaigns_export(Campaign.objects.all()), content_type="application/yaml; charset=utf-8"
         )

@@ -74,7 +74,7 @@ def _fetch(client: ApifyClient, actor: str, dataset_id: str, target: dict, curso
     new_cursor = dict(cursor)
     with _failures_as_source_failed():
         if not dataset_id:
-            run = _run(client, actor, target)
+            run = _run(client, actor, target, cursor)
             if run is None:
                 return Fetched(headers=[], rows=[], cursor=cursor, notes=["The actor has no succeeded run yet."])
             if cursor.get("run_id") == run.id:
@@ -103,10 +103,15 @@ def _fetch(client: ApifyClient, actor: str, dataset_id: str, target: dict, curso
     return Fetched(headers=headers, rows=rows, mapping=mapping, cursor=new_cursor, raw=raw, notes=notes)
 
 
-def _run(client: ApifyClient, actor: str, target: dict):
-    """The run to read: the one started now (waited for), or the last succeeded one (None when there is none)."""
+def _run(client: ApifyClient, actor: str, target: dict, cursor: dict):
+    """The run to read: one an earlier try started (still waited for), the one started now (waited for), or the
+    last succeeded one (None when there is none)."""
     if not actor:
         raise SourceFailed("The campaign names no Apify actor.", retry=False)
+    if cursor.get("pending_run_id"):
+        pending = client.run(str(cursor["pending_run_id"])).get()
+        if pending is not None:
+            return _wait_for(client, pending)
     actor_client = client.actor(actor)
     if target.get("run", "last") == "start":
         run = actor_client.start(run_input=target.get("input") or None)
@@ -122,7 +127,9 @@ def _wait_for(client: ApifyClient, run):
     while run.status not in ENDED_STATUSES:
         if waited >= settings.CAPTURE_WAIT_SECONDS:
             raise SourceFailed(
-                f"The actor's run {run.id} was still {run.status} after {settings.CAPTURE_WAIT_SECONDS} s."
+                f"The actor's run {run.id} was still {run.status} after {settings.CAPTURE_WAIT_SECONDS} s; it is "
+                "read again on the next try.",
+                pending={"run_id": run.id},
             )
         pause = min(pause, settings.CAPTURE_WAIT_SECONDS - waited) or pause
         time.sleep(pause)

@@ -35,8 +35,11 @@ class Fetched:
 
 
 class SourceFailed(Exception):
-    """The fetch failed; `retry` when trying again later may help (a timeout, a throttle, a 5xx)."""
+    """The fetch failed; `retry` when trying again later may help (a timeout, a throttle, a 5xx). `pending` names
+    what the next try should pick up instead of starting afresh (an agent's container, an actor's run still going),
+    given back in its cursor as pending_<key>, so that a retry never launches (and pays for) a second run."""
 
-    def __init__(self, message: str, *, retry: bool = True):
+    def __init__(self, message: str, *, retry: bool = True, pending: dict | None = None):
         super().__init__(message)
         self.retry = retry
+        self.pending = pending or {}

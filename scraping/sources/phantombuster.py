@@ -60,7 +60,9 @@ def fetch(source: SourceSettings, target: dict, cursor: dict) -> Fetched:
 
 def _fetch(api: PhantomBusterApi, agent_id: str, target: dict, cursor: dict) -> Fetched:
     agent = api.agent(agent_id)
-    if target.get("launch"):
+    if cursor.get("pending_container_id"):
+        container = api.wait_for(str(cursor["pending_container_id"]))  # launched by an earlier try of this run
+    elif target.get("launch"):
         container = api.wait_for(api.launch(agent_id, target.get("argument")))
     else:
         container = api.latest_finished_container(agent_id)
@@ -177,7 +179,8 @@ class PhantomBusterApi:
             if waited >= settings.CAPTURE_WAIT_SECONDS:
                 raise SourceFailed(
                     f"The agent's run {container_id} was still {container.get('status') or 'running'} after "
-                    f"{settings.CAPTURE_WAIT_SECONDS} s; it is read again on the next try."
+                    f"{settings.CAPTURE_WAIT_SECONDS} s; it is read again on the next try.",
+                    pending={"container_id": container_id},
                 )
             pause = min(pause, settings.CAPTURE_WAIT_SECONDS - waited) or pause
             time.sleep(pause)

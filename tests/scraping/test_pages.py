@@ -176,3 +176,12 @@ def test_a_contact_becomes_a_lead_by_hand_and_by_its_campaigns_score(client, man
     scored.score = 70
     assert contact_promote_by_score(scored)
     assert Lead.objects.get(pk=scored.pk).lifecycle == "lead"
+
+
+def test_only_managers_export_campaigns_whose_targets_may_hold_secrets(client, viewer_vic, manager_mia):
+    campaigns_load(CAMPAIGNS, actor=manager_mia)
+    client.force_login(viewer_vic)
+    assert client.get(reverse("scraping:campaigns_file")).status_code == 403
+    client.force_login(manager_mia)
+    exported = client.get(reverse("scraping:campaigns_file"))
+    assert exported.status_code == 200 and b"SaaS founders Berlin" in exported.content

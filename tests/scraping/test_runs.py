@@ -195,3 +195,19 @@ def test_raw_answers_are_forgotten_after_their_days(plumbers):
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert (old.raw, old.leads_created, fresh.raw) == ({}, 3, {"items": [2]})
+
+
+def test_a_retry_waits_for_the_actor_run_it_started_instead_of_starting_another(apify, plumbers, settings):
+    settings.CAPTURE_WAIT_SECONDS = 3
+    plumbers.target = {"actor": MAPS, "run": "start"}
+    plumbers.save()
+    apify.add_dataset("places-1", "google-maps-places")
+    apify.add_run(MAPS, "run-1", ["RUNNING"] * 4 + ["SUCCEEDED"], dataset_id="places-1")
+    apify.starts_into(MAPS, "run-1")
+    run = _run(plumbers)
+    assert run.status == "queued" and run.cursor == {"pending_run_id": "run-1"}
+    scrape_run_execute(run.pk)  # the retry the schedule would run
+    run.refresh_from_db()
+    assert run.status == "done" and run.leads_created >= 2 and run.cursor == {"run_id": "run-1"}
+    starts = [request for request in apify.requests() if request.method == "POST"]
+    assert len(starts) == 1

@@ -46,7 +46,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webhooks", type=int, default=10_000)
     parser.add_argument("--replays", type=float, default=0.05, help="share of webhooks that replay an earlier one")
-    parser.add_argument("--latency-webhooks", type=int, default=2_000, help="webhooks pushed with the cluster running")
+    parser.add_argument(
+        "--latency-webhooks", type=int, default=10_000, help="webhooks pushed while the cluster fetches and saves"
+    )
     parser.add_argument("--items", type=int, default=50_000, help="items in the Apify dataset")
     parser.add_argument("--pg-url", help="run on this PostgreSQL database (dropped and made again) instead of SQLite")
     args = parser.parse_args()

@@ -5,16 +5,23 @@ with their line and can be undone exactly like an upload. Sources differ only in
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.utils import timezone
 
 from crm.importing.jobs import import_job_for_table, import_job_run
 from crm.models import Activity, ImportJob, Lead, LeadList, Stage, User
 from crm.services.timeline import activities_record_bulk
+
+# Rows per import: while one chunk is imported the next is fetched, so a source and the import work side by side.
+CHUNK_ROWS = 10_000
 
 
 @dataclass
@@ -32,45 +39,72 @@ class Destination:
     region: str = ""
 
 
-def _csv_write(headers: list[str], rows: Iterable[list[str]], folder: Path) -> tuple[Path, int]:
-    """The table as a UTF-8 CSV file (rows streamed: a 50,000-item dataset is never held twice); its row count."""
-    path = folder / "capture.csv"
-    count = 0
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow([("" if cell is None else str(cell)) for cell in row][: len(headers)])
-            count += 1
-    return path, count
+def _csv_chunks(headers: list[str], rows: Iterable[list[str]], folder: Path) -> Iterator[Path]:
+    """The table as UTF-8 CSV files of at most CHUNK_ROWS rows, each yielded once written. Rows are pulled from the
+    source as the files are written, so a large dataset is never held in memory, nor twice."""
+    rows = iter(rows)
+    for index in itertools.count():
+        chunk = list(itertools.islice(rows, CHUNK_ROWS))
+        if not chunk:
+            return
+        path = folder / f"capture-{index + 1}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            writer.writerows([("" if cell is None else str(cell)) for cell in row][: len(headers)] for row in chunk)
+        yield path
+
+
+def _import(path: Path, part: int, columns: dict[str, str] | None, to: Destination) -> ImportJob:
+    """One chunk through the import pipeline, run here and now (the task already holds its run's lease; the
+    import's own lease makes sure of the rest)."""
+    name = f"{to.name} (part {part})" if part > 1 else to.name
+    job = import_job_for_table(
+        path=path,
+        original_name=f"{name}.csv",
+        columns=columns,
+        source=to.source_tag,
+        owner=to.owner,
+        lead_list=to.lead_list,
+        stage=to.stage,
+        lifecycle=to.lifecycle,
+        actor=to.actor,
+        region=to.region,
+    )
+    while import_job_run(job.pk, seconds=3600) == "continues in a new task":
+        pass
+    job.refresh_from_db()
+    if job.status != ImportJob.Status.DONE:
+        raise ValidationError(f"The import of {name} ended {job.get_status_display().lower()}: {job.error}")
+    return job
+
+
+def _import_in_thread(path: Path, part: int, columns: dict[str, str] | None, to: Destination) -> ImportJob:
+    try:
+        return _import(path, part, columns, to)
+    finally:
+        connections.close_all()  # this thread's own connection
 
 
 def table_capture(
     headers: list[str], rows: Iterable[list[str]], *, columns: dict[str, str] | None, to: Destination
-) -> ImportJob | None:
-    """Import a fetched table here and now; None when it has no rows. A table the import refuses (ValidationError)
-    is the caller's to report."""
-    with tempfile.TemporaryDirectory(prefix="leadflow-capture-") as folder:
-        path, count = _csv_write(headers, rows, Path(folder))
-        if not count:
-            return None
-        job = import_job_for_table(
-            path=path,
-            original_name=f"{to.name}.csv",
-            columns=columns,
-            source=to.source_tag,
-            owner=to.owner,
-            lead_list=to.lead_list,
-            stage=to.stage,
-            lifecycle=to.lifecycle,
-            actor=to.actor,
-            region=to.region,
-        )
-    # Run in this task, which already holds its own run's lease: the import's lease makes sure of the rest.
-    while import_job_run(job.pk, seconds=3600) == "continues in a new task":
-        pass
-    job.refresh_from_db()
-    return job
+) -> list[ImportJob]:
+    """Import a fetched table here and now, in chunks; no imports when it has no rows. While one chunk is imported
+    (in a second thread, outside a transaction), the source is read on for the next, so a large dataset arrives
+    about as fast as the import takes it. A table the import refuses (ValidationError) is the caller's to report."""
+    overlap = not connection.in_atomic_block  # inside one (tests) another connection could not see what it holds
+    # The importer exits first (waiting for its imports), then the folder of chunk files goes.
+    with (
+        tempfile.TemporaryDirectory(prefix="leadflow-capture-") as folder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-import") as importer,
+    ):
+        imports = []
+        for part, path in enumerate(_csv_chunks(headers, rows, Path(folder)), start=1):
+            if overlap:
+                imports.append(importer.submit(_import_in_thread, path, part, columns, to))
+            else:
+                imports.append(_import(path, part, columns, to))
+        return [job.result() if isinstance(job, Future) else job for job in imports]
 
 
 def leads_round_robin(job: ImportJob, reps: list[User], start: int) -> int:

@@ -65,8 +65,13 @@ def _save(source: Source, pending: list[AdDelivery], columns: dict[str, str]) ->
         stage=source.stage or pipeline_default().stages.first(),
         lifecycle=Lead.Lifecycle.LEAD,
     )
-    job = table_capture([*headers, PLATFORM_ID_COLUMN], table, columns={**columns, PLATFORM_ID_COLUMN: ""}, to=to)
-    found, refused = _delivery_leads(job, pending, columns) if job else ({}, {})
+    jobs = table_capture([*headers, PLATFORM_ID_COLUMN], table, columns={**columns, PLATFORM_ID_COLUMN: ""}, to=to)
+    found: dict[int, int] = {}
+    refused: dict[int, str] = {}
+    for job in jobs:
+        found_here, refused_here = _delivery_leads(job, pending, columns)
+        found |= found_here
+        refused |= refused_here
     now = timezone.now()
     for delivery in pending:
         delivery.lead_id, delivery.saved_at = found.get(delivery.pk), now

@@ -158,9 +158,9 @@ class ScrapeRun(models.Model):
     # The raw answer (or a summary of a large one), kept until raw_expires_at (CAPTURE_RAW_DAYS).
     raw = models.JSONField(default=dict, blank=True)
     raw_expires_at = models.DateTimeField(null=True, blank=True)
-    import_job = models.ForeignKey(
-        "crm.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="scrape_runs"
-    )
+    # The imports that brought the rows in (a large fetch is imported in chunks): each holds its rows, its rejected
+    # rows with their line, and Undo.
+    import_jobs = models.ManyToManyField("crm.ImportJob", blank=True, related_name="scrape_runs")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from scraping.models import ScrapeRun
 
 
 def promote_threshold(lead: Lead) -> int:
-    run = ScrapeRun.objects.filter(import_job_id=lead.import_job_id).select_related("campaign").first()
+    run = ScrapeRun.objects.filter(import_jobs=lead.import_job_id).select_related("campaign").first()
     if run is not None and run.campaign.promote_at_score:
         return run.campaign.promote_at_score
     return settings.CAPTURE_PROMOTE_AT_SCORE

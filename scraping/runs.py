@@ -161,26 +161,27 @@ def _destination(run: ScrapeRun) -> Destination:
 
 def _keep(run: ScrapeRun, mine, fetched: Fetched) -> str:
     """Import the table, then record the run's counts and cursor; flagged when an empty result is suspicious."""
-    job = table_capture(fetched.headers, fetched.rows, columns=fetched.mapping, to=_destination(run))
+    jobs = table_capture(fetched.headers, fetched.rows, columns=fetched.mapping, to=_destination(run))
     campaign = run.campaign
     reps = list(campaign.round_robin.filter(is_active=True).order_by("pk"))
-    if job is not None and reps:
+    for job in jobs if reps else []:
         campaign.round_robin_next = leads_round_robin(job, reps, campaign.round_robin_next)
+    if reps:
         Campaign.objects.filter(pk=campaign.pk).update(round_robin_next=campaign.round_robin_next)
+    run.import_jobs.add(*jobs)
     # Zero items where a listing was expected flags the run, even when another start page gave rows.
     flagged = fetched.empty_is_suspicious
     now = timezone.now()
     counts = {
-        "rows_fetched": job.rows_read if job else 0,
-        "leads_created": job.rows_imported if job else 0,
-        "leads_updated": job.rows_updated if job else 0,
-        "leads_skipped": job.rows_skipped if job else 0,
-        "leads_rejected": job.rows_rejected if job else 0,
+        "rows_fetched": sum(job.rows_read for job in jobs),
+        "leads_created": sum(job.rows_imported for job in jobs),
+        "leads_updated": sum(job.rows_updated for job in jobs),
+        "leads_skipped": sum(job.rows_skipped for job in jobs),
+        "leads_rejected": sum(job.rows_rejected for job in jobs),
     }
     mine.update(
         status=ScrapeRun.Status.FLAGGED if flagged else ScrapeRun.Status.DONE,
         finished_at=now,
-        import_job=job,
         cursor=fetched.cursor,
         notes=fetched.notes,
         raw=fetched.raw,

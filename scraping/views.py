@@ -131,7 +131,7 @@ def campaign_pause_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_staff_view(request)
-    run = get_object_or_404(ScrapeRun.objects.select_related("campaign__source", "import_job"), pk=pk)
+    run = get_object_or_404(ScrapeRun.objects.select_related("campaign__source").prefetch_related("import_jobs"), pk=pk)
     template = "scraping/run.html#progress" if request.htmx else "scraping/run.html"
     return render(request, template, {"run": run})
 
@@ -167,7 +167,7 @@ def lead_origin(request: HttpRequest, pk: int) -> HttpResponse:
     except Lead.DoesNotExist:
         raise Http404("No such lead.") from None
     runs = (
-        ScrapeRun.objects.filter(import_job_id=lead.import_job_id).select_related("campaign")
+        ScrapeRun.objects.filter(import_jobs=lead.import_job_id).select_related("campaign")
         if lead.import_job_id
         else []
     )

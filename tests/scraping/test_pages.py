@@ -153,7 +153,8 @@ def test_a_lead_page_shows_the_run_or_ad_form_it_came_from(client, manager_mia):
 
     job = ImportJob.objects.create(original_name="Dir run.csv", status="done")
     Lead.objects.filter(pk=lead.pk).update(import_job=job)
-    run = ScrapeRun.objects.create(campaign=campaign, status="done", import_job=job)
+    run = ScrapeRun.objects.create(campaign=campaign, status="done")
+    run.import_jobs.add(job)
     meta = Source.objects.create(kind="meta", name="Spring ads")
     AdDelivery.objects.create(source=meta, platform_lead_id="123", lead=lead, origin={"form_id": "987", "ad_id": "55"})
     client.force_login(manager_mia)

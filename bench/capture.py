@@ -14,6 +14,7 @@ import's rows.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import hmac
 import json
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
+from scratch_databases import postgres_drop, postgres_recreate, worker_environment  # noqa: E402 (a sibling of this script)
 
 from tests.fakes.apify_server import TOKEN as APIFY_TOKEN  # noqa: E402
 from tests.fakes.apify_server import ApifyStandIn, SyntheticPlaces  # noqa: E402
@@ -59,19 +60,10 @@ def main() -> int:
     if args.pg_url:
         postgres_recreate(args.pg_url)
     os.environ.update(
-        {
-            "DATABASE_URL": database,
-            "DJANGO_SETTINGS_MODULE": "leadflow.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-never-used-to-sign-anything-real",
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "HTTP_ALLOW_PRIVATE_HOSTS": "localhost",
-            "HTTP_RATE_PER_HOST": "0",
-        }
+        worker_environment(
+            database, MEDIA_ROOT=str(scratch / "media"), HTTP_ALLOW_PRIVATE_HOSTS="localhost", HTTP_RATE_PER_HOST="0"
+        )
     )
-    os.environ["MEDIA_ROOT"] = str(scratch / "media")
     graph, apify = MetaGraphStandIn.started(), ApifyStandIn.started()
     os.environ.update({"APIFY_BASE_URL": apify.url, "APIFY_TOKEN": APIFY_TOKEN})
     try:
@@ -123,6 +115,29 @@ def cluster_stop(cluster: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(cluster.pid, signal.SIGKILL)
         cluster.wait(10)
+
+
+def csv_reference(apify: ApifyStandIn, settings_for, count: int) -> tuple[int, float]:
+    """The same number of places (others, so none is a duplicate of the captured ones) as one CSV file, imported the
+    way a person's upload is: the rate capture is compared with."""
+    from crm.importing.jobs import import_job_for_table, import_job_run
+    from scraping.sources import apify as apify_source
+
+    apify.add_dataset("reference", SyntheticPlaces(count, start=count, distinct_phones=True))
+    fetched = apify_source.fetch(settings_for, {"actor": "compass/crawler-google-places", "dataset": "reference"}, {})
+    path = Path(tempfile.mkdtemp(prefix="leadflow-bench-csv-")) / "places.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(fetched.headers)
+        writer.writerows(fetched.rows)
+    started = time.perf_counter()
+    job = import_job_for_table(
+        path=path, original_name="places.csv", columns=fetched.mapping, source="csv", region="GB"
+    )
+    while import_job_run(job.pk, seconds=3600) == "continues in a new task":
+        pass
+    job.refresh_from_db()
+    return job.rows_read, time.perf_counter() - started
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -181,7 +196,7 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
         for received, saved in deliveries.filter(status=AdDelivery.Status.SAVED).values_list("received_at", "saved_at")
     ]
 
-    apify.add_dataset("places", SyntheticPlaces(args.items))
+    apify.add_dataset("places", SyntheticPlaces(args.items, distinct_phones=True))
     apify.add_run("compass/crawler-google-places", "bench-run", dataset_id="places")
     campaign = Campaign.objects.create(
         name="Places (bench)", source=Source.objects.create(kind="apify", name="Apify (bench)"),
@@ -197,6 +212,7 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
     scrape_run_execute(capture.pk)
     capture_seconds = time.perf_counter() - started
     capture.refresh_from_db()
+    csv_rows, csv_seconds = csv_reference(apify, settings_for, args.items)
 
     print(f"database: {'PostgreSQL' if args.pg_url else 'SQLite'}; job cluster of {os.environ.get('Q_WORKERS', '2')}")
     print(
@@ -215,6 +231,10 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
         f"{capture.leads_rejected:,} rejected) in {capture_seconds:.1f} s = "
         f"{capture.rows_fetched / capture_seconds:,.0f} items/s (the fetch alone: {fetched_items:,} in "
         f"{fetch_seconds:.1f} s; the rest is the import's pipeline)"
+    )
+    print(
+        f"CSV import of as many places of the same shape (other ones), for comparison: {csv_rows:,} rows in "
+        f"{csv_seconds:.1f} s = {csv_rows / csv_seconds:,.0f} rows/s"
     )
     return 0 if accepted == len(webhooks) and len(latencies) == deliveries.count() else 1
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scratch_databases import postgres_drop, postgres_recreate  # noqa: E402 (a sibling of this script)
+from scratch_databases import postgres_drop, postgres_recreate, worker_environment  # noqa: E402 (a sibling of this script)
 
 from tests.fakes.company_sites import CompanySites  # noqa: E402
 from tests.fakes.dns_server import FakeDnsServer  # noqa: E402
@@ -99,19 +99,14 @@ def main() -> int:
     if args.pg_url:
         postgres_recreate(args.pg_url)
     os.environ.update(
-        {
-            "DATABASE_URL": database,
-            "DJANGO_SETTINGS_MODULE": "leadflow.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-never-used-to-sign-anything-real",
-            "ALLOWED_HOSTS": "testserver",
-            "LOG_LEVEL": "WARNING",
-            "ENRICHMENT_NAMESERVERS": f"127.0.0.1:{dns.port}",
-            "ENRICHMENT_SMTP_PORT": str(smtp.port),
-            "ENRICHMENT_ALLOW_PRIVATE_MX": "true",
-            "HTTP_ALLOW_PRIVATE_HOSTS": "localhost",
-            "HTTP_RATE_PER_HOST": "0",
-        }
+        worker_environment(
+            database,
+            ENRICHMENT_NAMESERVERS=f"127.0.0.1:{dns.port}",
+            ENRICHMENT_SMTP_PORT=str(smtp.port),
+            ENRICHMENT_ALLOW_PRIVATE_MX="true",
+            HTTP_ALLOW_PRIVATE_HOSTS="localhost",
+            HTTP_RATE_PER_HOST="0",
+        )
     )
     try:
         return run(args, dns, smtp, sites, scratch / "sites")

@@ -54,15 +54,34 @@ def _info(job: ImportJob) -> TableInfo:
 def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJob:
     """Check a file and open a job for it with a suggested mapping; a file that is not a usable table is refused."""
     require_write(actor)
+    info, samples = _table_read(path)
+    if not samples:
+        raise ValidationError("This file has a header row but no data rows.")
+    job = _job_for_table(
+        path,
+        info,
+        original_name,
+        mapping=mapping_suggest(info.headers, samples),
+        created_by=actor,
+        owner=actor if not can_reassign(actor) else None,
+    )
+    _file_keep(job, path, original_name)
+    job.save()
+    return job
+
+
+def _table_read(path: Path) -> tuple[TableInfo, list[list[str]]]:
+    """The file's shape and its first rows, or ValidationError saying why it is no table."""
     try:
         info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
         # The sample reads past what inspecting looked at: it can meet a line too long to be a row.
-        samples = [row.values for row in table_sample(path, info, count=20)]
+        return info, [row.values for row in table_sample(path, info, count=20)]
     except FileRefused as exc:
         raise ValidationError(str(exc)) from exc
-    if not samples:
-        raise ValidationError("This file has a header row but no data rows.")
-    job = ImportJob(
+
+
+def _job_for_table(path: Path, info: TableInfo, original_name: str, **fields) -> ImportJob:
+    return ImportJob(
         original_name=original_name[:255],
         file_size=path.stat().st_size,
         file_format=info.format,
@@ -70,15 +89,14 @@ def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJ
         delimiter=info.delimiter,
         header_line=info.header_line,
         headers=info.headers,
-        mapping=mapping_suggest(info.headers, samples),
         progress_total=info.size,
-        created_by=actor,
-        owner=actor if not can_reassign(actor) else None,
+        **fields,
     )
+
+
+def _file_keep(job: ImportJob, path: Path, original_name: str) -> None:
     with path.open("rb") as handle:
         job.file.save(Path(original_name).name or "import.csv", File(handle), save=False)
-    job.save()
-    return job
 
 
 @transaction.atomic
@@ -99,23 +117,14 @@ def import_job_for_table(
     """An import of a table that a capture source fetched rather than a person uploaded: mapped by the source's known
     columns ({header: field}) and the import's suggestions for the rest, queued for the caller to run. Same reading,
     normalising, matching and undo as any import; ValidationError when the table cannot be imported."""
-    try:
-        info = table_inspect(path, max_bytes=settings.IMPORT_MAX_BYTES, max_columns=settings.IMPORT_MAX_COLUMNS)
-        samples = [row.values for row in table_sample(path, info, count=20)]
-    except FileRefused as exc:
-        raise ValidationError(str(exc)) from exc
+    info, samples = _table_read(path)
     suggested = mapping_suggest(info.headers, samples)
     mapping = mapping_from_saved(info.headers, columns, suggested) if columns else suggested
-    job = ImportJob(
-        original_name=original_name[:255],
-        file_size=path.stat().st_size,
-        file_format=info.format,
-        encoding=info.encoding,
-        delimiter=info.delimiter,
-        header_line=info.header_line,
-        headers=info.headers,
+    job = _job_for_table(
+        path,
+        info,
+        original_name,
         mapping=mapping_clean(info.headers, mapping),
-        progress_total=info.size,
         created_by=actor,
         owner=owner,
         lead_list=lead_list,
@@ -127,8 +136,7 @@ def import_job_for_table(
         status=ImportJob.Status.QUEUED,
         heartbeat_at=timezone.now(),
     )
-    with path.open("rb") as handle:
-        job.file.save(Path(original_name).name or "capture.csv", File(handle), save=False)
+    _file_keep(job, path, original_name)
     job.save()
     return job
 

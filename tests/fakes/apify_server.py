@@ -50,8 +50,10 @@ def _error(name: str, status: int) -> Response:
 class SyntheticPlaces(Sequence):
     """`count` Google Maps places shaped like compass/crawler-google-places items, made when asked for."""
 
-    def __init__(self, count: int):
-        self._count = count
+    def __init__(self, count: int, *, start: int = 0, distinct_phones: bool = False):
+        # By default phones repeat every 10,000 places (a dataset full of duplicates); distinct_phones gives each
+        # place its own Leeds number, as a real search mostly would. `start` numbers places from there.
+        self._count, self._start, self._distinct = count, start, distinct_phones
         self._template = apify_body("google-maps-places")[0]
 
     def __len__(self) -> int:
@@ -62,12 +64,14 @@ class SyntheticPlaces(Sequence):
             return [self[position] for position in range(*index.indices(self._count))]
         if not 0 <= index < self._count:
             raise IndexError(index)
+        index += self._start
+        number = f"{2000000 + index:07d}" if self._distinct else f"496{index % 10000:04d}"
         place = dict(self._template)
         place.update(
             title=f"Plumber {index} Ltd",
             placeId=f"ChIJsynthetic{index:08d}",
-            phone=f"0113 496 {index % 10000:04d}",
-            phoneUnformatted=f"+44113496{index % 10000:04d}",
+            phone=f"0113 {number[:3]} {number[3:]}",
+            phoneUnformatted=f"+44113{number}",
             website=f"https://plumber{index}.example/",
             rank=index + 1,
         )

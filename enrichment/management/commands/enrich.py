@@ -7,12 +7,12 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from crm.models import Lead, LeadList, User
+from crm.management.actors import command_actor
+from crm.models import Lead, LeadList
 from enrichment.jobs import enrichment_job_create, enrichment_job_run, leads_missing
 from enrichment.models import EnrichmentJob
 from enrichment.providers.base import WANTED_FIELDS
 from enrichment.sources import SOURCES
-from leadflow.roles import Role
 
 
 def _names(text: str, allowed, what: str) -> list[str]:
@@ -41,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         fields = _names(options["fields"], WANTED_FIELDS, "field")
         sources = _names(options["sources"], list(SOURCES), "source")
-        actor = self._actor(options["user"])
+        actor = command_actor(options["user"])
         if options["list_name"]:
             lead_list = self._list(options["list_name"])
             leads, description = Lead.objects.filter(memberships__lead_list=lead_list), f"List {lead_list.name}"
@@ -69,18 +69,6 @@ class Command(BaseCommand):
         failed = job.items.filter(status="failed").order_by("id")[:20]
         for item in failed:
             self.stdout.write(f"  lead #{item.lead_id}: {item.outcome}")
-
-    def _actor(self, email: str | None) -> User:
-        users = User.objects.filter(is_active=True)
-        if email:
-            user = users.filter(email__iexact=email).first()
-            if user is None:
-                raise CommandError(f"There is no active user with the email address {email!r}.")
-            return user
-        admin = users.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN)).order_by("pk").first()
-        if admin is None:
-            raise CommandError("There is no admin to run the job as; name one with --user.")
-        return admin
 
     def _list(self, name: str) -> LeadList:
         found = LeadList.objects.filter(Q(name__iexact=name) | Q(pk=int(name) if name.isdigit() else None)).first()

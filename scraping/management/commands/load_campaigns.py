@@ -7,8 +7,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from crm.management.actors import command_actor
 from scraping.campaign_files import campaigns_load
-from scraping.management.commands.scrape import actor_for
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         try:
-            report = campaigns_load(path.read_text(encoding="utf-8"), actor=actor_for(options["user"]))
+            report = campaigns_load(path.read_text(encoding="utf-8"), actor=command_actor(options["user"]))
         except (ValidationError, UnicodeDecodeError) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
         self.stdout.write(f"Created {len(report.created)}, updated {len(report.updated)} campaign(s).")

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
-from crm.models import User
-from leadflow.roles import Role
+from crm.management.actors import command_actor
 from scraping.models import Campaign, ScrapeRun
 from scraping.runs import RunRefused, scrape_run_execute, scrape_run_start
-
-
-def actor_for(email: str | None) -> User:
-    """The person a command acts as: the one named, else the first admin."""
-    users = User.objects.filter(is_active=True)
-    if email:
-        user = users.filter(email__iexact=email).first()
-        if user is None:
-            raise CommandError(f"There is no active user with the email address {email!r}.")
-        return user
-    admin = users.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN)).order_by("pk").first()
-    if admin is None:
-        raise CommandError("There is no admin to act as; name one with --user.")
-    return admin
 
 
 class Command(BaseCommand):
@@ -37,7 +21,9 @@ class Command(BaseCommand):
         if campaign is None:
             raise CommandError(f"There is no campaign named {options['name']!r}.")
         try:
-            run = scrape_run_start(campaign=campaign, actor=actor_for(options["user"]), trigger="command", queue=False)
+            run = scrape_run_start(
+                campaign=campaign, actor=command_actor(options["user"]), trigger="command", queue=False
+            )
         except RunRefused as exc:
             raise CommandError(exc.messages[0]) from exc
         scrape_run_execute(run.pk)

@@ -215,3 +215,14 @@ def test_a_retry_waits_for_the_actor_run_it_started_instead_of_starting_another(
     assert run.status == "done" and run.leads_created >= 2 and run.cursor == {"run_id": "run-1"}
     starts = [request for request in apify.requests() if request.method == "POST"]
     assert len(starts) == 1
+
+
+def test_a_large_fetch_is_imported_in_chunks_and_counted_whole(apify, plumbers, monkeypatch):
+    monkeypatch.setattr("scraping.capture.CHUNK_ROWS", 1)
+    apify.add_dataset("places-1", "google-maps-places")
+    apify.add_run(MAPS, "run-1", dataset_id="places-1")
+    run = _run(plumbers)
+    jobs = list(run.import_jobs.order_by("pk"))
+    assert len(jobs) == run.rows_fetched >= 2
+    assert jobs[1].original_name.endswith("(part 2).csv")
+    assert run.leads_created == sum(job.rows_imported for job in jobs) == Lead.objects.count()

@@ -242,6 +242,10 @@ def _client(token: str, base_url: str) -> tuple[ApifyClient, GuardedTransport]:
     return client, transport
 
 
+# Raised by the transport's async half, which apify-client's synchronous client never calls.
+SYNCHRONOUS_ONLY = "Leadflow's Apify transport is synchronous"
+
+
 class _Response:
     """A requests response as apify-client's HttpResponse protocol wants it."""
 
@@ -276,14 +280,15 @@ class _Response:
     def iter_bytes(self) -> Iterator[bytes]:
         return self._response.iter_content(64 * 1024)
 
-    async def aread(self) -> bytes:  # the synchronous client never calls these
-        raise NotImplementedError
+    # The protocol's async half: Leadflow uses apify-client's synchronous client only, which never calls these.
+    async def aread(self) -> bytes:
+        raise RuntimeError(SYNCHRONOUS_ONLY)
 
     async def aclose(self) -> None:
-        raise NotImplementedError
+        raise RuntimeError(SYNCHRONOUS_ONLY)
 
     def aiter_bytes(self):
-        raise NotImplementedError
+        raise RuntimeError(SYNCHRONOUS_ONLY)
 
 
 class GuardedTransport(HttpClient):

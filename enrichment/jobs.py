@@ -41,10 +41,6 @@ logger = logging.getLogger(__name__)
 # A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
 TASK_SECONDS = 240
 # Leads asked at once; each batch is then kept lead by lead.
-# Leads asked per batch, then kept one by one (each keep renews the lease). Leads of one company are asked one after
-# another, so a batch of one company's leads at a slow mail server (ENRICHMENT_SMTP_TIMEOUT each) still ends well
-# inside ENRICHMENT_STALL_SECONDS.
-BATCH_SIZE = 16
 LEASE_RENEW_SECONDS = 20
 
 
@@ -220,7 +216,7 @@ def _run_items(job: EnrichmentJob, runner: str, seconds: float) -> str:
         items = list(
             EnrichmentItem.objects.filter(job=job, status=EnrichmentItem.Status.PENDING)
             .select_related("lead__company")
-            .order_by("id")[:BATCH_SIZE]
+            .order_by("id")[: settings.ENRICHMENT_BATCH_SIZE]
         )
         if not items:
             return "finished"

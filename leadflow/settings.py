@@ -215,7 +215,11 @@ ENRICHMENT_SMTP_RATE_PER_HOST = env.float("ENRICHMENT_SMTP_RATE_PER_HOST", defau
 # An enrichment job silent this long lost its runner and is taken over; leads asked at once by one job (each
 # source still keeps its own per-host rate).
 ENRICHMENT_STALL_SECONDS = env.int("ENRICHMENT_STALL_SECONDS", default=300)
-ENRICHMENT_CONCURRENCY = env.int("ENRICHMENT_CONCURRENCY", default=4)
+ENRICHMENT_CONCURRENCY = env.int("ENRICHMENT_CONCURRENCY", default=8)
+# Leads a job asks at once, then keeps one by one. Leads of one company are asked one after another (the second finds
+# what the first cached), companies side by side: a batch must hold several companies to keep the threads busy while
+# each mail server takes its turn (ENRICHMENT_SMTP_RATE_PER_HOST). The lease is renewed while a batch is asked.
+ENRICHMENT_BATCH_SIZE = env.int("ENRICHMENT_BATCH_SIZE", default=64)
 # Company websites may need JavaScript: render those pages in Chromium (playwright) when set.
 ENRICHMENT_RENDER_JS = env.bool("ENRICHMENT_RENDER_JS", default=False)
 CHROMIUM_PATH = env.str("CHROMIUM_PATH", default="/usr/bin/chromium")

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Lead
-from enrichment.jobs import BATCH_SIZE, enrichment_job_run
+from enrichment.jobs import enrichment_job_run
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
 from tests.factories import CompanyFactory, LeadFactory
 from tests.fakes.dns_server import FakeDnsServer
@@ -23,6 +23,7 @@ from tests.queue.test_cluster import ROOT, manage_environment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # One batch and a half: the worker is killed while it asks about the second batch's leads.
+BATCH_SIZE = 8  # set for both runners below (ENRICHMENT_BATCH_SIZE)
 LEADS = BATCH_SIZE + BATCH_SIZE // 2
 
 
@@ -48,12 +49,14 @@ def test_a_worker_killed_mid_job_is_taken_over_and_no_lead_is_done_twice(tmp_pat
         "ENRICHMENT_ALLOW_PRIVATE_MX": "true",
         "ENRICHMENT_SMTP_TIMEOUT": "5",
         "ENRICHMENT_CONCURRENCY": "1",
+        "ENRICHMENT_BATCH_SIZE": str(BATCH_SIZE),
     }
     env = manage_environment(media_root=tmp_path, **pointed)
     settings.ENRICHMENT_NAMESERVERS = [pointed["ENRICHMENT_NAMESERVERS"]]
     settings.ENRICHMENT_SMTP_PORT = smtp.port
     settings.ENRICHMENT_ALLOW_PRIVATE_MX = True
     settings.ENRICHMENT_SMTP_TIMEOUT = 5.0
+    settings.ENRICHMENT_BATCH_SIZE = BATCH_SIZE
     run = f"from enrichment.jobs import enrichment_job_run; enrichment_job_run({job.pk})"
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "shell", "-c", run], cwd=ROOT, env=env, start_new_session=True,

@@ -18,9 +18,9 @@ import json
 from collections.abc import Iterable
 
 from django.db import transaction
-from django_q.tasks import async_task
 
 from scraping.models import AdDelivery, Source
+from scraping.queueing import task_queue_quickly
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -166,7 +166,7 @@ def meta_deliveries_receive(*, source: Source, changes: list[dict]) -> int:
     if created_count:
         # A replay brings nothing new, so it queues nothing (the fetch task's next run retries what failed).
         source_id = source.pk
-        transaction.on_commit(lambda: async_task("scraping.ad_tasks.meta_deliveries_fetch", source_id))
+        transaction.on_commit(lambda: task_queue_quickly("scraping.ad_tasks.meta_deliveries_fetch", source_id))
     return created_count
 
 
@@ -257,5 +257,5 @@ def google_delivery_receive(*, source: Source, lead: dict) -> tuple[AdDelivery, 
     )
     if created and not is_test:
         source_id = source.pk
-        transaction.on_commit(lambda: async_task("scraping.deliveries.deliveries_save", source_id))
+        transaction.on_commit(lambda: task_queue_quickly("scraping.deliveries.deliveries_save", source_id))
     return delivery, created

@@ -21,9 +21,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_q.tasks import async_task
 
 from scraping.models import AdDelivery, Source
+from scraping.queueing import task_queue_quickly
 from scraping.sources.indiamart import enquiry_cells
 
 logger = logging.getLogger(__name__)
@@ -90,5 +90,5 @@ def indiamart_push(request: HttpRequest, source_id: int) -> HttpResponse:
         )
         if created:
             # The capture pipeline saves every received delivery of the source (scraping.capture).
-            transaction.on_commit(lambda: async_task("scraping.deliveries.deliveries_save", source.pk))
+            transaction.on_commit(lambda: task_queue_quickly("scraping.deliveries.deliveries_save", source.pk))
     return JsonResponse({"STATUS": "SUCCESS", "MESSAGE": "Received." if created else "Already received."})

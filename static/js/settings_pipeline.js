@@ -1,6 +1,6 @@
 // Pipeline settings: drag a stage's row by its handle to reorder the stages. The order the rows now show is posted
-// through the page's reorder form, and htmx redraws the table from what was saved. (The ↑ and ↓ forms need no script:
-// the redrawn table autofocuses the arrow just pressed.)
+// through the page's reorder form, and htmx redraws the table from what was saved. The ↑ and ↓ forms need no script
+// but the focus: the redrawn table's arrow just pressed takes it.
 (function () {
   function sortable(rows) {
     if (rows.dataset.sortable) return;
@@ -26,5 +26,9 @@
 
   htmx.onLoad(function (root) {
     root.querySelectorAll("tbody[data-stage-order]").forEach(sortable);
+    // The arrow just pressed takes the focus in the redrawn table only once htmx has processed it: focused sooner (as
+    // htmx does with autofocus), a quick second Enter would submit its form natively and reload the page.
+    const arrow = root.querySelector("button[data-takes-focus]");
+    if (arrow) arrow.focus();
   });
 })();

@@ -145,4 +145,4 @@ def test_the_redrawn_table_keeps_the_focus_on_the_pressed_arrow(client, admin_ad
     # Contacted is first now, its ↑ disabled: the focus goes to its ↓.
     assert redrawn[0].pk == contacted.pk and redrawn[0].focused_arrow == "down"
     assert [stage.focused_arrow for stage in redrawn[1:]] == [None] * (len(redrawn) - 1)
-    assert response.content.decode().count("autofocus") == 1
+    assert response.content.decode().count("data-takes-focus") == 1

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from leadflow.params import id_or_none
 from scraping.models import AdDelivery, Source
 from scraping.queueing import task_queue_quickly
 
@@ -87,9 +88,8 @@ def ad_sources(kind: str, source_id: str | None = None) -> list[Source]:
     """The enabled (not paused) sources of a kind, or only the one a webhook URL's ?source=<id> names."""
     sources = Source.objects.filter(kind=kind, paused=False).order_by("pk")
     if source_id is not None:
-        if not source_id.isdigit():
-            return []
-        sources = sources.filter(pk=int(source_id))
+        # An odd id ("²", "1e9", 30 digits) names no source: nothing matches, nothing fails.
+        sources = sources.filter(pk=id_or_none(source_id))
     return list(sources)
 
 

@@ -289,3 +289,11 @@ def test_a_duplicate_is_linked_only_for_people_who_may_see_it(client, rep_alice,
     client.force_login(manager_mia)
     panel = client.get(reverse("enrichment:lead_sources", args=[mine.pk])).content.decode()
     assert f"/leads/{hidden.pk}/" in panel
+
+
+@pytest.mark.parametrize("odd", ["²", "9" * 30])
+def test_the_command_says_so_for_a_list_it_cannot_find(odd, admin_ada):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no list named"):
+        call_command("enrich", "--list", odd)

@@ -10,15 +10,13 @@ Served as "localhost", the one host name tests allow to resolve to loopback (HTT
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from pathlib import Path
 
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.fakes.local_site import LocalSite, huge_page
+
 SITES_DIR = Path(__file__).resolve().parent.parent / "data" / "sites"
-HUGE_PAGE_BYTES = 20 * 1024 * 1024
 # Extra response headers per path: what a site's server and analytics would set.
 SITE_HEADERS: dict[str, list[tuple[str, str]]] = {
     "/acme/": [("Server", "nginx/1.25"), ("Set-Cookie", "_ga=GA1.1.123.456; Path=/")],
@@ -26,68 +24,23 @@ SITE_HEADERS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _huge_page():
-    yield b"<html><head><title>Huge</title></head><body>"
-    chunk = b"<p>" + b"x" * (64 * 1024 - 7) + b"</p>"
-    for _ in range(HUGE_PAGE_BYTES // len(chunk)):
-        yield chunk
-
-
-class CompanySites:
+class CompanySites(LocalSite):
     """The server: start(), url(path), requested_paths(), stop()."""
 
     def __init__(self, root: Path = SITES_DIR):
-        self.root = root
-        self.server = HTTPServer(host="localhost", port=0, threaded=True)
+        super().__init__(root)
 
-    def start(self) -> CompanySites:
-        self.server.start()
-        self.server.no_handler_status_code = 404
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self._respond)
-        return self
+    def _headers(self, path: str) -> list[tuple[str, str]]:
+        return SITE_HEADERS.get(path, [])
 
-    def stop(self) -> None:
-        self.server.clear()
-        if self.server.is_running():
-            self.server.stop()
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    def url(self, path: str = "") -> str:
-        """http://localhost:PORT/<path>"""
-        return self.server.url_for("/" + path.lstrip("/"))
-
-    def requested_paths(self) -> list[str]:
-        return [request.path for request, _ in self.server.log]
-
-    def _respond(self, request: Request) -> Response:
+    def _special(self, request: Request) -> Response | None:
         path = request.path
         if path == "/redirecting-co/":
             return Response(status=302, headers={"Location": f"http://127.0.0.1:{self.port}/acme/"})
         if path == "/huge-co/":
-            return Response(_huge_page(), content_type="text/html; charset=utf-8", direct_passthrough=True)
+            chunk = b"<p>" + b"x" * (64 * 1024 - 7) + b"</p>"
+            page = huge_page(b"<html><head><title>Huge</title></head><body>", chunk)
+            return Response(page, content_type="text/html; charset=utf-8", direct_passthrough=True)
         if path == "/down-co/":
             return Response("Down for maintenance", status=503, content_type="text/plain")
-        file = self._file(path)
-        if file is None:
-            return Response("Not found", status=404, content_type="text/plain")
-        body = file.read_bytes().replace(b"{PORT}", str(self.port).encode())
-        content_type = mimetypes.guess_type(file.name)[0] or "text/plain"
-        if content_type.startswith("text/") or content_type.endswith("javascript"):
-            content_type += "; charset=utf-8"
-        response = Response(body, content_type=content_type)
-        for name, value in SITE_HEADERS.get(path, []):
-            response.headers.add(name, value)
-        return response
-
-    def _file(self, path: str) -> Path | None:
-        """/acme/ -> acme/index.html, /acme/team -> acme/team.html, /jsonly/app.js -> jsonly/app.js."""
-        relative = path.strip("/")
-        candidates = [f"{relative}/index.html", f"{relative}.html", relative] if relative else []
-        for candidate in candidates:
-            file = (self.root / candidate).resolve()
-            if file.is_file() and self.root in file.parents:
-                return file
         return None

@@ -148,3 +148,13 @@ def test_a_lead_the_import_refuses_is_kept_as_the_person_gave_it(
         "John",
         "+11234567890",
     )
+
+
+@pytest.mark.parametrize("odd", ["²", "1e9", "9" * 30, "-1"])
+def test_an_odd_source_id_on_the_webhook_address_names_no_source(client, meta, odd):
+    raw = json.dumps(meta_notification("5001")).encode()
+    headers = {"X-Hub-Signature-256": meta_signature(raw)}
+    answer = client.post(
+        f"/hooks/meta/leadgen/?source={odd}", data=raw, content_type="application/json", headers=headers
+    )
+    assert answer.status_code == 403 and not AdDelivery.objects.exists()

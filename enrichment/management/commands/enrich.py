@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from crm.management.actors import command_actor
 from crm.models import Lead, LeadList
@@ -13,6 +12,7 @@ from enrichment.jobs import enrichment_job_create, enrichment_job_run, leads_mis
 from enrichment.models import EnrichmentJob
 from enrichment.providers.base import WANTED_FIELDS
 from enrichment.sources import SOURCES
+from leadflow.params import id_or_none
 
 
 def _names(text: str, allowed, what: str) -> list[str]:
@@ -71,7 +71,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  lead #{item.lead_id}: {item.outcome}")
 
     def _list(self, name: str) -> LeadList:
-        found = LeadList.objects.filter(Q(name__iexact=name) | Q(pk=int(name) if name.isdigit() else None)).first()
+        found = (
+            LeadList.objects.filter(pk=id_or_none(name)).first() or LeadList.objects.filter(name__iexact=name).first()
+        )
         if found is None:
             raise CommandError(f"There is no list named {name!r}.")
         return found

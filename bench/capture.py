@@ -1,8 +1,9 @@
 """Capture throughput. 10,000 signed Meta leadgen notifications (5% of them replays of earlier ones) go through
-Django's test client into /hooks/meta/leadgen/ while a real job cluster (`manage.py qcluster`, its own processes)
-runs the tasks they queue: each fetches its leads from a local Graph API stand-in (tests/fakes/meta_graph_server) and
-saves them through the import's pipeline. Then a 50,000-item Apify dataset (tests/fakes/apify_server) is captured by
-a campaign run.
+Django's test client into /hooks/meta/leadgen/: a tenth from one process, the rest from two at once, as a deployment
+with a web worker per core takes Meta's parallel deliveries. Then as many again, from one process, while a real job
+cluster (`manage.py qcluster`, its own processes) runs the tasks they queue: each fetches its leads from a local
+Graph API stand-in (tests/fakes/meta_graph_server) and saves them through the import's pipeline. Then a
+50,000-item Apify dataset (tests/fakes/apify_server) is captured by a campaign run.
 
     .venv/bin/python bench/capture.py [--webhooks 10000] [--items 50000] [--pg-url postgres://postgres@127.0.0.1:5432/leadflow_bench_capture]
 
@@ -19,6 +20,7 @@ import hashlib
 import hmac
 import json
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -51,6 +53,7 @@ def main() -> int:
         "--latency-webhooks", type=int, default=10_000, help="webhooks pushed while the cluster fetches and saves"
     )
     parser.add_argument("--items", type=int, default=50_000, help="items in the Apify dataset")
+    parser.add_argument("--senders", type=int, default=2, help="processes posting webhooks at once (phase 1)")
     parser.add_argument("--pg-url", help="run on this PostgreSQL database (dropped and made again) instead of SQLite")
     args = parser.parse_args()
 
@@ -89,13 +92,31 @@ def webhooks_build(count: int, replays: float, *, secret: str, first_id: int) ->
     return bodies
 
 
-def push(client, webhooks: list[tuple[bytes, str]]) -> tuple[int, float]:
-    """Post the webhooks one after another as Meta would; how many were accepted, and in how long."""
-    accepted, started = 0, time.perf_counter()
+def push(webhooks: list[tuple[bytes, str]]) -> int:
+    """Post the webhooks one after another through the test client, as one web worker takes them; how many were
+    accepted."""
+    from django.test import Client
+
+    client, accepted = Client(), 0
     for body, signature in webhooks:
         signed = {"X-Hub-Signature-256": signature}
         answer = client.post("/hooks/meta/leadgen/", data=body, content_type="application/json", headers=signed)
         accepted += answer.status_code == 200
+    return accepted
+
+
+def push_timed(webhooks: list[tuple[bytes, str]], senders: int) -> tuple[int, float]:
+    """Post the webhooks from `senders` processes at once (Meta sends a page's notifications in parallel, and a
+    deployment serves them with a web worker per core), each its share in turn; how many were accepted, and in how
+    long. The processes are forked with no database connection open, and each opens its own."""
+    from django.db import connections
+
+    started = time.perf_counter()
+    if senders == 1:
+        return push(webhooks), time.perf_counter() - started
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(senders) as pool:
+        accepted = sum(pool.map(push, [webhooks[first::senders] for first in range(senders)]))
     return accepted, time.perf_counter() - started
 
 
@@ -150,7 +171,6 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
     from django_q.models import OrmQ
 
     from crm.models import User
@@ -162,7 +182,6 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
     call_command("migrate", verbosity=0)
     owner = User.objects.create_user(email="rep@bench.example", password="bench-only-password")
     graph.answers_every_lead()
-    client = Client()
 
     def meta_source(name: str, secret: str) -> Source:
         credentials = {"app_secret": secret, "verify_token": "bench", "page_access_token": "EAAbench"}
@@ -173,7 +192,11 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
     # 1. How fast the endpoint takes webhooks: its own work only (the tasks they queue wait for no cluster).
     meta_source("Meta (acceptance)", APP_SECRET)
     webhooks = webhooks_build(args.webhooks, args.replays, secret=APP_SECRET, first_id=FIRST_LEAD_ID)
-    accepted, webhook_seconds = push(client, webhooks)
+    one_sender = args.webhooks // 10
+    # A tenth from one sender alone (what one web worker takes), the rest from several at once.
+    first_accepted, one_sender_seconds = push_timed(webhooks[:one_sender], 1)
+    accepted, webhook_seconds = push_timed(webhooks[one_sender:], args.senders)
+    accepted += first_accepted
     kept = AdDelivery.objects.count()
     OrmQ.objects.all().delete()  # those deliveries stay received: phase 2 measures its own leads only
 
@@ -184,7 +207,7 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
     cluster = cluster_start()
     try:
         time.sleep(3)  # the cluster's workers up, as they are in production before a webhook comes
-        timed_accepted, timed_seconds = push(client, timed)
+        timed_accepted, timed_seconds = push_timed(timed, 1)
         deliveries = AdDelivery.objects.filter(source=source)
         deadline = time.monotonic() + float(os.environ.get("BENCH_DEADLINE", 600))
         while deliveries.filter(status=AdDelivery.Status.RECEIVED).exists() and time.monotonic() < deadline:
@@ -215,10 +238,12 @@ def run(args, graph: MetaGraphStandIn, apify: ApifyStandIn) -> int:
     csv_rows, csv_seconds = csv_reference(apify, settings_for, args.items)
 
     print(f"database: {'PostgreSQL' if args.pg_url else 'SQLite'}; job cluster of {os.environ.get('Q_WORKERS', '2')}")
+    together = len(webhooks) - one_sender
     print(
-        f"webhooks: {accepted:,} of {len(webhooks):,} accepted in {webhook_seconds:.1f} s = "
-        f"{accepted / webhook_seconds:,.0f} webhooks/s; {kept:,} deliveries kept "
-        f"({len(webhooks) - kept:,} replays counted once)"
+        f"webhooks: {accepted:,} of {len(webhooks):,} accepted; {args.senders} senders at once: "
+        f"{together:,} in {webhook_seconds:.1f} s = {together / webhook_seconds:,.0f} webhooks/s "
+        f"(one sender alone, the first {one_sender:,}: {one_sender / one_sender_seconds:,.0f}/s); "
+        f"{kept:,} deliveries kept ({len(webhooks) - kept:,} replays counted once)"
     )
     print(
         f"webhook to saved lead, cluster running: {timed_accepted:,} webhooks at "

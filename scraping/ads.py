@@ -17,11 +17,9 @@ import hmac
 import json
 from collections.abc import Iterable
 
-from django.db import transaction
-
 from leadflow.params import id_or_none
 from scraping.models import AdDelivery, Source
-from scraping.queueing import task_queue_quickly
+from scraping.queueing import deliveries_keep
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -152,22 +150,19 @@ def meta_origin(value: dict) -> dict[str, str]:
     return {key: str(value[key]) for key in keys if value.get(key) not in (None, "")}
 
 
-@transaction.atomic
 def meta_deliveries_receive(*, source: Source, changes: list[dict]) -> int:
-    """Keep each notified lead once and queue the Graph fetch after commit; returns how many were new."""
-    created_count = 0
-    for value in changes:
-        _, created = AdDelivery.objects.get_or_create(
+    """Keep each notified lead once and queue the Graph fetch with it; returns how many were new. A replay brings
+    nothing new, so it queues nothing (the fetch task's next run retries what failed)."""
+    deliveries = [
+        AdDelivery(
             source=source,
             platform_lead_id=str(value["leadgen_id"]).strip(),
-            defaults={"origin": meta_origin(value), "payload": {"field": "leadgen", "value": value}},
+            origin=meta_origin(value),
+            payload={"field": "leadgen", "value": value},
         )
-        created_count += created
-    if created_count:
-        # A replay brings nothing new, so it queues nothing (the fetch task's next run retries what failed).
-        source_id = source.pk
-        transaction.on_commit(lambda: task_queue_quickly("scraping.ad_tasks.meta_deliveries_fetch", source_id))
-    return created_count
+        for value in changes
+    ]
+    return len(deliveries_keep(deliveries, "scraping.ad_tasks.meta_deliveries_fetch", source.pk))
 
 
 def meta_lead_fields(lead: dict) -> dict[str, str]:
@@ -237,25 +232,19 @@ def google_origin(lead: dict) -> dict[str, str]:
     return {key: str(lead[key]) for key in keys if lead.get(key) not in (None, "")}
 
 
-@transaction.atomic
-def google_delivery_receive(*, source: Source, lead: dict) -> tuple[AdDelivery, bool]:
-    """Keep a Google lead once; a real one is queued for saving after commit, a test one (is_test) only kept.
-    A lead without a lead_id raises MalformedWebhook (Google dedupes on it, and so do we)."""
+def google_delivery_receive(*, source: Source, lead: dict) -> bool:
+    """Keep a Google lead once, whether it was new; a real one is queued for saving with it, a test one (is_test)
+    only kept. A lead without a lead_id raises MalformedWebhook (Google dedupes on it, and so do we)."""
     if not str(lead.get("lead_id") or "").strip():
         raise MalformedWebhook("The body has no lead_id.")
     is_test = lead.get("is_test") is True
-    payload = {key: value for key, value in lead.items() if key != "google_key"}  # the secret is not kept
-    delivery, created = AdDelivery.objects.get_or_create(
+    delivery = AdDelivery(
         source=source,
         platform_lead_id=str(lead["lead_id"]).strip(),
-        defaults={
-            "status": AdDelivery.Status.TEST if is_test else AdDelivery.Status.RECEIVED,
-            "payload": payload,
-            "fields": google_lead_fields(lead),
-            "origin": google_origin(lead),
-        },
+        status=AdDelivery.Status.TEST if is_test else AdDelivery.Status.RECEIVED,
+        payload={key: value for key, value in lead.items() if key != "google_key"},  # the secret is not kept
+        fields=google_lead_fields(lead),
+        origin=google_origin(lead),
     )
-    if created and not is_test:
-        source_id = source.pk
-        transaction.on_commit(lambda: task_queue_quickly("scraping.deliveries.deliveries_save", source_id))
-    return delivery, created
+    task = None if is_test else "scraping.deliveries.deliveries_save"
+    return bool(deliveries_keep([delivery], task, source.pk))

@@ -16,14 +16,13 @@ import json
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from scraping.models import AdDelivery, Source
-from scraping.queueing import task_queue_quickly
+from scraping.queueing import deliveries_keep
 from scraping.sources.indiamart import enquiry_cells
 
 logger = logging.getLogger(__name__)
@@ -73,22 +72,18 @@ def indiamart_push(request: HttpRequest, source_id: int) -> HttpResponse:
     if envelope is None:
         return JsonResponse({"STATUS": "FAILURE", "MESSAGE": "Expected IndiaMART's JSON envelope."}, status=400)
     cells = enquiry_cells(envelope["RESPONSE"])
-    with transaction.atomic():
-        _, created = AdDelivery.objects.get_or_create(
-            source=source,
-            platform_lead_id=cells["UNIQUE_QUERY_ID"][:100],
-            defaults={
-                "fields": cells,
-                "origin": {
-                    "query_type": cells["QUERY_TYPE"],
-                    "product": cells["QUERY_PRODUCT_NAME"],
-                    "category": cells["QUERY_MCAT_NAME"],
-                    "query_time": cells["QUERY_TIME"],
-                },
-                "payload": envelope,
-            },
-        )
-        if created:
-            # The capture pipeline saves every received delivery of the source (scraping.capture).
-            transaction.on_commit(lambda: task_queue_quickly("scraping.deliveries.deliveries_save", source.pk))
+    delivery = AdDelivery(
+        source=source,
+        platform_lead_id=cells["UNIQUE_QUERY_ID"][:100],
+        fields=cells,
+        origin={
+            "query_type": cells["QUERY_TYPE"],
+            "product": cells["QUERY_PRODUCT_NAME"],
+            "category": cells["QUERY_MCAT_NAME"],
+            "query_time": cells["QUERY_TIME"],
+        },
+        payload=envelope,
+    )
+    # The capture pipeline saves every received delivery of the source (scraping.deliveries).
+    created = bool(deliveries_keep([delivery], "scraping.deliveries.deliveries_save", source.pk))
     return JsonResponse({"STATUS": "SUCCESS", "MESSAGE": "Received." if created else "Already received."})

@@ -1,17 +1,61 @@
-"""Queueing the tasks webhooks start, without making the platform wait for the disk twice."""
+"""Keeping what a webhook delivered and queueing the task that works on it, in as few round trips to the database as
+a webhook can afford: the platforms want their answer at once, and a busy ad campaign sends hundreds a second."""
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
+from scraping.models import AdDelivery
 
-def task_queue_quickly(func: str, *args) -> None:
-    """Queue a task without waiting for the disk to confirm it (PostgreSQL's synchronous_commit off for this one
-    commit). Only for tasks whose loss a periodic job repairs: the delivery a webhook queues work for is already
-    durably kept, and a lost task's work is done by the minutely job that fetches and saves received deliveries."""
+
+def deliveries_keep(deliveries: list[AdDelivery], func: str | None, *args) -> list[AdDelivery]:
+    """Keep the deliveries not kept yet (one per source and platform lead id) and queue `func(*args)` (unless None)
+    when any is new; the ones kept now. Deliveries and task go in one commit: the delivery is durably kept before
+    the platform hears 200, the task with it, and a replay writes and queues nothing."""
+    if not deliveries:
+        return []
+    source = deliveries[0].source
+    known = set(
+        AdDelivery.objects.filter(
+            source=source, platform_lead_id__in=[delivery.platform_lead_id for delivery in deliveries]
+        ).values_list("platform_lead_id", flat=True)
+    )
+    new = list({d.platform_lead_id: d for d in deliveries if d.platform_lead_id not in known}.values())
+    if not new:
+        return []
+    try:
+        with transaction.atomic():
+            AdDelivery.objects.bulk_create(new)
+            _queue(func, *args)
+        return new
+    except IntegrityError:
+        # The same lead delivered twice at once (a platform's retry racing its original): one by one, each once.
+        return _deliveries_keep_each(new, func, *args)
+
+
+def _deliveries_keep_each(deliveries: list[AdDelivery], func: str | None, *args) -> list[AdDelivery]:
+    kept = []
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        for delivery in deliveries:
+            stored, created = AdDelivery.objects.get_or_create(
+                source=delivery.source,
+                platform_lead_id=delivery.platform_lead_id,
+                defaults={field: getattr(delivery, field) for field in ("status", "payload", "fields", "origin")},
+            )
+            if created:
+                kept.append(stored)
+        if kept:
+            _queue(func, *args)
+    return kept
+
+
+def _queue(func: str | None, *args) -> None:
+    if func is None:
+        return
+    if Conf.SYNC:
+        # django-q2's sync mode (tests, debugging) runs the task here and now: after the commit, as a worker would.
+        transaction.on_commit(lambda: async_task(func, *args))
+    else:
         async_task(func, *args)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 # The import's custom-field target: the value is kept on the lead under the column's header.
 CUSTOM = ""
@@ -137,7 +138,12 @@ class ItemShape:
         return [column.header for column in self.columns]
 
     def row(self, item: dict) -> list[str]:
-        return [first_value(item, column.paths) for column in self.columns]
+        return [first_value(item, steps) for steps in self._steps]
+
+    @cached_property
+    def _steps(self) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        # Each column's paths split once, not once per item (a 50,000-item dataset reads 600,000 cells).
+        return tuple(tuple(tuple(path.split(".")) for path in column.paths) for column in self.columns)
 
     def fits(self, actor: str, item: dict) -> bool:
         return actor in self.actors or any(signature <= item.keys() for signature in self.signatures)
@@ -214,9 +220,9 @@ def apify_shape(actor: str, item: dict) -> ItemShape | None:
     return next((shape for shape in APIFY_SHAPES if shape.fits(actor, item)), None)
 
 
-def _lookup(item: object, path: str) -> object:
+def _lookup(item: object, steps: tuple[str, ...]) -> object:
     value = item
-    for part in path.split("."):
+    for part in steps:
         if isinstance(value, dict):
             value = value.get(part)
         elif isinstance(value, list) and part.isdigit():
@@ -243,9 +249,12 @@ def cell_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def first_value(item: dict, paths: tuple[str, ...]) -> str:
-    for path in paths:
-        text = cell_text(_lookup(item, path)).strip()
+def first_value(item: dict, paths: tuple[tuple[str, ...], ...]) -> str:
+    """The first non-empty value at these paths (each split at its dots), as text."""
+    for steps in paths:
+        # A top-level key (most of them) is read directly.
+        value = item.get(steps[0]) if len(steps) == 1 else _lookup(item, steps)
+        text = (value if isinstance(value, str) else cell_text(value)).strip()
         if text:
             return text
     return ""

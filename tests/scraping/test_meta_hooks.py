@@ -4,9 +4,13 @@ unsigned or malformed ones refused with nothing written."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+from django.db import connections, transaction
+from django.test import Client
 from django.urls import reverse
+from django_q.models import OrmQ
 
 from scraping.ad_tasks import meta_deliveries_fetch_only
 from scraping.models import AdDelivery
@@ -177,3 +181,35 @@ def test_the_source_parameter_pins_the_webhook_to_one_source(client, meta_source
     assert post_signed(client, body, url=f"{URL}?source={google_source.pk}").status_code == 403
     assert post_signed(client, body, url=f"{URL}?source={meta_source.pk}").status_code == 200
     assert AdDelivery.objects.get().source == meta_source
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replay_racing_its_original_is_kept_once_without_an_error(client, meta_source):
+    """The original's insert is not committed yet when the replay looks for it: the replay's insert waits on the
+    unique index, fails once the original commits, and is then answered as the replay it is."""
+    body = json.dumps(meta_notification("4242")).encode()
+    inserted, replay_done = threading.Event(), threading.Event()
+    answers = []
+
+    def original():
+        with transaction.atomic():
+            AdDelivery.objects.create(source=meta_source, platform_lead_id="4242")
+            inserted.set()
+            replay_done.wait(timeout=1.0)  # the replay is blocked on our row (PostgreSQL) or on the write lock
+        connections.close_all()
+
+    def replay():
+        inserted.wait(timeout=10)
+        answers.append(post_signed(Client(), body).status_code)
+        replay_done.set()
+        connections.close_all()
+
+    threads = [threading.Thread(target=original), threading.Thread(target=replay)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert answers == [200]
+    assert AdDelivery.objects.filter(source=meta_source, platform_lead_id="4242").count() == 1
+    assert OrmQ.objects.count() == 0  # nothing new: nothing queued

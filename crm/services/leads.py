@@ -165,6 +165,9 @@ def lead_update(
             changed["tags"] = [", ".join(old_names), ", ".join(new_names)]
     if not changed:
         return lead
+    # A new address or number is not the one that was verified.
+    lead.email_verified = lead.email_verified and "email" not in changed
+    lead.phone_verified = lead.phone_verified and "phone" not in changed
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
     summary = f"{Activity.Kind(activity_kind).label} {changes_text(changed)}"
@@ -221,15 +224,16 @@ def lead_move_stage(
     *,
     lead: Lead,
     stage: Stage,
-    actor: User,
+    actor: User | None,
     expected_stage_id: int | None = None,
     seen_version: str | None = None,
     lost_reason: str = "",
 ) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile (or, given the
-    version a page showed, if it changed at all)."""
+    version a page showed, if it changed at all). No actor: Leadflow itself moves it (a score crossed SQL)."""
     lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
-    require_edit_lead(actor, lead)
+    if actor is not None:
+        require_edit_lead(actor, lead)
     lead_require_version(lead, seen_version)
     if expected_stage_id is not None and lead.stage_id != expected_stage_id:
         raise ValidationError(f"{lead.full_name} was moved to {lead.stage.name} by someone else meanwhile.")

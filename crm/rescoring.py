@@ -12,11 +12,11 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
-from crm.importing.tables import leads_update
+from crm.importing.tables import TableRows, leads_update
 from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
-from crm.services.leads import lead_move_stage, lead_promote
+from crm.services.leads import lead_move_stage, leads_promote
 from crm.services.timeline import activities_record_each
 
 BATCH_SIZE = 2000
@@ -47,6 +47,18 @@ ROW_FIELDS = (
     "company__technologies",
 )
 WRITTEN = ["score", "grade", "score_parts", "scored_at"]
+
+
+@dataclass(slots=True)
+class _Written:
+    """What a rescore writes to a lead (crm.importing.tables.leads_update reads these attributes): no model
+    instance, which costs more to build than the write."""
+
+    pk: int
+    score: int
+    grade: str
+    score_parts: dict
+    scored_at: datetime
 
 
 @dataclass
@@ -145,18 +157,11 @@ def _batch_rescore(
         scored = score_row(row, profile, config, events.get(row["id"], NO_ENGAGEMENT), now)
         # The thresholds may have moved (grade) or a reason may read differently ("3 days ago") at the same score.
         if (scored.score, scored.grade, scored.parts) != (row["score"], row["grade"], row["score_parts"]):
-            changed.append(
-                Lead(pk=row["id"], score=scored.score, grade=scored.grade, score_parts=scored.parts, scored_at=now)
-            )
+            changed.append(_Written(row["id"], scored.score, scored.grade, scored.parts, now))
         if scored.score != row["score"]:
             snapshots.append(
-                ScoreSnapshot(
-                    lead_id=row["id"],
-                    score=scored.score,
-                    grade=scored.grade,
-                    created_at=now,
-                    **{name: scored.value(name) for name in ("fit", "completeness", "engagement", "recency")},
-                )
+                {"lead_id": row["id"], "score": scored.score, "grade": scored.grade}
+                | {name: part["value"] for name, part in scored.parts.items()}
             )
             thresholds = _crossed(row["score"], scored.score, config)
             if thresholds:
@@ -164,7 +169,7 @@ def _batch_rescore(
     with transaction.atomic():
         if changed:
             leads_update(changed, WRITTEN)
-        ScoreSnapshot.objects.bulk_create(snapshots)
+        TableRows.of(ScoreSnapshot, snapshots, {"created_at": now}).insert()
         _crossings_act(crossings, config, result)
     result.scored += len(rows)
     result.changed += len(snapshots)
@@ -183,13 +188,17 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
         lines.append((Lead(pk=crossing.row["id"]), summary, data))
     # The score's own lines change nothing the score reads: they leave the leads as scored.
     activities_record_each(actor=None, kind=Activity.Kind.SCORE, lines=lines, rescore=False)
+    if config.promote_at_mql:
+        mql = [
+            c.row["id"]
+            for c in crossings
+            if "MQL" in dict(c.thresholds) and c.row["lifecycle"] == Lead.Lifecycle.CONTACT
+        ]
+        result.promoted += leads_promote(lead_ids=mql, actor=None, reason="score")
     stage = config.sql_stage
     for crossing in crossings:
-        crossed = dict(crossing.thresholds)
         row = crossing.row
-        if "MQL" in crossed and config.promote_at_mql and row["lifecycle"] == Lead.Lifecycle.CONTACT:
-            result.promoted += lead_promote(lead=Lead(pk=row["id"]), actor=None, reason="score")
-        if "SQL" in crossed and _moves_to(stage, row):
+        if "SQL" in dict(crossing.thresholds) and _moves_to(stage, row):
             lead = Lead.objects.get(pk=row["id"])
             result.moved += lead_move_stage(lead=lead, stage=stage, actor=None) is not None
 

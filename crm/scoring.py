@@ -49,16 +49,19 @@ class Engagement:
 NO_ENGAGEMENT = Engagement(counts={}, last_touch=None)
 
 
-def _words(values: list[str]) -> list[str]:
-    return [value.strip().lower() for value in values if value and value.strip()]
+def _pattern(values: list[str]) -> re.Pattern | None:
+    """One regular expression finding any of the keywords as whole words ("cto" is not in "director"), or None for
+    no keywords; compiled once per profile, so each lead's test is one search."""
+    words = sorted({value.strip().lower() for value in values if value and value.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)")
 
 
-def _contains_any(text: str, keywords: list[str]) -> str | None:
-    """The first keyword found in `text` as whole words ("cto" is not in "director"), or None."""
-    for keyword in keywords:
-        if re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
-            return keyword
-    return None
+def _found(text: str, pattern: re.Pattern | None) -> str | None:
+    """The keyword found in `text` (lower-cased), or None."""
+    found = pattern.search(text) if pattern is not None and text else None
+    return found.group(0) if found else None
 
 
 def size_range(text: str) -> tuple[int, int] | None:
@@ -72,34 +75,34 @@ def size_range(text: str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class CompiledProfile:
-    """A profile with its keywords lower-cased once, so each lead's fit is a few substring tests."""
+    """A profile with its keyword lists compiled once, so each lead's fit is a few searches."""
 
-    industries: list[str]
-    titles: list[str]
-    seniorities: list[str]
-    locations: list[str]
-    technologies: list[str]
-    exclusions: list[str]
+    industries: re.Pattern | None
+    titles: re.Pattern | None
+    seniorities: re.Pattern | None
+    locations: re.Pattern | None
+    technologies: re.Pattern | None
+    exclusions: re.Pattern | None
     size_min: int | None
     size_max: int | None
 
     @classmethod
     def of(cls, profile: IdealCustomerProfile) -> CompiledProfile:
         return cls(
-            industries=_words(profile.industries),
-            titles=_words(profile.title_keywords),
-            seniorities=_words(profile.seniority_keywords),
-            locations=_words(profile.locations),
-            technologies=_words(profile.technologies),
-            exclusions=_words(profile.exclusion_keywords),
+            industries=_pattern(profile.industries),
+            titles=_pattern(profile.title_keywords),
+            seniorities=_pattern(profile.seniority_keywords),
+            locations=_pattern(profile.locations),
+            technologies=_pattern(profile.technologies),
+            exclusions=_pattern(profile.exclusion_keywords),
             size_min=profile.company_size_min,
             size_max=profile.company_size_max,
         )
 
     @property
     def is_empty(self) -> bool:
-        lists = (self.industries, self.titles, self.seniorities, self.locations, self.technologies)
-        return not any(lists) and self.size_min is None and self.size_max is None
+        patterns = (self.industries, self.titles, self.seniorities, self.locations, self.technologies)
+        return all(pattern is None for pattern in patterns) and self.size_min is None and self.size_max is None
 
 
 def _size_check(profile: CompiledProfile, size_text: str) -> bool | None:
@@ -119,20 +122,21 @@ def _fit_checks(profile: CompiledProfile, row: dict) -> list[tuple[str, bool | N
     place = " ".join(filter(None, (row.get("location"), row.get("company__location")))).lower()
     technologies = " | ".join(row.get("company__technologies") or []).lower()
     checks: list[tuple[str, bool | None]] = []
-    if profile.industries:
-        checks.append(("industry", _contains_any(industry, profile.industries) is not None if industry else None))
-    if profile.titles:
-        checks.append(("title", _contains_any(title, profile.titles) is not None if title else None))
-    if profile.seniorities:
-        checks.append(("seniority", _contains_any(title, profile.seniorities) is not None if title else None))
+    for name, pattern, text in (
+        ("industry", profile.industries, industry),
+        ("title", profile.titles, title),
+        ("seniority", profile.seniorities, title),
+    ):
+        if pattern is not None:
+            checks.append((name, _found(text, pattern) is not None if text else None))
     if profile.size_min is not None or profile.size_max is not None:
         checks.append(("company size", _size_check(profile, row.get("company__size") or "")))
-    if profile.locations:
-        checks.append(("location", _contains_any(place, profile.locations) is not None if place else None))
-    if profile.technologies:
-        checks.append(
-            ("technologies", _contains_any(technologies, profile.technologies) is not None if technologies else None)
-        )
+    for name, pattern, text in (
+        ("location", profile.locations, place),
+        ("technologies", profile.technologies, technologies),
+    ):
+        if pattern is not None:
+            checks.append((name, _found(text, pattern) is not None if text else None))
     return checks
 
 
@@ -142,11 +146,8 @@ def _listed(names: list[str]) -> str:
 
 def fit_rules(profile: CompiledProfile, row: dict) -> tuple[int, str]:
     """The fit by the profile's rules alone: an excluded word makes it 0; unknown values count half."""
-    searched = " ".join(
-        str(row.get(name) or "").lower()
-        for name in ("title", "company__name", "company__industry", "company__description")
-    )
-    excluded = _contains_any(searched, profile.exclusions) if profile.exclusions else None
+    searched = " | ".join(str(row.get(name) or "") for name in ("title", "company__name", "company__industry")).lower()
+    excluded = _found(searched, profile.exclusions)
     if excluded is not None:
         return 0, f"Excluded: mentions “{excluded}”."
     if profile.is_empty:

@@ -188,20 +188,28 @@ PROMOTION_REASONS = {
 def lead_promote(*, lead: Lead, actor: User | None, reason: str) -> bool:
     """A contact becomes a lead (when they reply, when a person promotes them, when their score crosses their
     campaign's threshold), and the timeline says why; False when it already was one."""
-    if reason not in PROMOTION_REASONS:
-        raise ValueError(f"Unknown reason {reason!r}")
     if actor is not None:
         require_edit_lead(actor, lead)
-    changed = Lead.objects.filter(pk=lead.pk, lifecycle=Lead.Lifecycle.CONTACT).update(
-        lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now()
-    )
-    if not changed:
-        return False
-    lead.lifecycle = Lead.Lifecycle.LEAD
-    activity_record(
-        lead=lead, actor=actor, kind=Activity.Kind.PROMOTED, summary=f"Became a lead: {PROMOTION_REASONS[reason]}"
-    )
-    return True
+    promoted = leads_promote(lead_ids=[lead.pk], actor=actor, reason=reason)
+    if promoted:
+        lead.lifecycle = Lead.Lifecycle.LEAD
+    return bool(promoted)
+
+
+@transaction.atomic
+def leads_promote(*, lead_ids: list[int], actor: User | None, reason: str) -> int:
+    """The contacts among these leads become leads, each with a timeline line saying why (one UPDATE and one
+    INSERT however many: a rescore may promote thousands); how many were contacts. Callers check permissions."""
+    if reason not in PROMOTION_REASONS:
+        raise ValueError(f"Unknown reason {reason!r}")
+    contacts = Lead.objects.select_for_update().filter(pk__in=lead_ids, lifecycle=Lead.Lifecycle.CONTACT)
+    ids = list(contacts.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Lead.objects.filter(pk__in=ids).update(lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now())
+    summary = f"Became a lead: {PROMOTION_REASONS[reason]}"
+    activities_record_each(actor=actor, kind=Activity.Kind.PROMOTED, lines=[(Lead(pk=pk), summary, {}) for pk in ids])
+    return len(ids)
 
 
 def lost_reason_check(stage: Stage, lost_reason: str) -> str:

@@ -275,7 +275,8 @@ def test_a_change_marks_the_lead_stale_and_one_task_rescores_after_commit(
 
 
 def test_the_stale_task_scores_only_stale_leads():
-    stale, fresh = LeadFactory(), LeadFactory()
+    stale = LeadFactory()
+    LeadFactory()  # scored and left alone
     leads_rescore()
     Lead.objects.filter(pk=stale.pk).update(score_stale=True)
     assert leads_rescore_stale() == "1 scored, 0 changed, 0 promoted, 0 moved"

@@ -28,7 +28,16 @@ INDUSTRIES = ["Software", "Retail", "Manufacturing", "Fintech", "Logistics", "He
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1,000", "1,001-5,000", "10k+", ""]
 PLACES = ["Berlin, Germany", "Paris, France", "London, United Kingdom", "Austin, USA", "Madrid, Spain", ""]
 TECHNOLOGIES = [["Stripe", "React"], ["WordPress"], ["Shopify", "Klaviyo"], ["HubSpot", "Salesforce"], []]
-TITLES = ["Head of Sales", "VP Marketing", "Software Engineer", "CEO", "Student", "Sales Director", "Office Manager", ""]
+TITLES = [
+    "Head of Sales",
+    "VP Marketing",
+    "Software Engineer",
+    "CEO",
+    "Student",
+    "Sales Director",
+    "Office Manager",
+    "",
+]
 KINDS = ["email_opened", "email_opened", "email_clicked", "replied", "meeting_booked"]
 COMPANIES = 2000
 
@@ -108,9 +117,13 @@ def run(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from leadflow.maintenance import database_optimize
+
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     build(count)
+    # Statistics as autovacuum (PostgreSQL) or the nightly schedule (SQLite) keep them on a live database.
+    database_optimize()
     print(f"{connection.vendor}: built {count:,} leads in {time.perf_counter() - started:.1f} s")
     timed("first rescore (every score new)", count)
     timed("second rescore (nothing changed)", count)

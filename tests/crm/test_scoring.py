@@ -320,3 +320,17 @@ def test_the_command_names_an_unknown_list():
 
     with pytest.raises(CommandError, match="no list named"):
         call_command("score", "--list", "9999999999999999999999")
+
+
+def test_crossing_sql_never_moves_a_lead_backwards_or_out_of_a_closed_stage():
+    lead = LeadFactory()
+    pipeline = lead.stage.pipeline
+    target = Stage.objects.get(pipeline=pipeline, name="Meeting booked")
+    won = Stage.objects.get(pipeline=pipeline, kind=Stage.Kind.WON)
+    Lead.objects.filter(pk=lead.pk).update(stage=won)
+    _hot_settings(sql_stage=target)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    assert leads_rescore([lead.pk]).moved == 0
+    lead.refresh_from_db()
+    assert lead.stage == won

@@ -14,7 +14,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
-from crm.importing.tables import TableRows, leads_update
+from crm.importing.tables import TableRows
 from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
@@ -51,20 +51,18 @@ ROW_FIELDS = (
     "company__location",
     "company__technologies",
 )
-WRITTEN = ["score", "grade", "score_parts", "scored_at", "score_stale"]
 
 
 @dataclass(slots=True)
 class _Written:
-    """What a rescore writes to a lead (crm.importing.tables.leads_update reads these attributes): no model
+    """What a rescore writes to a lead, and the score it read (written only if the lead still has it): no model
     instance, which costs more to build than the write."""
 
     pk: int
+    old_score: int | None
     score: int
     grade: str
     score_parts: dict
-    scored_at: datetime
-    score_stale: bool = False
 
 
 @dataclass
@@ -190,7 +188,7 @@ def _batch_score(rows: list[dict], config: ScoringSettings, profiles: dict, now:
         scored = score_row(row, profile, config, events.get(row["id"], NO_ENGAGEMENT), now)
         # The thresholds may have moved (grade) or a reason may read differently ("3 days ago") at the same score.
         if (scored.score, scored.grade, scored.parts) != (row["score"], row["grade"], row["score_parts"]):
-            batch.changed.append(_Written(row["id"], scored.score, scored.grade, scored.parts, now))
+            batch.changed.append(_Written(row["id"], row["score"], scored.score, scored.grade, scored.parts))
         elif row["score_stale"]:
             batch.unchanged_stale.append(row["id"])
         if scored.score != row["score"]:
@@ -209,38 +207,54 @@ def _batch_write(batch: _Batch, config: ScoringSettings, result: RescoreResult) 
     """One write per lead at most (each rewrites the lead's indexes on PostgreSQL): the score and the cleared mark
     together. A change made between the read and this write loses its mark, but not its rescore: it is newer than
     scored_at, and the reconciler (leads_stale_reconcile) finds it."""
-    if batch.changed:
-        _scores_write(batch.changed)
+    written = _scores_write(batch.changed, batch.now) if batch.changed else set()
     if batch.unchanged_stale:
         Lead.objects.filter(pk__in=batch.unchanged_stale).update(score_stale=False, scored_at=batch.now)
-    TableRows.of(ScoreSnapshot, batch.snapshots, {"created_at": batch.now}).insert()
-    _crossings_act(batch.crossings, config, result)
+    # A score another run wrote first, or a lead deleted meanwhile, leaves no snapshot and crosses nothing here.
+    snapshots = [snapshot for snapshot in batch.snapshots if snapshot["lead_id"] in written]
+    TableRows.of(ScoreSnapshot, snapshots, {"created_at": batch.now}).insert()
+    _crossings_act([c for c in batch.crossings if c.row["id"] in written], config, result)
     result.scored += batch.scored
-    result.changed += len(batch.snapshots)
+    result.changed += len(snapshots)
 
 
-def _scores_write(changed: list[_Written]) -> None:
-    """Write the new scores: on PostgreSQL one UPDATE from arrays for the whole batch (a statement per lead costs
-    more than the writing itself), elsewhere one executemany UPDATE."""
-    if connection.vendor != "postgresql":
-        leads_update(changed, WRITTEN)
-        return
+def _scores_write(changed: list[_Written], now: datetime) -> set[int]:
+    """Write the new scores, each only where the lead still has the score it was read with (two runs at once write
+    it once); the ids written. On PostgreSQL one UPDATE from arrays for the whole batch (a statement per lead costs
+    more than the writing itself), on SQLite one executemany UPDATE."""
+    parts = [json.dumps(row.score_parts) for row in changed]
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            stamp = connection.ops.adapt_datetimefield_value(now)  # as Django stores it, so scored_at=now finds it
+            cursor.executemany(
+                "UPDATE crm_lead SET score = %s, grade = %s, score_parts = %s, scored_at = %s, score_stale = 0"
+                " WHERE id = %s AND score IS %s",
+                [
+                    (row.score, row.grade, part, stamp, row.pk, row.old_score)
+                    for row, part in zip(changed, parts, strict=True)
+                ],
+            )
+            written = Lead.objects.filter(pk__in=[row.pk for row in changed], scored_at=now)
+            return set(written.values_list("pk", flat=True))
         # Recomputed by the next run if lost: no need to wait for the disk at this commit.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             """UPDATE crm_lead SET score = v.score, grade = v.grade, score_parts = v.parts::jsonb, scored_at = %s,
                    score_stale = false
-               FROM unnest(%s::bigint[], %s::smallint[], %s::text[], %s::text[]) AS v(id, score, grade, parts)
-               WHERE crm_lead.id = v.id""",
+               FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[], %s::text[], %s::text[])
+                   AS v(id, old_score, score, grade, parts)
+               WHERE crm_lead.id = v.id AND crm_lead.score IS NOT DISTINCT FROM v.old_score
+               RETURNING crm_lead.id""",
             [
-                changed[0].scored_at,
+                now,
                 [row.pk for row in changed],
+                [row.old_score for row in changed],
                 [row.score for row in changed],
                 [row.grade for row in changed],
-                [json.dumps(row.score_parts) for row in changed],
+                parts,
             ],
         )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: RescoreResult) -> None:

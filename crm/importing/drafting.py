@@ -19,8 +19,8 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from django.db import connections
@@ -35,9 +35,20 @@ AHEAD = 2
 
 
 def draft_batches(
-    path: Path, info: TableInfo, *, after_line: int, mapping: list[str], region: str, size: int
+    path: Path,
+    info: TableInfo,
+    *,
+    after_line: int,
+    mapping: list[str],
+    region: str,
+    size: int,
+    feed: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[list[LeadDraft], int]]:
-    """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it."""
+    """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it.
+
+    `feed`, for a file still being written (a capture streaming what it fetches), is called with `size` before each
+    batch is asked of the child, and returns once the file holds that many more whole rows or all there will be:
+    the child reads only what is asked of it, so it never meets the file's end before the writer is done."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
@@ -47,10 +58,16 @@ def draft_batches(
         initializer=_child_open,
         initargs=(os.getpid(), path, info, after_line, mapping, region),
     )
+
+    def ask() -> Future[tuple[list[LeadDraft], int]]:
+        if feed is not None:
+            feed(size)
+        return pool.submit(_child_next, size)
+
     try:
-        ahead = deque(pool.submit(_child_next, size) for _ in range(AHEAD))
+        ahead = deque(ask() for _ in range(AHEAD))
         while (batch := ahead.popleft().result())[0]:
-            ahead.append(pool.submit(_child_next, size))
+            ahead.append(ask())
             yield batch
     finally:
         pool.shutdown(cancel_futures=True)

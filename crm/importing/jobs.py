@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -220,7 +221,7 @@ def import_job_start(
     return job
 
 
-def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
+def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], None] | None = None) -> str:
     """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
 
     1. Claim a lease: a queued job, or a running one whose runner fell silent (its lease expired), gets this task
@@ -230,6 +231,9 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
        it wrote.
     3. Before each batch the job row is locked and the lease checked: a runner that lost its lease (it stalled
        and another took over) stops without writing, and never marks the job done or failed.
+
+    `feed` is for a caller still writing the job's file (scraping.capture): see draft_batches. Such a run takes
+    the time it needs, as no other task could go on from a file not yet whole.
     """
     runner = lease_claim(
         ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]),
@@ -242,7 +246,7 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
     job = ImportJob.objects.get(pk=job_id)
     mine = ImportJob.objects.filter(pk=job_id, lease_owner=runner)
     try:
-        outcome = _run_batches(job, runner, seconds)
+        outcome = _run_batches(job, runner, seconds if feed is None else math.inf, feed)
     except Exception as exc:
         logger.exception("Import %s failed", job_id)
         mine.update(
@@ -280,7 +284,7 @@ class _Outcome(StrEnum):
     LOST = "lost"  # another runner holds the job now
 
 
-def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
+def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], None] | None) -> _Outcome:
     """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
     writer = BatchWriter(job, job.stage or pipeline_default().stages.first())
@@ -291,6 +295,7 @@ def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
         mapping=job.mapping,
         region=job_region(job),
         size=BATCH_SIZE,
+        feed=feed,
     )
     steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
     # Both closed here, whatever happens: the normalising process ends now, not when the collector finds it.

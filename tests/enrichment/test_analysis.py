@@ -204,3 +204,22 @@ def test_the_job_page_shows_progress_to_its_people_only(
     client.force_login(rep_bob)
     assert client.get(reverse("enrichment:analysis_job", args=[job.pk])).status_code == 404
     assert list(LeadAnalysis.objects.values_list("source", flat=True)) == ["built-in"]
+
+
+def test_a_merge_keeps_both_leads_analyses(plumber, rep_alice, settings):
+    from crm.services.merge import lead_merge
+
+    settings.OPENAI_API_KEY = ""
+    other = LeadFactory(owner=rep_alice, title="Owner", company=plumber.company)
+    lead_analyze(lead=plumber, actor=rep_alice)
+    kept = lead_analyze(lead=other, actor=rep_alice)
+    lead_merge(survivor=plumber, other=other, chosen={}, actor=rep_alice)
+    assert set(plumber.analyses.values_list("pk", flat=True)) >= {kept.pk}
+
+
+def test_the_demo_shows_analysed_leads(settings, db):
+    settings.OPENAI_API_KEY = ""
+    out = StringIO()
+    call_command("seed_demo", "--allow-without-debug", stdout=out)
+    assert "12 leads analysed by the built-in analysis" in out.getvalue()
+    assert LeadAnalysis.objects.filter(status="ok", source="built-in").count() == 12

@@ -243,9 +243,9 @@ def _ask_model(
     raise AssertionError("unreachable")
 
 
-def _readable(exc: openai.OpenAIError) -> str:
+def _readable(exc: openai.OpenAIError, timeout: float) -> str:
     if isinstance(exc, openai.APITimeoutError):
-        return f"The model did not answer within {settings.AI_TIMEOUT_SECONDS:g} seconds."
+        return f"The model did not answer within {timeout:g} seconds."
     if isinstance(exc, openai.RateLimitError):
         return "The AI provider kept answering 429 Too Many Requests (rate limit or quota); retried and gave up."
     if isinstance(exc, openai.AuthenticationError):
@@ -286,7 +286,7 @@ def ai_ask(
         try:
             data = schema.model_validate(earlier.answer)
         except pydantic.ValidationError:
-            earlier = None  # the schema changed since: ask again
+            pass  # the schema changed since that answer: ask again
         else:
             call = AiCall.objects.create(**record, status=AiCall.Status.OK, cached=True, answer=earlier.answer)
             return AiAnswer(data=data, call=call, cached=True)
@@ -297,9 +297,10 @@ def ai_ask(
             failure=f"This month's AI budget (${config.budget_usd}) is spent.",
         )
         raise AiUnavailable(f"This month's AI budget (${config.budget_usd}) is spent.")
+    timeout = timeout or settings.AI_TIMEOUT_SECONDS
     client = _client(
         config,
-        timeout=timeout or settings.AI_TIMEOUT_SECONDS,
+        timeout=timeout,
         max_retries=settings.AI_MAX_RETRIES if max_retries is None else max_retries,
     )
     logger.info(
@@ -313,9 +314,8 @@ def ai_ask(
     except _NoAnswer as problem:
         status, failure = problem.status, str(problem)
     except openai.OpenAIError as exc:
-        status, failure = AiCall.Status.FAILED, _readable(exc)
-    if config.api_key:
-        failure = failure.replace(config.api_key, config.key_masked)
+        status, failure = AiCall.Status.FAILED, _readable(exc, timeout)
+    failure = failure.replace(config.api_key, config.key_masked)  # a provider's error might echo the key
     call = AiCall.objects.create(
         **record,
         status=status,

@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python bench/import_csv.py
 	$(BIN)/python bench/enrich.py
 	$(BIN)/python bench/score.py
+	$(BIN)/python bench/ai.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -1,30 +1,32 @@
 """Turning what a source fetched into leads, through the CSV import's own pipeline (DESIGN.md: one pipeline for every
-source): the table is written as a CSV file and imported, so capture normalises, matches duplicates, reports bad rows
-with their line and can be undone exactly like an upload. Sources differ only in how they read."""
+source): the table is written as a CSV file as it is fetched, and imported as it is written, so capture normalises,
+matches duplicates, reports bad rows with their line and can be undone exactly like an upload. Sources differ only in
+how they read."""
 
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
 from django.utils import timezone
 
 from crm.importing.jobs import import_job_for_table, import_job_run
+from crm.importing.reading import Row, table_row
 from crm.models import Activity, ImportJob, Lead, LeadList, Stage, User
 from crm.services.timeline import activities_record_bulk
 
-# Rows per import. A very large fetch is imported in chunks, each its own import in the history (its progress, its
-# undo), the next chunk fetched while one is imported. Not smaller: on two cores the import keeps both busy, so
-# smaller chunks only add each import's start-up (measured: 10,000-row chunks took 10.1 s for 50,000 items, one
-# import 9.5 s).
+# Rows per import: a very large fetch is imported in parts, each its own import in the history (its progress, its
+# undo), so that no one import holds a day's work.
 CHUNK_ROWS = 100_000
+# Rows written before an import starts: what it reads to suggest the mapping of the columns no source names.
+FIRST_ROWS = 500
 
 
 @dataclass
@@ -42,26 +44,76 @@ class Destination:
     region: str = ""
 
 
-def _csv_chunks(headers: list[str], rows: Iterable[list[str]], folder: Path) -> Iterator[Path]:
-    """The table as UTF-8 CSV files of at most CHUNK_ROWS rows, each yielded once written. Rows are pulled from the
-    source as the files are written, so a large dataset is never held in memory, nor twice."""
-    rows = iter(rows)
-    for index in itertools.count():
-        chunk = list(itertools.islice(rows, CHUNK_ROWS))
-        if not chunk:
-            return
-        path = folder / f"capture-{index + 1}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers)
-            writer.writerows([("" if cell is None else str(cell)) for cell in row][: len(headers)] for row in chunk)
-        yield path
+class _CsvFeed:
+    """Rows pulled from the source as the import asks for them (its `feed`): each written to the import's CSV file
+    (its record, and what a resumed import reads) and handed on as the import's own reader would give it, so the
+    normalising child drafts them without reading them back, and fetching the next rows overlaps normalising and
+    writing those before. A large dataset is never held in memory."""
+
+    def __init__(self, headers: list[str], rows: Iterator[list[str]], limit: int):
+        self._width, self._rows, self._left = len(headers), rows, limit
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer)
+        self._csv.writerow(headers)
+        self._line = 2  # the header is line 1
+        self._written = 0  # bytes in the file so far
+        self._first: list[Row] = []
+        self._file: BinaryIO | None = None
+
+    def first_rows(self, path: Path) -> None:
+        """Write the header and the first FIRST_ROWS rows as the file the import is made from (and keep them for
+        its first batch)."""
+        self._first = self._pull(FIRST_ROWS)
+        path.write_bytes(self._taken())
+
+    def write_to(self, path: Path) -> None:
+        """Go on at the end of this file (the import's own copy of the first rows)."""
+        self._file = path.open("ab")
+
+    def __call__(self, count: int) -> list[Row]:
+        given, self._first = self._first[:count], self._first[count:]
+        rows = given + self._pull(count - len(given))
+        if self._file is not None:
+            self._file.write(self._taken())
+            self._file.flush()
+        return rows
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _pull(self, count: int) -> list[Row]:
+        rows: list[Row] = []
+        while len(rows) < count and self._left > 0:
+            cells = next(self._rows, None)
+            if cells is None:
+                self._left = 0
+                break
+            cells = [("" if cell is None else str(cell)) for cell in cells][: self._width]
+            if not any(cell.strip() for cell in cells):
+                continue  # blank records are not written: the import would skip them
+            self._csv.writerow(cells)
+            position = self._written + self._buffer.tell()
+            if (row := table_row(self._line, cells, position, self._width)) is not None:
+                rows.append(row)
+                self._left -= 1
+            self._line += 1 + "".join(cells).count("\n")  # a cell's line breaks are lines of the file too
+        return rows
+
+    def _taken(self) -> bytes:
+        written = self._buffer.getvalue().encode()
+        self._written += len(written)
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return written
 
 
-def _import(path: Path, part: int, columns: dict[str, str] | None, to: Destination) -> ImportJob:
-    """One chunk through the import pipeline, run here and now (the task already holds its run's lease; the
-    import's own lease makes sure of the rest)."""
+def _import(feed: _CsvFeed, folder: Path, part: int, columns: dict[str, str] | None, to: Destination) -> ImportJob:
+    """One part through the import pipeline, run here and now while its rows are fetched (the task already holds
+    its run's lease; the import's own lease makes sure of the rest)."""
     name = f"{to.name} (part {part})" if part > 1 else to.name
+    path = folder / f"capture-{part}.csv"
+    feed.first_rows(path)
     job = import_job_for_table(
         path=path,
         original_name=f"{name}.csv",
@@ -74,40 +126,36 @@ def _import(path: Path, part: int, columns: dict[str, str] | None, to: Destinati
         actor=to.actor,
         region=to.region,
     )
-    while import_job_run(job.pk, seconds=3600) == "continues in a new task":
-        pass
+    feed.write_to(Path(job.file.path))
+    try:
+        import_job_run(job.pk, feed=feed)
+    finally:
+        feed.close()
     job.refresh_from_db()
     if job.status != ImportJob.Status.DONE:
         raise ValidationError(f"The import of {name} ended {job.get_status_display().lower()}: {job.error}")
+    # The file grew after the import was made from its first rows: its size is the whole of it now.
+    job.file_size = job.progress_total = job.progress_done = Path(job.file.path).stat().st_size
+    job.save(update_fields=["file_size", "progress_total", "progress_done"])
     return job
-
-
-def _import_in_thread(path: Path, part: int, columns: dict[str, str] | None, to: Destination) -> ImportJob:
-    try:
-        return _import(path, part, columns, to)
-    finally:
-        connections.close_all()  # this thread's own connection
 
 
 def table_capture(
     headers: list[str], rows: Iterable[list[str]], *, columns: dict[str, str] | None, to: Destination
 ) -> list[ImportJob]:
-    """Import a fetched table here and now, in chunks; no imports when it has no rows. While one chunk is imported
-    (in a second thread, outside a transaction), the source is read on for the next, so a large dataset arrives
-    about as fast as the import takes it. A table the import refuses (ValidationError) is the caller's to report."""
-    overlap = not connection.in_atomic_block  # inside one (tests) another connection could not see what it holds
-    # The importer exits first (waiting for its imports), then the folder of chunk files goes.
-    with (
-        tempfile.TemporaryDirectory(prefix="leadflow-capture-") as folder,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-import") as importer,
-    ):
-        imports = []
-        for part, path in enumerate(_csv_chunks(headers, rows, Path(folder)), start=1):
-            if overlap:
-                imports.append(importer.submit(_import_in_thread, path, part, columns, to))
-            else:
-                imports.append(_import(path, part, columns, to))
-        return [job.result() if isinstance(job, Future) else job for job in imports]
+    """Import a fetched table here and now, CHUNK_ROWS rows an import, each import reading its rows as the source
+    gives them; no imports when it has no rows. A table the import refuses (ValidationError) is the caller's to
+    report; a source failing part-way (SourceFailed) fails the import it was feeding, after the rows before."""
+    rows = iter(rows)
+    jobs: list[ImportJob] = []
+    with tempfile.TemporaryDirectory(prefix="leadflow-capture-") as folder:
+        for part in itertools.count(1):
+            first = next(rows, None)
+            if first is None:
+                return jobs
+            feed = _CsvFeed(headers, itertools.chain([first], rows), CHUNK_ROWS)
+            jobs.append(_import(feed, Path(folder), part, columns, to))
+    return jobs
 
 
 def leads_round_robin(job: ImportJob, reps: list[User], start: int) -> int:

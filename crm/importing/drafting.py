@@ -19,8 +19,8 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from django.db import connections
@@ -35,9 +35,20 @@ AHEAD = 2
 
 
 def draft_batches(
-    path: Path, info: TableInfo, *, after_line: int, mapping: list[str], region: str, size: int
+    path: Path,
+    info: TableInfo,
+    *,
+    after_line: int,
+    mapping: list[str],
+    region: str,
+    size: int,
+    feed: Callable[[int], list[Row]] | None = None,
 ) -> Iterator[tuple[list[LeadDraft], int]]:
-    """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it."""
+    """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it.
+
+    `feed`, for a file still being written (a capture writing what it fetches), gives the next `size` rows or
+    fewer (none at the end), each already in the file: the child then drafts the rows it is handed instead of
+    reading them back, and this process fetches the next ones while it does."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
@@ -47,10 +58,14 @@ def draft_batches(
         initializer=_child_open,
         initargs=(os.getpid(), path, info, after_line, mapping, region),
     )
+
+    def ask() -> Future[tuple[list[LeadDraft], int]]:
+        return pool.submit(_child_next, size) if feed is None else pool.submit(_child_draft, feed(size))
+
     try:
-        ahead = deque(pool.submit(_child_next, size) for _ in range(AHEAD))
+        ahead = deque(ask() for _ in range(AHEAD))
         while (batch := ahead.popleft().result())[0]:
-            ahead.append(pool.submit(_child_next, size))
+            ahead.append(ask())
             yield batch
     finally:
         pool.shutdown(cancel_futures=True)
@@ -73,9 +88,14 @@ def _child_open(parent: int, path: Path, info: TableInfo, after_line: int, mappi
 
 
 def _child_next(size: int) -> tuple[list[LeadDraft], int]:
-    """The next batch and the progress after it; an empty batch at the end of the file."""
+    """The next batch of the file and the progress after it; an empty batch at the end of the file."""
+    return _child_draft(itertools.islice(_Reader.rows, size))
+
+
+def _child_draft(rows: Iterable[Row]) -> tuple[list[LeadDraft], int]:
+    """These rows as drafts, and the progress after the last one."""
     batch, position = [], 0
-    for row in itertools.islice(_Reader.rows, size):
+    for row in rows:
         draft = draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region)
         if not (draft.rejected or draft.problems):
             draft.values = []  # the raw cells are kept only to report a problem with (a third less to send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,13 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.importing.drafting import draft_batches
 from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
-from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
+from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
@@ -221,7 +223,9 @@ def import_job_start(
     return job
 
 
-def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
+def import_job_run(
+    job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], list[Row]] | None = None
+) -> str:
     """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
 
     1. Claim a lease: a queued job, or a running one whose runner fell silent (its lease expired), gets this task
@@ -231,6 +235,9 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
        it wrote.
     3. Before each batch the job row is locked and the lease checked: a runner that lost its lease (it stalled
        and another took over) stops without writing, and never marks the job done or failed.
+
+    `feed` is for a caller still writing the job's file (scraping.capture): see draft_batches. Such a run takes
+    the time it needs, as no other task could go on from a file not yet whole.
     """
     runner = lease_claim(
         ImportJob.objects.filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]),
@@ -243,7 +250,7 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS) -> str:
     job = ImportJob.objects.get(pk=job_id)
     mine = ImportJob.objects.filter(pk=job_id, lease_owner=runner)
     try:
-        outcome = _run_batches(job, runner, seconds)
+        outcome = _run_batches(job, runner, seconds if feed is None else math.inf, feed)
     except Exception as exc:
         logger.exception("Import %s failed", job_id)
         mine.update(
@@ -282,7 +289,7 @@ class _Outcome(StrEnum):
     LOST = "lost"  # another runner holds the job now
 
 
-def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
+def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], list[Row]] | None) -> _Outcome:
     """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
     writer = BatchWriter(job, job.stage or pipeline_default().stages.first())
@@ -293,6 +300,7 @@ def _run_batches(job: ImportJob, runner: str, seconds: float) -> _Outcome:
         mapping=job.mapping,
         region=job_region(job),
         size=BATCH_SIZE,
+        feed=feed,
     )
     steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
     # Both closed here, whatever happens: the normalising process ends now, not when the collector finds it.
@@ -382,6 +390,8 @@ def _batch_commit(
         heartbeat_at=now,
         lease_expires_at=_lease_end(now),
         progress_done=position,
+        # A file still being written (a capture's) grows past the size it had when the import was made.
+        progress_total=Greatest(F("progress_total"), position),
         rows_read=F("rows_read") + len(batch),
         rows_imported=F("rows_imported") + result.imported,
         rows_updated=F("rows_updated") + result.updated,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
+    path("outreach/", include("outreach.urls")),
     path("hooks/", include("scraping.hooks_urls")),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own URLs: its login form would take passwords without allauth's lockout.

@@ -33,11 +33,13 @@ SPAM_PHRASES = (
 SPAM = re.compile(r"\b(?:" + "|".join(re.escape(phrase) for phrase in SPAM_PHRASES) + r")\b", re.IGNORECASE)
 
 # Capitalised words a message may use without any input naming them: greetings, sign-offs, days, the channels.
-COMMON_CAPITALISED = frozenset(
-    """I I'd I'll I'm I've Hi Hello Hey Dear Best Thanks Thank Regards Kind Warm Cheers Sincerely Yours Many
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August
-    September October November December LinkedIn WhatsApp Email PS P.S. OK AI Mr Mrs Ms Dr""".split()
-)
+COMMON_CAPITALISED = frozenset((
+    "I", "I'd", "I'll", "I'm", "I've", "Hi", "Hello", "Hey", "Dear", "Best", "Thanks", "Thank", "Regards",
+    "Kind", "Warm", "Cheers", "Sincerely", "Yours", "Many", "Monday", "Tuesday", "Wednesday", "Thursday",
+    "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December", "LinkedIn", "WhatsApp", "Email", "PS", "P.S.", "OK", "AI",
+    "Mr", "Mrs", "Ms", "Dr",
+))  # fmt: skip
 WORD = re.compile(r"[A-Za-z][\w'’&.-]*[\w]|[A-Za-z]")
 NUMBER = re.compile(r"[$€£₹]?\d[\d,.:/]*%?[kKmMbB]?\+?")
 SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|[\"“(—-]\s*)$")

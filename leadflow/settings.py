@@ -228,6 +228,16 @@ HUNTER_BASE_URL = env.str("HUNTER_BASE_URL", default="https://api.hunter.io/v2")
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
 HUNTER_RATE_PER_SECOND = env.float("HUNTER_RATE_PER_SECOND", default=10.0)
 
+# The one AI client (leadflow/ai.py): OpenAI or any compatible server (Azure OpenAI, vLLM, Ollama, llama.cpp). Set
+# here they win over the values an admin saved on the AI settings page; empty means "use the stored value".
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=30.0)
+AI_MAX_RETRIES = env.int("AI_MAX_RETRIES", default=3)
+# A 429's Retry-After is honoured up to this many seconds per wait, so a job never sleeps for minutes.
+AI_RETRY_MAX_WAIT_SECONDS = env.float("AI_RETRY_MAX_WAIT_SECONDS", default=20.0)
+
 # Capture (scraping/): each provider's endpoint and, for tests and simple installs, its secrets (each source may
 # hold its own, encrypted, in the app; a value set here wins). Raw answers are kept on runs this many days; a run
 # waits at most CAPTURE_WAIT_SECONDS for an agent or actor to finish.

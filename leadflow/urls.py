@@ -6,6 +6,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from leadflow.admin_login import admin_login
+from leadflow.ai_settings import ai_settings, ai_settings_test
 from leadflow.health import healthz
 
 admin.site.site_header = "Leadflow back office"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("capture/", include("scraping.urls")),
     path("outreach/", include("outreach.urls")),
     path("hooks/", include("scraping.hooks_urls")),
+    path("settings/ai/", ai_settings, name="ai_settings"),
+    path("settings/ai/test/", ai_settings_test, name="ai_settings_test"),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own URLs: its login form would take passwords without allauth's lockout.
     path("admin/login/", admin_login, name="admin_login"),

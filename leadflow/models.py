@@ -1,0 +1,84 @@
+"""What the one AI client keeps: its settings (a singleton edited by admins) and a record of every call."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from leadflow.secrets import EncryptedTextField
+
+# USD per 1M input and output tokens (OpenAI's list prices); a model not listed (a local server's) costs 0.
+DEFAULT_PRICES: dict[str, list[float]] = {
+    "gpt-4o-mini": [0.15, 0.60],
+    "gpt-4o": [2.50, 10.00],
+    "gpt-4.1": [2.00, 8.00],
+    "gpt-4.1-mini": [0.40, 1.60],
+    "gpt-4.1-nano": [0.10, 0.40],
+    "o4-mini": [1.10, 4.40],
+    "gpt-5": [1.25, 10.00],
+    "gpt-5-mini": [0.25, 2.00],
+    "gpt-5-nano": [0.05, 0.40],
+}
+
+
+def default_prices() -> dict[str, list[float]]:
+    return {model: list(price) for model, price in DEFAULT_PRICES.items()}
+
+
+class AiSettings(models.Model):
+    """The stored AI configuration; OPENAI_BASE_URL, OPENAI_MODEL and OPENAI_API_KEY in the environment win."""
+
+    base_url = models.URLField(blank=True, help_text="Empty: OpenAI. Azure, vLLM, Ollama, llama.cpp: their /v1 URL.")
+    model = models.CharField(max_length=100, blank=True, help_text="Empty: gpt-4o-mini. Azure: the deployment name.")
+    api_key = EncryptedTextField(blank=True)
+    monthly_budget_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, default=Decimal("20.00"), help_text="Empty: no limit."
+    )
+    prices = models.JSONField(default=default_prices, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI settings"
+        verbose_name_plural = "AI settings"
+
+    def __str__(self) -> str:
+        return "AI settings"
+
+    @classmethod
+    def load(cls) -> AiSettings:
+        record, _ = cls.objects.get_or_create(pk=1)
+        return record
+
+
+class AiCall(models.Model):
+    """One question put to the model (or answered from the cache, or refused by the budget), with what it cost."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "answered"
+        FAILED = "failed", "failed"
+        REFUSED = "refused", "refused by the model"
+        OVER_BUDGET = "over_budget", "not asked: over budget"
+
+    purpose = models.CharField(max_length=60)
+    subject = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=100)
+    cache_key = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    failure = models.TextField(blank=True)
+    cached = models.BooleanField(default=False)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))
+    seconds = models.FloatField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Seconds spent waiting between retries (Retry-After or backoff), as the client chose them.
+    waited_seconds = models.FloatField(default=0)
+    answer = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.subject} ({self.get_status_display()})"

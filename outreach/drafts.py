@@ -3,6 +3,8 @@ it. Each writes the lead's timeline; drafts are seen by whoever may see the lead
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -15,7 +17,7 @@ from leadflow.roles import require_edit_lead
 from outreach.draft_checks import draft_findings, findings_stored
 from outreach.grounding import lead_grounding
 from outreach.models import Channel, Draft, DraftJob, Length, Tone
-from outreach.writer import message_write
+from outreach.writer import Written, message_write
 
 
 class StaleDraft(ValidationError):
@@ -42,26 +44,54 @@ def _findings(draft: Draft, *, sender: User | None) -> list[dict]:
     return findings_stored(found)
 
 
-@transaction.atomic
-def draft_generate(
-    *, lead: Lead, actor: User, channel: str, tone: str, length: str, job: DraftJob | None = None
-) -> Draft:
-    """Write a draft for the lead (the AI, or the built-in writer) and run the checks on it."""
+@dataclass(frozen=True)
+class Composed:
+    """A message written for a lead, with what the checks found in it, not saved yet."""
+
+    lead: Lead
+    channel: str
+    tone: str
+    length: str
+    written: Written
+    findings: list[dict]
+
+
+def draft_compose(
+    *, lead: Lead, actor: User, channel: str, tone: str, length: str, interactive: bool = False
+) -> Composed:
+    """Write a message for the lead and check it, outside any transaction (an AI answer may take seconds).
+    Raises WriterFailed when the AI gave no usable answer."""
     require_edit_lead(actor, lead)
     _choices_check(channel, tone, length)
     grounding = lead_grounding(lead, sender=actor)
-    written = message_write(grounding, channel=channel, tone=tone, length=length, seed=lead.pk)
+    written = message_write(grounding, channel=channel, tone=tone, length=length, seed=lead.pk, interactive=interactive)
     found = draft_findings(channel=channel, subject=written.subject, body=written.body, inputs=grounding.inputs())
+    return Composed(lead, channel, tone, length, written, findings_stored(found))
+
+
+@transaction.atomic
+def draft_save(*, composed: Composed, actor: User, job: DraftJob | None = None) -> Draft:
+    """Keep a composed message as a draft, on the lead's timeline."""
+    written = composed.written
     draft = Draft.objects.create(
-        lead=lead, channel=channel, tone=tone, length=length, subject=written.subject[:300], body=written.body,
-        source=written.source, note=written.note[:500], findings=findings_stored(found), job=job, created_by=actor,
+        lead=composed.lead, channel=composed.channel, tone=composed.tone, length=composed.length,
+        subject=written.subject[:300], body=written.body, source=written.source, note=written.note[:500],
+        findings=composed.findings, job=job, created_by=actor,
     )  # fmt: skip
     writer = "the AI" if written.source == Draft.Source.AI else "the built-in writer"
     activity_record(
-        lead=lead, actor=actor, kind=Activity.Kind.UPDATED, summary=f"{draft.get_channel_display()} draft written by "
-        f"{writer}", data={"draft": draft.pk},
+        lead=composed.lead, actor=actor, kind=Activity.Kind.UPDATED, summary=f"{draft.get_channel_display()} draft "
+        f"written by {writer}", data={"draft": draft.pk},
     )  # fmt: skip
     return draft
+
+
+def draft_generate(
+    *, lead: Lead, actor: User, channel: str, tone: str, length: str, interactive: bool = False
+) -> Draft:
+    """Write, check and keep a draft for one lead. Raises WriterFailed when the AI gave no usable answer."""
+    composed = draft_compose(lead=lead, actor=actor, channel=channel, tone=tone, length=length, interactive=interactive)
+    return draft_save(composed=composed, actor=actor)
 
 
 def _locked(draft: Draft, actor: User, version: int | None) -> Draft:

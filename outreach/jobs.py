@@ -18,8 +18,9 @@ from crm.models import Lead, User
 from crm.selectors import leads_visible_to
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_edit_lead, can_reassign, require_write
-from outreach.drafts import draft_generate
+from outreach.drafts import Composed, draft_compose, draft_save
 from outreach.models import Channel, DraftItem, DraftJob, Length, Tone
+from outreach.writer import WriterFailed
 
 logger = logging.getLogger(__name__)
 
@@ -107,34 +108,41 @@ def _run_items(job: DraftJob, runner: str, seconds: float) -> str:
             return "paused"
 
 
-@transaction.atomic
 def _item_write(job: DraftJob, runner: str, item_id: int) -> bool:
-    """Write one lead's draft and count it, if this runner still holds the job; False if it does not.
+    """Write one lead's draft and count it, if this runner still holds the job; False if it does not. The message
+    is written outside any transaction (an AI answer takes seconds); a lead whose draft fails is recorded as failed,
+    with why, and the job goes on with the next."""
+    item = DraftItem.objects.select_related("lead__company").filter(pk=item_id).first()
+    if item is None:
+        return True  # deleted with its lead
+    try:
+        composed: Composed | str = draft_compose(
+            lead=item.lead, actor=job.created_by, channel=job.channel, tone=job.tone, length=job.length
+        )
+    except (PermissionDenied, ValidationError, WriterFailed) as exc:
+        composed = _reason(exc)
+    except Exception as exc:  # one lead's surprise must not stop the list: it is recorded and the job goes on
+        logger.exception("Draft for lead %s failed", item.lead_id)
+        composed = f"{exc.__class__.__name__}: {exc}"
+    return _item_finish(job, runner, item, composed)
 
-    The draft is written inside a savepoint: a lead whose draft fails is recorded as failed, with why, and the job
-    goes on with the next."""
+
+@transaction.atomic
+def _item_finish(job: DraftJob, runner: str, item: DraftItem, composed: Composed | str) -> bool:
     locked = DraftJob.objects.select_for_update().get(pk=job.pk)
     if locked.lease_owner != runner:
         return False
-    item = DraftItem.objects.select_related("lead__company").filter(pk=item_id).first()
-    if item is None or item.status != DraftItem.Status.PENDING:
-        return True  # deleted with its lead, or written by a runner before this one
+    if not DraftItem.objects.filter(pk=item.pk, status=DraftItem.Status.PENDING).exists():
+        return True  # written by a runner before this one, or deleted with its lead meanwhile
     counts: Counter = Counter()
-    try:
-        with transaction.atomic():
-            draft = draft_generate(
-                lead=item.lead, actor=job.created_by, channel=job.channel, tone=job.tone, length=job.length, job=job
-            )
-    except (PermissionDenied, ValidationError) as exc:
-        item.status, item.outcome = DraftItem.Status.FAILED, _reason(exc)
-        counts["failed"] += 1
-    except Exception as exc:  # one lead's surprise must not stop the list: it is recorded and the job goes on
-        logger.exception("Draft for lead %s failed", item.lead_id)
-        item.status, item.outcome = DraftItem.Status.FAILED, f"{exc.__class__.__name__}: {exc}"[:500]
+    if isinstance(composed, str):
+        item.status, item.outcome = DraftItem.Status.FAILED, composed[:500]
         counts["failed"] += 1
     else:
+        draft = draft_save(composed=composed, actor=job.created_by, job=job)
         item.status, item.draft = DraftItem.Status.DONE, draft
-        item.outcome = (draft.note or f"written by {draft.get_source_display().lower()}")[:500]
+        checks = f"; {len(draft.findings)} check finding(s)" if draft.findings else ""
+        item.outcome = ((draft.note or f"written by {draft.get_source_display().lower()}") + checks)[:500]
         counts[draft.source] += 1
         counts["flagged"] += int(bool(draft.findings))
     item.finished_at = timezone.now()

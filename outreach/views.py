@@ -18,6 +18,7 @@ from outreach.drafts import draft_approve, draft_edit, draft_generate, draft_rej
 from outreach.forms import DecisionForm, DraftChoicesForm, DraftEditForm, DraftJobForm
 from outreach.jobs import draft_job_cancel, draft_job_create
 from outreach.models import Draft, DraftItem, DraftJob
+from outreach.writer import WriterFailed
 
 DRAFTS_SHOWN = 20
 JOBS_PER_PAGE = 50
@@ -77,7 +78,13 @@ def draft_new(request: HttpRequest, pk: int) -> HttpResponse:
     form = DraftChoicesForm(request.POST)
     if not form.is_valid():
         return _panel(request, lead, choices=form, error="Choose a channel, a tone and a length.")
-    draft = draft_generate(lead=lead, actor=request.user, **form.cleaned_data)
+    try:
+        draft = draft_generate(lead=lead, actor=request.user, interactive=True, **form.cleaned_data)
+    except WriterFailed as exc:
+        if not request.htmx:
+            messages.error(request, str(exc))
+            return redirect("crm:lead", pk=lead.pk)
+        return _panel(request, lead, choices=form, error=str(exc))
     return _panel(request, lead, choices=form) if request.htmx else redirect("outreach:draft", pk=draft.pk)
 
 

@@ -8,8 +8,12 @@ import zlib
 from dataclasses import dataclass
 from string import Formatter
 
+import pydantic
+from django.conf import settings
+
+from leadflow.ai import AiFailed, AiUnavailable, ai_ask, ai_configured, ai_quote
 from outreach import phrasebook
-from outreach.draft_checks import BODY_LIMITS
+from outreach.draft_checks import BODY_LIMITS, SPAM_PHRASES
 from outreach.grounding import Grounding
 
 LENGTHS = ("short", "medium", "long")
@@ -75,6 +79,82 @@ def builtin_write(grounding: Grounding, *, channel: str, tone: str, length: str,
         extra = [part for part in extra if part != dropped]
 
 
-def message_write(grounding: Grounding, *, channel: str, tone: str, length: str, seed: int) -> Written:
-    """The message for this lead: the built-in writer until the AI path is wired in."""
-    return builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
+class DraftAnswer(pydantic.BaseModel):
+    """What the model must answer: the message, nothing else."""
+
+    subject: str = pydantic.Field(default="", description="Email subject line; empty for LinkedIn and WhatsApp.")
+    body: str = pydantic.Field(description="The message text, ready to send, with no placeholders.")
+
+
+class WriterFailed(Exception):
+    """The AI was asked and gave no usable answer; the message says why, in words (the call is recorded)."""
+
+
+# Words each length aims at, per channel; LinkedIn's limit is in characters and said separately.
+WORDS = {"email": (70, 130, 200), "whatsapp": (30, 60, 100), "linkedin": (30, 45, 50)}
+CHANNEL_RULES = {
+    "email": "an email: a subject line and a body with a greeting and a sign-off",
+    "linkedin": "a LinkedIn connection request note: at most 300 characters in all, no subject",
+    "whatsapp": "a WhatsApp message: conversational, no subject, no formatting",
+}
+SYSTEM = """You write one first outreach message from a salesperson to a prospect.
+Use only the facts given below: the prospect's facts, the analysis of the prospect, and what we sell.
+Never state a fact you were not given: no invented names, companies, customers, numbers, results, dates or events.
+If a fact is missing, write around it; never leave a placeholder such as [Name] or {first_name}.
+Do not use spam-trigger phrases such as: {spam}.
+Write {channel}. Tone: {tone}. Length: about {words} words{limit}."""
+
+
+def _prompt(grounding: Grounding, *, channel: str, tone: str, length: str) -> tuple[str, str]:
+    words = WORDS[channel][LENGTHS.index(length)]
+    limit = f"; never more than {BODY_LIMITS[channel]} characters"
+    system = SYSTEM.format(
+        spam=", ".join(SPAM_PHRASES[:12]), channel=CHANNEL_RULES[channel], tone=tone, words=words, limit=limit
+    )
+    facts = {
+        "Prospect first name": grounding.first_name,
+        "Prospect last name": grounding.last_name,
+        "Job title": grounding.title,
+        "Company": grounding.company,
+        "Industry": grounding.industry,
+        "Location": grounding.location,
+        "What we sell (value proposition)": grounding.pitch.value_proposition,
+        "Our offer": grounding.pitch.offer,
+        "Our proof points": grounding.pitch.proof_points,
+        "Sender name (sign with it)": grounding.sender_name,
+    }
+    lines = [f"{label}: {value}" for label, value in facts.items() if value]
+    # Scraped and model-written text goes in as quoted data: whatever it says is read, never obeyed.
+    quoted = [
+        ("company description from its website", grounding.company_description),
+        ("analysis: pain points", "\n".join(grounding.analysis.pain_points)),
+        ("analysis: summary", grounding.analysis.summary),
+    ]
+    shown = [ai_quote(label, text) for label, text in quoted if text]
+    user = "Facts:\n" + ("\n".join(lines) or "(almost none: write a short, honest introduction)")
+    return system, user + ("\n\n" + "\n\n".join(shown) if shown else "")
+
+
+def message_write(
+    grounding: Grounding, *, channel: str, tone: str, length: str, seed: int, interactive: bool = False
+) -> Written:
+    """The message for this lead: the AI's when one is configured, else (or when it is unavailable, such as over
+    budget) the built-in writer's. Raises WriterFailed when the AI was asked and gave no usable answer.
+
+    `interactive`: a page waits for it, so both attempts (the answer and one repair) fit in the AI's timeout, with
+    no retries; a job may retry rate limits and timeouts."""
+    if not ai_configured():
+        return builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
+    system, user = _prompt(grounding, channel=channel, tone=tone, length=length)
+    bounds = {"timeout": settings.AI_TIMEOUT_SECONDS / 2, "max_retries": 0} if interactive else {}
+    try:
+        answer = ai_ask(purpose="draft", system=system, user=user, schema=DraftAnswer, subject=f"lead:{seed}", **bounds)
+    except AiUnavailable as exc:
+        written = builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
+        return Written(subject=written.subject, body=written.body, source="template", note=f"{exc} Written by the "
+                       "built-in writer.")  # fmt: skip
+    except AiFailed as exc:
+        raise WriterFailed(f"The AI gave no usable answer: {exc}") from exc
+    data: DraftAnswer = answer.data
+    subject = data.subject.strip() if channel == "email" else ""
+    return Written(subject=subject, body=data.body.strip(), source="ai", note="cached answer" if answer.cached else "")

@@ -61,18 +61,32 @@ def _words(text: str) -> set[str]:
     return {word.lower() for word in WORD.findall(text)}
 
 
+def _unknown_name(word: str, known_words: set[str]) -> bool:
+    return len(word) > 1 and word[0].isupper() and word not in COMMON_CAPITALISED and word.lower() not in known_words
+
+
 def _unsupported(text: str, inputs: str) -> tuple[list[str], list[str]]:
     """Names and company names (capitalised words within a sentence) and numbers that the inputs do not contain."""
     known_words = _words(inputs)
     known_numbers = {_number_key(number) for number in NUMBER.findall(inputs)}
     known_numbers.discard("")
     names: list[str] = []
-    for match in WORD.finditer(text):
+    words = list(WORD.finditer(text))
+    for index, match in enumerate(words):
         word = match.group()
-        if not word[0].isupper() or word in COMMON_CAPITALISED or word.lower() in known_words:
+        if not _unknown_name(word, known_words):
             continue
-        if SENTENCE_START.search(text[: match.start()]):
-            continue  # the first word of a sentence is capitalised whatever it is
+        # The first word of a sentence is capitalised whatever it is: it counts as a name only when it looks like
+        # one (HubSpot), or starts a run of capitalised words (Globex Corporation).
+        following = words[index + 1] if index + 1 < len(words) else None
+        in_run = (
+            following is not None
+            and not text[match.end() : following.start()].strip()
+            and _unknown_name(following.group(), known_words)
+        )
+        looks_like_name = any(letter.isupper() for letter in word[1:]) or in_run
+        if SENTENCE_START.search(text[: match.start()]) and not looks_like_name:
+            continue
         if word not in names:
             names.append(word)
     numbers = []

@@ -100,7 +100,7 @@ CHANNEL_RULES = {
 SYSTEM = """You write one first outreach message from a salesperson to a prospect.
 Use only the facts given below: the prospect's facts, the analysis of the prospect, and what we sell.
 Never state a fact you were not given: no invented names, companies, customers, numbers, results, dates or events.
-If a fact is missing, write around it; never leave a placeholder such as [Name] or {first_name}.
+If a fact is missing, write around it; never leave a placeholder such as [Name] or {{first_name}}.
 Do not use spam-trigger phrases such as: {spam}.
 Write {channel}. Tone: {tone}. Length: about {words} words{limit}."""
 

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from crm.admin.base import ReadOnlyAdmin
-from enrichment.models import EnrichmentJob, FieldSource, ProviderAccount
+from enrichment.models import AnalysisJob, EnrichmentJob, FieldSource, LeadAnalysis, ProviderAccount
 from enrichment.providers.base import ProviderFailed
 from enrichment.providers.hunter import hunter_test_connection
 from leadflow.roles import is_admin
@@ -116,3 +116,22 @@ class FieldSourceAdmin(ReadOnlyAdmin):
     search_fields = ("value", "lead__email", "lead__last_name")
     list_select_related = ("lead",)
     raw_id_fields = ("lead", "answer", "job")
+
+
+@admin.register(AnalysisJob)
+class AnalysisJobAdmin(ReadOnlyAdmin):
+    """AI analysis jobs; started, watched and cancelled on the analysis pages."""
+
+    list_display = ("pk", "description", "created_by", "status", "progress_done", "progress_total", "failed_count")
+    list_filter = ("status",)
+    search_fields = ("description",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(LeadAnalysis)
+class LeadAnalysisAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "lead", "status", "source", "fit", "urgency", "authority", "model", "cost_usd", "created_at")
+    list_filter = ("status", "source", "urgency", "authority")
+    search_fields = ("summary", "failure")
+    raw_id_fields = ("lead", "job", "ai_call")
+    date_hierarchy = "created_at"

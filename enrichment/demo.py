@@ -11,11 +11,15 @@ from django.utils import timezone
 
 from crm.models import DoNotCallNumber, Lead, User
 from crm.signals import demo_seeding
+from enrichment.analysis_jobs import analysis_job_create, analysis_job_run
 from enrichment.jobs import enrichment_job_create, enrichment_job_run
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
+from leadflow.ai import ai_configured
 
 # Demo leads whose values get attributions from the online sources.
 ATTRIBUTED_LEADS = 24
+# Demo leads analysed by a real analysis job (the built-in analysis unless an AI model is configured).
+ANALYSED_LEADS = 12
 DEMO_DETAIL = {"demo": True, "note": "demo value: what this source finds when it can reach the internet"}
 
 
@@ -100,3 +104,16 @@ def enrichment_demo(sender, *, manager: User, rng: random.Random, **kwargs) -> l
         f"enrichment: phone facts for {job.progress_done} leads ({job.breakdown.get('phones_mobile', 0)} mobile), "
         f"{len(rows)} attributed demo values on {len(leads)} leads, 1 number on the do-not-call list (see Enrichment)"
     ]
+
+
+@receiver(demo_seeding, dispatch_uid="enrichment.analysis_demo")
+def analysis_demo(sender, *, manager: User, **kwargs) -> list[str]:
+    """A real analysis job over a few demo leads: the lead pages show the panel filled, the job page its outcomes."""
+    leads = Lead.objects.exclude(company=None).exclude(title="").order_by("pk")[:ANALYSED_LEADS]
+    job = analysis_job_create(
+        actor=manager, leads=Lead.objects.filter(pk__in=[lead.pk for lead in leads]), description="Demo: analysis"
+    )
+    analysis_job_run(job.pk)
+    job.refresh_from_db()
+    how = "AI model" if ai_configured() else "built-in analysis (no AI model configured)"
+    return [f"analysis: {job.progress_done} leads analysed by the {how}, {job.failed_count} failed (see AI analysis)"]

@@ -15,10 +15,26 @@ FIELD_CHOICES = [(name, FIELD_LABELS[name]) for name in WANTED_FIELDS]
 SOURCE_CHOICES = [(source.name, source.label) for source in SOURCES.values()]
 
 
-class EnrichStartForm(LeadSelectionForm):
-    """Which leads (ticked in the table, all matching its filter, or a list), which fields, which sources."""
+class LeadsChosenForm(LeadSelectionForm):
+    """Which leads: ticked in the table, all matching its filter, or a list's members."""
 
     lead_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
+
+    def clean(self):
+        if self.data.get("lead_list"):
+            # A list stands for its members: the ticked-leads rule does not apply.
+            data = forms.Form.clean(self)
+            lead_list = data.get("lead_list")
+            if lead_list is not None:
+                data["leads"] = self.fields["leads"].queryset.filter(memberships__lead_list=lead_list)
+            self._errors.pop("leads", None)
+            return data
+        return super().clean()
+
+
+class EnrichStartForm(LeadsChosenForm):
+    """Which leads, which fields, which sources."""
+
     # Not named "fields": that is the form's own dict of fields.
     wanted = forms.MultipleChoiceField(
         choices=FIELD_CHOICES, widget=forms.CheckboxSelectMultiple, required=False, label="Find"
@@ -31,17 +47,6 @@ class EnrichStartForm(LeadSelectionForm):
     )
     overwrite = forms.BooleanField(required=False, label="Replace values people typed")
     confirmed = forms.BooleanField(required=False)
-
-    def clean(self):
-        if self.data.get("lead_list"):
-            # A list stands for its members: the ticked-leads rule does not apply.
-            data = forms.Form.clean(self)
-            lead_list = data.get("lead_list")
-            if lead_list is not None:
-                data["leads"] = self.fields["leads"].queryset.filter(memberships__lead_list=lead_list)
-            self._errors.pop("leads", None)
-            return data
-        return super().clean()
 
 
 class WaterfallSettingsForm(forms.Form):

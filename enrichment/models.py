@@ -186,3 +186,131 @@ class EnrichmentSettings(models.Model):
 
     def __str__(self) -> str:
         return "Enrichment settings"
+
+
+class AnalysisJob(models.Model):
+    """AI analysis of many leads (a list or a selection), run under a lease like an enrichment job."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    description = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    built_in_count = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Analysis #{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
+
+    @property
+    def seconds_left(self) -> int | None:
+        if self.status != self.Status.RUNNING:
+            return None
+        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
+
+
+class AnalysisItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="items")
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="analysis_items")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    outcome = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "lead"], name="analysis_item_once")]
+        indexes = [models.Index(fields=["job", "status", "id"], name="analysis_item_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.job} lead {self.lead_id}"
+
+
+class LeadAnalysis(models.Model):
+    """One analysis of a lead (by the model, or built in when no model is configured); history is kept, the page
+    shows the latest."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Being analysed"
+        OK = "ok", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        AI = "ai", "AI"
+        BUILT_IN = "built-in", "Built-in"
+
+    class Urgency(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Authority(models.TextChoices):
+        DECISION_MAKER = "decision maker", "Decision maker"
+        INFLUENCER = "influencer", "Influencer"
+        USER = "user", "User"
+        UNKNOWN = "unknown", "Unknown"
+
+    lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="analyses")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    job = models.ForeignKey(AnalysisJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, blank=True)
+    pain_points = models.JSONField(default=list, blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, blank=True)
+    urgency_reason = models.TextField(blank=True)
+    authority = models.CharField(max_length=20, choices=Authority.choices, blank=True)
+    authority_reason = models.TextField(blank=True)
+    fit = models.PositiveSmallIntegerField(null=True, blank=True)
+    fit_reasoning = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    # Facts were too few to say much: the analysis says so rather than guessing.
+    thin = models.BooleanField(default=False)
+    model = models.CharField(max_length=100, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    seconds = models.FloatField(default=0)
+    ai_call = models.ForeignKey("leadflow.AiCall", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="lead_analysis_recent")]
+        verbose_name_plural = "lead analyses"
+
+    def __str__(self) -> str:
+        return f"Analysis of lead {self.lead_id} ({self.get_status_display()})"

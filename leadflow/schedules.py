@@ -28,6 +28,11 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    "resume stalled analysis jobs": {
+        "func": "enrichment.analysis_jobs.analysis_jobs_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
     "forget old enrichment answers": {
         "func": "enrichment.answers.answers_prune",
         "schedule_type": Schedule.DAILY,

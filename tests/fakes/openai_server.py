@@ -147,3 +147,19 @@ class OpenAiStandIn:
 
 def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
+
+
+def stand_in_serving(settings):
+    """For a pytest fixture: a started stand-in that leadflow.ai is pointed at (fast timeouts and capped waits);
+    `yield from stand_in_serving(settings)`."""
+    stand_in = OpenAiStandIn.started()
+    settings.OPENAI_BASE_URL = stand_in.url
+    settings.OPENAI_API_KEY = stand_in.api_key
+    settings.OPENAI_MODEL = "gpt-4o-mini"
+    settings.AI_TIMEOUT_SECONDS = 2
+    settings.AI_MAX_RETRIES = 2
+    settings.AI_RETRY_MAX_WAIT_SECONDS = 0.05
+    try:
+        yield stand_in
+    finally:
+        stand_in.stop()

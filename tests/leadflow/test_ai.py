@@ -14,7 +14,6 @@ from leadflow.ai import QUOTE_CLOSE, AiFailed, AiUnavailable, ai_ask, ai_config,
 from leadflow.models import AiCall, AiSettings
 from tests.fakes.openai_server import (
     API_KEY,
-    OpenAiStandIn,
     answer,
     content,
     cut_off,
@@ -23,6 +22,7 @@ from tests.fakes.openai_server import (
     refusal,
     server_error,
     stall,
+    stand_in_serving,
 )
 
 
@@ -33,15 +33,7 @@ class Verdict(pydantic.BaseModel):
 
 @pytest.fixture
 def openai_stand_in(settings, db):
-    stand_in = OpenAiStandIn.started()
-    settings.OPENAI_BASE_URL = stand_in.url
-    settings.OPENAI_API_KEY = API_KEY
-    settings.OPENAI_MODEL = "gpt-4o-mini"
-    settings.AI_TIMEOUT_SECONDS = 2
-    settings.AI_MAX_RETRIES = 2
-    settings.AI_RETRY_MAX_WAIT_SECONDS = 0.05
-    yield stand_in
-    stand_in.stop()
+    yield from stand_in_serving(settings)
 
 
 def ask(user: str = "Is this fine?", **options):

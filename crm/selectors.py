@@ -15,6 +15,7 @@ from django.utils import timezone
 from crm.models import (
     Activity,
     DoNotCallNumber,
+    IdealCustomerProfile,
     ImportJob,
     Lead,
     LeadList,
@@ -63,6 +64,18 @@ def leads_with_email(user: User, email: str) -> list[Lead]:
 def lead_table_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """What a row of the leads table shows, fetched in two queries whatever the page size."""
     return leads.select_related("company", "owner", "stage").prefetch_related("tags")
+
+
+def profile_default() -> IdealCustomerProfile:
+    """The default ideal-customer profile, created empty the first time it is needed."""
+    profile = IdealCustomerProfile.objects.filter(pipeline__isnull=True).order_by("pk").first()
+    return profile or IdealCustomerProfile.objects.create(name="Default profile")
+
+
+def profile_for(lead: Lead) -> IdealCustomerProfile:
+    """The profile of the lead's pipeline, else the default one."""
+    own = IdealCustomerProfile.objects.filter(pipeline__stages=lead.stage_id).first()
+    return own or profile_default()
 
 
 def lead_for_page(user: User, pk: int) -> Lead:

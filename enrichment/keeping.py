@@ -16,12 +16,16 @@ from crm.selectors import leads_visible_to, leads_with_email
 from crm.services.companies import company_fill
 from crm.services.leads import lead_create, lead_update
 from crm.services.pipelines import pipeline_default
+from crm.services.scores import lead_verification_set
 from crm.services.timeline import activity_record, changes_text
 from enrichment.models import EnrichmentJob, FieldSource
 from enrichment.providers.base import COMPANY, Finding
+from enrichment.providers.email_verify import VALID
 from enrichment.waterfall import LEAD_ATTRIBUTE, Asked, WaterfallRun, finding_sure, finding_wanted_field
 from leadflow.roles import can_edit_lead, can_reassign
 
+# A phone number whose line type the numbering plan confirms as one that answers a call.
+VERIFIED_LINES = {"mobile", "fixed_line", "fixed_or_mobile", "voip", "personal"}
 # Extras a lead takes when it has none, whatever the job asked for.
 EXTRA_ATTRIBUTES = {"time_zone": "time_zone"}
 LIST_OF = {"email": "other_emails", "phone": "other_phones"}
@@ -187,6 +191,23 @@ def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job
         )
         for finding in values
     )
+    _verification_keep(lead, values)
     if COMPANY in run.fields:
         kept.people_added = _people_add(lead, actor, people, job)
     return kept
+
+
+def _verification_keep(lead: Lead, values: list[Finding]) -> None:
+    """Tell crm whether the lead's own email and phone were verified (its score's completeness reads it)."""
+    statuses = {(finding.field, finding.value.lower()): finding.status for finding in values}
+    email_status = statuses.get(("email", lead.email.lower())) if lead.email else None
+    phone_status = statuses.get(("phone", lead.phone.lower())) if lead.phone else None
+    if email_status is None and phone_status is None:
+        return
+    lead_verification_set(
+        lead=lead,
+        email=lead.email if email_status is not None else "",
+        email_verified=email_status == VALID,
+        phone=lead.phone if phone_status is not None else "",
+        phone_verified=phone_status in VERIFIED_LINES,
+    )

@@ -61,6 +61,15 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    "rescore every lead": {
+        "func": "crm.rescoring.leads_rescore_all",
+        "schedule_type": Schedule.DAILY,
+    },
+    "rescore leads a lost task left stale": {
+        "func": "crm.rescoring.leads_stale_reconcile",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

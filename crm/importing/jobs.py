@@ -29,6 +29,7 @@ from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
 from crm.services.pipelines import pipeline_default
+from crm.services.stale import rescore_queue
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_reassign, require_write
 
@@ -270,6 +271,7 @@ def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable
         lease_owner="",
         lease_expires_at=None,
     )
+    rescore_queue()  # the leads it wrote were marked stale as they were written
     return "done"
 
 

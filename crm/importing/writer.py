@@ -255,7 +255,9 @@ class BatchWriter:
         now = timezone.now()
         if changed:
             fields = sorted({name for known in changed for name in known.changes})
-            leads_update([known.lead for known in changed], [*fields, *KEY_FIELDS, "updated_at"])
+            for known in changed:
+                known.lead.score_stale = True  # rescored by the task the finished import queues
+            leads_update([known.lead for known in changed], [*fields, *KEY_FIELDS, "updated_at", "score_stale"])
         added = extras_save(self.job, extras)
         changes_save(self.job, changed, added, now)
         conflicts_save(plan.conflicts)

@@ -7,6 +7,7 @@ from crm.models.importing import ImportChange, ImportJob, ImportRejection, Saved
 from crm.models.lists import LeadList, ListMembership
 from crm.models.people import Company, Lead, Tag, User, UserManager
 from crm.models.pipeline import Pipeline, Stage, StageChange
+from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
 from crm.models.site import SiteSettings
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Company",
     "DoNotCallNumber",
     "DuplicateCandidate",
+    "IdealCustomerProfile",
     "ImportChange",
     "ImportJob",
     "ImportRejection",
@@ -24,6 +26,8 @@ __all__ = [
     "Note",
     "Pipeline",
     "SavedMapping",
+    "ScoreSnapshot",
+    "ScoringSettings",
     "SiteSettings",
     "Stage",
     "StageChange",

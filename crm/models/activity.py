@@ -22,6 +22,12 @@ class Activity(models.Model):
         MERGED = "merged", "Merged"
         ENRICHED = "enriched", "Enriched"
         PROMOTED = "promoted", "Became a lead"
+        # Engagement, written by outreach; an open with data {"machine": true} (a mail privacy proxy) never counts.
+        EMAIL_OPENED = "email_opened", "Email opened"
+        EMAIL_CLICKED = "email_clicked", "Email link clicked"
+        REPLIED = "replied", "Replied"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        SCORE = "score", "Score threshold crossed"
 
     # Indexed as the first column of activity_lead_recent.
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="activities", db_index=False)

@@ -75,6 +75,8 @@ class Company(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     linkedin_url = models.URLField("LinkedIn URL", max_length=500, blank=True)
     description = models.TextField(blank=True)
+    # Names of the technologies its website or a provider showed it uses (filled by enrichment).
+    technologies = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,8 +131,19 @@ class Lead(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", db_index=False
     )
     deal_value = models.DecimalField("expected deal value", max_digits=12, decimal_places=2, null=True, blank=True)
-    score = models.PositiveSmallIntegerField(default=0)
+    # Kept by crm.scoring: None until first scored; the explanation is {component: {"value", "reason"}, ...}.
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
     grade = models.CharField(max_length=10, choices=Grade.choices, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    score_parts = models.JSONField(default=dict, blank=True)
+    # Set in the same write as any change the score reads (new rows start stale); the queued rescore clears it.
+    score_stale = models.BooleanField(default=True)
+    # An AI's opinion of the fit, set only through crm.services.scores.lead_ai_fit_set.
+    ai_fit = models.PositiveSmallIntegerField("AI fit opinion", null=True, blank=True)
+    ai_fit_reason = models.TextField("AI fit reason", blank=True)
+    # Whether the current email and phone were verified (set by enrichment through crm.services.scores).
+    email_verified = models.BooleanField(default=False)
+    phone_verified = models.BooleanField(default=False)
     do_not_contact = models.BooleanField(default=False)
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="leads")
     custom_fields = models.JSONField(default=dict, blank=True)
@@ -159,6 +172,8 @@ class Lead(models.Model):
             models.Index(fields=["lifecycle"], name="lead_lifecycle"),
             models.Index(fields=["last_name", "first_name"], name="lead_name"),
             models.Index(fields=["-score"], name="lead_score"),
+            # Only the few stale leads are indexed (PostgreSQL, SQLite): the queued rescore finds them at once.
+            models.Index(fields=["id"], condition=models.Q(score_stale=True), name="lead_score_stale"),
             models.Index(fields=["email_key"], name="lead_email_key"),
             models.Index(fields=["linkedin_slug"], name="lead_linkedin_slug"),
             models.Index(fields=["phone"], name="lead_phone"),

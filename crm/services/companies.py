@@ -7,9 +7,18 @@ from django.db import transaction
 from crm.models import Company
 from crm.normalize import NormalizeError, phone_e164, text_fit, website_normalize
 from crm.normalize.web import linkedin_company_canonical
+from crm.services.stale import leads_mark_stale
+
+
+def _names(value: str | list) -> list[str]:
+    """Technologies as a list of names, from a list or from "React, Stripe"."""
+    names = value.split(",") if isinstance(value, str) else value
+    return list(dict.fromkeys(str(name).strip()[:60] for name in names if str(name).strip()))[:100]
+
 
 # The facts a source may fill, each with its normaliser.
 FILLABLE = {
+    "technologies": _names,
     "website": website_normalize,
     "description": str.strip,
     "industry": str.strip,
@@ -43,6 +52,8 @@ def company_fill(*, company: Company, values: dict[str, str], overwrite: bool = 
             setattr(locked, name, clean)
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+        # What a company is changes the fit of each of its people.
+        leads_mark_stale(locked.leads.values_list("pk", flat=True))
         for name, (_old, new) in changed.items():
             setattr(company, name, new)
     return changed

@@ -165,6 +165,9 @@ def lead_update(
             changed["tags"] = [", ".join(old_names), ", ".join(new_names)]
     if not changed:
         return lead
+    # A new address or number is not the one that was verified.
+    lead.email_verified = lead.email_verified and "email" not in changed
+    lead.phone_verified = lead.phone_verified and "phone" not in changed
     lead.full_clean(exclude=["stage", "owner", "company"])
     lead.save()
     summary = f"{Activity.Kind(activity_kind).label} {changes_text(changed)}"
@@ -185,20 +188,28 @@ PROMOTION_REASONS = {
 def lead_promote(*, lead: Lead, actor: User | None, reason: str) -> bool:
     """A contact becomes a lead (when they reply, when a person promotes them, when their score crosses their
     campaign's threshold), and the timeline says why; False when it already was one."""
-    if reason not in PROMOTION_REASONS:
-        raise ValueError(f"Unknown reason {reason!r}")
     if actor is not None:
         require_edit_lead(actor, lead)
-    changed = Lead.objects.filter(pk=lead.pk, lifecycle=Lead.Lifecycle.CONTACT).update(
-        lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now()
-    )
-    if not changed:
-        return False
-    lead.lifecycle = Lead.Lifecycle.LEAD
-    activity_record(
-        lead=lead, actor=actor, kind=Activity.Kind.PROMOTED, summary=f"Became a lead: {PROMOTION_REASONS[reason]}"
-    )
-    return True
+    promoted = leads_promote(lead_ids=[lead.pk], actor=actor, reason=reason)
+    if promoted:
+        lead.lifecycle = Lead.Lifecycle.LEAD
+    return bool(promoted)
+
+
+@transaction.atomic
+def leads_promote(*, lead_ids: list[int], actor: User | None, reason: str) -> int:
+    """The contacts among these leads become leads, each with a timeline line saying why (one UPDATE and one
+    INSERT however many: a rescore may promote thousands); how many were contacts. Callers check permissions."""
+    if reason not in PROMOTION_REASONS:
+        raise ValueError(f"Unknown reason {reason!r}")
+    contacts = Lead.objects.select_for_update().filter(pk__in=lead_ids, lifecycle=Lead.Lifecycle.CONTACT)
+    ids = list(contacts.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Lead.objects.filter(pk__in=ids).update(lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now())
+    summary = f"Became a lead: {PROMOTION_REASONS[reason]}"
+    activities_record_each(actor=actor, kind=Activity.Kind.PROMOTED, lines=[(Lead(pk=pk), summary, {}) for pk in ids])
+    return len(ids)
 
 
 def lost_reason_check(stage: Stage, lost_reason: str) -> str:
@@ -221,15 +232,16 @@ def lead_move_stage(
     *,
     lead: Lead,
     stage: Stage,
-    actor: User,
+    actor: User | None,
     expected_stage_id: int | None = None,
     seen_version: str | None = None,
     lost_reason: str = "",
 ) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile (or, given the
-    version a page showed, if it changed at all)."""
+    version a page showed, if it changed at all). No actor: Leadflow itself moves it (a score crossed SQL)."""
     lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
-    require_edit_lead(actor, lead)
+    if actor is not None:
+        require_edit_lead(actor, lead)
     lead_require_version(lead, seen_version)
     if expected_stage_id is not None and lead.stage_id != expected_stage_id:
         raise ValidationError(f"{lead.full_name} was moved to {lead.stage.name} by someone else meanwhile.")

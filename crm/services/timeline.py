@@ -5,26 +5,39 @@ from __future__ import annotations
 from functools import cache
 
 from crm.models import Activity, Lead, Tag, User
+from crm.services.stale import leads_mark_stale
 
 # A value longer than this is shortened on the timeline ("Updated notes: Met at the fair and…").
 SHOWN_VALUE_LENGTH = 40
 
 
+# Every change to a lead writes its timeline, so the timeline is where a lead is marked for rescoring: in the same
+# transaction as the change, with one deduplicated task queued after the commit (crm.services.scores).
+
+
 def activity_record(*, lead: Lead, actor: User | None, kind: str, summary: str, data: dict | None = None) -> Activity:
-    return Activity.objects.create(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data or {})
+    activity = Activity.objects.create(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data or {})
+    leads_mark_stale([lead.pk])
+    return activity
 
 
 def activities_record_bulk(*, leads: list[Lead], actor: User | None, kind: str, summary: str, data: dict) -> None:
     Activity.objects.bulk_create(
         Activity(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data) for lead in leads
     )
+    leads_mark_stale([lead.pk for lead in leads])
 
 
-def activities_record_each(*, actor: User | None, kind: str, lines: list[tuple[Lead, str, dict]]) -> None:
-    """One timeline line per lead, each with its own summary and data: (lead, summary, data)."""
+def activities_record_each(
+    *, actor: User | None, kind: str, lines: list[tuple[Lead, str, dict]], rescore: bool = True
+) -> None:
+    """One timeline line per lead, each with its own summary and data: (lead, summary, data); `rescore` False for
+    lines that change nothing a score reads (the score's own)."""
     Activity.objects.bulk_create(
         Activity(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data) for lead, summary, data in lines
     )
+    if rescore:
+        leads_mark_stale([lead.pk for lead, _summary, _data in lines])
 
 
 def shown_value(value: object) -> str:

@@ -28,7 +28,16 @@ INDUSTRIES = ["Software", "Retail", "Manufacturing", "Fintech", "Logistics", "He
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1,000", "1,001-5,000", "10k+", ""]
 PLACES = ["Berlin, Germany", "Paris, France", "London, United Kingdom", "Austin, USA", "Madrid, Spain", ""]
 TECHNOLOGIES = [["Stripe", "React"], ["WordPress"], ["Shopify", "Klaviyo"], ["HubSpot", "Salesforce"], []]
-TITLES = ["Head of Sales", "VP Marketing", "Software Engineer", "CEO", "Student", "Sales Director", "Office Manager", ""]
+TITLES = [
+    "Head of Sales",
+    "VP Marketing",
+    "Software Engineer",
+    "CEO",
+    "Student",
+    "Sales Director",
+    "Office Manager",
+    "",
+]
 KINDS = ["email_opened", "email_opened", "email_clicked", "replied", "meeting_booked"]
 COMPANIES = 2000
 

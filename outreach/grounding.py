@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm.models import Lead, User
+from crm.selectors import profile_for
+from enrichment.models import LeadAnalysis
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Pitch:
 class Analysis:
     pain_points: tuple[str, ...] = ()
     summary: str = ""
+    # "ai": the pain points are short lines a sentence can hold; the built-in analysis quotes what the lead sent us.
+    source: str = "ai"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,9 @@ class Grounding:
             "company": self.company,
             "industry": self.industry.lower(),
             "location": self.location,
-            "pain_point": self.analysis.pain_points[0] if self.analysis.pain_points else "",
+            "pain_point": _in_sentence(self.analysis.pain_points[0])
+            if self.analysis.pain_points and self.analysis.source == "ai"
+            else "",
             "value_proposition": _sentence(self.pitch.value_proposition),
             "offer": _sentence(self.pitch.offer),
             "proof_point": _sentence(_first_line(self.pitch.proof_points)),
@@ -67,23 +73,35 @@ def _first_line(text: str) -> str:
     return next((line.strip(" -•*\t") for line in text.splitlines() if line.strip(" -•*\t")), "")
 
 
+def _in_sentence(text: str) -> str:
+    """A short line as the middle of a sentence: "Manual invoice checks." -> "manual invoice checks"."""
+    text = " ".join(text.split()).rstrip(".!")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
     return text if not text or text[-1] in ".!?" else text + "."
 
 
 def lead_pitch(lead: Lead) -> Pitch:
-    """The profile's value proposition, offer and proof points for this lead.
-
-    The ideal customer profile is built on the `scoring` branch (crm.selectors.profile_for); until it is merged
-    this is the one place that reads it, and without a profile nothing is claimed about what we sell.
-    """
-    return Pitch()
+    """The value proposition, offer and proof points of the profile the lead is sold to (its pipeline's, else the
+    default one); empty parts mean nothing is claimed about what we sell."""
+    profile = profile_for(lead)
+    return Pitch(
+        value_proposition=profile.value_proposition.strip(),
+        offer=profile.offer.strip(),
+        proof_points=profile.proof_points.strip(),
+    )
 
 
 def lead_analysis(lead: Lead) -> Analysis:
-    """The latest AI analysis of the lead (enrichment.models.LeadAnalysis, on the `ai` branch); none until merged."""
-    return Analysis()
+    """The latest finished analysis of the lead (a queued or failed one says nothing yet)."""
+    latest = LeadAnalysis.objects.filter(lead=lead, status=LeadAnalysis.Status.OK).first()
+    if latest is None:
+        return Analysis()
+    points = tuple(str(point).strip() for point in latest.pain_points if str(point).strip())
+    return Analysis(pain_points=points, summary=latest.summary.strip(), source=latest.source)
 
 
 def lead_grounding(lead: Lead, *, sender: User | None) -> Grounding:

@@ -9,6 +9,8 @@ import pytest
 from django.urls import reverse
 
 from crm.models import ListMembership
+from crm.selectors import profile_default
+from enrichment.models import LeadAnalysis
 from leadflow.ai import QUOTE_CLOSE, QUOTE_OPEN
 from leadflow.models import AiCall
 from outreach.drafts import draft_generate
@@ -32,12 +34,18 @@ def grounded(request: dict) -> dict:
 def test_it_writes_with_the_ai_from_the_facts_with_scraped_text_quoted(openai_stand_in, rep_alice, priya):
     priya.company.description = INJECTION
     priya.company.save()
+    profile = profile_default()
+    profile.value_proposition = "We cut freight invoice errors"
+    profile.save()
+    LeadAnalysis.objects.create(lead=priya, status="ok", source="ai", pain_points=["Manual invoice checks"])
     openai_stand_in.answer_with(grounded)
     draft = draft_generate(lead=priya, actor=rep_alice, channel="email", tone="consultative", length="short")
     assert (draft.source, draft.subject, draft.findings) == ("ai", "A question for Priya", [])
     system, user = (message["content"] for message in openai_stand_in.bodies[0]["messages"])
     assert "Never state a fact you were not given" in system and "Tone: consultative" in system
     assert "Company: Acme Logistics" in user and "Job title: Head of Operations" in user
+    assert "What we sell (value proposition): We cut freight invoice errors" in user
+    assert "Manual invoice checks" in user[user.index("analysis: pain points") :]
     # The scraped text is inside the quote, never among the instructions.
     quoted = user[user.index(QUOTE_OPEN) : user.index(QUOTE_CLOSE)]
     assert INJECTION in quoted and INJECTION not in system

@@ -8,13 +8,21 @@ from crm.models import LeadList
 from outreach.models import Channel, Length, Tone
 
 
-class DraftChoicesForm(forms.Form):
+class _OwnIds(forms.Form):
+    """Field ids of their own: the lead page's note form has a "body" too, and a label must find its own field."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "draft_%s")
+        super().__init__(*args, **kwargs)
+
+
+class DraftChoicesForm(_OwnIds):
     channel = forms.ChoiceField(choices=Channel.choices)
     tone = forms.ChoiceField(choices=Tone.choices, initial=Tone.FRIENDLY)
     length = forms.ChoiceField(choices=Length.choices, initial=Length.MEDIUM)
 
 
-class DraftEditForm(forms.Form):
+class DraftEditForm(_OwnIds):
     subject = forms.CharField(max_length=300, required=False)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=20000)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)

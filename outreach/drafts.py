@@ -95,7 +95,7 @@ def draft_generate(
 
 
 def _locked(draft: Draft, actor: User, version: int | None) -> Draft:
-    locked = Draft.objects.select_for_update().select_related("lead__company").get(pk=draft.pk)
+    locked = Draft.objects.select_for_update(of=("self",)).select_related("lead__company").get(pk=draft.pk)
     require_edit_lead(actor, locked.lead)
     if version is not None and locked.version != version:
         raise StaleDraft("Someone changed this draft after you opened it; reload it to see their version.")

@@ -164,6 +164,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_new(request: HttpRequest) -> HttpResponse:
     """Start a job for a list, or for the leads ticked in the leads table (`leads`: their ids, comma-separated)."""
     require_write(request.user)
+    if "channel" not in request.POST:
+        # From the leads table's "Write drafts…": the ticked leads travel on as ids while the choices are made.
+        chosen = ids(request.POST.getlist("leads"))
+        form = DraftJobForm(initial={"leads": ",".join(map(str, chosen))})
+        jobs = _jobs_visible_to(request.user)[:JOBS_PER_PAGE]
+        return render(request, "outreach/jobs.html", {"jobs": jobs, "form": form, "ticked": len(chosen)})
     form = DraftJobForm(request.POST)
     if not form.is_valid():
         jobs = _jobs_visible_to(request.user)[:JOBS_PER_PAGE]

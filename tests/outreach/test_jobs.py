@@ -108,6 +108,10 @@ def test_the_job_pages_start_show_and_hide_jobs(client, rep_alice, rep_bob, alic
 def test_a_job_for_ticked_leads(client, rep_alice, alices_list):
     chosen = list(alices_list.members.values_list("pk", flat=True)[:2])
     client.force_login(rep_alice)
+    # The leads table's "Write drafts…" posts the ticked ids; the choices come next, the ids carried along.
+    choose = client.post(reverse("outreach:job_new"), {"leads": [*map(str, chosen), "abc"]}).content.decode()
+    assert "Write drafts for 2 ticked leads" in choose and ",".join(map(str, chosen)) in choose
+    assert not DraftJob.objects.exists()
     data = {"leads": ",".join(map(str, chosen)) + ",abc,²", "channel": "linkedin", "tone": "direct", "length": "short"}
     client.post(reverse("outreach:job_new"), data)
     assert DraftJob.objects.get().progress_total == 2

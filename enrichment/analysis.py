@@ -123,7 +123,8 @@ def analysis_fill(analysis: LeadAnalysis) -> LeadAnalysis:
         return _keep(analysis, builtin_analysis(inputs), source=LeadAnalysis.Source.BUILT_IN, thin=True)
     try:
         answer = research_ask(inputs, subject=f"lead:{lead.pk}")
-    except AiUnavailable:
+    except AiUnavailable as unavailable:
+        analysis.failure = str(unavailable)  # why the built-in analysis stood in (no key, or the budget is spent)
         return _keep(analysis, builtin_analysis(inputs), source=LeadAnalysis.Source.BUILT_IN)
     except AiFailed as failed:
         return _keep_failure(analysis, failed)
@@ -152,7 +153,7 @@ def _keep(analysis: LeadAnalysis, answer: AnalysisAnswer, *, source: str, thin: 
         setattr(analysis, name, getattr(answer, name))
     analysis.fit = answer.fit if not thin else None
     analysis.status, analysis.source, analysis.thin = LeadAnalysis.Status.OK, source, thin
-    analysis.failure, analysis.finished_at = "", timezone.now()
+    analysis.finished_at = timezone.now()
     analysis.save()
     label = "AI" if source == LeadAnalysis.Source.AI else "built-in"
     summary = f"Analysed ({label}): too few facts" if thin else f"Analysed ({label}): fit {answer.fit}/100"

@@ -286,6 +286,7 @@ class LeadAnalysis(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     job = models.ForeignKey(AnalysisJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Why it failed; on a built-in analysis, why no model was asked.
     failure = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, blank=True)
     pain_points = models.JSONField(default=list, blank=True)

@@ -9,9 +9,11 @@ stops calls before they are made; answers are validated against a pydantic schem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +21,7 @@ from decimal import Decimal
 import openai
 import pydantic
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from leadflow.models import DEFAULT_PRICES, AiCall, AiSettings
@@ -100,11 +102,20 @@ def ai_cost(prices: dict[str, list[float]], model: str, tokens_in: int, tokens_o
     return cost.quantize(Decimal("0.000001"))
 
 
+def _this_month() -> QuerySet[AiCall]:
+    return AiCall.objects.filter(
+        created_at__gte=timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    )
+
+
+def ai_month_cost() -> Decimal:
+    """This calendar month's cost in USD."""
+    return _this_month().aggregate(total=Sum("cost_usd"))["total"] or Decimal(0)
+
+
 def ai_month_spent() -> tuple[Decimal, int]:
-    """This calendar month's cost in USD and number of calls."""
-    start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    calls = AiCall.objects.filter(created_at__gte=start)
-    return calls.aggregate(total=Sum("cost_usd"))["total"] or Decimal(0), calls.count()
+    """This calendar month's cost in USD and number of calls (the settings page)."""
+    return ai_month_cost(), _this_month().count()
 
 
 def ai_quote(label: str, text: str) -> str:
@@ -134,8 +145,21 @@ class _Client(openai.OpenAI):
         return wait
 
 
+@functools.cache
+def _http_client(pid: int) -> openai.DefaultHttpxClient:
+    """One connection pool per process (a forked worker makes its own): building one loads the system's certificates,
+    which costs more than a local model's answer. Each call's timeout is set on the request, not here."""
+    return openai.DefaultHttpxClient()
+
+
 def _client(config: AiConfig, *, timeout: float, max_retries: int) -> _Client:
-    return _Client(base_url=config.base_url, api_key=config.api_key, timeout=timeout, max_retries=max_retries)
+    return _Client(
+        base_url=config.base_url,
+        api_key=config.api_key,
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=_http_client(os.getpid()),
+    )
 
 
 def _cache_key(model: str, messages: list[dict], schema: dict) -> str:
@@ -219,9 +243,9 @@ def _ask_model(
     raise AssertionError("unreachable")
 
 
-def _readable(exc: openai.OpenAIError) -> str:
+def _readable(exc: openai.OpenAIError, timeout: float) -> str:
     if isinstance(exc, openai.APITimeoutError):
-        return f"The model did not answer within {settings.AI_TIMEOUT_SECONDS:g} seconds."
+        return f"The model did not answer within {timeout:g} seconds."
     if isinstance(exc, openai.RateLimitError):
         return "The AI provider kept answering 429 Too Many Requests (rate limit or quota); retried and gave up."
     if isinstance(exc, openai.AuthenticationError):
@@ -262,21 +286,21 @@ def ai_ask(
         try:
             data = schema.model_validate(earlier.answer)
         except pydantic.ValidationError:
-            earlier = None  # the schema changed since: ask again
+            pass  # the schema changed since that answer: ask again
         else:
             call = AiCall.objects.create(**record, status=AiCall.Status.OK, cached=True, answer=earlier.answer)
             return AiAnswer(data=data, call=call, cached=True)
-    spent, _ = ai_month_spent()
-    if config.budget_usd is not None and spent >= config.budget_usd:
+    if config.budget_usd is not None and ai_month_cost() >= config.budget_usd:
         AiCall.objects.create(
             **record,
             status=AiCall.Status.OVER_BUDGET,
             failure=f"This month's AI budget (${config.budget_usd}) is spent.",
         )
         raise AiUnavailable(f"This month's AI budget (${config.budget_usd}) is spent.")
+    timeout = timeout or settings.AI_TIMEOUT_SECONDS
     client = _client(
         config,
-        timeout=timeout or settings.AI_TIMEOUT_SECONDS,
+        timeout=timeout,
         max_retries=settings.AI_MAX_RETRIES if max_retries is None else max_retries,
     )
     logger.info(
@@ -290,9 +314,8 @@ def ai_ask(
     except _NoAnswer as problem:
         status, failure = problem.status, str(problem)
     except openai.OpenAIError as exc:
-        status, failure = AiCall.Status.FAILED, _readable(exc)
-    if config.api_key:
-        failure = failure.replace(config.api_key, config.key_masked)
+        status, failure = AiCall.Status.FAILED, _readable(exc, timeout)
+    failure = failure.replace(config.api_key, config.key_masked)  # a provider's error might echo the key
     call = AiCall.objects.create(
         **record,
         status=status,

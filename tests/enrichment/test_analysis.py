@@ -223,3 +223,37 @@ def test_the_demo_shows_analysed_leads(settings, db):
     call_command("seed_demo", "--allow-without-debug", stdout=out)
     assert "12 leads analysed by the built-in analysis" in out.getvalue()
     assert LeadAnalysis.objects.filter(status="ok", source="built-in").count() == 12
+
+
+def test_over_budget_the_built_in_analysis_stands_in_and_says_why(client, openai_stand_in, plumber, rep_alice):
+    from decimal import Decimal
+
+    from leadflow.models import AiSettings
+
+    AiSettings.objects.create(pk=1, monthly_budget_usd=Decimal("0"))
+    analysis = lead_analyze(lead=plumber, actor=rep_alice)
+    assert analysis.source == "built-in" and "budget" in analysis.failure
+    assert openai_stand_in.request_count == 0
+    client.force_login(rep_alice)
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "Built-in analysis, no AI model asked: This month&#x27;s AI budget" in page
+
+
+def test_a_job_whose_lease_is_held_is_left_alone_and_a_cancelled_one_stops(rep_alice, plumber, settings):
+    from django.utils import timezone
+
+    from enrichment.analysis_jobs import analysis_job_cancel, analysis_job_run
+    from leadflow.leases import lease_end
+
+    settings.OPENAI_API_KEY = ""
+    job = analysis_job_create(actor=rep_alice, leads=Lead.objects.all())
+    AnalysisJob.objects.filter(pk=job.pk).update(
+        status="running", lease_owner="another", lease_expires_at=lease_end(timezone.now(), 60)
+    )
+    assert analysis_job_run(job.pk) == "nothing to do"
+    job.refresh_from_db()
+    assert (job.status, job.progress_done, job.lease_owner) == ("running", 0, "another")
+    assert analysis_job_cancel(job=job, actor=rep_alice)
+    AnalysisJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())  # its worker died
+    assert analysis_job_run(job.pk) == "cancelled"
+    assert not LeadAnalysis.objects.exists()

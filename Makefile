@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/import_csv.py
 	$(BIN)/python bench/enrich.py
+	$(BIN)/python bench/score.py
 	$(BIN)/python bench/ai.py
 	$(BIN)/python bench/write.py
 

@@ -117,9 +117,13 @@ def run(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from leadflow.maintenance import database_optimize
+
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     build(count)
+    # Statistics as autovacuum (PostgreSQL) or the nightly schedule (SQLite) keep them on a live database.
+    database_optimize()
     print(f"{connection.vendor}: built {count:,} leads in {time.perf_counter() - started:.1f} s")
     timed("first rescore (every score new)", count)
     timed("second rescore (nothing changed)", count)

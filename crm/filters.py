@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Expression, F, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 
 from crm.models import Company, Lead, LeadList, Stage, Tag, User
 
@@ -43,6 +44,10 @@ def _sources() -> list[tuple[str, str]]:
     return [(value, value.replace("_", " ").capitalize()) for value in values]
 
 
+def _nulls_last(key: str) -> OrderBy:
+    return F(key.lstrip("-")).desc(nulls_last=True) if key.startswith("-") else F(key).asc(nulls_last=True)
+
+
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.select_related("pipeline"), empty_label="Any")
@@ -54,6 +59,7 @@ class LeadFilter(django_filters.FilterSet):
         field_name="lists", queryset=LeadList.objects.all(), label="List", empty_label="Any"
     )
     grade = django_filters.ChoiceFilter(choices=Lead.Grade.choices, empty_label="Any")
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from", min_value=0)
     lifecycle = django_filters.ChoiceFilter(choices=Lead.Lifecycle.choices, empty_label="Any")
     tag = django_filters.ModelChoiceFilter(
         field_name="tags", queryset=Tag.objects.all(), to_field_name="name", label="Tag", empty_label="Any"
@@ -93,8 +99,10 @@ class LeadFilter(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet[Lead]:
         leads = super().qs
+        # Unscored leads (no score yet) last either way, as SQLite does and PostgreSQL would not by itself.
+        order = [_nulls_last(key) if key.lstrip("-") == "score" else key for key in leads.query.order_by]
         # A stable order for pagination: ties on the chosen column fall back to the newest id.
-        return leads.order_by(*(leads.query.order_by or ["-updated_at"]), "-id")
+        return leads.order_by(*(order or ["-updated_at"]), "-id")
 
 
 def leads_matching(leads: QuerySet[Lead], params: Mapping[str, str]) -> QuerySet[Lead]:

@@ -4,15 +4,17 @@ writes the timeline, promotes a contact and moves a lead to the configured stage
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
-from crm.importing.tables import TableRows, leads_update
+from crm.importing.tables import TableRows
 from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
@@ -37,28 +39,30 @@ ROW_FIELDS = (
     "score",
     "grade",
     "score_parts",
+    "score_stale",
     "lifecycle",
     "stage_id",
     "stage__pipeline_id",
+    "stage__position",
+    "stage__kind",
     "company__name",
     "company__industry",
     "company__size",
     "company__location",
     "company__technologies",
 )
-WRITTEN = ["score", "grade", "score_parts", "scored_at"]
 
 
 @dataclass(slots=True)
 class _Written:
-    """What a rescore writes to a lead (crm.importing.tables.leads_update reads these attributes): no model
+    """What a rescore writes to a lead, and the score it read (written only if the lead still has it): no model
     instance, which costs more to build than the write."""
 
     pk: int
+    old_score: int | None
     score: int
     grade: str
     score_parts: dict
-    scored_at: datetime
 
 
 @dataclass
@@ -106,27 +110,46 @@ def engagement_of(lead_ids: list[int]) -> dict[int, Engagement]:
     return {pk: Engagement(counts=counts.get(pk, {}), last_touch=touched.get(pk)) for pk in touched}
 
 
-def _id_batches(lead_ids: list[int] | None) -> Iterator[list[int]]:
+def _row_batches(lead_ids: list[int] | None) -> Iterator[list[dict]]:
+    """The rows to score, a batch at a time: these leads, or every lead by ranges of ids."""
+    rows = Lead.objects.order_by("pk").values(*ROW_FIELDS)
     if lead_ids is not None:
         for start in range(0, len(lead_ids), BATCH_SIZE):
-            yield lead_ids[start : start + BATCH_SIZE]
+            yield list(rows.filter(pk__in=lead_ids[start : start + BATCH_SIZE]))
         return
     last = 0
-    while True:
-        batch = list(Lead.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE])
-        if not batch:
-            return
+    while batch := list(rows.filter(pk__gt=last)[:BATCH_SIZE]):
         yield batch
-        last = batch[-1]
+        last = batch[-1]["id"]
 
 
 def leads_rescore(lead_ids: list[int] | None = None, *, now: datetime | None = None) -> RescoreResult:
-    """Score these leads (None: every lead) and act on thresholds crossed; idempotent, so safe to run twice."""
+    """Score these leads (None: every lead) and act on thresholds crossed; idempotent, so safe to run twice.
+
+    On PostgreSQL, outside a transaction, each batch is written by a second connection in a thread while the next
+    one is read and scored: the server's work on one core, ours on the other. (Inside a transaction, as in tests,
+    another connection could not see what it holds.)"""
     now = now or timezone.now()
     config, profiles = scoring_settings(), _profiles()
     result = RescoreResult()
-    for batch in _id_batches(lead_ids):
-        _batch_rescore(batch, config, profiles, now, result)
+    behind = connection.vendor == "postgresql" and not connection.in_atomic_block
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score-writer") if behind else None
+    pending: Future | None = None
+    try:
+        for rows in _row_batches(lead_ids):
+            batch = _batch_score(rows, config, profiles, now)
+            if writer is None:
+                _batch_write(batch, config, result)
+                continue
+            if pending is not None:
+                pending.result()  # one batch in flight: an error stops the run there
+            pending = writer.submit(_batch_write, batch, config, result)
+        if pending is not None:
+            pending.result()
+    finally:
+        if writer is not None:
+            writer.submit(connections.close_all)  # the writer thread's own connection
+            writer.shutdown()
     return result
 
 
@@ -137,6 +160,18 @@ class _Crossing:
     thresholds: list[tuple[str, int]]
 
 
+@dataclass
+class _Batch:
+    """What scoring one batch found to write."""
+
+    now: datetime
+    scored: int = 0
+    changed: list[_Written] = field(default_factory=list)
+    unchanged_stale: list[int] = field(default_factory=list)
+    snapshots: list[dict] = field(default_factory=list)
+    crossings: list[_Crossing] = field(default_factory=list)
+
+
 def _crossed(old: int | None, new: int, config: ScoringSettings) -> list[tuple[str, int]]:
     """The thresholds a score rose through (a first score rises from nothing)."""
     before = -1 if old is None else old
@@ -144,35 +179,82 @@ def _crossed(old: int | None, new: int, config: ScoringSettings) -> list[tuple[s
     return [(name, value) for name, value in named if before < value <= new]
 
 
-def _batch_rescore(
-    ids: list[int], config: ScoringSettings, profiles: dict, now: datetime, result: RescoreResult
-) -> None:
-    # Cleared before reading: a change made while this batch runs marks its lead stale again, and is not lost.
-    Lead.objects.filter(pk__in=ids).update(score_stale=False, scored_at=now)
-    rows = list(Lead.objects.filter(pk__in=ids).values(*ROW_FIELDS))
-    events = engagement_of(ids)
-    changed, snapshots, crossings = [], [], []
+def _batch_score(rows: list[dict], config: ScoringSettings, profiles: dict, now: datetime) -> _Batch:
+    """Score a batch of rows in memory; only what changed is kept for writing."""
+    events = engagement_of([row["id"] for row in rows])
+    batch = _Batch(now=now, scored=len(rows))
     for row in rows:
         profile = profiles.get(row["stage__pipeline_id"], profiles[None])
         scored = score_row(row, profile, config, events.get(row["id"], NO_ENGAGEMENT), now)
         # The thresholds may have moved (grade) or a reason may read differently ("3 days ago") at the same score.
         if (scored.score, scored.grade, scored.parts) != (row["score"], row["grade"], row["score_parts"]):
-            changed.append(_Written(row["id"], scored.score, scored.grade, scored.parts, now))
+            batch.changed.append(_Written(row["id"], row["score"], scored.score, scored.grade, scored.parts))
+        elif row["score_stale"]:
+            batch.unchanged_stale.append(row["id"])
         if scored.score != row["score"]:
-            snapshots.append(
+            batch.snapshots.append(
                 {"lead_id": row["id"], "score": scored.score, "grade": scored.grade}
                 | {name: part["value"] for name, part in scored.parts.items()}
             )
             thresholds = _crossed(row["score"], scored.score, config)
             if thresholds:
-                crossings.append(_Crossing(row, scored, thresholds))
-    with transaction.atomic():
-        if changed:
-            leads_update(changed, WRITTEN)
-        TableRows.of(ScoreSnapshot, snapshots, {"created_at": now}).insert()
-        _crossings_act(crossings, config, result)
-    result.scored += len(rows)
+                batch.crossings.append(_Crossing(row, scored, thresholds))
+    return batch
+
+
+@transaction.atomic
+def _batch_write(batch: _Batch, config: ScoringSettings, result: RescoreResult) -> None:
+    """One write per lead at most (each rewrites the lead's indexes on PostgreSQL): the score and the cleared mark
+    together. A change made between the read and this write loses its mark, but not its rescore: it is newer than
+    scored_at, and the reconciler (leads_stale_reconcile) finds it."""
+    written = _scores_write(batch.changed, batch.now) if batch.changed else set()
+    if batch.unchanged_stale:
+        Lead.objects.filter(pk__in=batch.unchanged_stale).update(score_stale=False, scored_at=batch.now)
+    # A score another run wrote first, or a lead deleted meanwhile, leaves no snapshot and crosses nothing here.
+    snapshots = [snapshot for snapshot in batch.snapshots if snapshot["lead_id"] in written]
+    TableRows.of(ScoreSnapshot, snapshots, {"created_at": batch.now}).insert()
+    _crossings_act([c for c in batch.crossings if c.row["id"] in written], config, result)
+    result.scored += batch.scored
     result.changed += len(snapshots)
+
+
+def _scores_write(changed: list[_Written], now: datetime) -> set[int]:
+    """Write the new scores, each only where the lead still has the score it was read with (two runs at once write
+    it once); the ids written. On PostgreSQL one UPDATE from arrays for the whole batch (a statement per lead costs
+    more than the writing itself), on SQLite one executemany UPDATE."""
+    parts = [json.dumps(row.score_parts) for row in changed]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            stamp = connection.ops.adapt_datetimefield_value(now)  # as Django stores it, so scored_at=now finds it
+            cursor.executemany(
+                "UPDATE crm_lead SET score = %s, grade = %s, score_parts = %s, scored_at = %s, score_stale = 0"
+                " WHERE id = %s AND score IS %s",
+                [
+                    (row.score, row.grade, part, stamp, row.pk, row.old_score)
+                    for row, part in zip(changed, parts, strict=True)
+                ],
+            )
+            written = Lead.objects.filter(pk__in=[row.pk for row in changed], scored_at=now)
+            return set(written.values_list("pk", flat=True))
+        # Recomputed by the next run if lost: no need to wait for the disk at this commit.
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            """UPDATE crm_lead SET score = v.score, grade = v.grade, score_parts = v.parts::jsonb, scored_at = %s,
+                   score_stale = false
+               FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[], %s::text[], %s::text[])
+                   AS v(id, old_score, score, grade, parts)
+               WHERE crm_lead.id = v.id AND crm_lead.score IS NOT DISTINCT FROM v.old_score
+               RETURNING crm_lead.id""",
+            [
+                now,
+                [row.pk for row in changed],
+                [row.old_score for row in changed],
+                [row.score for row in changed],
+                [row.grade for row in changed],
+                parts,
+            ],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: RescoreResult) -> None:
@@ -204,16 +286,19 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
 
 
 def _moves_to(stage: Stage | None, row: dict) -> bool:
-    return stage is not None and stage.pipeline_id == row["stage__pipeline_id"] and stage.pk != row["stage_id"]
+    """Only forward, from an open stage earlier in the same pipeline: a won deal never goes back to a meeting."""
+    return (
+        stage is not None
+        and stage.pipeline_id == row["stage__pipeline_id"]
+        and row["stage__kind"] == Stage.Kind.OPEN
+        and row["stage__position"] < stage.position
+    )
 
 
 def leads_rescore_stale() -> str:
-    """The queued task: rescore every lead marked stale, a batch at a time, until none is left."""
-    result = RescoreResult()
-    config, profiles = scoring_settings(), _profiles()
-    while batch := list(Lead.objects.filter(score_stale=True).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]):
-        _batch_rescore(batch, config, profiles, timezone.now(), result)
-    return str(result)
+    """The queued task: rescore every lead marked stale (a lead marked meanwhile has queued a task of its own)."""
+    stale = list(Lead.objects.filter(score_stale=True).order_by("pk").values_list("pk", flat=True))
+    return str(leads_rescore(stale))
 
 
 def leads_rescore_all() -> str:

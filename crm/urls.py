@@ -7,9 +7,11 @@ from crm.views import (
     duplicates,
     imports,
     lead_detail,
+    lead_score,
     leads,
     lists,
     locale_settings,
+    scoring_pages,
     settings_pages,
     tasks,
 )
@@ -29,6 +31,7 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", lead_detail.lead_stage, name="lead_stage"),
     path("leads/<int:pk>/owner/", lead_detail.lead_owner, name="lead_owner"),
     path("leads/<int:pk>/claim/", lead_detail.lead_claim, name="lead_claim"),
+    path("leads/<int:pk>/score/", lead_score.lead_score, name="lead_score"),
     path("leads/<int:pk>/promote/", lead_detail.lead_promote, name="lead_promote"),
     path("tasks/", tasks.my_tasks, name="tasks"),
     path("tasks/<int:pk>/complete/", tasks.task_complete, name="task_complete"),
@@ -60,5 +63,7 @@ urlpatterns = [
     path("settings/general/", locale_settings.general_settings, name="settings_general"),
     path("settings/do-not-call/", do_not_call.do_not_call_settings, name="settings_do_not_call"),
     path("settings/do-not-call/remove/", do_not_call.do_not_call_delete, name="do_not_call_remove"),
+    path("settings/scoring/", scoring_pages.scoring_settings_page, name="settings_scoring"),
+    path("settings/scoring/rescore/", scoring_pages.rescore_all, name="scoring_rescore_all"),
     path("me/", locale_settings.my_settings, name="my_settings"),
 ]

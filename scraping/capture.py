@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm.importing.jobs import import_job_for_table, import_job_run
+from crm.importing.reading import Row, table_row
 from crm.models import Activity, ImportJob, Lead, LeadList, Stage, User
 from crm.services.timeline import activities_record_bulk
 
@@ -44,48 +45,64 @@ class Destination:
 
 
 class _CsvFeed:
-    """Rows pulled from the source and written to an import's CSV file as the import asks for them (its `feed`), so
-    that fetching the next rows overlaps normalising and writing those before (the normalising runs in a child
-    process, so the fetch here takes what would be idle time), and a large dataset is never held in memory. Rows
-    left blank are not written: the import would skip them, and the child must find exactly the rows it asks for."""
+    """Rows pulled from the source as the import asks for them (its `feed`): each written to the import's CSV file
+    (its record, and what a resumed import reads) and handed on as the import's own reader would give it, so the
+    normalising child drafts them without reading them back, and fetching the next rows overlaps normalising and
+    writing those before. A large dataset is never held in memory."""
 
     def __init__(self, headers: list[str], rows: Iterator[list[str]], limit: int):
         self._width, self._rows, self._left = len(headers), rows, limit
         self._buffer = io.StringIO()
         self._csv = csv.writer(self._buffer)
         self._csv.writerow(headers)
+        self._line = 2  # the header is line 1
+        self._written = 0  # bytes in the file so far
+        self._first: list[Row] = []
         self._file: BinaryIO | None = None
 
     def first_rows(self, path: Path) -> None:
-        """Write the header and the first FIRST_ROWS rows as the file the import is made from."""
-        self(FIRST_ROWS)
+        """Write the header and the first FIRST_ROWS rows as the file the import is made from (and keep them for
+        its first batch)."""
+        self._first = self._pull(FIRST_ROWS)
         path.write_bytes(self._taken())
 
     def write_to(self, path: Path) -> None:
         """Go on at the end of this file (the import's own copy of the first rows)."""
         self._file = path.open("ab")
 
-    def __call__(self, count: int) -> None:
-        while count > 0 and self._left > 0:
-            row = next(self._rows, None)
-            if row is None:
-                self._left = 0
-                break
-            cells = [("" if cell is None else str(cell)) for cell in row][: self._width]
-            if any(cell.strip() for cell in cells):
-                self._csv.writerow(cells)
-                self._left -= 1
-                count -= 1
+    def __call__(self, count: int) -> list[Row]:
+        given, self._first = self._first[:count], self._first[count:]
+        rows = given + self._pull(count - len(given))
         if self._file is not None:
             self._file.write(self._taken())
-            self._file.flush()  # whole rows only, before the child is asked to read them
+            self._file.flush()
+        return rows
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
 
+    def _pull(self, count: int) -> list[Row]:
+        rows: list[Row] = []
+        while len(rows) < count and self._left > 0:
+            cells = next(self._rows, None)
+            if cells is None:
+                self._left = 0
+                break
+            cells = [("" if cell is None else str(cell)) for cell in cells][: self._width]
+            if not any(cell.strip() for cell in cells):
+                continue  # blank records are not written: the import would skip them
+            self._csv.writerow(cells)
+            position = self._written + self._buffer.tell()
+            if (row := table_row(self._line, cells, position, self._width)) is not None:
+                rows.append(row)
+                self._left -= 1
+            self._line += 1 + "".join(cells).count("\n")  # a cell's line breaks are lines of the file too
+        return rows
+
     def _taken(self) -> bytes:
         written = self._buffer.getvalue().encode()
+        self._written += len(written)
         self._buffer.seek(0)
         self._buffer.truncate()
         return written

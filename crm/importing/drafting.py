@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -42,13 +42,13 @@ def draft_batches(
     mapping: list[str],
     region: str,
     size: int,
-    feed: Callable[[int], None] | None = None,
+    feed: Callable[[int], list[Row]] | None = None,
 ) -> Iterator[tuple[list[LeadDraft], int]]:
     """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it.
 
-    `feed`, for a file still being written (a capture streaming what it fetches), is called with `size` before each
-    batch is asked of the child, and returns once the file holds that many more whole rows or all there will be:
-    the child reads only what is asked of it, so it never meets the file's end before the writer is done."""
+    `feed`, for a file still being written (a capture writing what it fetches), gives the next `size` rows or
+    fewer (none at the end), each already in the file: the child then drafts the rows it is handed instead of
+    reading them back, and this process fetches the next ones while it does."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
@@ -60,9 +60,7 @@ def draft_batches(
     )
 
     def ask() -> Future[tuple[list[LeadDraft], int]]:
-        if feed is not None:
-            feed(size)
-        return pool.submit(_child_next, size)
+        return pool.submit(_child_next, size) if feed is None else pool.submit(_child_draft, feed(size))
 
     try:
         ahead = deque(ask() for _ in range(AHEAD))
@@ -90,9 +88,14 @@ def _child_open(parent: int, path: Path, info: TableInfo, after_line: int, mappi
 
 
 def _child_next(size: int) -> tuple[list[LeadDraft], int]:
-    """The next batch and the progress after it; an empty batch at the end of the file."""
+    """The next batch of the file and the progress after it; an empty batch at the end of the file."""
+    return _child_draft(itertools.islice(_Reader.rows, size))
+
+
+def _child_draft(rows: Iterable[Row]) -> tuple[list[LeadDraft], int]:
+    """These rows as drafts, and the progress after the last one."""
     batch, position = [], 0
-    for row in itertools.islice(_Reader.rows, size):
+    for row in rows:
         draft = draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region)
         if not (draft.rejected or draft.problems):
             draft.values = []  # the raw cells are kept only to report a problem with (a third less to send)

@@ -18,13 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.importing.drafting import draft_batches
 from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
-from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
+from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
@@ -222,7 +223,9 @@ def import_job_start(
     return job
 
 
-def import_job_run(job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], None] | None = None) -> str:
+def import_job_run(
+    job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], list[Row]] | None = None
+) -> str:
     """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
 
     1. Claim a lease: a queued job, or a running one whose runner fell silent (its lease expired), gets this task
@@ -286,7 +289,7 @@ class _Outcome(StrEnum):
     LOST = "lost"  # another runner holds the job now
 
 
-def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], None] | None) -> _Outcome:
+def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], list[Row]] | None) -> _Outcome:
     """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
     writer = BatchWriter(job, job.stage or pipeline_default().stages.first())
@@ -387,6 +390,8 @@ def _batch_commit(
         heartbeat_at=now,
         lease_expires_at=_lease_end(now),
         progress_done=position,
+        # A file still being written (a capture's) grows past the size it had when the import was made.
+        progress_total=Greatest(F("progress_total"), position),
         rows_read=F("rows_read") + len(batch),
         rows_imported=F("rows_imported") + result.imported,
         rows_updated=F("rows_updated") + result.updated,

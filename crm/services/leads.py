@@ -208,7 +208,9 @@ def leads_promote(*, lead_ids: list[int], actor: User | None, reason: str) -> in
         return 0
     Lead.objects.filter(pk__in=ids).update(lifecycle=Lead.Lifecycle.LEAD, updated_at=timezone.now())
     summary = f"Became a lead: {PROMOTION_REASONS[reason]}"
-    activities_record_each(actor=actor, kind=Activity.Kind.PROMOTED, lines=[(Lead(pk=pk), summary, {}) for pk in ids])
+    lines = [(Lead(pk=pk), summary, {}) for pk in ids]
+    # Being a lead rather than a contact changes nothing a score reads: no rescore.
+    activities_record_each(actor=actor, kind=Activity.Kind.PROMOTED, lines=lines, rescore=False)
     return len(ids)
 
 

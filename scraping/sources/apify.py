@@ -86,7 +86,8 @@ def _fetch(client: ApifyClient, actor: str, dataset_id: str, target: dict, curso
         raw["dataset_id"] = dataset_id
         dataset = client.dataset(dataset_id)
         fields = target.get("fields") if isinstance(target.get("fields"), list) else None
-        first = dataset.list_items(offset=0, limit=PAGE_ITEMS, clean=True, fields=fields)
+        known = apify_shape(actor, None)  # known by the actor's id: only its fields from the first page on
+        first = dataset.list_items(offset=0, limit=PAGE_ITEMS, clean=True, fields=fields or _fields_of(known))
     raw["items_total"] = first.total
     if not first.items:
         note = f"The actor's dataset {dataset_id} holds no items."
@@ -99,7 +100,7 @@ def _fetch(client: ApifyClient, actor: str, dataset_id: str, target: dict, curso
         to_row = _flat_row(headers)
     raw["shape"] = shape.name if shape else None
     notes = [f"{first.total} items in dataset {dataset_id}, read as {_shape_name(shape)}."]
-    rows = _rows(dataset, first, to_row, fields)
+    rows = _rows(dataset, first, to_row, fields or _fields_of(shape))
     return Fetched(headers=headers, rows=rows, mapping=mapping, cursor=new_cursor, raw=raw, notes=notes)
 
 
@@ -173,6 +174,10 @@ def _closing(rows: Iterator[list[str]], transport: GuardedTransport) -> Iterator
         yield from rows
     finally:
         transport.close()
+
+
+def _fields_of(shape: ItemShape | None) -> list[str] | None:
+    return shape.fields() if shape else None
 
 
 def _keys(items: list[dict]) -> list[str]:

@@ -137,6 +137,11 @@ class ItemShape:
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
 
+    def fields(self) -> list[str]:
+        """The items' top-level fields the columns read, to ask a dataset for only those (Apify's `fields`): a Google
+        Maps place carries its reviews, photos and opening hours, many times what a lead needs."""
+        return list(dict.fromkeys(steps[0] for paths in self._steps for steps in paths))
+
     def row(self, item: dict) -> list[str]:
         return [first_value(item, steps) for steps in self._steps]
 
@@ -214,10 +219,11 @@ PEOPLE = ItemShape(
 APIFY_SHAPES = (GOOGLE_MAPS_PLACES, PEOPLE)
 
 
-def apify_shape(actor: str, item: dict) -> ItemShape | None:
-    """The known shape of an actor's items: by the actor's id first, else by the first item's keys."""
+def apify_shape(actor: str, item: dict | None) -> ItemShape | None:
+    """The known shape of an actor's items: by the actor's id first, else by the first item's keys (None: not
+    looked at yet)."""
     actor = actor.replace("~", "/").lower()
-    return next((shape for shape in APIFY_SHAPES if shape.fits(actor, item)), None)
+    return next((shape for shape in APIFY_SHAPES if shape.fits(actor, item or {})), None)
 
 
 def _lookup(item: object, steps: tuple[str, ...]) -> object:

@@ -59,7 +59,9 @@ def test_starting_an_import_queues_it_on_the_cluster(tmp_path, manager_mia, djan
     assert job.status == ImportJob.Status.MAPPING and job.mapping[2] == "email"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip")
-    assert len(callbacks) == 1
+    # The import's task, then the rescore of the leads it wrote (queued as the import, run at once, finished).
+    assert [callback.__name__ for callback in callbacks] == ["<lambda>", "_enqueue"]
+    assert Lead.objects.get().score is not None
     job.refresh_from_db()
     # The test cluster runs tasks synchronously, so the job has run by now.
     assert job.status == ImportJob.Status.DONE and job.rows_imported == 1

@@ -10,7 +10,17 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
-from crm.rescoring import leads_rescore, leads_rescore_stale, leads_stale_reconcile
+from crm.rescoring import (
+    ROW_FIELDS,
+    RescoreResult,
+    _batch_score,
+    _batch_write,
+    _profiles,
+    leads_rescore,
+    leads_rescore_stale,
+    leads_stale_reconcile,
+    scoring_settings,
+)
 from crm.selectors import profile_default, profile_for
 from crm.services.companies import company_fill
 from crm.services.leads import lead_update
@@ -320,3 +330,32 @@ def test_the_command_names_an_unknown_list():
 
     with pytest.raises(CommandError, match="no list named"):
         call_command("score", "--list", "9999999999999999999999")
+
+
+def test_crossing_sql_never_moves_a_lead_backwards_or_out_of_a_closed_stage():
+    lead = LeadFactory()
+    pipeline = lead.stage.pipeline
+    target = Stage.objects.get(pipeline=pipeline, name="Meeting booked")
+    won = Stage.objects.get(pipeline=pipeline, kind=Stage.Kind.WON)
+    Lead.objects.filter(pk=lead.pk).update(stage=won)
+    _hot_settings(sql_stage=target)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    assert leads_rescore([lead.pk]).moved == 0
+    lead.refresh_from_db()
+    assert lead.stage == won
+
+
+def test_two_runs_at_once_write_a_change_once():
+    lead = LeadFactory()
+    leads_rescore()
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    config, profiles = scoring_settings(), _profiles()
+    rows = list(Lead.objects.filter(pk=lead.pk).values(*ROW_FIELDS))
+    # Both runs read the lead before either wrote: the second finds the score changed under it and leaves it.
+    first, second = (_batch_score(rows, config, profiles, timezone.now()) for _ in range(2))
+    results = [RescoreResult(), RescoreResult()]
+    _batch_write(first, config, results[0])
+    _batch_write(second, config, results[1])
+    assert [result.changed for result in results] == [1, 0]
+    assert ScoreSnapshot.objects.filter(lead=lead).count() == 2  # the first score, and the reply's

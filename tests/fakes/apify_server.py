@@ -3,8 +3,8 @@
 It keeps actors' runs and datasets as state and answers what capture asks, as the API does:
 - POST /v2/acts/{actorId}/runs (also spelled /v2/actors/): the input as the body; 201 and {"data": run};
 - GET /v2/acts/{actorId}/runs/last?status=SUCCEEDED and GET /v2/actor-runs/{runId}: {"data": run};
-- GET /v2/datasets/{datasetId}/items?offset=&limit=&clean=: a JSON array, with X-Apify-Pagination-Offset, -Limit,
-  -Count, -Total and -Desc headers.
+- GET /v2/datasets/{datasetId}/items?offset=&limit=&clean=&fields=: a JSON array (of only the comma-separated
+  top-level `fields` when given), with X-Apify-Pagination-Offset, -Limit, -Count, -Total and -Desc headers.
 An actor id such as compass/crawler-google-places is spelled compass~crawler-google-places in the URL. Every call
 must carry "Authorization: Bearer <token>" with the stand-in's token, else 401 with Apify's error body. A run is
 given a list of statuses (RUNNING, RUNNING, SUCCEEDED): each look at it takes the next one, the last one stays.
@@ -223,6 +223,9 @@ class ApifyStandIn:
         if request.args.get("clean") in ("1", "true"):
             # Clean items: no empty ones, no hidden (#-prefixed) fields; `count` still counts the rows scanned.
             page = [{key: value for key, value in item.items() if not key.startswith("#")} for item in page if item]
+        if fields := [name for name in request.args.get("fields", "").split(",") if name]:
+            # Only these top-level fields remain, in the order asked.
+            page = [{name: item[name] for name in fields if name in item} for item in page]
         scanned = max(0, min(limit, len(items) - offset))
         headers = {
             "X-Apify-Pagination-Offset": str(offset),

@@ -88,6 +88,30 @@ def test_a_big_dataset_streams_page_by_page(stand_in):
     assert fetched.raw["items_total"] == 1234
 
 
+def test_a_known_actors_dataset_is_asked_for_only_the_fields_its_leads_need(stand_in):
+    stand_in.add_dataset("big", SyntheticPlaces(600))
+    stand_in.add_run(MAPS, "run-5", dataset_id="big")
+
+    rows = list(apify.fetch(_source(stand_in), {"actor": MAPS}, {}).rows)
+
+    wanted = "title,phone,phoneUnformatted,website,emails,email,address,city,countryCode,categoryName,totalScore"
+    assert [page.args["fields"] for page in stand_in.requests("/v2/datasets/big/items")] == [
+        f"{wanted},reviewsCount,placeId,url"
+    ] * 2  # reviews, photos and opening hours stay at Apify
+    assert rows[599][:3] == ["Plumber 599 Ltd", "0113 496 0599", "https://plumber599.example/"]
+
+
+def test_items_of_an_unknown_actor_are_asked_whole_until_their_shape_is_known(stand_in):
+    stand_in.add_dataset("places-2", SyntheticPlaces(700))
+    stand_in.add_run("someone/maps-lookalike", "run-6", dataset_id="places-2")
+
+    rows = list(apify.fetch(_source(stand_in), {"actor": "someone/maps-lookalike"}, {}).rows)
+
+    first, second = stand_in.requests("/v2/datasets/places-2/items")
+    assert "fields" not in first.args and second.args["fields"].startswith("title,phone,")
+    assert len(rows) == 700 and rows[650][0] == "Plumber 650 Ltd"
+
+
 def test_a_run_that_timed_out_fails_with_its_status(stand_in):
     stand_in.add_run(MAPS, "run-5", ["RUNNING", "TIMED-OUT"], status_message="The Actor run has timed out.")
     stand_in.starts_into(MAPS, "run-5")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.models import ImportJob, Lead
+from crm.importing.reading import table_inspect, table_rows
+from crm.models import ImportJob, ImportRejection, Lead
 from scraping.capture import Destination, table_capture
 from scraping.sources.base import SourceFailed
 
@@ -64,3 +65,22 @@ def test_blank_rows_are_left_out_and_every_other_row_imported_on_its_own_line(db
     lines = Path(job.file.path).read_text().splitlines()
     assert len(lines) == 301 and lines[300].startswith("buyer299@")
     assert job.file_size == job.progress_total == job.progress_done == Path(job.file.path).stat().st_size
+
+
+def test_rows_handed_to_the_import_are_the_rows_its_file_reads_back(db, small_batches):
+    """A resumed import reads the file instead of being handed rows: both must agree, line for line."""
+    given = [
+        ["one@firm.example", "Two-line\nFirm"],
+        ["", " "],
+        ["not-an-email", ""],
+        ["three@bell.example", "Bell\x07 Co"],
+    ]
+
+    [job] = table_capture(HEADERS, iter(given), columns=COLUMNS, to=Destination("Lines", "apify"))
+
+    rejected = ImportRejection.objects.get(job=job, kind=ImportRejection.Kind.REJECTED)
+    info = table_inspect(Path(job.file.path), max_bytes=10**6)
+    read_back = {row.line: row for row in table_rows(Path(job.file.path), info)}
+    assert sorted(read_back) == [2, 4, 5]  # the two-line cell takes lines 2 and 3; the blank row is not written
+    assert rejected.line == 4 and read_back[4].values == ["not-an-email", ""]
+    assert Lead.objects.get(email="three@bell.example").company.name == read_back[5].values[1] == "Bell Co"

@@ -77,19 +77,27 @@ def table_rows(path: Path, info: TableInfo, *, after_line: int = 0) -> Iterator[
             recoded.discard(line)
             if line <= skip_to:
                 continue
-            cleaned = stray_removed(cells)
-            if cleaned is not None:
-                cells = cleaned
-                note = f"{note}; {STRAY_NOTE}" if note else STRAY_NOTE
-            cells = [cell.strip() for cell in cells]
-            if not any(cells):
-                continue
-            values = cells[:width] + [""] * (width - len(cells))
-            extra = without_trailing_blanks(cells[width:])
             # Bytes that were not text in the file's encoding count as read back, so may overshoot a little.
-            yield Row(line=line, values=values, extra=extra, position=min(position, info.size), note=note)
+            row = table_row(line, cells, min(position, info.size), width, note)
+            if row is not None:
+                yield row
     finally:
         records.close()  # the file, now, rather than when the garbage collector gets to it
+
+
+def table_row(line: int, cells: list[str], position: int, width: int, note: str = "") -> Row | None:
+    """One record as a data row of `width` cells: control characters removed (its note says so), cells stripped,
+    short rows padded and cells past the headers kept aside; None for a blank record, which imports skip."""
+    cleaned = stray_removed(cells)
+    if cleaned is not None:
+        cells = cleaned
+        note = f"{note}; {STRAY_NOTE}" if note else STRAY_NOTE
+    cells = [cell.strip() for cell in cells]
+    if not any(cells):
+        return None
+    values = cells[:width] + [""] * (width - len(cells))
+    extra = without_trailing_blanks(cells[width:])
+    return Row(line=line, values=values, extra=extra, position=position, note=note)
 
 
 def table_sample(path: Path, info: TableInfo, count: int = 5) -> list[Row]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from crm import demo_data as demo
 from crm.companies import company_find
 from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
+from crm.demo_scoring import demo_scoring_seed
 from crm.models import Activity, Company, Lead, Note, SiteSettings, Stage, StageChange, Task, User
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage, lead_update
 from crm.services.lists import list_add_leads, list_create
@@ -481,6 +482,8 @@ class Command(BaseCommand):
         pairs = demo_duplicates_plant(users["mia"])
         replies = demo_seeding.send(sender=Lead, manager=users["mia"], rng=seeder.rng)
         others = [line for _receiver, lines in replies for line in lines or []]
+        # Scored last, once every app has added its part (enrichment's verified addresses count).
+        others += demo_scoring_seed(manager=users["mia"], rng=seeder.rng)
 
         by_stage = Counter(person.stage.pk for person in people)
         stage_counts = ", ".join(f"{stage.name} {by_stage[stage.pk]}" for stage in stages)

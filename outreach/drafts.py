@@ -32,7 +32,7 @@ def drafts_visible_to(user: User) -> QuerySet[Draft]:
     return Draft.objects.filter(lead__in=leads_visible_to(user)).select_related("lead", "created_by", "decided_by")
 
 
-def _choices_check(channel: str, tone: str, length: str) -> None:
+def choices_check(channel: str, tone: str, length: str) -> None:
     if channel not in Channel.values or tone not in Tone.values or length not in Length.values:
         raise ValidationError("Choose a channel, a tone and a length from the lists.")
 
@@ -62,7 +62,7 @@ def draft_compose(
     """Write a message for the lead and check it, outside any transaction (an AI answer may take seconds).
     Raises WriterFailed when the AI gave no usable answer."""
     require_edit_lead(actor, lead)
-    _choices_check(channel, tone, length)
+    choices_check(channel, tone, length)
     grounding = lead_grounding(lead, sender=actor)
     written = message_write(grounding, channel=channel, tone=tone, length=length, seed=lead.pk, interactive=interactive)
     found = draft_findings(channel=channel, subject=written.subject, body=written.body, inputs=grounding.inputs())
@@ -114,16 +114,24 @@ def draft_edit(*, draft: Draft, actor: User, subject: str, body: str, version: i
     return draft
 
 
-@transaction.atomic
 def draft_approve(*, draft: Draft, actor: User, version: int | None) -> Draft:
-    """Approve the draft as `version` showed it, if every check passes on its text now."""
+    """Approve the draft as `version` showed it, if every check passes on its text now; otherwise raise
+    DraftNotReady, with what the checks found kept on the draft (the lead's facts may have changed since)."""
+    draft = _approve_if_clear(draft, actor, version)
+    if draft.findings:
+        raise DraftNotReady(
+            "Fix what the checks found before approving: " + " ".join(f["message"] for f in draft.findings)
+        )
+    return draft
+
+
+@transaction.atomic
+def _approve_if_clear(draft: Draft, actor: User, version: int | None) -> Draft:
     draft = _locked(draft, actor, version)
     draft.findings = _findings(draft, sender=draft.created_by or actor)
     if draft.findings:
         Draft.objects.filter(pk=draft.pk).update(findings=draft.findings)
-        raise DraftNotReady(
-            "Fix what the checks found before approving: " + " ".join(f["message"] for f in draft.findings)
-        )
+        return draft
     return _decide(draft, actor, Draft.Status.APPROVED)
 
 

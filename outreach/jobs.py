@@ -18,8 +18,8 @@ from crm.models import Lead, User
 from crm.selectors import leads_visible_to
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_edit_lead, can_reassign, require_write
-from outreach.drafts import Composed, draft_compose, draft_save
-from outreach.models import Channel, DraftItem, DraftJob, Length, Tone
+from outreach.drafts import Composed, choices_check, draft_compose, draft_save
+from outreach.models import DraftItem, DraftJob, Length, Tone
 from outreach.writer import WriterFailed
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,7 @@ def draft_job_create(
 ) -> DraftJob:  # fmt: skip
     """A job writing drafts for the given leads that the actor may change, queued once the transaction commits."""
     require_write(actor)
-    if channel not in Channel.values or tone not in Tone.values or length not in Length.values:
-        raise ValidationError("Choose a channel, a tone and a length from the lists.")
+    choices_check(channel, tone, length)
     visible = leads_visible_to(actor).filter(pk__in=leads.values("pk")).order_by("pk")
     lead_ids = [lead.pk for lead in visible.only("pk", "owner_id") if can_edit_lead(actor, lead)]
     job = DraftJob.objects.create(

@@ -166,3 +166,14 @@ def test_odd_form_values_are_refused_without_an_error(client, rep_alice, priya):
     response = client.post(reverse("outreach:draft_approve", args=[draft.pk]), {"version": "²"}, **HTMX)
     assert "out of date" in response.content.decode()
     assert not Draft.objects.filter(channel="fax").exists()
+
+
+def test_approval_checks_the_facts_as_they_are_now_and_keeps_what_it_found(rep_alice, priya):
+    draft = draft_generate(lead=priya, actor=rep_alice, channel="email", tone="formal", length="short")
+    assert "Acme Logistics" in draft.body and draft.findings == []
+    priya.company.name = "Northwind Traders"  # the lead's company was corrected after the draft was written
+    priya.company.save()
+    with pytest.raises(DraftNotReady, match="Acme"):
+        draft_approve(draft=draft, actor=rep_alice, version=draft.version)
+    draft.refresh_from_db()
+    assert draft.status == "draft" and "Acme" in draft.findings[0]["message"]

@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/enrich.py
 	$(BIN)/python bench/score.py
 	$(BIN)/python bench/ai.py
+	$(BIN)/python bench/write.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

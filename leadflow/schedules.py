@@ -23,6 +23,11 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
+    "resume stalled draft jobs": {
+        "func": "outreach.jobs.draft_jobs_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
     "resume stalled analysis jobs": {
         "func": "enrichment.analysis_jobs.analysis_jobs_requeue_stalled",
         "schedule_type": Schedule.MINUTES,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
+    path("outreach/", include("outreach.urls")),
     path("hooks/", include("scraping.hooks_urls")),
     path("settings/ai/", ai_settings, name="ai_settings"),
     path("settings/ai/test/", ai_settings_test, name="ai_settings_test"),

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from outreach import views
+
+app_name = "outreach"
+
+urlpatterns = [
+    path("leads/<int:pk>/drafts/", views.lead_drafts, name="lead_drafts"),
+    path("leads/<int:pk>/drafts/new/", views.draft_new, name="draft_new"),
+    path("drafts/<int:pk>/", views.draft_detail, name="draft"),
+    path("drafts/<int:pk>/edit/", views.draft_edit_view, name="draft_edit"),
+    path("drafts/<int:pk>/approve/", views.draft_approve_view, name="draft_approve"),
+    path("drafts/<int:pk>/reject/", views.draft_reject_view, name="draft_reject"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("jobs/new/", views.job_new, name="job_new"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.models import Activity, Lead, User
+from crm.services.scores import lead_ai_fit_set
 from crm.services.timeline import activity_record
 from enrichment.models import LeadAnalysis, ProviderAnswer
 from enrichment.providers.ai_research import AnalysisAnswer, AnalysisInputs, builtin_analysis, research_ask
@@ -164,6 +165,7 @@ def _keep(analysis: LeadAnalysis, answer: AnalysisAnswer, *, source: str, thin: 
         summary=f"{summary}, urgency {answer.urgency}",
         data={"analysis": analysis.pk},
     )
+    _fit_publish(analysis)
     return analysis
 
 
@@ -186,8 +188,8 @@ def lead_analysis_latest(lead: Lead) -> LeadAnalysis | None:
     return LeadAnalysis.objects.filter(lead=lead).first()
 
 
-# INTEGRATOR: complete this once crm.services.scores.lead_ai_fit_set(*, lead, fit, reason) exists, and call it where
-# an AI analysis is kept (_keep, source "ai", not thin). It does nothing yet, on purpose.
-def analysis_fit_publish(analysis: LeadAnalysis) -> None:
-    """Hand an AI analysis's fit opinion to the lead's score, as a weighted input shown as such."""
-    return
+def _fit_publish(analysis: LeadAnalysis) -> None:
+    """Hand an AI analysis's fit opinion to the lead's score, a weighted input shown as such. Only a model's: the
+    built-in analysis reads the same facts the fit score does, so counting it again would weigh them twice."""
+    if analysis.source == LeadAnalysis.Source.AI and analysis.fit is not None:
+        lead_ai_fit_set(lead=analysis.lead, fit=analysis.fit, reason=analysis.fit_reasoning)

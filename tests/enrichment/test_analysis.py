@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from crm.models import Lead, ListMembership
+from crm.rescoring import leads_rescore
 from enrichment.analysis import lead_analyze
 from enrichment.analysis_jobs import analysis_job_create
 from enrichment.models import AnalysisJob, LeadAnalysis, ProviderAnswer
@@ -51,6 +52,23 @@ def test_an_ai_analysis_is_kept_with_model_tokens_and_cost(openai_stand_in, plum
     assert (analysis.model, analysis.tokens_in, analysis.tokens_out) == ("gpt-4o-mini", 1000, 200)
     assert analysis.cost_usd == AiCall.objects.get().cost_usd > 0
     assert plumber.activities.filter(summary__startswith="Analysed (AI): fit 82").exists()
+
+
+def test_an_ai_fit_opinion_feeds_the_fit_score_as_a_weighted_input(openai_stand_in, plumber, rep_alice):
+    openai_stand_in.replies(answer(GOOD))
+    lead_analyze(lead=plumber, actor=rep_alice)
+    leads_rescore([plumber.pk])
+
+    plumber.refresh_from_db()
+    assert (plumber.ai_fit, plumber.ai_fit_reason) == (82, GOOD["fit_reasoning"])
+    assert "AI opinion 82/100" in plumber.score_parts["fit"]["reason"]
+
+
+def test_the_built_in_analysis_gives_the_score_no_opinion(plumber, rep_alice):
+    analysis = lead_analyze(lead=plumber, actor=rep_alice)  # no model configured
+
+    plumber.refresh_from_db()
+    assert analysis.source == "built-in" and plumber.ai_fit is None
 
 
 def test_scraped_text_is_passed_quoted_under_the_systems_rule(openai_stand_in, plumber, rep_alice):

@@ -4,9 +4,7 @@ three rescores spread over the last weeks, so lead pages show an explained score
 from __future__ import annotations
 
 import random
-from datetime import timedelta
-
-from django.utils import timezone
+from datetime import datetime, timedelta
 
 from crm.models import Activity, Lead, ScoringSettings, Stage, User
 from crm.rescoring import leads_rescore
@@ -25,7 +23,9 @@ EVENTS = [
 WAVES_DAYS_AGO = (21, 10, 0)
 
 
-def demo_scoring_seed(*, manager: User, rng: random.Random) -> list[str]:
+def demo_scoring_seed(*, manager: User, rng: random.Random, now: datetime) -> list[str]:
+    """`now` is the demo's own moment, which its dates were drawn from: scored against the clock instead, a
+    lead near a day's boundary would age a day on a slow seeding, and the demo would differ from run to run."""
     profile_save(
         actor=manager,
         profile=profile_default(),
@@ -48,7 +48,6 @@ def demo_scoring_seed(*, manager: User, rng: random.Random) -> list[str]:
         Lead.objects.filter(stage__kind=Stage.Kind.OPEN).exclude(email="").order_by("pk")[: ENGAGED_LEADS * 3]
     )
     engaged = rng.sample(engaged, min(ENGAGED_LEADS, len(engaged)))
-    now = timezone.now()
     events = 0
     for days_ago in WAVES_DAYS_AGO:
         moment = now - timedelta(days=days_ago)

@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium per session, a fresh context per test, and signing in through the form."""
+"""Browser fixtures: one headless Chromium per test module, a fresh context per test, and signing in through the form."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ TIMEOUT_MS = 5_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(scope="session")
+# One per module, not per session: while a sync Playwright is open, its event loop counts as running in this thread,
+# and the app's own renderer (leadflow/rendering.py), started by a later test of another folder on the same worker,
+# refuses to start inside it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")

@@ -483,7 +483,7 @@ class Command(BaseCommand):
         replies = demo_seeding.send(sender=Lead, manager=users["mia"], rng=seeder.rng)
         others = [line for _receiver, lines in replies for line in lines or []]
         # Scored last, once every app has added its part (enrichment's verified addresses count).
-        others += demo_scoring_seed(manager=users["mia"], rng=seeder.rng)
+        others += demo_scoring_seed(manager=users["mia"], rng=seeder.rng, now=seeder.now)
 
         by_stage = Counter(person.stage.pk for person in people)
         stage_counts = ", ".join(f"{stage.name} {by_stage[stage.pk]}" for stage in stages)

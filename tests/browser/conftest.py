@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium per test module, a fresh context per test, and signing in through the form."""
+"""Browser fixtures: one headless Chromium per test module, a fresh context per test, and signing in by the form."""
 
 from __future__ import annotations
 

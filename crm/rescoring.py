@@ -93,19 +93,18 @@ def _profiles() -> dict[int | None, CompiledProfile]:
 
 def engagement_of(lead_ids: list[int]) -> dict[int, Engagement]:
     """Counted events and the last touch of each lead, in one aggregate query; machine opens never count."""
+    # A machine open is left out before counting, so that it is no touch either (its time is not the last touch).
     rows = (
         Activity.objects.filter(lead_id__in=lead_ids, kind__in=TOUCH_KINDS)
+        .filter(Q(data__machine__isnull=True) | ~Q(data__machine=True))  # no key is NULL, which NOT leaves out
         .order_by()
         .values("lead_id", "kind")
-        .annotate(n=Count("id"), machine=Count("id", filter=Q(data__machine=True)), last=Max("created_at"))
+        .annotate(n=Count("id"), last=Max("created_at"))
     )
     counts: dict[int, dict[str, int]] = {}
     touched: dict[int, datetime] = {}
     for row in rows:
-        human = row["n"] - row["machine"]
-        if human <= 0:
-            continue
-        counts.setdefault(row["lead_id"], {})[row["kind"]] = human
+        counts.setdefault(row["lead_id"], {})[row["kind"]] = row["n"]
         if row["lead_id"] not in touched or row["last"] > touched[row["lead_id"]]:
             touched[row["lead_id"]] = row["last"]
     return {pk: Engagement(counts=counts.get(pk, {}), last_touch=touched.get(pk)) for pk in touched}

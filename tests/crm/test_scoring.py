@@ -156,6 +156,16 @@ def test_machine_opens_alone_are_no_engagement_and_no_touch():
     assert "never touched" in _part(lead, "recency")[1]
 
 
+def test_a_machine_open_after_a_persons_open_is_not_the_last_touch():
+    lead = LeadFactory()
+    long_ago = timezone.now() - timedelta(days=100)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_OPENED, summary="Opened", created_at=long_ago)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_OPENED, summary="Opened", data={"machine": True})
+    lead = _scored(lead)
+    assert _part(lead, "engagement") == (5, "1 open.")
+    assert _part(lead, "recency")[1] == "Data updated today; last touched 100 days ago."
+
+
 def test_engagement_is_capped_per_kind_and_a_meeting_counts_most():
     lead = LeadFactory()
     for _ in range(10):

@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
@@ -281,8 +282,14 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
     for crossing in crossings:
         row = crossing.row
         if "SQL" in dict(crossing.thresholds) and _moves_to(stage, row):
-            lead = Lead.objects.get(pk=row["id"])
-            result.moved += lead_move_stage(lead=lead, stage=stage, actor=None) is not None
+            try:
+                # Only from the stage it was read in: a lead someone moved meanwhile (won, say) stays where it is.
+                moved = lead_move_stage(
+                    lead=Lead(pk=row["id"]), stage=stage, actor=None, expected_stage_id=row["stage_id"]
+                )
+            except ValidationError:
+                continue  # moved meanwhile, or a stage no lead may enter unasked (a lost one): the rest go on
+            result.moved += moved is not None
 
 
 def _moves_to(stage: Stage | None, row: dict) -> bool:

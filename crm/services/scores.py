@@ -100,6 +100,8 @@ def scoring_settings_update(
     if unknown:
         raise ValueError(f"Unknown settings: {', '.join(sorted(unknown))}")
     errors = {}
+    if stage is not None and stage.kind != Stage.Kind.OPEN:
+        errors["stage"] = "A lead crossing SQL moves to an open stage, not a won or lost one."
     if not 0 <= mql_threshold <= sql_threshold <= 100:
         errors["sql_threshold"] = "Thresholds go from 0 to 100, and SQL is at least MQL."
     if any(not 0 <= value <= 100 for value in weights.values()):

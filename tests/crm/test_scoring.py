@@ -356,6 +356,35 @@ def test_crossing_sql_never_moves_a_lead_backwards_or_out_of_a_closed_stage():
     assert lead.stage == won
 
 
+def test_crossing_sql_leaves_a_lead_someone_moved_meanwhile_where_they_put_it():
+    lead = LeadFactory()
+    pipeline = lead.stage.pipeline
+    target = Stage.objects.get(pipeline=pipeline, name="Meeting booked")
+    won = Stage.objects.get(pipeline=pipeline, kind=Stage.Kind.WON)
+    _hot_settings(sql_stage=target)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    config = scoring_settings()
+    batch = _batch_score(list(Lead.objects.filter(pk=lead.pk).values(*ROW_FIELDS)), config, _profiles(), timezone.now())
+    Lead.objects.filter(pk=lead.pk).update(stage=won)  # the deal was won after the rescore read the lead
+    result = RescoreResult()
+    _batch_write(batch, config, result)
+    lead.refresh_from_db()
+    assert (result.moved, lead.stage, lead.score) == (0, won, 65)
+
+
+def test_a_lost_sql_stage_moves_nobody_and_the_rescore_goes_on():
+    lead = LeadFactory()
+    lost = Stage.objects.get(pipeline=lead.stage.pipeline, kind=Stage.Kind.LOST)
+    _hot_settings(sql_stage=lost)  # saved before such stages were refused, or a stage made lost since
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    result = leads_rescore([lead.pk])
+    lead.refresh_from_db()
+    assert (result.changed, result.moved, lead.score) == (1, 0, 65)
+    assert lead.stage != lost
+
+
 def test_two_runs_at_once_write_a_change_once():
     lead = LeadFactory()
     leads_rescore()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from crm.models import Activity, IdealCustomerProfile, ScoreSnapshot, ScoringSettings
+from crm.models import Activity, IdealCustomerProfile, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import leads_rescore
 from crm.services.pipelines import pipeline_default
-from crm.services.scores import lead_ai_fit_set
+from crm.services.scores import lead_ai_fit_set, scoring_settings_update
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,18 @@ def test_odd_settings_are_refused_with_the_form_again(client, manager_mia, chang
     response = client.post(reverse("crm:settings_scoring"), {**SETTINGS, **changes})
     assert response.status_code == 422
     assert not ScoringSettings.objects.exists()
+
+
+def test_a_won_or_lost_stage_is_no_sql_stage(client, manager_mia):
+    lost = pipeline_default().stages.get(kind=Stage.Kind.LOST)
+    client.force_login(manager_mia)
+    response = client.post(reverse("crm:settings_scoring"), {**SETTINGS, "stage": str(lost.pk)})
+    assert response.status_code == 422
+    assert not ScoringSettings.objects.exists()
+    with pytest.raises(ValidationError):
+        scoring_settings_update(
+            actor=manager_mia, stage=lost, promote_at_mql=True, mql_threshold=50, sql_threshold=75, weight_fit=40
+        )
 
 
 def test_a_manager_edits_the_default_profile_as_lines_and_commas(client, manager_mia):

@@ -175,6 +175,22 @@ def test_matching_uses_linkedin_phone_and_similar_names_at_the_same_company(tmp_
     assert Lead.objects.filter(email="info@acme.example").count() == 2
 
 
+def test_an_overwritten_email_or_phone_is_no_longer_verified_and_undo_gives_it_back(tmp_path, manager_mia):
+    lead = LeadFactory(
+        first_name="Jane", last_name="Roe", email="jane@old.example", phone="+442079460958", company=None,
+        linkedin_url="https://www.linkedin.com/in/jane-roe", email_verified=True, phone_verified=True,
+    )  # fmt: skip
+    header = ["Name", "Email", "LinkedIn", "Phone"]
+    rows = [["Jane Roe", "jane@new.example", "linkedin.com/in/jane-roe", "+44 20 7946 0959"]]
+    job = _import(manager_mia, _csv(tmp_path, rows, header=header), on_duplicate="overwrite")
+    lead.refresh_from_db()
+    assert (lead.email, lead.email_verified) == ("jane@new.example", False)
+    assert (lead.phone, lead.phone_verified) == ("+442079460959", False)
+    import_job_undo(job=job, actor=manager_mia)
+    lead.refresh_from_db()
+    assert (lead.email, lead.email_verified, lead.phone_verified) == ("jane@old.example", True, True)
+
+
 def _worker_dies(monkeypatch, *, saving_batch: int, after_writing: bool) -> None:
     """The worker dies once, while saving the nth batch of the run, before or after writing it (never after its
     commit); later batches save as usual."""

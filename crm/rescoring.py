@@ -315,9 +315,10 @@ def leads_rescore_all() -> str:
 
 def leads_stale_reconcile(window: timedelta = timedelta(days=1)) -> str:
     """The periodic repair: mark stale what a lost task or a writer that bypassed the services left unscored
-    (changed, or given timeline lines, after its last score), then rescore them."""
+    (changed, given timeline lines, or its company changed, as in the admin, after its last score), then rescore
+    them."""
     since = timezone.now() - window
-    unscored = Q(scored_at__isnull=True) | Q(updated_at__gt=F("scored_at"))
+    unscored = Q(scored_at__isnull=True) | Q(updated_at__gt=F("scored_at")) | Q(company__updated_at__gt=F("scored_at"))
     touched = Exists(
         Activity.objects.filter(lead=OuterRef("pk"), created_at__gte=since, created_at__gt=OuterRef("scored_at"))
     )

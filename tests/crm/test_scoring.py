@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
+from crm.models import Activity, Company, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import (
     ROW_FIELDS,
     RescoreResult,
@@ -306,6 +306,14 @@ def test_the_reconciler_finds_leads_changed_behind_the_services_back():
     lead = LeadFactory()
     leads_rescore()
     Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() + timedelta(seconds=5))
+    assert leads_stale_reconcile().startswith("1 scored")
+
+
+def test_the_reconciler_finds_leads_whose_company_changed_behind_the_services_back():
+    lead = LeadFactory()
+    leads_rescore()
+    later = timezone.now() + timedelta(seconds=5)
+    Company.objects.filter(pk=lead.company_id).update(industry="Software", updated_at=later)  # as the admin does
     assert leads_stale_reconcile().startswith("1 scored")
 
 

@@ -15,6 +15,7 @@ from crm.importing.jobs import import_job_create, import_job_run, import_job_sta
 from crm.importing.reading import FileRefused, csv_rows
 from crm.importing.undo import import_job_undo
 from crm.models import Company, ImportChange, ImportJob, Lead, LeadList
+from crm.rescoring import leads_rescore
 from crm.services.work import note_create
 from tests.factories import CompanyFactory, LeadFactory
 
@@ -186,9 +187,11 @@ def test_an_overwritten_email_or_phone_is_no_longer_verified_and_undo_gives_it_b
     lead.refresh_from_db()
     assert (lead.email, lead.email_verified) == ("jane@new.example", False)
     assert (lead.phone, lead.phone_verified) == ("+442079460959", False)
+    leads_rescore([lead.pk])
     import_job_undo(job=job, actor=manager_mia)
     lead.refresh_from_db()
     assert (lead.email, lead.email_verified, lead.phone_verified) == ("jane@old.example", True, True)
+    assert lead.score_stale  # what the score read changed back: rescored by the queued task
 
 
 def _worker_dies(monkeypatch, *, saving_batch: int, after_writing: bool) -> None:

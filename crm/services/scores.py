@@ -72,6 +72,10 @@ def profile_save(
 ) -> IdealCustomerProfile:
     """Create or change an ideal-customer profile (lists may be given as text) and queue a rescore of all."""
     _require_manager(actor)
+    if profile is None and pipeline is not None:
+        # Two first saves of a pipeline's profile (a double submit) take turns: the second changes what the first made.
+        Pipeline.objects.select_for_update().filter(pk=pipeline.pk).exists()
+        profile = IdealCustomerProfile.objects.filter(pipeline=pipeline).first()
     if profile is None:
         profile = IdealCustomerProfile(pipeline=pipeline)
     for name in PROFILE_LISTS:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from crm.models import Activity, IdealCustomerProfile, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import leads_rescore
 from crm.services.pipelines import pipeline_default
-from crm.services.scores import lead_ai_fit_set, scoring_settings_update
+from crm.services.scores import lead_ai_fit_set, profile_save, scoring_settings_update
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,14 @@ def test_a_pipeline_gets_its_own_profile(client, manager_mia):
     url = reverse("crm:settings_scoring") + f"?pipeline={pipeline.pk}"
     assert client.post(url, {"name": "Sales pipeline", "industries": "Retail", "save_profile": "1"}).status_code == 302
     assert IdealCustomerProfile.objects.get(pipeline=pipeline).industries == ["Retail"]
+
+
+def test_a_double_submitted_first_profile_of_a_pipeline_is_saved_once(manager_mia):
+    pipeline = pipeline_default()
+    # Both requests read "no profile yet" before either saved.
+    profile_save(actor=manager_mia, profile=None, pipeline=pipeline, name="Sales", industries="Retail")
+    profile_save(actor=manager_mia, profile=None, pipeline=pipeline, name="Sales", industries="Retail, Food")
+    assert IdealCustomerProfile.objects.get(pipeline=pipeline).industries == ["Retail", "Food"]
 
 
 def test_a_profile_with_sizes_the_wrong_way_round_is_refused(client, manager_mia):

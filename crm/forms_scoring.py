@@ -23,7 +23,9 @@ class ScoringSettingsForm(forms.Form):
     promote_at_mql = forms.BooleanField(label="Promote a contact to a lead when it crosses MQL", required=False)
     stage = forms.ModelChoiceField(
         label="Move to this stage when crossing SQL",
-        queryset=Stage.objects.select_related("pipeline").order_by("pipeline__name", "position", "id"),
+        queryset=Stage.objects.filter(kind=Stage.Kind.OPEN)
+        .select_related("pipeline")
+        .order_by("pipeline__name", "position", "id"),
         required=False,
         empty_label="Leave the stage alone",
         help_text="Only leads of the stage's pipeline move.",

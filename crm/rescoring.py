@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
@@ -93,19 +94,18 @@ def _profiles() -> dict[int | None, CompiledProfile]:
 
 def engagement_of(lead_ids: list[int]) -> dict[int, Engagement]:
     """Counted events and the last touch of each lead, in one aggregate query; machine opens never count."""
+    # A machine open is left out before counting, so that it is no touch either (its time is not the last touch).
     rows = (
         Activity.objects.filter(lead_id__in=lead_ids, kind__in=TOUCH_KINDS)
+        .filter(Q(data__machine__isnull=True) | ~Q(data__machine=True))  # no key is NULL, which NOT leaves out
         .order_by()
         .values("lead_id", "kind")
-        .annotate(n=Count("id"), machine=Count("id", filter=Q(data__machine=True)), last=Max("created_at"))
+        .annotate(n=Count("id"), last=Max("created_at"))
     )
     counts: dict[int, dict[str, int]] = {}
     touched: dict[int, datetime] = {}
     for row in rows:
-        human = row["n"] - row["machine"]
-        if human <= 0:
-            continue
-        counts.setdefault(row["lead_id"], {})[row["kind"]] = human
+        counts.setdefault(row["lead_id"], {})[row["kind"]] = row["n"]
         if row["lead_id"] not in touched or row["last"] > touched[row["lead_id"]]:
             touched[row["lead_id"]] = row["last"]
     return {pk: Engagement(counts=counts.get(pk, {}), last_touch=touched.get(pk)) for pk in touched}
@@ -282,8 +282,14 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
     for crossing in crossings:
         row = crossing.row
         if "SQL" in dict(crossing.thresholds) and _moves_to(stage, row):
-            lead = Lead.objects.get(pk=row["id"])
-            result.moved += lead_move_stage(lead=lead, stage=stage, actor=None) is not None
+            try:
+                # Only from the stage it was read in: a lead someone moved meanwhile (won, say) stays where it is.
+                moved = lead_move_stage(
+                    lead=Lead(pk=row["id"]), stage=stage, actor=None, expected_stage_id=row["stage_id"]
+                )
+            except ValidationError:
+                continue  # moved meanwhile, or a stage no lead may enter unasked (a lost one): the rest go on
+            result.moved += moved is not None
 
 
 def _moves_to(stage: Stage | None, row: dict) -> bool:
@@ -309,9 +315,10 @@ def leads_rescore_all() -> str:
 
 def leads_stale_reconcile(window: timedelta = timedelta(days=1)) -> str:
     """The periodic repair: mark stale what a lost task or a writer that bypassed the services left unscored
-    (changed, or given timeline lines, after its last score), then rescore them."""
+    (changed, given timeline lines, or its company changed, as in the admin, after its last score), then rescore
+    them."""
     since = timezone.now() - window
-    unscored = Q(scored_at__isnull=True) | Q(updated_at__gt=F("scored_at"))
+    unscored = Q(scored_at__isnull=True) | Q(updated_at__gt=F("scored_at")) | Q(company__updated_at__gt=F("scored_at"))
     touched = Exists(
         Activity.objects.filter(lead=OuterRef("pk"), created_at__gte=since, created_at__gt=OuterRef("scored_at"))
     )

@@ -198,8 +198,10 @@ def lead_keep(*, lead_id: int, actor: User, asked: Asked, run: WaterfallRun, job
 
 
 def _verification_keep(lead: Lead, values: list[Finding]) -> None:
-    """Tell crm whether the lead's own email and phone were verified (its score's completeness reads it)."""
-    statuses = {(finding.field, finding.value.lower()): finding.status for finding in values}
+    """Tell crm whether the lead's own email and phone were verified (its score's completeness reads it): by the
+    last verdict a source gave on them (in the order they were asked); a source with none (a website naming the
+    address) leaves the verification as it was."""
+    statuses = {(finding.field, finding.value.lower()): finding.status for finding in values if finding.status}
     email_status = statuses.get(("email", lead.email.lower())) if lead.email else None
     phone_status = statuses.get(("phone", lead.phone.lower())) if lead.phone else None
     if email_status is None and phone_status is None:

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from crm.models import Activity, ImportChange, ImportJob, Lead, ListMembership, Note, User
+from crm.services.stale import leads_mark_stale
 from leadflow.roles import can_reassign
 
 # How many kept leads an undo names in its report (the count is always complete).
@@ -56,6 +57,7 @@ def import_job_undo(*, job: ImportJob, actor: User) -> dict:
 def _changes_restore(job: ImportJob, actor: User) -> tuple[int, int]:
     """Put back the values an import filled or overwrote; a field edited since the import is left as it is."""
     restored = conflicts = 0
+    changed = []
     for change in job.changes.select_related("lead"):
         lead = change.lead
         fields = []
@@ -76,6 +78,8 @@ def _changes_restore(job: ImportJob, actor: User) -> tuple[int, int]:
                 data={"undo_import": job.pk, "fields": fields},
             )
             restored += 1
+            changed.append(lead.pk)
+    leads_mark_stale(changed)
     return restored, conflicts
 
 

@@ -30,6 +30,8 @@ UPDATABLE = lead_facts_importable()
 KEY_FIELDS = ["email_key", "linkedin_slug", "name_key"]
 # Lists of further values, each with the field whose values it keeps when they are not the main one.
 OTHER_VALUES = {"other_emails": "email", "other_phones": "phone"}
+# The mark scoring reads of whether the lead's main email and phone were verified (crm.services.scores).
+VERIFIED = {"email": "email_verified", "phone": "phone_verified"}
 SOMEONE_ELSES = "Matches a lead you cannot change (it belongs to someone else); nothing imported"
 
 
@@ -95,6 +97,10 @@ def _apply(known: Known, draft: LeadDraft, company_id: int | None, overwrite: bo
         if current not in (None, ""):
             _keep_other(others, name, current)
         _change(known, name, current, value)
+    for name in VERIFIED:
+        # A new main address or number is not the one that was verified (undo gives the mark back with the value).
+        if name in known.changes and getattr(lead, VERIFIED[name], False):
+            _change(known, VERIFIED[name], True, False)
     for name, values in others.items():
         main = getattr(lead, OTHER_VALUES[name], "")
         kept = list(dict.fromkeys(value for value in values if value and value != main))

@@ -110,6 +110,10 @@ def lead_merge(*, survivor: Lead, other: Lead, chosen: dict[str, str], actor: Us
         if chosen[name] == "other":
             attname = Lead._meta.get_field(name).attname
             setattr(survivor, attname, getattr(other, attname))
+    # A verified mark goes with the email or phone it was given for (the survivor's stays for the same value).
+    for name in ("email", "phone"):
+        if chosen[name] == "other" and getattr(other, name) != survivor_before[name]:
+            setattr(survivor, f"{name}_verified", getattr(other, f"{name}_verified"))
     # Safety first: a do-not-contact on either lead stays, whatever was chosen.
     survivor.do_not_contact = survivor.do_not_contact or other.do_not_contact
     if chosen["custom_fields"] == "other":

@@ -72,6 +72,10 @@ def profile_save(
 ) -> IdealCustomerProfile:
     """Create or change an ideal-customer profile (lists may be given as text) and queue a rescore of all."""
     _require_manager(actor)
+    if profile is None and pipeline is not None:
+        # Two first saves of a pipeline's profile (a double submit) take turns: the second changes what the first made.
+        Pipeline.objects.select_for_update().filter(pk=pipeline.pk).exists()
+        profile = IdealCustomerProfile.objects.filter(pipeline=pipeline).first()
     if profile is None:
         profile = IdealCustomerProfile(pipeline=pipeline)
     for name in PROFILE_LISTS:
@@ -100,6 +104,8 @@ def scoring_settings_update(
     if unknown:
         raise ValueError(f"Unknown settings: {', '.join(sorted(unknown))}")
     errors = {}
+    if stage is not None and stage.kind != Stage.Kind.OPEN:
+        errors["stage"] = "A lead crossing SQL moves to an open stage, not a won or lost one."
     if not 0 <= mql_threshold <= sql_threshold <= 100:
         errors["sql_threshold"] = "Thresholds go from 0 to 100, and SQL is at least MQL."
     if any(not 0 <= value <= 100 for value in weights.values()):

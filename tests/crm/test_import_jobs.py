@@ -15,6 +15,7 @@ from crm.importing.jobs import import_job_create, import_job_run, import_job_sta
 from crm.importing.reading import FileRefused, csv_rows
 from crm.importing.undo import import_job_undo
 from crm.models import Company, ImportChange, ImportJob, Lead, LeadList
+from crm.rescoring import leads_rescore
 from crm.services.work import note_create
 from tests.factories import CompanyFactory, LeadFactory
 
@@ -173,6 +174,24 @@ def test_matching_uses_linkedin_phone_and_similar_names_at_the_same_company(tmp_
     assert Lead.objects.filter(pk__in=[by_linkedin.pk, by_name.pk]).count() == 2
     assert Lead.objects.filter(last_name="Smith").count() == 2
     assert Lead.objects.filter(email="info@acme.example").count() == 2
+
+
+def test_an_overwritten_email_or_phone_is_no_longer_verified_and_undo_gives_it_back(tmp_path, manager_mia):
+    lead = LeadFactory(
+        first_name="Jane", last_name="Roe", email="jane@old.example", phone="+442079460958", company=None,
+        linkedin_url="https://www.linkedin.com/in/jane-roe", email_verified=True, phone_verified=True,
+    )  # fmt: skip
+    header = ["Name", "Email", "LinkedIn", "Phone"]
+    rows = [["Jane Roe", "jane@new.example", "linkedin.com/in/jane-roe", "+44 20 7946 0959"]]
+    job = _import(manager_mia, _csv(tmp_path, rows, header=header), on_duplicate="overwrite")
+    lead.refresh_from_db()
+    assert (lead.email, lead.email_verified) == ("jane@new.example", False)
+    assert (lead.phone, lead.phone_verified) == ("+442079460959", False)
+    leads_rescore([lead.pk])
+    import_job_undo(job=job, actor=manager_mia)
+    lead.refresh_from_db()
+    assert (lead.email, lead.email_verified, lead.phone_verified) == ("jane@old.example", True, True)
+    assert lead.score_stale  # what the score read changed back: rescored by the queued task
 
 
 def _worker_dies(monkeypatch, *, saving_batch: int, after_writing: bool) -> None:

@@ -105,6 +105,16 @@ def test_chosen_values_are_applied_and_missing_ones_keep_the_survivors(pair, man
     assert StageChange.objects.filter(lead=john, from_stage=default_stage(0), to_stage=default_stage(2)).exists()
 
 
+def test_the_verified_mark_goes_with_the_email_or_phone_chosen(pair, manager_mia):
+    john, jon = pair
+    Lead.objects.filter(pk=john.pk).update(phone_verified=True)
+    Lead.objects.filter(pk=jon.pk).update(email_verified=True, phone="+442079460959")
+    lead_merge(survivor=john, other=jon, chosen={"email": "other", "phone": "other"}, actor=manager_mia)
+    john.refresh_from_db()
+    assert (john.email, john.email_verified) == ("jon@globex.example", True)
+    assert (john.phone, john.phone_verified) == ("+442079460959", False)
+
+
 def test_do_not_contact_on_either_lead_wins(pair, manager_mia):
     john, jon = pair
     lead_merge(survivor=john, other=jon, chosen={"do_not_contact": "survivor"}, actor=manager_mia)

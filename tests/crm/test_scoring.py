@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
+from crm.models import Activity, Company, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import (
     ROW_FIELDS,
     RescoreResult,
@@ -156,6 +156,16 @@ def test_machine_opens_alone_are_no_engagement_and_no_touch():
     assert "never touched" in _part(lead, "recency")[1]
 
 
+def test_a_machine_open_after_a_persons_open_is_not_the_last_touch():
+    lead = LeadFactory()
+    long_ago = timezone.now() - timedelta(days=100)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_OPENED, summary="Opened", created_at=long_ago)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_OPENED, summary="Opened", data={"machine": True})
+    lead = _scored(lead)
+    assert _part(lead, "engagement") == (5, "1 open.")
+    assert _part(lead, "recency")[1] == "Data updated today; last touched 100 days ago."
+
+
 def test_engagement_is_capped_per_kind_and_a_meeting_counts_most():
     lead = LeadFactory()
     for _ in range(10):
@@ -299,6 +309,14 @@ def test_the_reconciler_finds_leads_changed_behind_the_services_back():
     assert leads_stale_reconcile().startswith("1 scored")
 
 
+def test_the_reconciler_finds_leads_whose_company_changed_behind_the_services_back():
+    lead = LeadFactory()
+    leads_rescore()
+    later = timezone.now() + timedelta(seconds=5)
+    Company.objects.filter(pk=lead.company_id).update(industry="Software", updated_at=later)  # as the admin does
+    assert leads_stale_reconcile().startswith("1 scored")
+
+
 def test_a_company_filled_with_technologies_marks_its_people_stale():
     lead = LeadFactory()
     leads_rescore()
@@ -344,6 +362,35 @@ def test_crossing_sql_never_moves_a_lead_backwards_or_out_of_a_closed_stage():
     assert leads_rescore([lead.pk]).moved == 0
     lead.refresh_from_db()
     assert lead.stage == won
+
+
+def test_crossing_sql_leaves_a_lead_someone_moved_meanwhile_where_they_put_it():
+    lead = LeadFactory()
+    pipeline = lead.stage.pipeline
+    target = Stage.objects.get(pipeline=pipeline, name="Meeting booked")
+    won = Stage.objects.get(pipeline=pipeline, kind=Stage.Kind.WON)
+    _hot_settings(sql_stage=target)
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    config = scoring_settings()
+    batch = _batch_score(list(Lead.objects.filter(pk=lead.pk).values(*ROW_FIELDS)), config, _profiles(), timezone.now())
+    Lead.objects.filter(pk=lead.pk).update(stage=won)  # the deal was won after the rescore read the lead
+    result = RescoreResult()
+    _batch_write(batch, config, result)
+    lead.refresh_from_db()
+    assert (result.moved, lead.stage, lead.score) == (0, won, 65)
+
+
+def test_a_lost_sql_stage_moves_nobody_and_the_rescore_goes_on():
+    lead = LeadFactory()
+    lost = Stage.objects.get(pipeline=lead.stage.pipeline, kind=Stage.Kind.LOST)
+    _hot_settings(sql_stage=lost)  # saved before such stages were refused, or a stage made lost since
+    Activity.objects.create(lead=lead, kind=Activity.Kind.REPLIED, summary="Replied")
+    Activity.objects.create(lead=lead, kind=Activity.Kind.MEETING_BOOKED, summary="Booked")
+    result = leads_rescore([lead.pk])
+    lead.refresh_from_db()
+    assert (result.changed, result.moved, lead.score) == (1, 0, 65)
+    assert lead.stage != lost
 
 
 def test_two_runs_at_once_write_a_change_once():

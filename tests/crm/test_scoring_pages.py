@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from crm.models import Activity, IdealCustomerProfile, ScoreSnapshot, ScoringSettings
+from crm.models import Activity, IdealCustomerProfile, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import leads_rescore
 from crm.services.pipelines import pipeline_default
-from crm.services.scores import lead_ai_fit_set
+from crm.services.scores import lead_ai_fit_set, profile_save, scoring_settings_update
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,18 @@ def test_odd_settings_are_refused_with_the_form_again(client, manager_mia, chang
     assert not ScoringSettings.objects.exists()
 
 
+def test_a_won_or_lost_stage_is_no_sql_stage(client, manager_mia):
+    lost = pipeline_default().stages.get(kind=Stage.Kind.LOST)
+    client.force_login(manager_mia)
+    response = client.post(reverse("crm:settings_scoring"), {**SETTINGS, "stage": str(lost.pk)})
+    assert response.status_code == 422
+    assert not ScoringSettings.objects.exists()
+    with pytest.raises(ValidationError):
+        scoring_settings_update(
+            actor=manager_mia, stage=lost, promote_at_mql=True, mql_threshold=50, sql_threshold=75, weight_fit=40
+        )
+
+
 def test_a_manager_edits_the_default_profile_as_lines_and_commas(client, manager_mia):
     client.force_login(manager_mia)
     response = client.post(
@@ -110,6 +123,14 @@ def test_a_pipeline_gets_its_own_profile(client, manager_mia):
     url = reverse("crm:settings_scoring") + f"?pipeline={pipeline.pk}"
     assert client.post(url, {"name": "Sales pipeline", "industries": "Retail", "save_profile": "1"}).status_code == 302
     assert IdealCustomerProfile.objects.get(pipeline=pipeline).industries == ["Retail"]
+
+
+def test_a_double_submitted_first_profile_of_a_pipeline_is_saved_once(manager_mia):
+    pipeline = pipeline_default()
+    # Both requests read "no profile yet" before either saved.
+    profile_save(actor=manager_mia, profile=None, pipeline=pipeline, name="Sales", industries="Retail")
+    profile_save(actor=manager_mia, profile=None, pipeline=pipeline, name="Sales", industries="Retail, Food")
+    assert IdealCustomerProfile.objects.get(pipeline=pipeline).industries == ["Retail", "Food"]
 
 
 def test_a_profile_with_sizes_the_wrong_way_round_is_refused(client, manager_mia):

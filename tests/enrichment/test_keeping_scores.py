@@ -36,6 +36,22 @@ def test_an_address_found_undeliverable_is_no_longer_verified(manager_mia):
     assert (lead.email, lead.email_verified) == ("ada@acme.test", False)
 
 
+def test_a_source_with_no_verdict_leaves_the_verification_as_it_was(manager_mia):
+    lead = LeadFactory(email="ada@acme.test", email_verified=True, phone="")
+    # The website names the address (no verdict); the mail server's "valid" came first in the same run.
+    found = [
+        Finding(EMAIL, "ada@acme.test", 95, "finder", "valid"),
+        Finding(EMAIL, "ada@acme.test", 70, "website"),
+    ]
+    lead_keep(lead_id=lead.pk, actor=manager_mia, asked=Asked(findings=found), run=RUN, job=None)
+    lead.refresh_from_db()
+    assert lead.email_verified
+    found = [Finding(EMAIL, "ada@acme.test", 70, "website")]
+    lead_keep(lead_id=lead.pk, actor=manager_mia, asked=Asked(findings=found), run=RUN, job=None)
+    lead.refresh_from_db()
+    assert lead.email_verified
+
+
 def test_a_companys_technologies_are_kept_on_the_company(manager_mia):
     lead = LeadFactory()
     found = [Finding("company.technologies", "Stripe, React", 70, "website")]

@@ -18,6 +18,7 @@ from tests.fakes.openai_server import (
     content,
     cut_off,
     empty,
+    not_chat,
     rate_limited,
     refusal,
     server_error,
@@ -146,6 +147,24 @@ def test_an_empty_answer_and_a_cut_off_answer_fail_readably(openai_stand_in):
     openai_stand_in.replies(cut_off('{"ok": tr'), cut_off('{"ok": tr'))
     with pytest.raises(AiFailed, match="cut off"):
         ask(user="other")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        not_chat("<html><body>Welcome</body></html>"),
+        not_chat('{"choices": [', content_type="application/json"),
+        not_chat('["a", "list"]', content_type="application/json"),
+        not_chat('{"choices": [{"message": {"content": ["parts"]}}]}', content_type="application/json"),
+    ],
+    ids=["a web page", "broken JSON", "a JSON list", "content that is no text"],
+)
+def test_an_answer_that_is_no_chat_completion_is_a_recorded_failure(openai_stand_in, reply):
+    # A base URL that points at a web site, or a proxy that cuts the body: the caller gets AiFailed, never a crash.
+    openai_stand_in.replies(reply)
+    with pytest.raises(AiFailed, match="not a Chat Completions answer") as failed:
+        ask()
+    assert failed.value.call.status == "failed" and openai_stand_in.request_count == 1
 
 
 def test_the_budget_stops_calls_before_any_request(openai_stand_in):

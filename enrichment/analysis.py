@@ -116,7 +116,21 @@ def lead_analyze(*, lead: Lead, actor: User | None, job=None) -> LeadAnalysis:
 
 
 def analysis_fill(analysis: LeadAnalysis) -> LeadAnalysis:
-    """Ask the model (or use the built-in analysis) and keep the answer on `analysis`."""
+    """Ask the model (or use the built-in analysis) and keep the answer on `analysis`; a surprise is kept as its
+    failure, so the lead's page stops waiting for it and a job goes on with the next lead."""
+    try:
+        return _fill(analysis)
+    except Exception as exc:
+        logger.exception("Analysis %s of lead %s failed", analysis.pk, analysis.lead_id)
+        failure = f"The analysis stopped on an unexpected error ({exc.__class__.__name__}); try again."
+        LeadAnalysis.objects.filter(pk=analysis.pk).update(
+            status=LeadAnalysis.Status.FAILED, failure=failure, finished_at=timezone.now()
+        )
+        analysis.refresh_from_db()
+        return analysis
+
+
+def _fill(analysis: LeadAnalysis) -> LeadAnalysis:
     lead = analysis.lead
     inputs = lead_analysis_inputs(lead)
     if inputs.thin:

@@ -275,3 +275,41 @@ def test_a_job_whose_lease_is_held_is_left_alone_and_a_cancelled_one_stops(rep_a
     AnalysisJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())  # its worker died
     assert analysis_job_run(job.pk) == "cancelled"
     assert not LeadAnalysis.objects.exists()
+
+
+def test_an_unexpected_error_fails_the_analysis_instead_of_leaving_it_queued(
+    client, openai_stand_in, plumber, rep_alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(inputs, *, subject):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("enrichment.analysis.research_ask", broken)
+    client.force_login(rep_alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("enrichment:lead_analyze", args=[plumber.pk]))
+    analysis = LeadAnalysis.objects.get()
+    assert analysis.status == "failed" and "unexpected error (RuntimeError)" in analysis.failure
+    # The panel stops polling and offers to analyse again.
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" not in page and "Analyze" in page and "unexpected error" in page
+
+
+def test_an_unexpected_error_on_one_lead_does_not_stop_the_job(openai_stand_in, plumber, rep_alice, monkeypatch):
+    other = LeadFactory(owner=rep_alice, title="Director", company=plumber.company)
+    real = __import__("enrichment.analysis", fromlist=["research_ask"]).research_ask
+
+    def broken_for_plumber(inputs, *, subject):
+        if subject == f"lead:{plumber.pk}":
+            raise RuntimeError("surprise")
+        return real(inputs, subject=subject)
+
+    monkeypatch.setattr("enrichment.analysis.research_ask", broken_for_plumber)
+    openai_stand_in.answer_with(lambda request: GOOD)
+    job = analysis_job_create(actor=rep_alice, leads=Lead.objects.filter(pk__in=[plumber.pk, other.pk]))
+    from enrichment.analysis_jobs import analysis_job_run
+
+    analysis_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.progress_done, job.failed_count) == ("done", 2, 1)
+    assert LeadAnalysis.objects.get(lead=other).status == "ok"
+    assert LeadAnalysis.objects.get(lead=plumber).status == "failed"

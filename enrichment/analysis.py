@@ -122,11 +122,12 @@ def analysis_fill(analysis: LeadAnalysis) -> LeadAnalysis:
         return _fill(analysis)
     except Exception as exc:
         logger.exception("Analysis %s of lead %s failed", analysis.pk, analysis.lead_id)
-        failure = f"The analysis stopped on an unexpected error ({exc.__class__.__name__}); try again."
+        analysis.status, analysis.finished_at = LeadAnalysis.Status.FAILED, timezone.now()
+        analysis.failure = f"The analysis stopped on an unexpected error ({exc.__class__.__name__}); try again."
+        # An update, not save(): the row may have gone with its lead, and half-kept fields must not be written.
         LeadAnalysis.objects.filter(pk=analysis.pk).update(
-            status=LeadAnalysis.Status.FAILED, failure=failure, finished_at=timezone.now()
+            status=analysis.status, failure=analysis.failure, finished_at=analysis.finished_at
         )
-        analysis.refresh_from_db()
         return analysis
 
 

@@ -287,11 +287,13 @@ def ai_ask(
     subject: str = "",
     max_tokens: int | None = None,
     use_cache: bool = True,
-    timeout: float | None = None,
-    max_retries: int | None = None,
+    interactive: bool = False,
 ) -> AiAnswer:
     """Ask the configured model for an answer fitting `schema`; raises AiUnavailable (no model, over budget) or
-    AiFailed (asked, no usable answer), each recorded."""
+    AiFailed (asked, no usable answer), each recorded.
+
+    `interactive`: a page waits for the answer, so both attempts (the answer and one repair) fit in the AI's timeout,
+    with no retries; otherwise (jobs) each attempt has the whole timeout and retries rate limits and server errors."""
     config = ai_config()
     if not config.api_key:
         raise AiUnavailable("No AI model is configured (no API key).")
@@ -318,12 +320,8 @@ def ai_ask(
             failure=f"This month's AI budget (${config.budget_usd}) is spent.",
         )
         raise AiUnavailable(f"This month's AI budget (${config.budget_usd}) is spent.")
-    timeout = timeout or settings.AI_TIMEOUT_SECONDS
-    client = _client(
-        config,
-        timeout=timeout,
-        max_retries=settings.AI_MAX_RETRIES if max_retries is None else max_retries,
-    )
+    timeout = settings.AI_TIMEOUT_SECONDS / 2 if interactive else settings.AI_TIMEOUT_SECONDS
+    client = _client(config, timeout=timeout, max_retries=0 if interactive else settings.AI_MAX_RETRIES)
     logger.info(
         "AI %s %s: asking %s at %s (key %s)", purpose, subject, config.model, config.base_url, config.key_masked
     )
@@ -369,7 +367,7 @@ def ai_test_connection() -> str:
             schema=_Pong,
             use_cache=False,
             max_tokens=20,
-            max_retries=0,
+            interactive=True,
         )
     except (AiUnavailable, AiFailed) as exc:
         return f"Not working: {exc}"

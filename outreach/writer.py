@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from string import Formatter
 
 import pydantic
-from django.conf import settings
 
 from leadflow.ai import AiFailed, AiUnavailable, ai_ask, ai_configured, ai_quote
 from outreach import phrasebook
@@ -140,15 +139,19 @@ def message_write(
 ) -> Written:
     """The message for this lead: the AI's when one is configured, else (or when it is unavailable, such as over
     budget) the built-in writer's. Raises WriterFailed when the AI was asked and gave no usable answer.
-
-    `interactive`: a page waits for it, so both attempts (the answer and one repair) fit in the AI's timeout, with
-    no retries; a job may retry rate limits and timeouts."""
+    `interactive`: a page waits for it (see ai_ask)."""
     if not ai_configured():
         return builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
     system, user = _prompt(grounding, channel=channel, tone=tone, length=length)
-    bounds = {"timeout": settings.AI_TIMEOUT_SECONDS / 2, "max_retries": 0} if interactive else {}
     try:
-        answer = ai_ask(purpose="draft", system=system, user=user, schema=DraftAnswer, subject=f"lead:{seed}", **bounds)
+        answer = ai_ask(
+            purpose="draft",
+            system=system,
+            user=user,
+            schema=DraftAnswer,
+            subject=f"lead:{seed}",
+            interactive=interactive,
+        )
     except AiUnavailable as exc:
         written = builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
         return Written(subject=written.subject, body=written.body, source="template", note=f"{exc} Written by the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from decimal import Decimal
 
 import pydantic
@@ -257,3 +258,14 @@ def test_test_connection_shows_the_outcome(client, admin_ada, openai_stand_in):
     response = client.post(reverse("ai_settings_test"), follow=True)
     assert "Not working: The model refused" in response.content.decode()
     assert json.loads(json.dumps(openai_stand_in.bodies[0]))["max_tokens"] == 20
+
+
+def test_test_connection_keeps_the_page_within_the_timeout(client, admin_ada, openai_stand_in, settings):
+    # A slow prose answer, then a slow repair: each within the timeout, together well past it.
+    settings.AI_TIMEOUT_SECONDS = 1.0
+    openai_stand_in.replies(stall(0.7, then=content("Sure, it works!")), stall(0.7))
+    client.force_login(admin_ada)
+    started = time.monotonic()
+    response = client.post(reverse("ai_settings_test"), follow=True)
+    assert time.monotonic() - started < settings.AI_TIMEOUT_SECONDS
+    assert "Not working: The model did not answer within 0.5 seconds" in response.content.decode()

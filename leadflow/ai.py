@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,19 @@ def ai_config() -> AiConfig:
 
 def ai_configured() -> bool:
     return bool(ai_config().api_key)
+
+
+def ai_slowest_seconds() -> float:
+    """The longest one ai_ask may take with the settings in force: two attempts (the answer and one repair), each
+    with its retries and the capped waits between them."""
+    tries = settings.AI_MAX_RETRIES + 1
+    return 2 * (tries * settings.AI_TIMEOUT_SECONDS + settings.AI_MAX_RETRIES * settings.AI_RETRY_MAX_WAIT_SECONDS)
+
+
+def ai_job_stall_seconds(stall_seconds: int) -> int:
+    """How long a job that asks the model one lead at a time may stay silent before it counts as lost: at least a
+    minute longer than the slowest answer, so one slow lead never hands the job to a second runner."""
+    return max(stall_seconds, math.ceil(ai_slowest_seconds()) + 60)
 
 
 def ai_price(prices: dict[str, list[float]], model: str) -> tuple[float, float]:

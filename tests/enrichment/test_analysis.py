@@ -3,14 +3,17 @@ scraped text is passed as quoted data, the built-in analysis stands in without a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Lead, ListMembership
 from crm.rescoring import leads_rescore
+from enrichment import analysis_jobs
 from enrichment.analysis import lead_analyze
 from enrichment.analysis_jobs import analysis_job_create
 from enrichment.models import AnalysisJob, LeadAnalysis, ProviderAnswer
@@ -313,3 +316,22 @@ def test_an_unexpected_error_on_one_lead_does_not_stop_the_job(openai_stand_in, 
     assert (job.status, job.progress_done, job.failed_count) == ("done", 2, 1)
     assert LeadAnalysis.objects.get(lead=other).status == "ok"
     assert LeadAnalysis.objects.get(lead=plumber).status == "failed"
+
+
+def test_one_slow_ai_answer_never_outlasts_the_analysis_jobs_lease(plumber, rep_alice, settings, monkeypatch):
+    # Defaults: 30 s timeout, 3 retries, 20 s waits: one answer and its repair may take 360 s, past a 300 s lease.
+    settings.OPENAI_API_KEY = ""
+    settings.AI_TIMEOUT_SECONDS, settings.AI_MAX_RETRIES, settings.AI_RETRY_MAX_WAIT_SECONDS = 30, 3, 20
+    settings.ENRICHMENT_STALL_SECONDS = 300
+    others = [LeadFactory(owner=rep_alice, title="Director", company=plumber.company) for _ in range(2)]
+    leases = []
+    real = analysis_jobs.lead_analyze
+
+    def analyze_noting_the_lease(**kwargs):
+        leases.append(AnalysisJob.objects.get().lease_expires_at - timezone.now())
+        return real(**kwargs)
+
+    monkeypatch.setattr(analysis_jobs, "lead_analyze", analyze_noting_the_lease)
+    job = analysis_job_create(actor=rep_alice, leads=Lead.objects.filter(pk__in=[plumber.pk, *(o.pk for o in others)]))
+    analysis_jobs.analysis_job_run(job.pk)
+    assert len(leases) == 3 and min(leases) > timedelta(seconds=360)

@@ -110,28 +110,35 @@ def _prompt(grounding: Grounding, *, channel: str, tone: str, length: str) -> tu
     system = SYSTEM.format(
         spam=", ".join(SPAM_PHRASES[:12]), channel=CHANNEL_RULES[channel], tone=tone, words=words, limit=limit
     )
-    facts = {
+    prospect = {
         "Prospect first name": grounding.first_name,
         "Prospect last name": grounding.last_name,
         "Job title": grounding.title,
         "Company": grounding.company,
         "Industry": grounding.industry,
         "Location": grounding.location,
+    }
+    ours = {
         "What we sell (value proposition)": grounding.pitch.value_proposition,
         "Our offer": grounding.pitch.offer,
         "Our proof points": grounding.pitch.proof_points,
         "Sender name (sign with it)": grounding.sender_name,
     }
-    lines = [f"{label}: {value}" for label, value in facts.items() if value]
-    # Scraped and model-written text goes in as quoted data: whatever it says is read, never obeyed.
+    # The prospect's facts may have been scraped (a title or company name from a profile), and scraped and
+    # model-written texts go in as quoted data: whatever they say is read, never obeyed. Our own pitch is not quoted.
     quoted = [
+        ("prospect facts", "\n".join(f"{label}: {value}" for label, value in prospect.items() if value)),
         ("company description from its website", grounding.company_description),
         ("analysis: pain points", "\n".join(grounding.analysis.pain_points)),
         ("analysis: summary", grounding.analysis.summary),
     ]
+    lines = [f"{label}: {value}" for label, value in ours.items() if value]
     shown = [ai_quote(label, text) for label, text in quoted if text]
-    user = "Facts:\n" + ("\n".join(lines) or "(almost none: write a short, honest introduction)")
-    return system, user + ("\n\n" + "\n\n".join(shown) if shown else "")
+    if not quoted[0][1]:
+        shown.insert(0, "(Almost no facts about the prospect: write a short, honest introduction.)")
+    if lines:
+        shown.append("\n".join(lines))
+    return system, "Facts:\n" + "\n\n".join(shown)
 
 
 def message_write(

@@ -335,3 +335,17 @@ def test_one_slow_ai_answer_never_outlasts_the_analysis_jobs_lease(plumber, rep_
     job = analysis_job_create(actor=rep_alice, leads=Lead.objects.filter(pk__in=[plumber.pk, *(o.pk for o in others)]))
     analysis_jobs.analysis_job_run(job.pk)
     assert len(leases) == 3 and min(leases) > timedelta(seconds=360)
+
+
+def test_an_analysis_whose_task_was_lost_stops_the_panel_polling(client, plumber, rep_alice, settings):
+    settings.OPENAI_API_KEY = ""
+    # Queued an hour ago, and its task never ran (a Redis broker forgets a task whose worker died).
+    LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice, created_at=timezone.now() - timedelta(hours=1))
+    client.force_login(rep_alice)
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" not in page and "never finished" in page
+    assert reverse("enrichment:lead_analyze", args=[plumber.pk]) in page
+    # A fresh one is still waited for.
+    LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice)
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" in page and "never finished" not in page

@@ -20,7 +20,7 @@ from enrichment.models import LeadAnalysis, ProviderAnswer
 from enrichment.providers.ai_research import AnalysisAnswer, AnalysisInputs, builtin_analysis, research_ask
 from enrichment.providers.website import ANSWER_KIND, SOURCE, home_url, site_key
 from enrichment.waterfall import lead_facts
-from leadflow.ai import AiFailed, AiUnavailable
+from leadflow.ai import AiFailed, AiUnavailable, ai_job_stall_seconds
 from leadflow.roles import can_edit_lead
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 NOT_TOLD = ("email", "phone", "mobile", "id", "time", "pincode", "zip", "country", "gclid", "url")
 # Notes read as captured text: the ones an import or a capture brought in (enquiries, ad-form answers).
 CAPTURED_NOTES = 3
-# A queued analysis still running after this long lost its worker: a redelivered task may take it again.
+# A queued analysis still running after this long (or after the slowest AI answer, if longer: ai_job_stall_seconds)
+# lost its worker: a redelivered task may take it again.
 STALE_SECONDS = 600
 
 
@@ -99,7 +100,7 @@ def lead_analysis_queue(*, lead: Lead, actor: User) -> LeadAnalysis:
 
 def analysis_task(analysis_id: int) -> str:
     """The task: fill a queued analysis (a redelivered task finds it taken or done, unless its worker died long ago)."""
-    stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    stale = timezone.now() - timedelta(seconds=ai_job_stall_seconds(STALE_SECONDS))
     claimable = Q(status=LeadAnalysis.Status.PENDING) | Q(status=LeadAnalysis.Status.RUNNING, created_at__lt=stale)
     if LeadAnalysis.objects.filter(claimable, pk=analysis_id).update(status=LeadAnalysis.Status.RUNNING) != 1:
         return "nothing to do"

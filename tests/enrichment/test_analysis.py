@@ -349,3 +349,17 @@ def test_an_analysis_whose_task_was_lost_stops_the_panel_polling(client, plumber
     LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice)
     page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
     assert "every 2s" in page and "never finished" not in page
+
+
+def test_a_redelivered_task_leaves_an_analysis_alone_while_its_answer_may_still_come(plumber, rep_alice, settings):
+    from enrichment.analysis import analysis_task
+
+    # 100 s timeout, 3 retries, 20 s waits: an answer and its repair may take 920 s.
+    settings.AI_TIMEOUT_SECONDS, settings.AI_MAX_RETRIES, settings.AI_RETRY_MAX_WAIT_SECONDS = 100, 3, 20
+    running = LeadAnalysis.objects.create(
+        lead=plumber, requested_by=rep_alice, status="running", created_at=timezone.now() - timedelta(seconds=700)
+    )
+    assert analysis_task(running.pk) == "nothing to do"
+    LeadAnalysis.objects.filter(pk=running.pk).update(created_at=timezone.now() - timedelta(seconds=1000))
+    settings.OPENAI_API_KEY = ""
+    assert analysis_task(running.pk) == "ok"

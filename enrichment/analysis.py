@@ -20,7 +20,7 @@ from enrichment.models import LeadAnalysis, ProviderAnswer
 from enrichment.providers.ai_research import AnalysisAnswer, AnalysisInputs, builtin_analysis, research_ask
 from enrichment.providers.website import ANSWER_KIND, SOURCE, home_url, site_key
 from enrichment.waterfall import lead_facts
-from leadflow.ai import AiFailed, AiUnavailable
+from leadflow.ai import AiFailed, AiUnavailable, ai_job_stall_seconds
 from leadflow.roles import can_edit_lead
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 NOT_TOLD = ("email", "phone", "mobile", "id", "time", "pincode", "zip", "country", "gclid", "url")
 # Notes read as captured text: the ones an import or a capture brought in (enquiries, ad-form answers).
 CAPTURED_NOTES = 3
-# A queued analysis still running after this long lost its worker: a redelivered task may take it again.
+# A queued analysis still running after this long (or after the slowest AI answer, if longer: ai_job_stall_seconds)
+# lost its worker: a redelivered task may take it again.
 STALE_SECONDS = 600
 
 
@@ -99,7 +100,7 @@ def lead_analysis_queue(*, lead: Lead, actor: User) -> LeadAnalysis:
 
 def analysis_task(analysis_id: int) -> str:
     """The task: fill a queued analysis (a redelivered task finds it taken or done, unless its worker died long ago)."""
-    stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    stale = timezone.now() - timedelta(seconds=ai_job_stall_seconds(STALE_SECONDS))
     claimable = Q(status=LeadAnalysis.Status.PENDING) | Q(status=LeadAnalysis.Status.RUNNING, created_at__lt=stale)
     if LeadAnalysis.objects.filter(claimable, pk=analysis_id).update(status=LeadAnalysis.Status.RUNNING) != 1:
         return "nothing to do"
@@ -116,7 +117,22 @@ def lead_analyze(*, lead: Lead, actor: User | None, job=None) -> LeadAnalysis:
 
 
 def analysis_fill(analysis: LeadAnalysis) -> LeadAnalysis:
-    """Ask the model (or use the built-in analysis) and keep the answer on `analysis`."""
+    """Ask the model (or use the built-in analysis) and keep the answer on `analysis`; a surprise is kept as its
+    failure, so the lead's page stops waiting for it and a job goes on with the next lead."""
+    try:
+        return _fill(analysis)
+    except Exception as exc:
+        logger.exception("Analysis %s of lead %s failed", analysis.pk, analysis.lead_id)
+        analysis.status, analysis.finished_at = LeadAnalysis.Status.FAILED, timezone.now()
+        analysis.failure = f"The analysis stopped on an unexpected error ({exc.__class__.__name__}); try again."
+        # An update, not save(): the row may have gone with its lead, and half-kept fields must not be written.
+        LeadAnalysis.objects.filter(pk=analysis.pk).update(
+            status=analysis.status, failure=analysis.failure, finished_at=analysis.finished_at
+        )
+        return analysis
+
+
+def _fill(analysis: LeadAnalysis) -> LeadAnalysis:
     lead = analysis.lead
     inputs = lead_analysis_inputs(lead)
     if inputs.thin:

@@ -18,6 +18,7 @@ from crm.models import Lead, User
 from crm.selectors import leads_visible_to
 from enrichment.analysis import lead_analyze
 from enrichment.models import AnalysisItem, AnalysisJob, LeadAnalysis
+from leadflow.ai import ai_job_stall_seconds
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_edit_lead, require_write
 
@@ -57,7 +58,7 @@ def analysis_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
         AnalysisJob.objects.filter(status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING]),
         job_id=job_id,
         running=AnalysisJob.Status.RUNNING,
-        stall_seconds=settings.ENRICHMENT_STALL_SECONDS,
+        stall_seconds=ai_job_stall_seconds(settings.ENRICHMENT_STALL_SECONDS),
     )
     if runner is None:
         return "nothing to do"
@@ -144,7 +145,7 @@ def _item_finish(job_id: int, runner: str, item: AnalysisItem, analysis: LeadAna
         built_in_count=F("built_in_count") + int(built_in),
         cost_usd=F("cost_usd") + (0 if isinstance(analysis, str) else analysis.cost_usd),
         heartbeat_at=now,
-        lease_expires_at=lease_end(now, settings.ENRICHMENT_STALL_SECONDS),
+        lease_expires_at=lease_end(now, ai_job_stall_seconds(settings.ENRICHMENT_STALL_SECONDS)),
     )
     return True
 

@@ -3,20 +3,23 @@ one for a list or a selection, watch its progress, cancel it)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.models import Lead, LeadList
 from crm.selectors import lead_for_page, leads_visible_to
-from enrichment.analysis import lead_analysis_latest, lead_analysis_queue
+from enrichment.analysis import STALE_SECONDS, lead_analysis_latest, lead_analysis_queue
 from enrichment.analysis_jobs import analysis_job_cancel, analysis_job_create
 from enrichment.forms import LeadsChosenForm
 from enrichment.models import AnalysisItem, AnalysisJob, LeadAnalysis
-from leadflow.ai import ai_configured
+from leadflow.ai import ai_configured, ai_job_stall_seconds
 from leadflow.roles import can_edit_lead, require_write, sees_all_leads
 
 JOBS_PER_PAGE = 50
@@ -32,11 +35,17 @@ def _lead(request: HttpRequest, pk: int) -> Lead:
 
 def _panel(request: HttpRequest, lead: Lead) -> HttpResponse:
     analysis = lead_analysis_latest(lead)
+    unfinished = analysis is not None and analysis.status in (LeadAnalysis.Status.PENDING, LeadAnalysis.Status.RUNNING)
+    # Unfinished long after any answer could have come: its task was lost or its worker died. Stop polling and
+    # offer to analyse again, rather than show "Queued…" for ever.
+    stalled = unfinished and analysis.created_at < timezone.now() - timedelta(
+        seconds=ai_job_stall_seconds(STALE_SECONDS)
+    )
     context = {
         "lead": lead,
         "analysis": analysis,
-        "working": analysis is not None
-        and analysis.status in (LeadAnalysis.Status.PENDING, LeadAnalysis.Status.RUNNING),
+        "working": unfinished and not stalled,
+        "stalled": stalled,
         "can_edit": can_edit_lead(request.user, lead),
         "ai_configured": ai_configured(),
     }

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pydantic
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from openai.types.chat import ChatCompletion
 
 from leadflow.models import DEFAULT_PRICES, AiCall, AiSettings
 from leadflow.secrets import secret_masked
@@ -85,6 +87,19 @@ def ai_config() -> AiConfig:
 
 def ai_configured() -> bool:
     return bool(ai_config().api_key)
+
+
+def ai_slowest_seconds() -> float:
+    """The longest one ai_ask may take with the settings in force: two attempts (the answer and one repair), each
+    with its retries and the capped waits between them."""
+    tries = settings.AI_MAX_RETRIES + 1
+    return 2 * (tries * settings.AI_TIMEOUT_SECONDS + settings.AI_MAX_RETRIES * settings.AI_RETRY_MAX_WAIT_SECONDS)
+
+
+def ai_job_stall_seconds(stall_seconds: int) -> int:
+    """How long a job that asks the model one lead at a time may stay silent before it counts as lost: at least a
+    minute longer than the slowest answer, so one slow lead never hands the job to a second runner."""
+    return max(stall_seconds, math.ceil(ai_slowest_seconds()) + 60)
 
 
 def ai_price(prices: dict[str, list[float]], model: str) -> tuple[float, float]:
@@ -175,11 +190,16 @@ def _system_prompt(system: str, schema: dict) -> str:
 
 
 class _NoAnswer(Exception):
-    """One attempt's answer that cannot be used; `status` says whether the model refused."""
+    """One attempt's answer that cannot be used; `status` says whether the model refused, `final` that asking again
+    cannot help (a refusal, or a server that does not speak Chat Completions)."""
 
-    def __init__(self, reason: str, status: str = AiCall.Status.FAILED):
+    def __init__(self, reason: str, status: str = AiCall.Status.FAILED, *, final: bool = False):
         super().__init__(reason)
         self.status = status
+        self.final = final
+
+
+NOT_CHAT = "The AI provider's answer was not a Chat Completions answer (a web page or broken JSON): check the base URL."
 
 
 @dataclass
@@ -189,15 +209,27 @@ class _Tally:
     tokens_out: int = 0
 
 
-def _parse(completion, schema: type[pydantic.BaseModel]) -> pydantic.BaseModel:
-    choice = completion.choices[0] if completion.choices else None
-    message = choice.message if choice else None
-    if message is not None and getattr(message, "refusal", None):
-        raise _NoAnswer(f"The model refused: {message.refusal}", AiCall.Status.REFUSED)
-    content = (message.content or "").strip() if message else ""
+def _first_choice(completion) -> tuple[str, str, str]:
+    """The first choice's text, refusal and finish reason; NOT_CHAT when the body is not shaped like a completion
+    (the openai package builds its objects without validating them)."""
+    if not isinstance(completion, ChatCompletion):  # any body that is not JSON comes back as text
+        raise _NoAnswer(NOT_CHAT, final=True)
+    choices = completion.choices or []
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = getattr(choice, "message", None)
+    content, refusal = getattr(message, "content", None), getattr(message, "refusal", None)
+    if not isinstance(content or "", str) or not isinstance(refusal or "", str):
+        raise _NoAnswer(NOT_CHAT, final=True)
+    return content or "", refusal or "", str(getattr(choice, "finish_reason", "") or "")
+
+
+def _parse(content: str, refusal: str, finish_reason: str, schema: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    if refusal:
+        raise _NoAnswer(f"The model refused: {refusal}", AiCall.Status.REFUSED, final=True)
+    content = content.strip()
     if not content:
         raise _NoAnswer("The model gave an empty answer.")
-    if choice.finish_reason == "length":
+    if finish_reason == "length":
         raise _NoAnswer("The answer was cut off at the token limit.")
     try:
         return schema.model_validate_json(_unfenced(content))
@@ -216,28 +248,31 @@ def _unfenced(content: str) -> str:
 def _ask_model(
     client: _Client, model: str, messages: list[dict], schema: type[pydantic.BaseModel], tally: _Tally, **options
 ) -> pydantic.BaseModel:
-    """Ask, and once more with the reason when the answer does not fit the schema (a refusal is final)."""
+    """Ask, and once more with the reason when the answer does not fit the schema (a final problem is not)."""
     response_format = {
         "type": "json_schema",
         "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
     }
     for repair in (False, True):
         tally.attempts += 1
-        completion = client.chat.completions.create(
-            model=model, messages=messages, response_format=response_format, **options
-        )
-        if completion.usage:
-            tally.tokens_in += completion.usage.prompt_tokens or 0
-            tally.tokens_out += completion.usage.completion_tokens or 0
         try:
-            return _parse(completion, schema)
+            completion = client.chat.completions.create(
+                model=model, messages=messages, response_format=response_format, **options
+            )
+        except json.JSONDecodeError as exc:  # a JSON content type over a body that is not JSON
+            raise _NoAnswer(NOT_CHAT, final=True) from exc
+        content, refusal, finish_reason = _first_choice(completion)
+        usage = completion.usage
+        tally.tokens_in += getattr(usage, "prompt_tokens", 0) or 0
+        tally.tokens_out += getattr(usage, "completion_tokens", 0) or 0
+        try:
+            return _parse(content, refusal, finish_reason, schema)
         except _NoAnswer as problem:
-            if repair or problem.status == AiCall.Status.REFUSED:
+            if repair or problem.final:
                 raise
-            content = completion.choices[0].message.content if completion.choices else ""
             messages = [
                 *messages,
-                {"role": "assistant", "content": content or ""},
+                {"role": "assistant", "content": content},
                 {"role": "user", "content": f"{problem} Answer again with the JSON object only."},
             ]
     raise AssertionError("unreachable")
@@ -266,11 +301,13 @@ def ai_ask(
     subject: str = "",
     max_tokens: int | None = None,
     use_cache: bool = True,
-    timeout: float | None = None,
-    max_retries: int | None = None,
+    interactive: bool = False,
 ) -> AiAnswer:
     """Ask the configured model for an answer fitting `schema`; raises AiUnavailable (no model, over budget) or
-    AiFailed (asked, no usable answer), each recorded."""
+    AiFailed (asked, no usable answer), each recorded.
+
+    `interactive`: a page waits for the answer, so both attempts (the answer and one repair) fit in the AI's timeout,
+    with no retries; otherwise (jobs) each attempt has the whole timeout and retries rate limits and server errors."""
     config = ai_config()
     if not config.api_key:
         raise AiUnavailable("No AI model is configured (no API key).")
@@ -297,12 +334,8 @@ def ai_ask(
             failure=f"This month's AI budget (${config.budget_usd}) is spent.",
         )
         raise AiUnavailable(f"This month's AI budget (${config.budget_usd}) is spent.")
-    timeout = timeout or settings.AI_TIMEOUT_SECONDS
-    client = _client(
-        config,
-        timeout=timeout,
-        max_retries=settings.AI_MAX_RETRIES if max_retries is None else max_retries,
-    )
+    timeout = settings.AI_TIMEOUT_SECONDS / 2 if interactive else settings.AI_TIMEOUT_SECONDS
+    client = _client(config, timeout=timeout, max_retries=0 if interactive else settings.AI_MAX_RETRIES)
     logger.info(
         "AI %s %s: asking %s at %s (key %s)", purpose, subject, config.model, config.base_url, config.key_masked
     )
@@ -348,7 +381,7 @@ def ai_test_connection() -> str:
             schema=_Pong,
             use_cache=False,
             max_tokens=20,
-            max_retries=0,
+            interactive=True,
         )
     except (AiUnavailable, AiFailed) as exc:
         return f"Not working: {exc}"

@@ -104,13 +104,17 @@ def _locked(draft: Draft, actor: User, version: int | None) -> Draft:
 
 @transaction.atomic
 def draft_edit(*, draft: Draft, actor: User, subject: str, body: str, version: int | None) -> Draft:
-    """Save an edit made from `version`; an approved or rejected draft goes back to draft, to be approved again."""
+    """Save an edit made from `version`; an approved or rejected draft goes back to draft, to be approved again.
+    The timeline says so: an approval withdrawn by an edit must not pass unseen."""
     draft = _locked(draft, actor, version)
+    was = draft.get_status_display().lower() if draft.status != Draft.Status.DRAFT else ""
     draft.subject, draft.body = subject.strip()[:300], body.strip()
     draft.status, draft.decided_by, draft.decided_at = Draft.Status.DRAFT, None, None
     draft.findings = _findings(draft, sender=draft.created_by or actor)
     draft.version += 1
     draft.save()
+    summary = f"{draft.get_channel_display()} draft edited" + (f" (was {was}: back to draft)" if was else "")
+    activity_record(lead=draft.lead, actor=actor, kind=Activity.Kind.UPDATED, summary=summary, data={"draft": draft.pk})
     return draft
 
 

@@ -16,6 +16,7 @@ from django_q.tasks import async_task
 
 from crm.models import Lead, User
 from crm.selectors import leads_visible_to
+from leadflow.ai import ai_job_stall_seconds
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_edit_lead, can_reassign, require_write
 from outreach.drafts import Composed, choices_check, draft_compose, draft_save
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
 TASK_SECONDS = 240
-# A runner silent this long lost the job; longer than the slowest AI answer (its timeout and retries).
+# A runner silent this long lost the job (raised to outlast the slowest AI answer: ai_job_stall_seconds).
 STALL_SECONDS = 300
 TASK = "outreach.jobs.draft_job_run"
 
@@ -68,7 +69,7 @@ def draft_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
         DraftJob.objects.filter(status__in=[DraftJob.Status.QUEUED, DraftJob.Status.RUNNING]),
         job_id=job_id,
         running=DraftJob.Status.RUNNING,
-        stall_seconds=STALL_SECONDS,
+        stall_seconds=ai_job_stall_seconds(STALL_SECONDS),
     )
     if runner is None:
         return "nothing to do"
@@ -151,7 +152,7 @@ def _item_finish(job: DraftJob, runner: str, item: DraftItem, composed: Composed
         progress_done=F("progress_done") + 1,
         breakdown=dict(Counter(locked.breakdown) + counts),
         heartbeat_at=now,
-        lease_expires_at=lease_end(now, STALL_SECONDS),
+        lease_expires_at=lease_end(now, ai_job_stall_seconds(STALL_SECONDS)),
     )
     return True
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from string import Formatter
 
 import pydantic
-from django.conf import settings
 
 from leadflow.ai import AiFailed, AiUnavailable, ai_ask, ai_configured, ai_quote
 from outreach import phrasebook
@@ -111,28 +110,35 @@ def _prompt(grounding: Grounding, *, channel: str, tone: str, length: str) -> tu
     system = SYSTEM.format(
         spam=", ".join(SPAM_PHRASES[:12]), channel=CHANNEL_RULES[channel], tone=tone, words=words, limit=limit
     )
-    facts = {
+    prospect = {
         "Prospect first name": grounding.first_name,
         "Prospect last name": grounding.last_name,
         "Job title": grounding.title,
         "Company": grounding.company,
         "Industry": grounding.industry,
         "Location": grounding.location,
+    }
+    ours = {
         "What we sell (value proposition)": grounding.pitch.value_proposition,
         "Our offer": grounding.pitch.offer,
         "Our proof points": grounding.pitch.proof_points,
         "Sender name (sign with it)": grounding.sender_name,
     }
-    lines = [f"{label}: {value}" for label, value in facts.items() if value]
-    # Scraped and model-written text goes in as quoted data: whatever it says is read, never obeyed.
+    # The prospect's facts may have been scraped (a title or company name from a profile), and scraped and
+    # model-written texts go in as quoted data: whatever they say is read, never obeyed. Our own pitch is not quoted.
     quoted = [
+        ("prospect facts", "\n".join(f"{label}: {value}" for label, value in prospect.items() if value)),
         ("company description from its website", grounding.company_description),
         ("analysis: pain points", "\n".join(grounding.analysis.pain_points)),
         ("analysis: summary", grounding.analysis.summary),
     ]
+    lines = [f"{label}: {value}" for label, value in ours.items() if value]
     shown = [ai_quote(label, text) for label, text in quoted if text]
-    user = "Facts:\n" + ("\n".join(lines) or "(almost none: write a short, honest introduction)")
-    return system, user + ("\n\n" + "\n\n".join(shown) if shown else "")
+    if not quoted[0][1]:
+        shown.insert(0, "(Almost no facts about the prospect: write a short, honest introduction.)")
+    if lines:
+        shown.append("\n".join(lines))
+    return system, "Facts:\n" + "\n\n".join(shown)
 
 
 def message_write(
@@ -140,15 +146,19 @@ def message_write(
 ) -> Written:
     """The message for this lead: the AI's when one is configured, else (or when it is unavailable, such as over
     budget) the built-in writer's. Raises WriterFailed when the AI was asked and gave no usable answer.
-
-    `interactive`: a page waits for it, so both attempts (the answer and one repair) fit in the AI's timeout, with
-    no retries; a job may retry rate limits and timeouts."""
+    `interactive`: a page waits for it (see ai_ask)."""
     if not ai_configured():
         return builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
     system, user = _prompt(grounding, channel=channel, tone=tone, length=length)
-    bounds = {"timeout": settings.AI_TIMEOUT_SECONDS / 2, "max_retries": 0} if interactive else {}
     try:
-        answer = ai_ask(purpose="draft", system=system, user=user, schema=DraftAnswer, subject=f"lead:{seed}", **bounds)
+        answer = ai_ask(
+            purpose="draft",
+            system=system,
+            user=user,
+            schema=DraftAnswer,
+            subject=f"lead:{seed}",
+            interactive=interactive,
+        )
     except AiUnavailable as exc:
         written = builtin_write(grounding, channel=channel, tone=tone, length=length, seed=seed)
         return Written(subject=written.subject, body=written.body, source="template", note=f"{exc} Written by the "

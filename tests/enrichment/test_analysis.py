@@ -3,14 +3,17 @@ scraped text is passed as quoted data, the built-in analysis stands in without a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import Lead, ListMembership
 from crm.rescoring import leads_rescore
+from enrichment import analysis_jobs
 from enrichment.analysis import lead_analyze
 from enrichment.analysis_jobs import analysis_job_create
 from enrichment.models import AnalysisJob, LeadAnalysis, ProviderAnswer
@@ -275,3 +278,88 @@ def test_a_job_whose_lease_is_held_is_left_alone_and_a_cancelled_one_stops(rep_a
     AnalysisJob.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())  # its worker died
     assert analysis_job_run(job.pk) == "cancelled"
     assert not LeadAnalysis.objects.exists()
+
+
+def test_an_unexpected_error_fails_the_analysis_instead_of_leaving_it_queued(
+    client, openai_stand_in, plumber, rep_alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(inputs, *, subject):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("enrichment.analysis.research_ask", broken)
+    client.force_login(rep_alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("enrichment:lead_analyze", args=[plumber.pk]))
+    analysis = LeadAnalysis.objects.get()
+    assert analysis.status == "failed" and "unexpected error (RuntimeError)" in analysis.failure
+    # The panel stops polling and offers to analyse again.
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" not in page and "Analyze" in page and "unexpected error" in page
+
+
+def test_an_unexpected_error_on_one_lead_does_not_stop_the_job(openai_stand_in, plumber, rep_alice, monkeypatch):
+    other = LeadFactory(owner=rep_alice, title="Director", company=plumber.company)
+    real = __import__("enrichment.analysis", fromlist=["research_ask"]).research_ask
+
+    def broken_for_plumber(inputs, *, subject):
+        if subject == f"lead:{plumber.pk}":
+            raise RuntimeError("surprise")
+        return real(inputs, subject=subject)
+
+    monkeypatch.setattr("enrichment.analysis.research_ask", broken_for_plumber)
+    openai_stand_in.answer_with(lambda request: GOOD)
+    job = analysis_job_create(actor=rep_alice, leads=Lead.objects.filter(pk__in=[plumber.pk, other.pk]))
+    from enrichment.analysis_jobs import analysis_job_run
+
+    analysis_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.progress_done, job.failed_count) == ("done", 2, 1)
+    assert LeadAnalysis.objects.get(lead=other).status == "ok"
+    assert LeadAnalysis.objects.get(lead=plumber).status == "failed"
+
+
+def test_one_slow_ai_answer_never_outlasts_the_analysis_jobs_lease(plumber, rep_alice, settings, monkeypatch):
+    # Defaults: 30 s timeout, 3 retries, 20 s waits: one answer and its repair may take 360 s, past a 300 s lease.
+    settings.OPENAI_API_KEY = ""
+    settings.AI_TIMEOUT_SECONDS, settings.AI_MAX_RETRIES, settings.AI_RETRY_MAX_WAIT_SECONDS = 30, 3, 20
+    settings.ENRICHMENT_STALL_SECONDS = 300
+    others = [LeadFactory(owner=rep_alice, title="Director", company=plumber.company) for _ in range(2)]
+    leases = []
+    real = analysis_jobs.lead_analyze
+
+    def analyze_noting_the_lease(**kwargs):
+        leases.append(AnalysisJob.objects.get().lease_expires_at - timezone.now())
+        return real(**kwargs)
+
+    monkeypatch.setattr(analysis_jobs, "lead_analyze", analyze_noting_the_lease)
+    job = analysis_job_create(actor=rep_alice, leads=Lead.objects.filter(pk__in=[plumber.pk, *(o.pk for o in others)]))
+    analysis_jobs.analysis_job_run(job.pk)
+    assert len(leases) == 3 and min(leases) > timedelta(seconds=360)
+
+
+def test_an_analysis_whose_task_was_lost_stops_the_panel_polling(client, plumber, rep_alice, settings):
+    settings.OPENAI_API_KEY = ""
+    # Queued an hour ago, and its task never ran (a Redis broker forgets a task whose worker died).
+    LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice, created_at=timezone.now() - timedelta(hours=1))
+    client.force_login(rep_alice)
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" not in page and "never finished" in page
+    assert reverse("enrichment:lead_analyze", args=[plumber.pk]) in page
+    # A fresh one is still waited for.
+    LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice)
+    page = client.get(reverse("enrichment:lead_analysis", args=[plumber.pk])).content.decode()
+    assert "every 2s" in page and "never finished" not in page
+
+
+def test_a_redelivered_task_leaves_an_analysis_alone_while_its_answer_may_still_come(plumber, rep_alice, settings):
+    from enrichment.analysis import analysis_task
+
+    # 100 s timeout, 3 retries, 20 s waits: an answer and its repair may take 920 s.
+    settings.AI_TIMEOUT_SECONDS, settings.AI_MAX_RETRIES, settings.AI_RETRY_MAX_WAIT_SECONDS = 100, 3, 20
+    running = LeadAnalysis.objects.create(
+        lead=plumber, requested_by=rep_alice, status="running", created_at=timezone.now() - timedelta(seconds=700)
+    )
+    assert analysis_task(running.pk) == "nothing to do"
+    LeadAnalysis.objects.filter(pk=running.pk).update(created_at=timezone.now() - timedelta(seconds=1000))
+    settings.OPENAI_API_KEY = ""
+    assert analysis_task(running.pk) == "ok"

@@ -5,7 +5,8 @@ Every request must carry "Authorization: Bearer <key>" with the stand-in's key, 
 Each request takes the next planned reply, if any is queued (`replies(...)`); otherwise the answer is the JSON
 computed from the request by `answer_with(function)` (default: {"ok": true}), in a chat.completion with usage.
 Planned replies: `content(text)` (prose, malformed JSON, anything), `refusal()`, `empty()`, `cut_off(text)`,
-`rate_limited(retry_after)`, `server_error()`, `stall(seconds)` (no answer before the client's timeout).
+`rate_limited(retry_after)`, `server_error()`, `stall(seconds, then)` (no answer before the client's timeout, or a
+slow one), `not_chat(text, content_type)` (a 200 that is no Chat Completions body: a web page, broken JSON).
 
 With a pytest fixture or on its own (benchmarks): `stand_in = OpenAiStandIn.started()` ... `stand_in.stop()`;
 `stand_in.url` is what OPENAI_BASE_URL is set to.
@@ -14,6 +15,7 @@ With a pytest fixture or on its own (benchmarks): `stand_in = OpenAiStandIn.star
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 import time
@@ -40,12 +42,14 @@ _REFUSAL = openai_body("refusal")
 
 @dataclass(frozen=True)
 class Reply:
-    """One planned answer: a body and status, or a stall of `seconds` first."""
+    """One planned answer: a body and status (or raw text of a content type), or a stall of `seconds` first."""
 
     status: int = 200
     body: dict | None = None
     headers: tuple[tuple[str, str], ...] = ()
     stall_seconds: float = 0.0
+    raw: str | None = None
+    content_type: str = "application/json"
 
 
 def completion(text: str | None, *, finish_reason: str = "stop", tokens: tuple[int, int] = (1117, 46)) -> dict:
@@ -84,8 +88,14 @@ def server_error() -> Reply:
     return Reply(status=500, body=openai_body("error-500-server"))
 
 
-def stall(seconds: float) -> Reply:
-    return Reply(stall_seconds=seconds)
+def stall(seconds: float, then: Reply | None = None) -> Reply:
+    """No answer for `seconds`; then the planned reply `then`, or the computed answer."""
+    return Reply(stall_seconds=seconds) if then is None else dataclasses.replace(then, stall_seconds=seconds)
+
+
+def not_chat(text: str, content_type: str = "text/html") -> Reply:
+    """What a wrong base URL can answer: a web page, or a body that is not JSON at all."""
+    return Reply(raw=text, content_type=content_type)
 
 
 class OpenAiStandIn:
@@ -141,7 +151,10 @@ class OpenAiStandIn:
             return _json(completion(json.dumps(self._answer(body))))
         if planned.stall_seconds:
             time.sleep(planned.stall_seconds)
-            return _json(completion(json.dumps(self._answer(body))))
+            if planned.body is None and planned.raw is None:
+                return _json(completion(json.dumps(self._answer(body))))
+        if planned.raw is not None:
+            return Response(planned.raw, status=planned.status, content_type=planned.content_type)
         return _json(planned.body, planned.status, dict(planned.headers))
 
 

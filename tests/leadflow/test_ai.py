@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from decimal import Decimal
 
 import pydantic
@@ -18,6 +19,7 @@ from tests.fakes.openai_server import (
     content,
     cut_off,
     empty,
+    not_chat,
     rate_limited,
     refusal,
     server_error,
@@ -148,6 +150,24 @@ def test_an_empty_answer_and_a_cut_off_answer_fail_readably(openai_stand_in):
         ask(user="other")
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        not_chat("<html><body>Welcome</body></html>"),
+        not_chat('{"choices": [', content_type="application/json"),
+        not_chat('["a", "list"]', content_type="application/json"),
+        not_chat('{"choices": [{"message": {"content": ["parts"]}}]}', content_type="application/json"),
+    ],
+    ids=["a web page", "broken JSON", "a JSON list", "content that is no text"],
+)
+def test_an_answer_that_is_no_chat_completion_is_a_recorded_failure(openai_stand_in, reply):
+    # A base URL that points at a web site, or a proxy that cuts the body: the caller gets AiFailed, never a crash.
+    openai_stand_in.replies(reply)
+    with pytest.raises(AiFailed, match="not a Chat Completions answer") as failed:
+        ask()
+    assert failed.value.call.status == "failed" and openai_stand_in.request_count == 1
+
+
 def test_the_budget_stops_calls_before_any_request(openai_stand_in):
     AiSettings.objects.create(pk=1, monthly_budget_usd=Decimal("0.50"))
     AiCall.objects.create(purpose="x", model="gpt-4o", cache_key="k", status="ok", cost_usd=Decimal("0.50"))
@@ -238,3 +258,14 @@ def test_test_connection_shows_the_outcome(client, admin_ada, openai_stand_in):
     response = client.post(reverse("ai_settings_test"), follow=True)
     assert "Not working: The model refused" in response.content.decode()
     assert json.loads(json.dumps(openai_stand_in.bodies[0]))["max_tokens"] == 20
+
+
+def test_test_connection_keeps_the_page_within_the_timeout(client, admin_ada, openai_stand_in, settings):
+    # A slow prose answer, then a slow repair: each within the timeout, together well past it.
+    settings.AI_TIMEOUT_SECONDS = 1.0
+    openai_stand_in.replies(stall(0.7, then=content("Sure, it works!")), stall(0.7))
+    client.force_login(admin_ada)
+    started = time.monotonic()
+    response = client.post(reverse("ai_settings_test"), follow=True)
+    assert time.monotonic() - started < settings.AI_TIMEOUT_SECONDS
+    assert "Not working: The model did not answer within 0.5 seconds" in response.content.decode()

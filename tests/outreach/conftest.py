@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import CompanyFactory, LeadFactory
-from tests.fakes.openai_server import API_KEY, OpenAiStandIn
+from tests.fakes.openai_server import stand_in_serving
 
 
 @pytest.fixture
@@ -19,12 +19,4 @@ def priya(db, rep_alice):
 
 @pytest.fixture
 def openai_stand_in(settings, db):
-    stand_in = OpenAiStandIn.started()
-    settings.OPENAI_BASE_URL = stand_in.url
-    settings.OPENAI_API_KEY = API_KEY
-    settings.OPENAI_MODEL = "gpt-4o-mini"
-    settings.AI_TIMEOUT_SECONDS = 2
-    settings.AI_MAX_RETRIES = 2
-    settings.AI_RETRY_MAX_WAIT_SECONDS = 0.05
-    yield stand_in
-    stand_in.stop()
+    yield from stand_in_serving(settings)

@@ -4,6 +4,7 @@ repair, a refusal, a 429 storm, a timeout, an over-limit answer and an invented 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -47,9 +48,21 @@ def test_it_writes_with_the_ai_from_the_facts_with_scraped_text_quoted(openai_st
     assert "What we sell (value proposition): We cut freight invoice errors" in user
     assert "Manual invoice checks" in user[user.index("analysis: pain points") :]
     # The scraped text is inside the quote, never among the instructions.
-    quoted = user[user.index(QUOTE_OPEN) : user.index(QUOTE_CLOSE)]
+    website = user.index(f"{QUOTE_OPEN} company description")
+    quoted = user[website : user.index(QUOTE_CLOSE, website)]
     assert INJECTION in quoted and INJECTION not in system
     assert AiCall.objects.get().purpose == "draft"
+
+
+def test_the_prospects_own_facts_are_quoted_too(openai_stand_in, rep_alice, priya):
+    # A title scraped from a profile is outside text like a website's: it may not speak as instructions.
+    priya.title = INJECTION
+    priya.save()
+    openai_stand_in.answer_with(grounded)
+    draft_generate(lead=priya, actor=rep_alice, channel="email", tone="formal", length="short")
+    user = openai_stand_in.bodies[0]["messages"][1]["content"]
+    unquoted = re.sub(f"{re.escape(QUOTE_OPEN)}.*?{re.escape(QUOTE_CLOSE)}", "", user, flags=re.DOTALL)
+    assert f"Job title: {INJECTION}" in user and "Microsoft" not in unquoted and "Priya" not in unquoted
 
 
 def test_prose_then_a_repaired_answer_makes_a_draft(openai_stand_in, rep_alice, priya):

@@ -89,6 +89,9 @@ def test_editing_an_approved_draft_sends_it_back_for_approval(rep_alice, priya):
     draft = draft_approve(draft=draft, actor=rep_alice, version=1)
     draft = draft_edit(draft=draft, actor=rep_alice, subject="New", body="Hi Priya.", version=draft.version)
     assert (draft.status, draft.decided_by) == ("draft", None)
+    # The withdrawn approval is on the lead's timeline, with who edited.
+    edited = Activity.objects.get(lead=priya, summary__contains="edited")
+    assert edited.summary == "Email draft edited (was approved: back to draft)" and edited.actor == rep_alice
 
 
 def test_the_edit_form_and_the_draft_page(client, rep_alice, priya):

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+import outreach.jobs
 from crm.models import ListMembership
 from outreach.jobs import draft_job_cancel, draft_job_create, draft_job_run
 from outreach.models import Draft, DraftItem, DraftJob
@@ -135,3 +136,18 @@ def test_the_command_writes_a_lists_drafts_and_prints_counts(admin_ada, alices_l
 def test_the_command_names_an_unknown_list(admin_ada):
     with pytest.raises(CommandError, match="no list named"):
         call_command("write_drafts", "--list", "nope", "--channel", "email")
+
+
+def test_one_slow_ai_answer_never_outlasts_the_jobs_lease(rep_alice, alices_list, settings, monkeypatch):
+    # Defaults: 30 s timeout, 3 retries, 20 s waits: one answer and its repair may take 360 s, past a 300 s lease.
+    settings.AI_TIMEOUT_SECONDS, settings.AI_MAX_RETRIES, settings.AI_RETRY_MAX_WAIT_SECONDS = 30, 3, 20
+    leases = []
+    real = outreach.jobs.draft_compose
+
+    def compose_noting_the_lease(**kwargs):
+        leases.append(DraftJob.objects.get().lease_expires_at - timezone.now())
+        return real(**kwargs)
+
+    monkeypatch.setattr(outreach.jobs, "draft_compose", compose_noting_the_lease)
+    draft_job_run(draft_job_create(actor=rep_alice, leads=leads_of(alices_list), channel="email").pk)
+    assert len(leases) == 5 and min(leases) > timedelta(seconds=360)

@@ -17,8 +17,8 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crm.importing.drafting import Record
 from crm.importing.jobs import import_job_for_table, import_job_run
-from crm.importing.reading import Row, table_row
 from crm.models import Activity, ImportJob, Lead, LeadList, Stage, User
 from crm.services.timeline import activities_record_bulk
 
@@ -57,7 +57,7 @@ class _CsvFeed:
         self._csv.writerow(headers)
         self._line = 2  # the header is line 1
         self._written = 0  # bytes in the file so far
-        self._first: list[Row] = []
+        self._first: list[Record] = []
         self._file: BinaryIO | None = None
 
     def first_rows(self, path: Path) -> None:
@@ -70,7 +70,7 @@ class _CsvFeed:
         """Go on at the end of this file (the import's own copy of the first rows)."""
         self._file = path.open("ab")
 
-    def __call__(self, count: int) -> list[Row]:
+    def __call__(self, count: int) -> list[Record]:
         given, self._first = self._first[:count], self._first[count:]
         rows = given + self._pull(count - len(given))
         if self._file is not None:
@@ -82,9 +82,9 @@ class _CsvFeed:
         if self._file is not None:
             self._file.close()
 
-    def _pull(self, count: int) -> list[Row]:
-        rows: list[Row] = []
-        while len(rows) < count and self._left > 0:
+    def _pull(self, count: int) -> list[Record]:
+        records: list[Record] = []
+        while len(records) < count and self._left > 0:
             cells = next(self._rows, None)
             if cells is None:
                 self._left = 0
@@ -93,12 +93,10 @@ class _CsvFeed:
             if not any(cell.strip() for cell in cells):
                 continue  # blank records are not written: the import would skip them
             self._csv.writerow(cells)
-            position = self._written + self._buffer.tell()
-            if (row := table_row(self._line, cells, position, self._width)) is not None:
-                rows.append(row)
-                self._left -= 1
+            records.append((self._line, cells, self._written + self._buffer.tell()))
+            self._left -= 1
             self._line += 1 + "".join(cells).count("\n")  # a cell's line breaks are lines of the file too
-        return rows
+        return records
 
     def _taken(self) -> bytes:
         written = self._buffer.getvalue().encode()

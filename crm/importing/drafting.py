@@ -26,8 +26,11 @@ from pathlib import Path
 from django.db import connections
 
 from crm.importing.drafts import LeadDraft
-from crm.importing.reading import Row, TableInfo, table_rows
+from crm.importing.reading import Row, TableInfo, table_row, table_rows
 from crm.importing.rows import draft_from_row
+
+# A record handed to the child: its first line in the file, its cells as written, the progress once it is read.
+Record = tuple[int, list[str], int]
 
 # Batches normalised ahead of the one being written: enough that the writer never waits, few enough that
 # memory stays flat whatever the file size.
@@ -42,13 +45,14 @@ def draft_batches(
     mapping: list[str],
     region: str,
     size: int,
-    feed: Callable[[int], list[Row]] | None = None,
+    feed: Callable[[int], list[Record]] | None = None,
 ) -> Iterator[tuple[list[LeadDraft], int]]:
     """The rows after `after_line` as drafts, `size` at a time, each batch with the progress after it.
 
-    `feed`, for a file still being written (a capture writing what it fetches), gives the next `size` rows or
-    fewer (none at the end), each already in the file: the child then drafts the rows it is handed instead of
-    reading them back, and this process fetches the next ones while it does."""
+    `feed`, for a file still being written (a capture writing what it fetches), gives the next `size` records or
+    fewer (none at the end), each already in the file, as (line, cells, progress): the child then cleans and
+    drafts the records it is handed instead of reading them back, and this process fetches the next ones while
+    it does."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
@@ -59,14 +63,24 @@ def draft_batches(
         initargs=(os.getpid(), path, info, after_line, mapping, region),
     )
 
-    def ask() -> Future[tuple[list[LeadDraft], int]]:
-        return pool.submit(_child_next, size) if feed is None else pool.submit(_child_draft, feed(size))
+    def ask() -> tuple[Future[tuple[list[LeadDraft], int]], bool]:
+        """The next batch asked of the child, and whether there may be more after it."""
+        if feed is None:
+            return pool.submit(_child_next, size), True
+        records = feed(size)
+        return pool.submit(_child_draft_records, records), bool(records)
 
     try:
         ahead = deque(ask() for _ in range(AHEAD))
-        while (batch := ahead.popleft().result())[0]:
+        while ahead:
+            asked, more = ahead.popleft()
+            batch = asked.result()
+            # The file's end is an empty batch; a feed's is an empty hand (its records may all clean to blank).
+            if not (batch[0] if feed is None else more):
+                break
             ahead.append(ask())
-            yield batch
+            if batch[0]:
+                yield batch
     finally:
         pool.shutdown(cancel_futures=True)
 
@@ -90,6 +104,13 @@ def _child_open(parent: int, path: Path, info: TableInfo, after_line: int, mappi
 def _child_next(size: int) -> tuple[list[LeadDraft], int]:
     """The next batch of the file and the progress after it; an empty batch at the end of the file."""
     return _child_draft(itertools.islice(_Reader.rows, size))
+
+
+def _child_draft_records(records: list[Record]) -> tuple[list[LeadDraft], int]:
+    """Records handed over by the parent, cleaned as the file's reader would (table_row), as drafts."""
+    width = len(_Reader.headers)
+    rows = (table_row(line, cells, position, width) for line, cells, position in records)
+    return _child_draft(row for row in rows if row is not None)
 
 
 def _child_draft(rows: Iterable[Row]) -> tuple[list[LeadDraft], int]:

@@ -22,10 +22,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from crm.importing.drafting import draft_batches
+from crm.importing.drafting import Record, draft_batches
 from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
-from crm.importing.reading import FileRefused, Row, TableInfo, table_inspect, table_sample
+from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
@@ -224,7 +224,7 @@ def import_job_start(
 
 
 def import_job_run(
-    job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], list[Row]] | None = None
+    job_id: int, *, seconds: float = TASK_SECONDS, feed: Callable[[int], list[Record]] | None = None
 ) -> str:
     """The cluster task: import batches from where the job stopped, for a while, then hand over to a new task.
 
@@ -289,7 +289,7 @@ class _Outcome(StrEnum):
     LOST = "lost"  # another runner holds the job now
 
 
-def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], list[Row]] | None) -> _Outcome:
+def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[int], list[Record]] | None) -> _Outcome:
     """Write batches until the file ends, the time is up, or the lease is lost."""
     started = time.monotonic()
     writer = BatchWriter(job, job.stage or pipeline_default().stages.first())

@@ -84,3 +84,14 @@ def test_rows_handed_to_the_import_are_the_rows_its_file_reads_back(db, small_ba
     assert sorted(read_back) == [2, 4, 5]  # the two-line cell takes lines 2 and 3; the blank row is not written
     assert rejected.line == 4 and read_back[4].values == ["not-an-email", ""]
     assert Lead.objects.get(email="three@bell.example").company.name == read_back[5].values[1] == "Bell Co"
+
+
+def test_a_whole_batch_of_rows_blank_once_cleaned_does_not_end_the_import(db, small_batches):
+    def stray_between_people():
+        yield from people(10)
+        yield from (["\x07", "\x01"] for _ in range(120))  # control characters only: blank once cleaned
+        yield from ([f"late{number}@firm.example", "Late Ltd"] for number in range(30))
+
+    [job] = table_capture(HEADERS, stray_between_people(), columns=COLUMNS, to=Destination("Stray", "apify"))
+
+    assert job.rows_imported == 40 == Lead.objects.count()

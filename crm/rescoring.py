@@ -95,8 +95,9 @@ def _profiles() -> dict[int | None, CompiledProfile]:
 def engagement_of(lead_ids: list[int]) -> dict[int, Engagement]:
     """Counted events and the last touch of each lead, in one aggregate query; machine opens never count."""
     # A machine open is left out before counting, so that it is no touch either (its time is not the last touch).
+    wanted = set(lead_ids)
     rows = (
-        Activity.objects.filter(lead_id__in=lead_ids, kind__in=TOUCH_KINDS)
+        Activity.objects.filter(_ids_q("lead_id", lead_ids), kind__in=TOUCH_KINDS)
         .filter(Q(data__machine__isnull=True) | ~Q(data__machine=True))  # no key is NULL, which NOT leaves out
         .order_by()
         .values("lead_id", "kind")
@@ -105,10 +106,21 @@ def engagement_of(lead_ids: list[int]) -> dict[int, Engagement]:
     counts: dict[int, dict[str, int]] = {}
     touched: dict[int, datetime] = {}
     for row in rows:
+        if row["lead_id"] not in wanted:
+            continue  # in the id range asked for, not in the batch
         counts.setdefault(row["lead_id"], {})[row["kind"]] = row["n"]
         if row["lead_id"] not in touched or row["last"] > touched[row["lead_id"]]:
             touched[row["lead_id"]] = row["last"]
     return {pk: Engagement(counts=counts.get(pk, {}), last_touch=touched.get(pk)) for pk in touched}
+
+
+def _ids_q(field: str, ids: list[int]) -> Q:
+    """These ids as a filter: a range when they are nearly all of it (a batch of the full scan), which the database
+    reads straight from its index, where Django turns a list of 10,000 ids into as many parameters one by one
+    (measured: a second of a 100,000-lead rescore on SQLite per such list). The caller drops rows of other ids."""
+    if ids and max(ids) - min(ids) < 2 * len(ids):
+        return Q(**{f"{field}__gte": min(ids), f"{field}__lte": max(ids)})
+    return Q(**{f"{field}__in": ids})
 
 
 def _row_batches(lead_ids: list[int] | None) -> Iterator[list[dict]]:
@@ -235,8 +247,9 @@ def _scores_write(changed: list[_Written], now: datetime) -> set[int]:
                     for row, part in zip(changed, parts, strict=True)
                 ],
             )
-            written = Lead.objects.filter(pk__in=[row.pk for row in changed], scored_at=now)
-            return set(written.values_list("pk", flat=True))
+            ids = [row.pk for row in changed]
+            written = Lead.objects.filter(_ids_q("pk", ids), scored_at=now).values_list("pk", flat=True)
+            return set(written) & set(ids)
         # Recomputed by the next run if lost: no need to wait for the disk at this commit.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(

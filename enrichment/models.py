@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from leadflow.progress import progress_percent, progress_seconds_left
+from leadflow.models import LeasedJob
 from leadflow.secrets import EncryptedTextField, secret_masked
 
 
@@ -60,7 +60,7 @@ class ProviderAnswer(models.Model):
         return f"{self.source} {self.kind} {self.key}"
 
 
-class EnrichmentJob(models.Model):
+class EnrichmentJob(LeasedJob):
     """Enriching a set of leads: which fields, from which sources, with its progress, credits and breakdown."""
 
     class Status(models.TextChoices):
@@ -77,40 +77,14 @@ class EnrichmentJob(models.Model):
     overwrite = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
-    progress_total = models.PositiveIntegerField(default=0)
-    progress_done = models.PositiveIntegerField(default=0)
     credits_used = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     credits_estimate = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     # Counts by outcome: emails_found, emails_verified, phones_found, phones_mobile, linkedin_found,
     # companies_enriched, people_added, failed.
     breakdown = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Enrichment #{self.pk}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
-
-    @property
-    def seconds_left(self) -> int | None:
-        if self.status != self.Status.RUNNING:
-            return None
-        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
 
 
 class EnrichmentItem(models.Model):
@@ -188,7 +162,7 @@ class EnrichmentSettings(models.Model):
         return "Enrichment settings"
 
 
-class AnalysisJob(models.Model):
+class AnalysisJob(LeasedJob):
     """AI analysis of many leads (a list or a selection), run under a lease like an enrichment job."""
 
     class Status(models.TextChoices):
@@ -202,38 +176,12 @@ class AnalysisJob(models.Model):
     description = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
-    progress_total = models.PositiveIntegerField(default=0)
-    progress_done = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     built_in_count = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Analysis #{self.pk}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
-
-    @property
-    def seconds_left(self) -> int | None:
-        if self.status != self.Status.RUNNING:
-            return None
-        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
 
 
 class AnalysisItem(models.Model):

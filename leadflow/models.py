@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
+from leadflow.progress import progress_percent, progress_seconds_left
 from leadflow.secrets import EncryptedTextField
 
 # USD per 1M input and output tokens (OpenAI's list prices); a model not listed (a local server's) costs 0.
@@ -82,3 +84,36 @@ class AiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.subject} ({self.get_status_display()})"
+
+
+class LeasedJob(models.Model):
+    """What every job over many leads keeps (enrichment, analysis, drafts): its progress, its times, a cancel
+    request and its runner's lease (leadflow.leases). Each job names its own Status, with QUEUED and RUNNING."""
+
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
+
+    @property
+    def seconds_left(self) -> int | None:
+        if self.status != self.Status.RUNNING:
+            return None
+        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)

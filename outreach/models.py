@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from leadflow.progress import progress_percent, progress_seconds_left
+from leadflow.models import LeasedJob
 
 
 class Channel(models.TextChoices):
@@ -74,7 +74,7 @@ class Draft(models.Model):
         return f"{self.get_channel_display()} draft for lead #{self.lead_id}"
 
 
-class DraftJob(models.Model):
+class DraftJob(LeasedJob):
     """Writing drafts for a set of leads, run by the job cluster under a lease, with its progress and counts."""
 
     class Status(models.TextChoices):
@@ -91,37 +91,11 @@ class DraftJob(models.Model):
     length = models.CharField(max_length=6, choices=Length.choices, default=Length.MEDIUM)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
-    progress_total = models.PositiveIntegerField(default=0)
-    progress_done = models.PositiveIntegerField(default=0)
     # Counts by outcome: ai, template, flagged (a check found something), failed.
     breakdown = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Drafts #{self.pk}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        return progress_percent(self.progress_done, self.progress_total, finished=not self.is_active)
-
-    @property
-    def seconds_left(self) -> int | None:
-        if self.status != self.Status.RUNNING:
-            return None
-        return progress_seconds_left(self.started_at, self.progress_done, self.progress_total)
 
 
 class DraftItem(models.Model):

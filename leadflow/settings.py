@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "template_partials",
+    "anymail",
     "leadflow",
     "crm",
     "enrichment",
@@ -264,6 +265,25 @@ CAPTURE_NOTIFY_BY_EMAIL = env.bool("CAPTURE_NOTIFY_BY_EMAIL", default=False)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadflow <leadflow@localhost>")
+
+# Sequences (outreach). Links in sent mail (tracking pixel, click redirects, unsubscribe) start with SITE_URL.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Email services' tracking webhooks at /anymail/<service>/tracking/: HTTP basic auth "user:password" for every
+# service, plus each service's own signing key (Mailgun's HMAC).
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="") or None,
+    "MAILGUN_API_URL": env.str("MAILGUN_BASE_URL", default="https://api.mailgun.net/v3"),
+    "SENDGRID_API_URL": env.str("SENDGRID_BASE_URL", default="https://api.sendgrid.com/v3/"),
+    "RESEND_API_URL": env.str("RESEND_BASE_URL", default="https://api.resend.com/"),
+    "POSTMARK_API_URL": env.str("POSTMARK_BASE_URL", default="https://api.postmarkapp.com/"),
+}
+# Messages a day to any one recipient domain, across every mailbox and worker (0: no limit).
+OUTREACH_DOMAIN_DAILY_CAP = env.int("OUTREACH_DOMAIN_DAILY_CAP", default=50)
+# A message claimed this long ago and never confirmed lost its worker mid-send: it becomes 'uncertain'.
+OUTREACH_CLAIM_SECONDS = env.int("OUTREACH_CLAIM_SECONDS", default=300)
+# Transient send failures are retried this many times, waiting longer each time, before the message fails.
+OUTREACH_SEND_ATTEMPTS = env.int("OUTREACH_SEND_ATTEMPTS", default=4)
 
 # Behind TLS in production: every HTTPS protection is on unless DEBUG is.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

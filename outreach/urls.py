@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outreach import views
+from outreach.views import drafts as views
 
 app_name = "outreach"
 

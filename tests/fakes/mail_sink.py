@@ -64,7 +64,8 @@ class MailSink:
         self.lock = threading.Lock()
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.connections = 0
-        # recipient (lower-cased) -> SMTP answer to RCPT TO, e.g. "451 4.7.1 Try again later" or "550 5.1.1 No such user"
+        # recipient (lower-cased) -> SMTP answer to RCPT TO,
+        # e.g. "451 4.7.1 Try again later" or "550 5.1.1 No such user"
         self.refusals: dict[str, str] = {}
         # An answer to DATA for every message instead of accepting it ("421 4.3.2 Service shutting down").
         self.data_answer = ""

@@ -5,3 +5,11 @@ from django.dispatch import Signal
 # Sent by `manage.py seed_demo` inside its transaction, once the demo's leads exist, with manager= (the demo
 # manager, a User) and rng= (the demo's random.Random): apps add their part of the demo and return lines to print.
 demo_seeding = Signal()
+
+# Sent once a move to another stage is saved (single or bulk), with lead_ids= (list[int]) and stage= (the new Stage):
+# outreach stops sequences when a deal is won or lost.
+lead_stage_changed = Signal()
+
+# Sent for each timeline entry recorded through crm.services.timeline, with activity= (the Activity): outreach stops
+# sequences when a meeting is booked.
+lead_activity_recorded = Signal()

@@ -25,6 +25,12 @@ class Activity(models.Model):
         # Engagement, written by outreach; an open with data {"machine": true} (a mail privacy proxy) never counts.
         EMAIL_OPENED = "email_opened", "Email opened"
         EMAIL_CLICKED = "email_clicked", "Email link clicked"
+        # Sequences (outreach): enrolled, paused, stopped or finished; a message sent, not sent, bounced; opt-outs.
+        SEQUENCE = "sequence", "Sequence"
+        EMAIL_SENT = "email_sent", "Email sent"
+        EMAIL_NOT_SENT = "email_not_sent", "Email not sent"
+        EMAIL_BOUNCED = "email_bounced", "Email bounced"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         REPLIED = "replied", "Replied"
         MEETING_BOOKED = "meeting_booked", "Meeting booked"
         SCORE = "score", "Score threshold crossed"

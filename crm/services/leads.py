@@ -25,6 +25,7 @@ from crm.normalize import (
 )
 from crm.services.timeline import activities_record_each, activity_record, changes_text, tags_from_text
 from crm.services.versions import lead_require_version, leads_unchanged_since
+from crm.signals import lead_stage_changed
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
 # Facts a person may change (on the lead page, in the admin, by an admin import); each change is written to the
@@ -265,6 +266,7 @@ def lead_move_stage(
         summary=_stage_move_summary(f"Moved from {old_stage.name}", stage, lost_reason),
         data={"from": old_stage.pk, "to": stage.pk, "lost_reason": lost_reason},
     )
+    lead_stage_changed.send(sender=Lead, lead_ids=[lead.pk], stage=stage)
     return change
 
 
@@ -359,6 +361,8 @@ def leads_bulk_move_stage(
             for lead in targets
         ],
     )
+    if targets:
+        lead_stage_changed.send(sender=Lead, lead_ids=[lead.pk for lead in targets], stage=stage)
     return len(targets)
 
 

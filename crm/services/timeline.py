@@ -6,6 +6,7 @@ from functools import cache
 
 from crm.models import Activity, Lead, Tag, User
 from crm.services.stale import leads_mark_stale
+from crm.signals import lead_activity_recorded
 
 # A value longer than this is shortened on the timeline ("Updated notes: Met at the fair and…").
 SHOWN_VALUE_LENGTH = 40
@@ -18,6 +19,7 @@ SHOWN_VALUE_LENGTH = 40
 def activity_record(*, lead: Lead, actor: User | None, kind: str, summary: str, data: dict | None = None) -> Activity:
     activity = Activity.objects.create(lead=lead, actor=actor, kind=kind, summary=summary[:300], data=data or {})
     leads_mark_stale([lead.pk])
+    lead_activity_recorded.send(sender=Activity, activity=activity)
     return activity
 
 

@@ -75,9 +75,10 @@ class SendCount(models.Model):
     class Scope(models.TextChoices):
         MAILBOX = "mailbox", "Mailbox"
         DOMAIN = "domain", "Recipient domain"
+        SEQUENCE = "sequence", "Sequence"
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
-    # The mailbox's id, or the recipient domain.
+    # The mailbox's or sequence's id, or the recipient domain.
     key = models.CharField(max_length=253)
     day = models.DateField()
     sent = models.PositiveIntegerField(default=0)

@@ -101,12 +101,18 @@ class _Use:
 
 def _parsed(text: str, part: str) -> tuple[object, list[_Use]]:
     """Compile one part (subject or body) in the sandbox, refusing tags and syntax errors with a clear reason."""
-    tags = [token.contents.split()[0] for token in Lexer(text).tokenize() if token.token_type == TokenType.BLOCK]
+    tokens = Lexer(text).tokenize()
+    tags = [(token.contents.split() or [""])[0] for token in tokens if token.token_type == TokenType.BLOCK]
     if tags:
         names = ", ".join(dict.fromkeys(f"{{% {tag} %}}" for tag in tags))
         raise ValidationError(
-            f"The {part} uses template tags ({names}): only {{{{ fields }}}} with filters are allowed."
+            f"The {part} uses template tags ({names}): only {{{{ fields }}}} and filters may be used."
         )
+    # Django reads an unclosed "{{" as plain text; here it is a field the writer forgot to close.
+    for token in tokens:
+        if token.token_type == TokenType.TEXT and ("{{" in token.contents or "{%" in token.contents):
+            opener = "{{" if "{{" in token.contents else "{%"
+            raise ValidationError(f"The {part} has a {opener} that is never closed (line {token.lineno}).")
     try:
         template = _engine().from_string(text)
     except TemplateSyntaxError as exc:

@@ -161,6 +161,20 @@ def mailbox_from_url(url: str, *, address: str, name: str, actor: User | None = 
     return mailbox_save(mailbox=mailbox, actor=actor)
 
 
+def mailbox_transport_summary(mailbox: Mailbox) -> str:
+    """How the mailbox sends, in words, with no secret in them: "SMTP mail.example:587 (STARTTLS) as sales"."""
+    if mailbox.transport == Mailbox.Transport.SMTP:
+        security = "implicit TLS" if mailbox.smtp_ssl else "STARTTLS" if mailbox.smtp_tls else "no TLS"
+        login = f" as {mailbox.smtp_user}" if mailbox.smtp_user else ""
+        return f"SMTP {mailbox.smtp_host}:{mailbox.smtp_port} ({security}){login}"
+    summary = mailbox.get_transport_display()
+    if mailbox.api_domain:
+        summary += f" domain {mailbox.api_domain}"
+    if mailbox.api_base_url:
+        summary += f" at {mailbox.api_base_url}"
+    return summary
+
+
 def mailbox_zone(mailbox: Mailbox) -> zoneinfo.ZoneInfo:
     """The mailbox's own zone, else the team's: its window and its days are counted there."""
     return zone_or_none(mailbox.time_zone) or zone_or_none(site_settings().time_zone) or zoneinfo.ZoneInfo("UTC")

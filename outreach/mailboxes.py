@@ -175,13 +175,20 @@ def mailbox_transport_summary(mailbox: Mailbox) -> str:
     return summary
 
 
-def mailbox_zone(mailbox: Mailbox) -> zoneinfo.ZoneInfo:
-    """The mailbox's own zone, else the team's: its window and its days are counted there."""
-    return zone_or_none(mailbox.time_zone) or zone_or_none(site_settings().time_zone) or zoneinfo.ZoneInfo("UTC")
+def team_zone() -> zoneinfo.ZoneInfo:
+    return zone_or_none(site_settings().time_zone) or zoneinfo.ZoneInfo("UTC")
 
 
-def mailbox_today(mailbox: Mailbox, *, now: datetime.datetime | None = None) -> datetime.date:
-    return (now or timezone.now()).astimezone(mailbox_zone(mailbox)).date()
+def mailbox_zone(mailbox: Mailbox, *, team: zoneinfo.ZoneInfo | None = None) -> zoneinfo.ZoneInfo:
+    """The mailbox's own zone, else the team's (`team`, when the caller has read it already)."""
+    return zone_or_none(mailbox.time_zone) or team or team_zone()
+
+
+def mailbox_today(
+    mailbox: Mailbox, *, now: datetime.datetime | None = None, team: zoneinfo.ZoneInfo | None = None
+) -> datetime.date:
+    """Today where the mailbox sends from: its days (counts, caps, warm-up) are counted there."""
+    return (now or timezone.now()).astimezone(mailbox_zone(mailbox, team=team)).date()
 
 
 def mailbox_cap_on(mailbox: Mailbox, day: datetime.date) -> int:
@@ -217,7 +224,8 @@ class MailboxRow:
 def mailbox_rows(*, now: datetime.datetime | None = None) -> list[MailboxRow]:
     """Every mailbox with today's count (the send counts that hold its cap) and today's cap, in two queries."""
     mailboxes = list(Mailbox.objects.all())
-    today = {mailbox.pk: mailbox_today(mailbox, now=now) for mailbox in mailboxes}
+    team = team_zone()
+    today = {mailbox.pk: mailbox_today(mailbox, now=now, team=team) for mailbox in mailboxes}
     counts = SendCount.objects.filter(
         scope=SendCount.Scope.MAILBOX, key__in=[str(pk) for pk in today], day__in=set(today.values())
     ).values_list("key", "day", "sent")
@@ -283,13 +291,11 @@ def mailbox_connection(mailbox: Mailbox) -> BaseEmailBackend:
 
 
 @dataclass(frozen=True)
-class TestSent:
+class SendTestResult:
     """What a test send came to: whether the server took the message, and its answer in words."""
 
     ok: bool
     detail: str
-
-    __test__ = False  # a result, not a pytest test class
 
 
 def _server_answer(exc: Exception) -> str:
@@ -305,12 +311,12 @@ def _server_answer(exc: Exception) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-def mailbox_send_test(mailbox: Mailbox, *, to: str) -> TestSent:
+def mailbox_send_test(mailbox: Mailbox, *, to: str) -> SendTestResult:
     """Send one short test message through the mailbox to `to`; never raises for a transport's failure."""
     try:
         validate_email(to)
     except ValidationError:
-        return TestSent(ok=False, detail=f"{to!r} is not an email address.")
+        return SendTestResult(ok=False, detail=f"{to!r} is not an email address.")
     message = EmailMessage(
         subject=f"Leadflow test from {mailbox.address}",
         body=f"This test message was sent through the mailbox {mailbox} by Leadflow. It works.",
@@ -320,16 +326,16 @@ def mailbox_send_test(mailbox: Mailbox, *, to: str) -> TestSent:
     try:
         sent = mailbox_connection(mailbox).send_messages([message])
     except (SecretUnreadable, BlockedAddress) as exc:
-        return TestSent(ok=False, detail=str(exc))
+        return SendTestResult(ok=False, detail=str(exc))
     except smtplib.SMTPAuthenticationError as exc:
-        return TestSent(ok=False, detail=f"The server refused the user name or password: {_server_answer(exc)}")
+        return SendTestResult(ok=False, detail=f"The server refused the user name or password: {_server_answer(exc)}")
     except (smtplib.SMTPException, AnymailError) as exc:
-        return TestSent(ok=False, detail=f"The server refused the message: {_server_answer(exc)}")
+        return SendTestResult(ok=False, detail=f"The server refused the message: {_server_answer(exc)}")
     except ssl.SSLError as exc:
-        return TestSent(ok=False, detail=f"TLS failed ({exc.reason or exc}): check the port and the TLS choice.")
+        return SendTestResult(ok=False, detail=f"TLS failed ({exc.reason or exc}): check the port and the TLS choice.")
     except OSError as exc:
         where = f"{mailbox.smtp_host}:{mailbox.smtp_port}" if mailbox.transport == Mailbox.Transport.SMTP else "it"
-        return TestSent(ok=False, detail=f"Could not reach {where}: {exc.strerror or exc}.")
+        return SendTestResult(ok=False, detail=f"Could not reach {where}: {exc.strerror or exc}.")
     if not sent:
-        return TestSent(ok=False, detail="The message was not sent (the transport took nothing).")
-    return TestSent(ok=True, detail=f"Sent a test message to {to} through {mailbox.get_transport_display()}.")
+        return SendTestResult(ok=False, detail="The message was not sent (the transport took nothing).")
+    return SendTestResult(ok=True, detail=f"Sent a test message to {to} through {mailbox.get_transport_display()}.")

@@ -8,9 +8,14 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
+from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 from django.db import connection
 
 from outreach.mailboxes import (
+    GuardedMailgunBackend,
+    GuardedPostmarkBackend,
+    GuardedResendBackend,
+    GuardedSendGridBackend,
     mailbox_cap_on,
     mailbox_connection,
     mailbox_from_url,
@@ -137,6 +142,30 @@ def test_it_builds_an_smtp_connection_from_the_mailbox(db):
     assert (backend.use_ssl, backend.use_tls, backend.timeout) == (True, False, 30)
 
 
+@pytest.mark.parametrize(
+    ("url", "backend_class", "key_attribute"),
+    [
+        ("mailgun://Key-1@mg.acme.example", GuardedMailgunBackend, "api_key"),
+        ("sendgrid://Key-1", GuardedSendGridBackend, "api_key"),
+        ("resend://Key-1", GuardedResendBackend, "api_key"),
+        ("postmark://Key-1", GuardedPostmarkBackend, "server_token"),
+    ],
+)
+# anymail 15 still sends through SendGrid, with a warning that it no longer tests it.
+@pytest.mark.filterwarnings("ignore:django-anymail has dropped official support for SendGrid")
+def test_it_builds_an_email_service_connection_with_the_key_and_base_url(db, url, backend_class, key_attribute):
+    mailbox = mailbox_from_url(f"{url}?api_url=https://mail-api.example/v9", address="a@acme.example", name="A")
+    backend = mailbox_connection(mailbox)
+    assert type(backend) is backend_class
+    assert getattr(backend, key_attribute) == "Key-1"
+    assert backend.api_url.startswith("https://mail-api.example/v9")
+
+
+def test_a_console_mailbox_prints(db):
+    backend = mailbox_connection(mailbox_from_url("console://", address="a@acme.example", name="A"))
+    assert type(backend) is ConsoleBackend
+
+
 def test_an_smtp_send_through_the_connection_arrives(db, sink):
     mailbox = smtp_mailbox(sink)
     backend = mailbox_connection(mailbox)
@@ -196,6 +225,27 @@ def test_a_mailgun_test_send_reaches_the_messages_api(db, mailgun):
     assert sent["from"] == "Acme Sales <sales@acme.example>"
     assert sent["to"] == "mia@leadflow.test"
     assert "sales@acme.example" in sent["subject"]
+
+
+def test_a_mailgun_mailbox_without_a_base_url_uses_the_mailgun_base_url_setting(db, mailgun, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "MAILGUN_API_URL": mailgun.base_url}
+    mailbox = mailbox_from_url("mailgun://key-Secret123@mg.acme.example", address="sales@acme.example", name="Sales")
+    backend = mailbox_connection(mailbox)
+    with backend:
+        sent = backend.send_messages(
+            [EmailMessage("Hello", "Body text", "Sales <sales@acme.example>", ["priya@logistics.example"])]
+        )
+    assert sent == 1
+    [posted] = mailgun.sent
+    assert (posted["to"], posted["subject"], posted["text"]) == ("priya@logistics.example", "Hello", "Body text")
+
+
+def test_a_mailgun_domain_it_does_not_serve_is_named(db, mailgun):
+    mailbox = mailgun_mailbox(mailgun)
+    mailbox.api_domain = "other.example"
+    result = mailbox_send_test(mailbox, to="mia@leadflow.test")
+    assert not result.ok
+    assert "Unknown sender domain 'other.example'" in result.detail
 
 
 def test_a_mailgun_refusal_shows_its_answer(db, mailgun):

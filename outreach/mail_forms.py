@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from outreach.mailboxes import mailbox_check
+from outreach.mailboxes import mailbox_address, mailbox_check
 from outreach.merge import template_check
 from outreach.models import WEEKDAYS, Mailbox, Template
 
@@ -61,6 +61,9 @@ class MailboxForm(forms.ModelForm):
             mailbox_check(self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
+
+    def clean_address(self) -> str:
+        return mailbox_address(self.cleaned_data["address"])
 
     def clean_smtp_password(self) -> str:
         return self.cleaned_data["smtp_password"] or self.instance.smtp_password

@@ -115,6 +115,11 @@ def transport_from_url(url: str) -> dict[str, object]:
     raise ValidationError(f"{kind}. Use one of: {URL_FORMS}.")
 
 
+def mailbox_address(address: str) -> str:
+    """Addresses are kept in lower case, so one mailbox cannot be added twice under two spellings."""
+    return address.strip().lower()
+
+
 def mailbox_check(mailbox: Mailbox) -> None:
     """The rules a mailbox must meet before it is saved, as ValidationError keyed by field."""
     errors: dict[str, str] = {}
@@ -138,7 +143,7 @@ def mailbox_check(mailbox: Mailbox) -> None:
 @transaction.atomic
 def mailbox_save(*, mailbox: Mailbox, actor: User | None) -> Mailbox:
     """Check and save a new or changed mailbox; a warm-up given no start day starts today."""
-    mailbox.address = mailbox.address.strip().lower()
+    mailbox.address = mailbox_address(mailbox.address)
     if mailbox.transport == Mailbox.Transport.SMTP and mailbox.smtp_host and not mailbox.smtp_port:
         mailbox.smtp_port = DEFAULT_PORTS["ssl" if mailbox.smtp_ssl else "starttls" if mailbox.smtp_tls else "plain"]
     if mailbox.warmup_start is not None and mailbox.warmup_began_on is None:
@@ -155,7 +160,7 @@ def mailbox_from_url(url: str, *, address: str, name: str, actor: User | None = 
     """Create the mailbox with this address, or update it, sending through what the URL describes; `fields` sets
     others such as daily_cap or postal_address."""
     transport = transport_from_url(url)
-    mailbox = Mailbox.objects.filter(address__iexact=address.strip()).first() or Mailbox(address=address)
+    mailbox = Mailbox.objects.filter(address=mailbox_address(address)).first() or Mailbox(address=address)
     for field_name, value in {**transport, "name": name, **fields}.items():
         setattr(mailbox, field_name, value)
     return mailbox_save(mailbox=mailbox, actor=actor)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -98,6 +100,25 @@ def test_a_bad_form_is_shown_again_with_reasons_and_nothing_saved(client, manage
     assert "Hunter2-Secret" not in page
     sales.refresh_from_db()
     assert sales.name == "Acme Sales"
+
+
+def test_the_same_address_in_other_capitals_is_refused(client, manager_mia, admin_ada, sales):
+    client.force_login(manager_mia)
+    answer = client.post(reverse("outreach:mailbox_new"), form_data(address="Sales@ACME.example"))
+    assert answer.status_code == 422
+    assert "Mailbox with this Address already exists." in answer.content.decode()
+    client.force_login(admin_ada)
+    answer = client.post(reverse("admin:outreach_mailbox_add"), form_data(address="SALES@acme.example"))
+    assert "Mailbox with this Address already exists." in answer.content.decode()
+    assert Mailbox.objects.count() == 1
+
+
+def test_a_manager_opens_the_empty_form(client, manager_mia):
+    client.force_login(manager_mia)
+    page = client.get(reverse("outreach:mailbox_new")).content.decode()
+    assert 'name="transport"' in page
+    # A new mailbox sends on working days.
+    assert re.search(r'value="fri"[^>]*checked', page) and not re.search(r'value="sat"[^>]*checked', page)
 
 
 def test_an_api_transport_needs_a_key(client, manager_mia):

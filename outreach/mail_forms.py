@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from outreach.mailboxes import mailbox_address, mailbox_check
 from outreach.merge import template_check
 from outreach.models import WEEKDAYS, Mailbox, Template
+from outreach.models.mail import working_days
 
 SECRET_FIELDS = ("smtp_password", "api_key")
 
@@ -21,7 +22,10 @@ class MailboxForm(forms.ModelForm):
     )
     api_key = forms.CharField(label="API key", required=False, widget=forms.PasswordInput(render_value=False))
     window_days = forms.MultipleChoiceField(
-        choices=[(day, day.capitalize()) for day in WEEKDAYS], widget=forms.CheckboxSelectMultiple, label="Sends on"
+        choices=[(day, day.capitalize()) for day in WEEKDAYS],
+        widget=forms.CheckboxSelectMultiple,
+        label="Sends on",
+        initial=working_days,
     )
 
     class Meta:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters
+from django.template import Context, Engine, Library, Template, TemplateSyntaxError, defaultfilters
 from django.template.base import Lexer, TokenType, Variable, VariableNode
 
 if TYPE_CHECKING:
@@ -96,10 +96,17 @@ class _Use:
 
     name: str | None
     has_default: bool
-    argument_names: list[str]
+    argument_names: tuple[str, ...]
 
 
-def _parsed(text: str, part: str) -> tuple[object, list[_Use]]:
+def _names(uses: tuple[_Use, ...]) -> list[str]:
+    """Every field the uses read, shown or as a filter's argument, once each, in order."""
+    return list(dict.fromkeys(name for use in uses for name in (use.name, *use.argument_names) if name is not None))
+
+
+# A sequence renders the same few steps for every lead: each is compiled once per process.
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str, part: str) -> tuple[Template, tuple[_Use, ...]]:
     """Compile one part (subject or body) in the sandbox, refusing tags and syntax errors with a clear reason."""
     tokens = Lexer(text).tokenize()
     tags = [(token.contents.split() or [""])[0] for token in tokens if token.token_type == TokenType.BLOCK]
@@ -129,8 +136,8 @@ def _parsed(text: str, part: str) -> tuple[object, list[_Use]]:
         ]
         has_default = any(func is defaultfilters.default for func, _arguments in expression.filters)
         name = _field_name(expression.var) if isinstance(expression.var, Variable) else None
-        uses.append(_Use(name=name, has_default=has_default, argument_names=argument_names))
-    return template, uses
+        uses.append(_Use(name=name, has_default=has_default, argument_names=tuple(argument_names)))
+    return template, tuple(uses)
 
 
 def template_check(subject: str, body: str) -> None:
@@ -142,8 +149,7 @@ def template_check(subject: str, body: str) -> None:
         except ValidationError as exc:
             errors[part] = exc.messages
             continue
-        names = [name for use in uses for name in (use.name, *use.argument_names) if name is not None]
-        unknown = [name for name in dict.fromkeys(names) if not _is_known(name)]
+        unknown = [name for name in _names(uses) if not _is_known(name)]
         if unknown:
             shown = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
             errors[part] = [
@@ -199,7 +205,7 @@ def render_for_lead(subject: str, body: str, lead: Lead, *, mailbox: Mailbox | N
     parts = []
     for part, text in (("subject", subject), ("body", body)):
         template, uses = _parsed(text, part)
-        names = [name for use in uses for name in (use.name, *use.argument_names) if name is not None]
+        names = _names(uses)
         unknown = [name for name in names if not _is_known(name)]
         if unknown:
             # Only an unchecked template gets here; its unknown fields stop the message, so nothing is rendered.

@@ -43,6 +43,17 @@ class MailboxForm(forms.ModelForm):
             "signature": forms.Textarea(attrs={"rows": 3}),
             "postal_address": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {
+            "smtp_host": "SMTP host",
+            "smtp_port": "SMTP port",
+            "smtp_user": "SMTP user",
+            "api_domain": "API domain",
+            "api_base_url": "API base URL",
+            "daily_cap": "Daily cap",
+            "warmup_start": "Warm-up: first day",
+            "warmup_step": "Warm-up: added each day",
+            "warmup_began_on": "Warm-up began on",
+        }
         help_texts = {
             "api_domain": "Mailgun: the sending domain (else the address's domain).",
             "api_base_url": "Empty: the service's own. Mailgun in the EU: https://api.eu.mailgun.net/v3",

@@ -221,6 +221,7 @@ class MailboxRow:
     """A mailbox as its list shows it: today in its zone, what it has claimed today and may send today."""
 
     mailbox: Mailbox
+    sends_through: str
     sent_today: int
     cap_today: int
     warmup: str
@@ -238,6 +239,7 @@ def mailbox_rows(*, now: datetime.datetime | None = None) -> list[MailboxRow]:
     return [
         MailboxRow(
             mailbox=mailbox,
+            sends_through=mailbox_transport_summary(mailbox),
             sent_today=sent.get(mailbox.pk, 0),
             cap_today=mailbox_cap_on(mailbox, today[mailbox.pk]),
             warmup=mailbox_warmup_state(mailbox, today[mailbox.pk]),

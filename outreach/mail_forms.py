@@ -44,6 +44,7 @@ class MailboxForm(forms.ModelForm):
             "postal_address": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
+            "address": "Sender address",
             "smtp_host": "SMTP host",
             "smtp_port": "SMTP port",
             "smtp_user": "SMTP user",

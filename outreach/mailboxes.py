@@ -336,6 +336,8 @@ def mailbox_send_test(mailbox: Mailbox, *, to: str) -> SendTestResult:
         return SendTestResult(ok=False, detail=str(exc))
     except smtplib.SMTPAuthenticationError as exc:
         return SendTestResult(ok=False, detail=f"The server refused the user name or password: {_server_answer(exc)}")
+    except smtplib.SMTPNotSupportedError as exc:
+        return SendTestResult(ok=False, detail=f"{exc} Check the TLS choice, the port and whether it needs a login.")
     except (smtplib.SMTPException, AnymailError) as exc:
         return SendTestResult(ok=False, detail=f"The server refused the message: {_server_answer(exc)}")
     except ssl.SSLError as exc:

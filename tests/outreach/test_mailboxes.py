@@ -195,6 +195,15 @@ def test_the_test_send_shows_the_servers_refusal(db, sink):
     assert sink.received_by("mia@leadflow.test") == []
 
 
+def test_the_test_send_says_when_the_server_offers_no_starttls(db, sink):
+    mailbox = mailbox_from_url(f"smtp+tls://{sink.host}:{sink.port}", address="sales@acme.example", name="Sales")
+    result = mailbox_send_test(mailbox, to="mia@leadflow.test")
+    assert not result.ok
+    assert result.detail == (
+        "STARTTLS extension not supported by server. Check the TLS choice, the port and whether it needs a login."
+    )
+
+
 def test_the_test_send_says_when_the_server_is_down(db, sink):
     mailbox = smtp_mailbox(sink)
     sink.stop()

@@ -33,8 +33,6 @@ from outreach.models import WEEKDAYS, Mailbox, SendCount
 
 # Seconds an SMTP server may take to answer before the send is given up (Django's default is to wait for ever).
 SMTP_TIMEOUT = 30
-# The port each kind of SMTP security implies when the URL or form names none.
-DEFAULT_PORTS = {"plain": 25, "starttls": 587, "ssl": 465}
 TRUE_WORDS = {"1", "true", "yes", "on"}
 # Every field a URL sets: a mailbox given a new URL loses the old transport's host, user and keys.
 TRANSPORT_FIELDS = {
@@ -66,6 +64,11 @@ def can_manage_mailboxes(user: User) -> bool:
     return role_of(user) in STAFF_ROLES
 
 
+def smtp_default_port(*, starttls: bool, implicit: bool) -> int:
+    """The port each kind of SMTP security implies when the URL or form names none."""
+    return 465 if implicit else 587 if starttls else 25
+
+
 def _flag(query: dict[str, list[str]], *names: str) -> bool:
     return any(value.lower() in TRUE_WORDS for name in names for value in query.get(name, []))
 
@@ -88,10 +91,9 @@ def transport_from_url(url: str) -> dict[str, object]:
             raise ValidationError("Choose STARTTLS (tls) or implicit TLS (ssl), not both.")
         if not parts.hostname:
             raise ValidationError(f"The URL names no SMTP host. Use one of: {URL_FORMS}.")
-        security = "ssl" if implicit else "starttls" if starttls else "plain"
         fields.update(
             smtp_host=parts.hostname,
-            smtp_port=port or DEFAULT_PORTS[security],
+            smtp_port=port or smtp_default_port(starttls=starttls, implicit=implicit),
             smtp_tls=starttls,
             smtp_ssl=implicit,
             smtp_user=unquote(parts.username or ""),
@@ -145,7 +147,7 @@ def mailbox_save(*, mailbox: Mailbox, actor: User | None) -> Mailbox:
     """Check and save a new or changed mailbox; a warm-up given no start day starts today."""
     mailbox.address = mailbox_address(mailbox.address)
     if mailbox.transport == Mailbox.Transport.SMTP and mailbox.smtp_host and not mailbox.smtp_port:
-        mailbox.smtp_port = DEFAULT_PORTS["ssl" if mailbox.smtp_ssl else "starttls" if mailbox.smtp_tls else "plain"]
+        mailbox.smtp_port = smtp_default_port(starttls=mailbox.smtp_tls, implicit=mailbox.smtp_ssl)
     if mailbox.warmup_start is not None and mailbox.warmup_began_on is None:
         mailbox.warmup_began_on = mailbox_today(mailbox)
     mailbox.full_clean(exclude=["created_by"])

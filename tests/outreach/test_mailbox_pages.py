@@ -73,6 +73,12 @@ def test_a_manager_adds_a_mailbox(client, manager_mia):
     assert mailbox.created_by == manager_mia
 
 
+def test_a_blank_port_is_the_one_the_tls_choice_implies(client, manager_mia):
+    client.force_login(manager_mia)
+    client.post(reverse("outreach:mailbox_new"), form_data(smtp_port="", smtp_tls="", smtp_ssl="on"))
+    assert Mailbox.objects.get().smtp_port == 465
+
+
 def test_the_form_never_shows_the_secret_and_blank_keeps_it(client, manager_mia, sales):
     client.force_login(manager_mia)
     page = client.get(reverse("outreach:mailbox_edit", args=[sales.pk])).content.decode()

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
 from outreach.models import Draft, DraftItem, DraftJob
 
 

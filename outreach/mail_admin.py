@@ -1,0 +1,29 @@
+"""The back office for mailboxes (their password and key never shown) and message templates (checked on save)."""
+
+from django.contrib import admin
+
+from outreach.mail_forms import MailboxForm, TemplateForm
+from outreach.mailboxes import mailbox_save
+from outreach.message_templates import template_save
+from outreach.models import Mailbox, Template
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
+    list_display = ["address", "name", "transport", "daily_cap", "warmup_start", "active", "created_at"]
+    list_filter = ["transport", "active"]
+    search_fields = ["address", "name"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        mailbox_save(mailbox=obj, actor=request.user)
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    form = TemplateForm
+    list_display = ["name", "subject", "created_by", "updated_at"]
+    search_fields = ["name", "subject", "body"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        template_save(template=obj, actor=request.user)

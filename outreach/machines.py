@@ -110,8 +110,9 @@ def link_burst_clicks(message: Message, at: datetime.datetime):
 
 
 def machine_by_link_burst(message: Message, url: str, at: datetime.datetime) -> str:
-    """This click completes a burst that clicked every link of a message that has several."""
-    links = set(message_links(message.body))
+    """This click completes a burst that clicked every link of a message that has several (our own links, such as
+    the unsubscribe link, are no click redirects)."""
+    links = {link for link in message_links(message.body) if not link.startswith(settings.SITE_URL)}
     if len(links) < 2 or url not in links:
         return ""
     clicked = set(link_burst_clicks(message, at).values_list("url", flat=True)) | {url}

@@ -7,8 +7,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -108,24 +108,24 @@ def _import_cells(file: io.TextIOBase) -> Iterator[tuple[int, str]]:
             yield line, cell
 
 
-def suppressions_import(*, actor: User, upload, note: str = "") -> SuppressionImport:
-    """Add every address of a CSV file (IMPORTED); a line that holds none is reported with its number, the rest
-    added."""
+def suppressions_import(*, actor: User, file: IO[bytes], name: str) -> SuppressionImport:
+    """Add every address of a CSV file (IMPORTED, noted with the file's name); a line that holds none is reported
+    with its number, the rest added."""
     require_manage_suppression(actor)
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationError(f"This file is over the {settings.IMPORT_MAX_BYTES // 2**20} MB limit.")
     report = SuppressionImport()
     entries: dict[str, None] = {}
-    with io.TextIOWrapper(upload.file, encoding="utf-8-sig", errors="replace", newline="") as file:
-        try:
-            for line, cell in _import_cells(file):
-                try:
-                    entries[entry_check(cell)] = None
-                except ValidationError:
-                    report.problem(line, cell, "not an email address or @domain" if cell else "no address")
-        except csv.Error as exc:
-            raise ValidationError(f"This file could not be read as CSV: {exc}.") from exc
-    report.added, report.already_listed = _entries_add(entries, actor=actor, note=note or f"Imported {upload.name}")
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        for line, cell in _import_cells(text):
+            try:
+                entries[entry_check(cell)] = None
+            except ValidationError:
+                report.problem(line, cell, "not an email address or @domain" if cell else "no address")
+    except csv.Error as exc:
+        raise ValidationError(f"This file could not be read as CSV: {exc}.") from exc
+    finally:
+        text.detach()  # the caller's file stays open: it closes it
+    report.added, report.already_listed = _entries_add(entries, actor=actor, note=f"Imported {name}")
     return report
 
 

@@ -4,6 +4,7 @@ entries after confirming, export it as CSV. Managers and admins change it; every
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -33,6 +34,12 @@ class SuppressionAddForm(forms.Form):
 
 class SuppressionImportForm(forms.Form):
     file = forms.FileField(help_text="CSV: the column headed Email is read, else the first.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError(f"This file is over the {settings.IMPORT_MAX_BYTES // 2**20} MB limit.")
+        return upload
 
 
 def _require_role(request: HttpRequest) -> None:
@@ -86,7 +93,8 @@ def suppression_import_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, import_form=form, status=422)
     try:
-        report = suppressions_import(actor=request.user, upload=form.cleaned_data["file"])
+        upload = form.cleaned_data["file"]
+        report = suppressions_import(actor=request.user, file=upload.file, name=upload.name)
     except ValidationError as exc:
         form.add_error("file", exc.messages[0])
         return _page(request, import_form=form, status=422)

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from outreach.models import MessageEvent, Suppression
@@ -112,6 +113,31 @@ def test_a_list_of_bare_addresses_keeps_its_first_line(client, admin_ada):
     _import(client, b"\xef\xbb\xbfann@prospect.example\nbob@prospect.example\n")
 
     assert Suppression.objects.count() == 2
+
+
+def test_a_file_over_the_limit_is_refused_with_a_message(client, manager_mia, settings):
+    settings.IMPORT_MAX_BYTES = 10
+    client.force_login(manager_mia)
+
+    response = _import(client, b"email\nann@prospect.example\n")
+
+    assert response.status_code == 422
+    assert "limit" in response.content.decode()
+    assert not Suppression.objects.exists()
+
+
+def test_the_import_runs_from_the_command_line_and_says_what_it_did(tmp_path, manager_mia, rep_alice):
+    path = tmp_path / "optouts.csv"
+    path.write_text("email\nann@prospect.example\nnobody\n")
+    out = io.StringIO()
+
+    call_command("import_suppressions", str(path), "--user", manager_mia.email, stdout=out)
+
+    assert "optouts.csv: 1 added, 0 listed already." in out.getvalue()
+    assert "line 3: 'nobody'" in out.getvalue()
+    assert Suppression.objects.get().note == "Imported optouts.csv"
+    with pytest.raises(CommandError, match="managers and admins"):
+        call_command("import_suppressions", str(path), "--user", rep_alice.email, stdout=out)
 
 
 def test_the_export_neutralises_formulas(client, manager_mia):

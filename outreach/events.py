@@ -168,7 +168,8 @@ def _link_burst_unmark(message: Message, event: MessageEvent) -> None:
     if not ids:
         return
     MessageEvent.objects.filter(pk__in=ids).update(machine=True, machine_reason=LINK_BURST)
-    for activity in Activity.objects.filter(lead_id=message.lead_id, data__event__in=ids):
+    lines = Activity.objects.filter(lead_id=message.lead_id, kind=Activity.Kind.EMAIL_CLICKED, data__event__in=ids)
+    for activity in lines:
         activity.data = {**activity.data, "machine": True}
         activity.save(update_fields=["data"])
     leads_mark_stale([message.lead_id])

@@ -34,6 +34,7 @@ class DraftJobAdmin(admin.ModelAdmin):
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
     list_display = ["email", "reason", "note", "added_by", "created_at"]
+    list_select_related = ["added_by"]
     list_filter = ["reason"]
     search_fields = ["email", "note"]
     raw_id_fields = ["message", "added_by"]
@@ -49,6 +50,7 @@ class SuppressionAdmin(admin.ModelAdmin):
 @admin.register(MessageEvent)
 class MessageEventAdmin(admin.ModelAdmin):
     list_display = ["message", "kind", "machine", "machine_reason", "via", "occurred_at"]
+    list_select_related = ["message__step__sequence"]
     list_filter = ["kind", "machine", "via"]
     search_fields = ["provider_event_id", "url", "message__to_email"]
     raw_id_fields = ["message"]

@@ -284,6 +284,10 @@ OUTREACH_DOMAIN_DAILY_CAP = env.int("OUTREACH_DOMAIN_DAILY_CAP", default=50)
 OUTREACH_CLAIM_SECONDS = env.int("OUTREACH_CLAIM_SECONDS", default=300)
 # Transient send failures are retried this many times, waiting longer each time, before the message fails.
 OUTREACH_SEND_ATTEMPTS = env.int("OUTREACH_SEND_ATTEMPTS", default=4)
+# An open or click this soon after sending or delivery is a machine's (a scanner or a prefetch), not a person's.
+OUTREACH_MACHINE_SECONDS = env.int("OUTREACH_MACHINE_SECONDS", default=10)
+# Soft bounces (on this many different messages) after which an address is suppressed; a hard bounce suppresses at once.
+OUTREACH_SOFT_BOUNCES_TO_SUPPRESS = env.int("OUTREACH_SOFT_BOUNCES_TO_SUPPRESS", default=3)
 
 # Behind TLS in production: every HTTPS protection is on unless DEBUG is.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

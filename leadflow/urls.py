@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from leadflow.admin_login import admin_login
 from leadflow.ai_settings import ai_settings, ai_settings_test
 from leadflow.health import healthz
+from outreach.provider_events import mailgun_tracking
 
 admin.site.site_header = "Leadflow back office"
 admin.site.site_title = "Leadflow admin"
@@ -18,6 +19,11 @@ urlpatterns = [
     path("capture/", include("scraping.urls")),
     path("outreach/", include("outreach.urls")),
     path("hooks/", include("scraping.hooks_urls")),
+    # Links in sent mail (open pixel, click redirects, unsubscribe), short and at the root.
+    path("", include("outreach.tracking_urls")),
+    # Ahead of anymail's own view of the same URL, which fails with a server error while the signing key is unset.
+    path("anymail/mailgun/tracking/", mailgun_tracking),
+    path("anymail/", include("anymail.urls")),
     path("settings/ai/", ai_settings, name="ai_settings"),
     path("settings/ai/test/", ai_settings_test, name="ai_settings_test"),
     path("accounts/", include("allauth.urls")),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
-from outreach.models import Draft, DraftItem, DraftJob
+from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression
 
 
 @admin.register(Draft)
@@ -30,3 +30,38 @@ class DraftJobAdmin(admin.ModelAdmin):
     list_display = ["pk", "description", "channel", "tone", "status", "progress_done", "progress_total", "created_at"]
     list_filter = ["status", "channel"]
     inlines = [DraftItemInline]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ["email", "reason", "note", "added_by", "created_at"]
+    list_select_related = ["added_by"]
+    list_filter = ["reason"]
+    search_fields = ["email", "note"]
+    raw_id_fields = ["message", "added_by"]
+
+    # Entries are added through outreach.suppression (the list page, unsubscribes, bounces), which checks them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(MessageEvent)
+class MessageEventAdmin(admin.ModelAdmin):
+    list_display = ["message", "kind", "machine", "machine_reason", "via", "occurred_at"]
+    list_select_related = ["message__step__sequence"]
+    list_filter = ["kind", "machine", "via"]
+    search_fields = ["provider_event_id", "url", "message__to_email"]
+    raw_id_fields = ["message"]
+
+    # What happened is a record: it is never added, changed or removed by hand.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

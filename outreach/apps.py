@@ -7,4 +7,9 @@ class OutreachConfig(AppConfig):
     name = "outreach"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from outreach import demo  # noqa: F401 (connect the demo receiver)
+        from outreach.provider_events import tracking_received
+
+        tracking.connect(tracking_received, dispatch_uid="outreach.tracking_received")

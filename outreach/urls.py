@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from outreach.views import drafts as views
+from outreach.views import suppression
 
 app_name = "outreach"
 
@@ -17,4 +18,9 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("", include("outreach.mail_urls")),
+    path("suppressions/", suppression.suppression_list, name="suppressions"),
+    path("suppressions/add/", suppression.suppression_add_view, name="suppression_add"),
+    path("suppressions/import/", suppression.suppression_import_view, name="suppression_import"),
+    path("suppressions/remove/", suppression.suppression_remove_view, name="suppression_remove"),
+    path("suppressions/export/", suppression.suppression_export, name="suppression_export"),
 ]

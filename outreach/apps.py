@@ -7,4 +7,5 @@ class OutreachConfig(AppConfig):
     name = "outreach"
 
     def ready(self) -> None:
-        from outreach import demo  # noqa: F401 (connect the demo receiver)
+        from outreach import demo, stop_conditions  # noqa: F401 (connect the demo's and the stop conditions' receivers)
+        from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)

@@ -64,7 +64,8 @@ def verdict(base: VariantCounts, other: VariantCounts) -> str:
     judged = "likely better" if ours > theirs else "likely worse"
     if p >= SIGNIFICANT:
         judged = "no clear difference yet"
-    return f"{other.label}'s {name} rate {ours:.0%} vs {base.label}'s {theirs:.0%}: {judged} (p = {p:.2f})"
+    shown = "p < 0.01" if p < 0.01 else f"p = {p:.2f}"
+    return f"{other.label}'s {name} rate {ours:.0%} vs {base.label}'s {theirs:.0%}: {judged} ({shown})"
 
 
 @dataclass

@@ -54,7 +54,9 @@ def test_the_first_step_is_due_after_its_delay(manager_mia):
     before = timezone.now()
     enroll(sequence, [lead], actor=manager_mia)
     due = Enrollment.objects.get(lead=lead).due_at
-    assert datetime.timedelta(days=3) - datetime.timedelta(hours=1) <= due - before <= datetime.timedelta(days=3, hours=1)
+    assert (
+        datetime.timedelta(days=3) - datetime.timedelta(hours=1) <= due - before <= datetime.timedelta(days=3, hours=1)
+    )
 
 
 def test_a_rep_enrolls_only_their_own_leads(rep_alice, rep_bob):

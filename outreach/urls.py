@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from outreach.views import drafts as views
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/progress/", views.job_progress, name="job_progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+    path("", include("outreach.sequence_urls")),
 ]

@@ -77,7 +77,7 @@ def _builder(request: HttpRequest, spec: SequenceSpec, sequence: Sequence | None
 def sequence_builder(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """New or existing sequence: every button posts the whole form; "Save" saves, the others edit the steps."""
     require_manage_sequences(request.user)
-    sequence = _sequence(request, pk) if pk else None
+    sequence = _sequence(request, pk) if pk is not None else None
     if request.method != "POST":
         spec = sequence_spec_of(sequence) if sequence else SequenceSpec(name="", steps=[blank_step()])
         if not sequence:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from crm.models import Lead
 from crm.selectors import lead_for_page
 from leadflow.roles import can_edit_lead, require_write
+from outreach.channels.linkedin import profile_url
 from outreach.channels.tasks import message_mark_sent
 from outreach.enrollments import enrollment_pause, enrollment_remove, enrollment_resume
 from outreach.models import Message
@@ -62,6 +63,7 @@ def lead_sequences(request: HttpRequest, pk: int) -> HttpResponse:
         "enrollments": lead.enrollments.select_related("sequence"),
         "lead_messages": lead.messages.select_related("step", "variant", "enrollment__sequence")[:PANEL_MESSAGES],
         "can_edit": can_edit_lead(request.user, lead),
+        "profile_url": profile_url(lead),
     }
     return render(request, "outreach/_lead_sequences.html", context)
 

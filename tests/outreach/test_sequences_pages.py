@@ -233,3 +233,14 @@ def test_odd_ids_in_the_enroll_form_are_refused_plainly(client, manager_mia, odd
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.get(reverse("outreach:sequences")).status_code == 302
+
+
+def test_a_profile_link_that_is_no_web_address_is_not_offered(client, rep_alice):
+    step = StepSpec(kind=SequenceStep.Kind.LINKEDIN_MESSAGE, variants=[VariantSpec(body="Hello")])
+    lead = LeadFactory(owner=rep_alice, linkedin_url="javascript:alert(1)")
+    enrollment = Enrollment.objects.create(sequence=sequence_made("LinkedIn", steps=[step]), lead=lead)
+    message = message_made(enrollment, status=Message.Status.TASK, body="Hello")
+    client.force_login(rep_alice)
+    page = client.get(reverse("outreach:message", args=[message.pk])).content.decode()
+    assert "Copy the note" in page and "Mark sent" in page
+    assert "Open the LinkedIn profile" not in page and "javascript:" not in page

@@ -251,11 +251,20 @@ def _free_name(wanted: str) -> str:
     return name
 
 
+def _require_ready_to_send(sequence: Sequence) -> None:
+    if not sequence.steps.exists():
+        raise ValidationError("Add a step before starting the sequence.")
+    if sequence.mailbox_id is None and sequence_has_email_steps(sequence):
+        raise ValidationError("Choose the mailbox it sends from before starting the sequence.")
+
+
 def _status_set(sequence: Sequence, status: str, actor: User | None) -> Sequence:
     require_manage_sequences(actor)
     sequence = Sequence.objects.select_for_update().get(pk=sequence.pk)
     if sequence.is_template:
         raise ValidationError("A ready sequence never sends: clone it first.")
+    if status == Sequence.Status.ACTIVE:
+        _require_ready_to_send(sequence)
     if sequence.status == status:
         return sequence
     sequence.status = status
@@ -275,8 +284,6 @@ def sequence_pause(*, sequence: Sequence, actor: User | None) -> Sequence:
 @transaction.atomic
 def sequence_resume(*, sequence: Sequence, actor: User | None) -> Sequence:
     """Start (a draft) or resume (a paused sequence) sending."""
-    if not sequence.steps.exists():
-        raise ValidationError("Add a step before starting the sequence.")
     return _status_set(sequence, Sequence.Status.ACTIVE, actor)
 
 

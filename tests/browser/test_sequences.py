@@ -6,7 +6,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from crm.models import LeadList
-from outreach.models import Message
+from outreach.models import Mailbox, Message
 from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.browser
@@ -19,12 +19,21 @@ def test_a_manager_builds_a_sequence_enrolls_a_list_and_sees_the_tick(page: Page
     lead_list.members.add(
         priya, LeadFactory(first_name="Tom", company=acme), LeadFactory(first_name="Noemail", email="")
     )
+    # A console mailbox (printed, never sent) with the postal address bulk mail needs.
+    Mailbox.objects.create(name="Mia", address="mia@sales.example", transport=Mailbox.Transport.CONSOLE,
+                           postal_address="1 Harbour Road, Lisbon")  # fmt: skip
     log_in(manager_mia)
 
     page.get_by_role("link", name="Sequences").click()
     expect(page.locator("#ready-sequences")).to_contain_text("Cold intro (3 steps)")
     page.get_by_role("link", name="New sequence").click()
     page.get_by_label("Name", exact=True).fill("Trade fair follow-up")
+    page.get_by_label("Mailbox").select_option(label="Mia <mia@sales.example>")
+    # Any day, any hour: the tick below must find the leads inside the window whenever the test runs.
+    for day in ("Sat", "Sun"):
+        page.get_by_label(day).check()
+    page.get_by_label("From", exact=True).fill("00:00")
+    page.get_by_label("To", exact=True).fill("23:59")
     page.get_by_label("Step 1 subject A").fill("Good to meet you, {{ first_name }}")
     page.get_by_label("Step 1 body A").fill("Hi {{ first_name }}, thanks for visiting us.")
     page.get_by_role("button", name="Add a step").click()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from outreach.models import Enrollment, Message, Sequence
+from outreach.models import Enrollment, Mailbox, Message, Sequence
 from outreach.sequences import SequenceSpec, StepSpec, VariantSpec, sequence_save
 
 
@@ -10,7 +10,15 @@ def email_step(subject: str = "Hello {{ first_name }}", body: str = "Hi {{ first
     return StepSpec(variants=[VariantSpec(subject, body)], **fields)
 
 
+def mailbox_made(address: str = "sales@leadflow.test") -> Mailbox:
+    return Mailbox.objects.get_or_create(
+        address=address,
+        defaults={"name": "Sales", "transport": Mailbox.Transport.CONSOLE, "postal_address": "1 Main St"},
+    )[0]
+
+
 def sequence_made(name: str = "Intro", steps: list[StepSpec] | None = None, **fields) -> Sequence:
+    fields.setdefault("mailbox", mailbox_made())
     spec = SequenceSpec(name=name, steps=steps or [email_step(), email_step("Again", "Still there?", delay_days=2)],
                         **fields)  # fmt: skip
     sequence = sequence_save(spec=spec, actor=None)

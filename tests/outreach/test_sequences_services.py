@@ -117,3 +117,11 @@ def test_a_rep_cannot_pause_a_sequence(rep_alice):
     sequence = sequence_made()
     with pytest.raises(PermissionDenied):
         sequence_pause(sequence=sequence, actor=rep_alice)
+
+
+def test_a_sequence_that_emails_needs_a_mailbox_to_start(manager_mia):
+    sequence = sequence_save(spec=SequenceSpec(name="No mailbox", steps=[email_step()]), actor=manager_mia)
+    with pytest.raises(ValidationError, match="Choose the mailbox"):
+        sequence_resume(sequence=sequence, actor=manager_mia)
+    sequence.refresh_from_db()
+    assert sequence.status == Sequence.Status.DRAFT

@@ -28,7 +28,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from crm.models import Task, User
 from outreach.models import Mailbox, Sequence, SequenceStep
@@ -266,14 +267,21 @@ def sequence_dump(sequence: Sequence) -> str:
 
 def ready_sequences_install() -> list[Sequence]:
     """The ready sequences shipped in outreach/ready_sequences/, as templates to clone: each created once, never
-    overwritten (a manager may have edited it); the ones created now."""
+    overwritten (a manager may have edited it, or named one of theirs the same); the ones created now."""
     ready = _ready_sequences()
-    present = {name.lower() for name in Sequence.objects.filter(name__in=list(ready)).values_list("name", flat=True)}
-    return [
-        sequence_load(text, actor=None, as_template=True)[0]
-        for name, text in ready.items()
-        if name.lower() not in present
-    ]
+    same_name = Q()
+    for name in ready:
+        same_name |= Q(name__iexact=name)
+    present = {name.lower() for name in Sequence.objects.filter(same_name).values_list("name", flat=True)}
+    created = []
+    for name, text in ready.items():
+        if name.lower() in present:
+            continue
+        try:
+            created.append(sequence_load(text, actor=None, as_template=True)[0])
+        except IntegrityError:  # another request installed it a moment ago
+            continue
+    return created
 
 
 @cache

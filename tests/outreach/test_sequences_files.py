@@ -12,6 +12,7 @@ from crm.models import LeadList
 from outreach.models import Enrollment, Mailbox, Sequence, SequenceStep
 from outreach.sequence_files import SequenceFileError, ready_sequences_install, sequence_dump, sequence_load
 from tests.factories import LeadFactory
+from tests.outreach.sequence_builders import sequence_made
 
 INTRO = textwrap.dedent("""\
     name: Intro
@@ -155,3 +156,11 @@ def test_enroll_command_prints_enrolled_and_skipped(admin_ada, mailbox):
     assert Enrollment.objects.count() == 1
     with pytest.raises(CommandError, match="no list named 'Nope'"):
         call_command("enroll", "--sequence", "Intro", "--list", "Nope")
+
+
+def test_a_sequence_of_the_same_name_is_never_overwritten_by_the_ready_ones(db):
+    own = sequence_made("cold intro (3 steps)")
+    created = ready_sequences_install()
+    assert {sequence.name for sequence in created} == {"Event follow-up", "Re-engage cold leads"}
+    own.refresh_from_db()
+    assert not own.is_template and own.steps.count() == 2

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from crm.models import Lead, User
-from leadflow.roles import Role, require_edit_lead, require_write, role_of
+from leadflow.roles import can_edit_owned_by, require_edit_lead, require_write
 from outreach.models import Enrollment, Sequence, Suppression
 from outreach.sequences import sequence_has_email_steps, sequence_timeline, step_due_after
 from outreach.windows import lead_zone
@@ -42,15 +42,6 @@ class EnrollResult:
     def skipped_lines(self) -> list[str]:
         """ "12 marked do-not-contact", in SKIP_REASONS' order."""
         return [f"{self.skipped[key]} {label}" for key, label in SKIP_REASONS.items() if self.skipped.get(key)]
-
-
-def _editable(actor: User | None) -> Q:
-    """The leads the actor may change (leadflow.roles.can_edit_owned_by, as a filter); manage.py may change all."""
-    if actor is None or role_of(actor) in {Role.ADMIN, Role.MANAGER}:
-        return Q()
-    if role_of(actor) == Role.REP:
-        return Q(owner=actor)
-    return Q(pk__in=[])
 
 
 def _suppressed(emails: Iterable[str]) -> set[str]:
@@ -83,8 +74,7 @@ def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor:
     if not isinstance(leads, QuerySet):
         leads = Lead.objects.filter(pk__in=[lead.pk for lead in leads])
     result = EnrollResult()
-    candidates = list(leads.order_by().distinct().select_related(None))
-    editable_ids = set(leads.filter(_editable(actor)).values_list("pk", flat=True))
+    candidates = list(leads.order_by().distinct())
     enrolled_ids = set(
         Enrollment.objects.filter(sequence=sequence, lead__in=leads.order_by().values("pk")).values_list(
             "lead_id", flat=True
@@ -95,7 +85,7 @@ def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor:
     now = timezone.now()
     chosen: list[Lead] = []
     for lead in candidates:
-        if lead.pk not in editable_ids:
+        if actor is not None and not can_edit_owned_by(actor, lead.owner_id):
             result.skip("not_yours")
         elif lead.do_not_contact:
             result.skip("do_not_contact")

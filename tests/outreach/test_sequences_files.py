@@ -164,3 +164,18 @@ def test_a_sequence_of_the_same_name_is_never_overwritten_by_the_ready_ones(db):
     assert {sequence.name for sequence in created} == {"Event follow-up", "Re-engage cold leads"}
     own.refresh_from_db()
     assert not own.is_template and own.steps.count() == 2
+
+
+def test_the_sequence_command_pauses_resumes_clones_and_lists(db):
+    sequence_made("Intro")
+    out = StringIO()
+    call_command("sequence", "pause", "intro", stdout=out)
+    call_command("sequence", "resume", "Intro", stdout=out)
+    call_command("sequence", "clone", "Intro", stdout=out)
+    call_command("sequence", "list", stdout=out)
+    assert out.getvalue() == (
+        "Intro: paused.\nIntro: active.\nIntro (copy): draft.\n"
+        "Intro (active): 0 enrolled\nIntro (copy) (draft): 0 enrolled\n"
+    )
+    with pytest.raises(CommandError, match="no sequence named 'Nope'"):
+        call_command("sequence", "pause", "Nope")

@@ -9,7 +9,8 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from outreach import demo  # noqa: F401 (connect the demo receiver)
+        from outreach import demo, stop_conditions  # noqa: F401 (connect the demo's and the stop conditions' receivers)
+        from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)
         from outreach.provider_events import tracking_received
 
         tracking.connect(tracking_received, dispatch_uid="outreach.tracking_received")

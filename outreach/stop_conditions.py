@@ -1,22 +1,98 @@
-"""STAND-IN for the seq part's stop conditions (dropped at merge): only what tracking calls."""
+"""When a lead's sequences stop: a reply, a bounce, an unsubscribe or complaint (through track's events), a deal
+won or lost, a meeting booked; and the reply service the inbox calls."""
 
 from __future__ import annotations
 
-from django.db.models import F
+import datetime
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.dispatch import receiver
 from django.utils import timezone
 
-from outreach.models import Enrollment
+from crm.models import Activity, Lead, Stage
+from crm.services.leads import lead_promote
+from crm.services.timeline import activities_record_each, activity_record
+from crm.signals import lead_activity_recorded, lead_stage_changed
+from outreach.models import Enrollment, Message, MessageEvent, Sequence
+
+OPEN_STATUSES = [Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
+# A stage of these kinds ends the deal, and with it every sequence the lead is in.
+STOPPING_STAGE_KINDS = {Stage.Kind.WON: Enrollment.StopReason.WON, Stage.Kind.LOST: Enrollment.StopReason.LOST}
 
 
-def lead_enrollments_stop(lead, reason: str, *, at=None, exclude_sequence=None) -> int:
-    """Stop the lead's active and paused enrollments with this reason; returns how many stopped."""
-    enrollments = Enrollment.objects.filter(lead=lead, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED])
+def _enrollments_end(enrollments: QuerySet[Enrollment], *, status: str, reason: str, at: datetime.datetime) -> int:
+    """Stop (or pause) these enrollments in one UPDATE, raising their version, with a timeline line for each."""
+    chosen = list(enrollments.select_for_update().select_related("sequence", "lead").filter(status__in=OPEN_STATUSES))
+    if not chosen:
+        return 0
+    changes = {"status": status, "stop_reason": reason, "version": F("version") + 1}
+    if status == Enrollment.Status.STOPPED:
+        changes |= {"due_at": None, "finished_at": at}
+    Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in chosen]).update(**changes)
+    verb = "Stopped" if status == Enrollment.Status.STOPPED else "Paused"
+    label = Enrollment.StopReason(reason).label.lower()
+    lines = [
+        (enrollment.lead, f"{verb} sequence {enrollment.sequence.name}: {label}", {"sequence": enrollment.sequence_id})
+        for enrollment in chosen
+    ]
+    activities_record_each(actor=None, kind=Activity.Kind.SEQUENCE, lines=lines, rescore=False)
+    return len(chosen)
+
+
+@transaction.atomic
+def lead_enrollments_stop(lead: Lead, reason: str, *, at: datetime.datetime | None = None,
+                          exclude_sequence: Sequence | None = None) -> int:  # fmt: skip
+    """Stop every open enrollment of the lead for this Enrollment.StopReason; how many stopped."""
+    enrollments = Enrollment.objects.filter(lead=lead)
     if exclude_sequence is not None:
         enrollments = enrollments.exclude(sequence=exclude_sequence)
-    return enrollments.update(
-        status=Enrollment.Status.STOPPED,
-        stop_reason=reason,
-        finished_at=at or timezone.now(),
-        due_at=None,
-        version=F("version") + 1,
+    return _enrollments_end(enrollments, status=Enrollment.Status.STOPPED, reason=reason, at=at or timezone.now())
+
+
+@transaction.atomic
+def lead_replied(lead: Lead, *, message: Message | None = None, at: datetime.datetime | None = None) -> int:
+    """A lead answered: the reply lands on the message it answered (or the timeline), the lead's sequences stop,
+    colleagues at the same company pause in the sequences that ask for it, and a contact becomes a lead. Returns
+    how many enrollments stopped or paused."""
+    at = at or timezone.now()
+    if message is not None:
+        from outreach.events import event_record  # the track part's; it writes the message and the timeline
+
+        event_record(message, MessageEvent.Kind.REPLIED, occurred_at=at)
+    else:
+        activity_record(lead=lead, actor=None, kind=Activity.Kind.REPLIED, summary="Replied")
+    # The sequences the lead was in before stopping them: those may pause the whole company.
+    company_pausing = list(
+        Sequence.objects.filter(
+            enrollments__lead=lead, enrollments__status__in=OPEN_STATUSES, pause_company_on_reply=True
+        ).values_list("pk", flat=True)
     )
+    changed = lead_enrollments_stop(lead, Enrollment.StopReason.REPLIED, at=at)
+    if company_pausing and lead.company_id:
+        colleagues = Enrollment.objects.filter(
+            sequence__in=company_pausing, lead__company_id=lead.company_id, status=Enrollment.Status.ACTIVE
+        ).exclude(lead=lead)
+        changed += _enrollments_end(
+            colleagues, status=Enrollment.Status.PAUSED, reason=Enrollment.StopReason.COMPANY_REPLIED, at=at
+        )
+    lead_promote(lead=lead, actor=None, reason="reply")
+    return changed
+
+
+@receiver(lead_stage_changed, dispatch_uid="outreach_stop_on_won_or_lost")
+def stop_on_won_or_lost(sender, *, lead_ids: list[int], stage: Stage, **kwargs) -> None:
+    reason = STOPPING_STAGE_KINDS.get(stage.kind)
+    if reason is None:
+        return
+    with transaction.atomic():
+        _enrollments_end(
+            Enrollment.objects.filter(lead_id__in=lead_ids), status=Enrollment.Status.STOPPED, reason=reason,
+            at=timezone.now(),
+        )  # fmt: skip
+
+
+@receiver(lead_activity_recorded, dispatch_uid="outreach_stop_on_meeting")
+def stop_on_meeting(sender, *, activity: Activity, **kwargs) -> None:
+    if activity.kind == Activity.Kind.MEETING_BOOKED:
+        lead_enrollments_stop(activity.lead, Enrollment.StopReason.MEETING, at=activity.created_at)

@@ -23,4 +23,5 @@ urlpatterns = [
     path("suppressions/import/", suppression.suppression_import_view, name="suppression_import"),
     path("suppressions/remove/", suppression.suppression_remove_view, name="suppression_remove"),
     path("suppressions/export/", suppression.suppression_export, name="suppression_export"),
+    path("", include("outreach.sequence_urls")),
 ]

@@ -147,14 +147,14 @@ def enrollment_advance(enrollment: Enrollment, *, now: datetime | None = None) -
 
 
 @transaction.atomic
-def message_reviewed(message: Message, *, sent: bool, actor: User) -> None:
+def message_reviewed(message: Message, *, sent: bool, actor: User, now: datetime | None = None) -> None:
     """A person's verdict on an 'uncertain' message: it went (the enrollment moves on), or it did not (queued again,
     once: a message uncertain a second time and judged unsent fails rather than risk a third copy)."""
     locked = Message.objects.select_for_update(of=("self",)).select_related("lead", "step").get(pk=message.pk)
     require_edit_lead(actor, locked.lead)
     if locked.status != Message.Status.UNCERTAIN:
         raise ValidationError("This message is not waiting for a review any more.")
-    now = timezone.now()
+    now = now or timezone.now()
     enrollment = (
         Enrollment.objects.select_for_update(of=("self",)).select_related("sequence").get(pk=locked.enrollment_id)
     )

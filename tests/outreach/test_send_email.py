@@ -8,7 +8,7 @@ from datetime import timedelta
 from crm.models import Activity
 from outreach.models import Enrollment, Message
 from outreach.scheduler import tick
-from tests.outreach.sending import NOW, enrolled, mail_sink, mailbox, sequence, sequence_create  # noqa: F401
+from tests.outreach.sending import NOW, enrolled, sequence_create
 
 
 def test_a_due_message_arrives_from_the_mailbox_to_the_lead_with_its_fields_filled(mail_sink, sequence):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.locale import zone_or_none
@@ -27,6 +27,7 @@ from crm.models import Activity, Lead
 from outreach import enrollment_steps as moves
 from outreach.compose import Content, approved_drafts, content_for, message_id_new, variant_choose
 from outreach.enrollment_steps import StepBook, TimelineLines
+from outreach.grouped_updates import rows_update
 from outreach.mailboxes import mailbox_cap_on
 from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep
 from outreach.send_counts import CAP_NAMES, CapKey, Scope, allowance_lock
@@ -83,14 +84,20 @@ def _due_locked(now: datetime, size: int) -> list[Enrollment]:
     )
     if connection.features.has_select_for_update_skip_locked:
         return list(due.select_for_update(skip_locked=True, of=("self",))[:size])
-    # SQLite has no row locks: take each one whose version has not moved since it was read.
-    taken = []
-    for enrollment in due[:size]:
-        if Enrollment.objects.filter(pk=enrollment.pk, version=enrollment.version).update(version=F("version") + 1):
-            taken.append(enrollment)
+    # SQLite has no row locks: take them all with one UPDATE conditional on their versions being still those read
+    # (the transaction began IMMEDIATE, holding the write lock, so this is a second guard, not the only one).
+    taken = list(due[:size])
+    versions = Q()
     for enrollment in taken:
-        enrollment.version += 1  # as written; the batch's bulk write raises it once more
+        versions |= Q(pk=enrollment.pk, version=enrollment.version)
+    if taken and Enrollment.objects.filter(versions).update(version=F("version") + 1) != len(taken):
+        raise ClaimRaced
     return taken
+
+
+class ClaimRaced(Exception):
+    """Another worker changed an enrollment of the batch between its read and its claim: the batch is rolled back
+    and read again."""
 
 
 @dataclass
@@ -283,22 +290,25 @@ class _BatchClaim:
 
     def save(self) -> None:
         Message.objects.bulk_create(self.new_messages)
-        if self.reclaimed:
-            fields = ["status", "claimed_by", "claimed_at", "next_attempt_at", "attempts", "mailbox", "error"]
-            Message.objects.bulk_update(self.reclaimed, fields)
-        Enrollment.objects.bulk_update(self.enrollments, moves.ENROLLMENT_FIELDS)
+        fields = ["status", "claimed_by", "claimed_at", "next_attempt_at", "attempts", "mailbox", "error"]
+        rows_update(self.reclaimed, fields)
+        moves.enrollments_save(self.enrollments)
         self.timeline.write()
 
 
 def batch_claim(context: TickContext, *, size: int = BATCH_SIZE) -> Claimed:
     """Claim the next batch of due enrollments (see the module's steps); `found` 0 when nothing is due."""
-    with transaction.atomic():
-        enrollments = _due_locked(context.now(), size)
-        if not enrollments:
-            return Claimed()
-        batch = _BatchClaim(context, enrollments)
-        for enrollment in enrollments:
-            batch.decide(enrollment)
-        batch.take_caps()
-        batch.save()
-    return batch.claimed
+    while True:
+        try:
+            with transaction.atomic():
+                enrollments = _due_locked(context.now(), size)
+                if not enrollments:
+                    return Claimed()
+                batch = _BatchClaim(context, enrollments)
+                for enrollment in enrollments:
+                    batch.decide(enrollment)
+                batch.take_caps()
+                batch.save()
+        except ClaimRaced:
+            continue
+        return batch.claimed

@@ -5,16 +5,20 @@ many enrollments at once and save them together."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
+
 from crm.models import Activity, Lead
 from crm.services.timeline import activities_record_each
+from outreach.grouped_updates import rows_update
 from outreach.models import Enrollment, SequenceStep
 from outreach.sequences import step_due_after
 
-# The enrollment fields the scheduler writes (bulk_update).
-ENROLLMENT_FIELDS = ["status", "next_position", "due_at", "stop_reason", "finished_at", "version"]
+# The enrollment fields the scheduler writes; each write raises the version too.
+ENROLLMENT_FIELDS = ["status", "next_position", "due_at", "stop_reason", "finished_at"]
 
 
 class StepBook:
@@ -52,7 +56,6 @@ def move_on(enrollment: Enrollment, steps: StepBook, *, at: datetime, zone: Zone
     else:
         enrollment.next_position = following.position
         enrollment.due_at = step_due_after(following, at, zone)
-    enrollment.version += 1
 
 
 def stop(enrollment: Enrollment, reason: str, *, at: datetime) -> None:
@@ -61,13 +64,16 @@ def stop(enrollment: Enrollment, reason: str, *, at: datetime) -> None:
     enrollment.stop_reason = reason
     enrollment.due_at = None
     enrollment.finished_at = at
-    enrollment.version += 1
 
 
 def wait_until(enrollment: Enrollment, when: datetime | None) -> None:
     """Due again at `when`; None while its message waits for a worker's answer or a person's review."""
     enrollment.due_at = when
-    enrollment.version += 1
+
+
+def enrollments_save(enrollments: Iterable[Enrollment]) -> None:
+    """Write what the scheduler changed, raising each one's version (rows locked by the caller)."""
+    rows_update(enrollments, ENROLLMENT_FIELDS, version=F("version") + 1)
 
 
 class TimelineLines:

@@ -20,6 +20,7 @@ from outreach import enrollment_steps as moves
 from outreach.claims import TickContext
 from outreach.delivery import Delivery
 from outreach.enrollment_steps import StepBook, TimelineLines, still_running
+from outreach.grouped_updates import rows_update
 from outreach.models import Enrollment, Message, Suppression
 from outreach.suppression import suppress
 from outreach.windows import lead_zone
@@ -127,8 +128,8 @@ def outcomes_record(
         Message.objects.filter(pk__in=[m.pk for m in handed_off], status=Message.Status.SENDING).update(
             status=Message.Status.TASK
         )
-        Message.objects.bulk_update(messages, MESSAGE_OUTCOME_FIELDS)
-        Enrollment.objects.bulk_update(enrollments.values(), moves.ENROLLMENT_FIELDS)
+        rows_update(messages, MESSAGE_OUTCOME_FIELDS)
+        moves.enrollments_save(enrollments.values())
         outcomes.timeline.write()
         for message in outcomes.refused:
             suppress(message.to_email, Suppression.Reason.HARD_BOUNCE, message=message, note=message.error[:300])
@@ -141,8 +142,9 @@ def enrollment_advance(enrollment: Enrollment, *, now: datetime | None = None) -
     locked = Enrollment.objects.select_for_update(of=("self",)).select_related("lead__company").get(pk=enrollment.pk)
     if still_running(locked):
         moves.move_on(locked, StepBook(), at=now or timezone.now(), zone=lead_zone(locked.lead))
-        locked.save(update_fields=moves.ENROLLMENT_FIELDS)
-    for name in moves.ENROLLMENT_FIELDS:
+        moves.enrollments_save([locked])
+        locked.refresh_from_db(fields=[*moves.ENROLLMENT_FIELDS, "version"])
+    for name in [*moves.ENROLLMENT_FIELDS, "version"]:
         setattr(enrollment, name, getattr(locked, name))
 
 
@@ -178,5 +180,5 @@ def message_reviewed(message: Message, *, sent: bool, actor: User, now: datetime
         if still_running(enrollment):
             moves.wait_until(enrollment, now)
     locked.save(update_fields=["status", "sent_at", "reviewed_as", "error", "next_attempt_at"])
-    enrollment.save(update_fields=moves.ENROLLMENT_FIELDS)
+    moves.enrollments_save([enrollment])
     message.refresh_from_db()

@@ -8,10 +8,11 @@ transaction: a second worker reads them only after the first committed, so toget
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from outreach.models import SendCount
 
@@ -48,14 +49,12 @@ class SendAllowance:
         return None
 
     def save(self) -> None:
-        """Write the raised counts (inside the claim's transaction)."""
-        raised = []
+        """Raise the counts (inside the claim's transaction), one UPDATE per distinct number taken."""
+        by_count: dict[int, list[int]] = defaultdict(list)
         for cap, count in self.taken.items():
-            row = self.rows[cap]
-            row.sent += count
-            raised.append(row)
-        if raised:
-            SendCount.objects.bulk_update(raised, ["sent"])
+            by_count[count].append(self.rows[cap].pk)
+        for count, pks in by_count.items():
+            SendCount.objects.filter(pk__in=pks).update(sent=F("sent") + count)
 
 
 def allowance_lock(caps: dict[CapKey, int]) -> SendAllowance:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
+from collections import Counter
 from datetime import timedelta
 
 from crm.models import Activity
-from outreach.models import Enrollment, Message
+from outreach.models import Channel, Draft, Enrollment, Message, SequenceStep, StepVariant
 from outreach.scheduler import tick
 from tests.outreach.sending import NOW, enrolled, sequence_create
 
@@ -88,3 +90,52 @@ def test_one_connection_carries_a_whole_tick(mail_sink, sequence):
     assert tick(now=NOW).sent == 5
 
     assert mail_sink.connections - before == 1
+
+
+def test_an_ab_step_splits_its_leads_evenly_at_random_and_keeps_the_variant_on_each_message(mail_sink, sequence):
+    random.seed(13)
+    step = sequence.steps.get()
+    step.variants.update(label="A")
+    StepVariant.objects.create(step=step, label="B", subject="Another idea for {{ company }}", body="Hello!")
+    for number in range(200):
+        enrolled(sequence, email=f"lead{number}@company{number}.example")
+
+    assert tick(now=NOW).sent == 200
+
+    split = Counter(Message.objects.values_list("variant__label", flat=True))
+    assert set(split) == {"A", "B"}
+    assert 70 <= split["A"] <= 130  # an even split: 100 expected, 30 is over four standard deviations
+    b_subjects = {m["Subject"] for _rcpt, m in mail_sink.messages if m["Subject"].startswith("Another idea")}
+    assert b_subjects == {"Another idea for Northwind Freight"}
+
+
+def test_an_approved_writer_draft_is_sent_where_the_variant_says_so(mail_sink, sequence):
+    StepVariant.objects.filter(step__sequence=sequence).update(use_approved_draft=True)
+    enrollment = enrolled(sequence, email="ana@northwind.example")
+    Draft.objects.create(
+        lead=enrollment.lead, channel=Channel.EMAIL, subject="Your freight lanes", body="Ana, about your lanes...",
+        source=Draft.Source.TEMPLATE, status=Draft.Status.APPROVED, decided_at=NOW,
+    )  # fmt: skip
+    without_draft = enrolled(sequence, email="ben@northwind.example")
+
+    assert tick(now=NOW).sent == 2
+
+    [drafted] = mail_sink.received_by("ana@northwind.example")
+    assert drafted["Subject"] == "Your freight lanes"
+    assert "Ana, about your lanes..." in drafted.get_body(("plain",)).get_content()
+    [templated] = mail_sink.received_by(without_draft.lead.email)
+    assert templated["Subject"].startswith("Quick question")  # no approved draft: the variant's own text
+
+
+def test_a_manual_step_is_handed_to_a_person_and_the_next_email_follows_on_time(mail_sink, mailbox):
+    sequence = sequence_create(mailbox, steps=2)
+    SequenceStep.objects.filter(sequence=sequence, position=1).update(kind=SequenceStep.Kind.TASK, task_title="Call")
+    enrollment = enrolled(sequence, email="ana@northwind.example")
+
+    report = tick(now=NOW)
+
+    assert (report.handed_off, report.sent) == (1, 0)
+    assert Message.objects.get(enrollment=enrollment).status == Message.Status.TASK
+    assert mail_sink.messages == []
+    enrollment.refresh_from_db()
+    assert (enrollment.next_position, enrollment.due_at) == (2, NOW + timedelta(days=2))

@@ -3,8 +3,8 @@
 1. Messages claimed long ago by a worker that never confirmed them become 'uncertain': the worker died mid-send and
    may have sent them, so a person decides; they are never resent automatically.
 2. A batch of due active enrollments is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers take different
-   ones; SQLite: each is taken by an UPDATE conditional on the version it was read with, inside a transaction that
-   already holds the write lock). For each, at send time: the lead not do-not-contact, an address, not suppressed,
+   ones; SQLite: the batch is taken by one UPDATE conditional on the versions it was read with, inside a transaction
+   that already holds the write lock). For each, at send time: the lead not do-not-contact, an address, not suppressed,
    both windows open, every cap left (send_counts). What may go gets its message row (one per enrollment and step)
    with our Message-ID, status 'sending', the worker and the claim time; everything else is skipped, deferred or
    stopped. All of it commits before any mail server is called.
@@ -197,13 +197,15 @@ class _BatchClaim:
                 moves.move_on(enrollment, self.context.steps, at=self.now, zone=self._zone(lead))
             return
         if lead.do_not_contact:
-            self._skip(enrollment, step, "the lead is marked do not contact", stop_reason="do_not_contact")
+            self._skip(
+                enrollment, step, "the lead is marked do not contact", stop_reason=Enrollment.StopReason.DO_NOT_CONTACT
+            )
         elif step.kind != step.Kind.EMAIL:
             self._hand_off(enrollment, step, existing)
         elif not lead.email:
-            self._skip(enrollment, step, "no email address", stop_reason="no_email")
+            self._skip(enrollment, step, "no email address", stop_reason=Enrollment.StopReason.NO_EMAIL)
         elif reason := suppression_reason(lead.email):
-            self._skip(enrollment, step, f"suppressed ({reason})", stop_reason="suppressed")
+            self._skip(enrollment, step, f"suppressed ({reason})", stop_reason=Enrollment.StopReason.SUPPRESSED)
         else:
             self._email(enrollment, step, existing)
 

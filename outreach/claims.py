@@ -30,7 +30,7 @@ from outreach.enrollment_steps import StepBook, TimelineLines
 from outreach.grouped_updates import rows_update
 from outreach.mailboxes import mailbox_cap_on
 from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep, Suppression
-from outreach.send_counts import CAP_NAMES, CapKey, Scope, allowance_lock
+from outreach.send_counts import CAP_NAMES, CapKey, CapsMoved, Scope, allowance_lock
 from outreach.suppression import suppression_reason
 from outreach.windows import Window, day_after, lead_zone, windows_next_open
 
@@ -322,6 +322,6 @@ def batch_claim(context: TickContext, *, size: int = BATCH_SIZE) -> Claimed:
                     batch.decide(enrollment)
                 batch.take_caps()
                 batch.save()
-        except ClaimRaced:
+        except (ClaimRaced, CapsMoved):
             continue
         return batch.claimed

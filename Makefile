@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/score.py
 	$(BIN)/python bench/ai.py
 	$(BIN)/python bench/write.py
+	$(BIN)/python bench/send.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -70,6 +70,12 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 10,
     },
+    # Overlapping ticks are harmless: each batch is claimed in its own transaction (outreach/scheduler.py).
+    "send due sequence messages": {
+        "func": "outreach.scheduler.sequences_send_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

@@ -1,0 +1,1 @@
+"""How steps reach a lead besides the sending of email: manual tasks and LinkedIn."""

@@ -4,6 +4,7 @@ recipients with a temporary (4xx) or permanent (5xx) refusal, or to refuse conne
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -27,6 +28,8 @@ class _SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         if self.sink.data_answer:
             return self.sink.data_answer
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -69,6 +72,8 @@ class MailSink:
         self.refusals: dict[str, str] = {}
         # An answer to DATA for every message instead of accepting it ("421 4.3.2 Service shutting down").
         self.data_answer = ""
+        # Seconds each message takes to be accepted, as a real server's would: sends overlap and take time.
+        self.delay = 0.0
         self.port = free_port()
         self._controller: _SinkController | None = None
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.factories import CompanyFactory, LeadFactory
 from tests.fakes.openai_server import stand_in_serving
+from tests.outreach.sending import mail_sink, mailbox, sequence  # noqa: F401 (the sending tests' fixtures)
 
 
 @pytest.fixture

@@ -1,34 +1,34 @@
-"""STAND-IN for the send part's `manage.py run_sequences --once` (dropped at merge): records due email steps as
-sent without sending anything, so the seq part's browser test can run end to end on its own branch."""
+"""`manage.py run_sequences [--once] [--every SECONDS] [--worker NAME]`: send what sequences have due."""
 
 from __future__ import annotations
+
+import time
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from outreach.merge import render_for_lead
-from outreach.models import Enrollment, Message, Sequence
-from outreach.scheduler import enrollment_advance
+from outreach.scheduler import tick, worker_name
 
 
 class Command(BaseCommand):
+    help = (
+        "Send due sequence messages and print what was sent, skipped (and why), deferred, failed and left uncertain; "
+        "with --once one tick (for cron), else a tick every --every seconds until stopped."
+    )
+
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--once", action="store_true")
+        parser.add_argument("--once", action="store_true", help="run one tick and exit")
+        parser.add_argument("--every", type=float, default=60, help="seconds between ticks (default 60)")
+        parser.add_argument("--worker", default="", help="this worker's name on its claims (default host:pid)")
 
     def handle(self, *args, **options) -> None:
-        now = timezone.now()
-        due = Enrollment.objects.filter(
-            status=Enrollment.Status.ACTIVE, due_at__lte=now, sequence__status=Sequence.Status.ACTIVE
-        ).select_related("lead__company", "sequence")
-        sent = 0
-        for enrollment in due:
-            step = enrollment.sequence.steps.get(position=enrollment.next_position)
-            variant = step.variants.order_by("?").first()
-            rendered = render_for_lead(variant.subject, variant.body, enrollment.lead)
-            Message.objects.create(
-                enrollment=enrollment, step=step, variant=variant, lead=enrollment.lead, to_email=enrollment.lead.email,
-                subject=rendered.subject, body=rendered.text, status=Message.Status.SENT, sent_at=now,
-            )  # fmt: skip
-            enrollment_advance(enrollment, now=now)
-            sent += 1
-        self.stdout.write(f"Sent {sent}.")
+        worker = options["worker"] or worker_name()
+        while True:
+            report = tick(worker=worker)
+            self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} tick by {worker}:")
+            for line in report.lines():
+                self.stdout.write(f"  {line}")
+            self.stdout.flush()
+            if options["once"]:
+                return
+            time.sleep(options["every"])

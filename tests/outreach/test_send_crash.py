@@ -1,0 +1,143 @@
+"""Workers killed (SIGKILL) at random points while sending, several times, with two of them running against the
+same database and a real SMTP server: no recipient gets a second copy, every due message ends sent or 'uncertain'
+(at most the batch its dead worker had in flight), and none is lost."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from crm.models import Lead
+from outreach.claims import BATCH_SIZE, stale_claims_mark_uncertain
+from outreach.models import Enrollment, Message
+from tests.factories import CompanyFactory, default_stage
+from tests.outreach.sending import sequence_create
+from tests.queue.test_cluster import ROOT, manage_environment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RECIPIENTS = 300
+KILLS = 4
+# Longer than the whole test: no live worker's claim goes stale while it runs; the dead ones' are swept at the end.
+CLAIM_SECONDS = 3600
+
+
+class Workers:
+    """`manage.py run_sequences` processes, each ticking every 0.2 s, started and killed by name."""
+
+    def __init__(self, env: dict[str, str], logs) -> None:
+        self.env = env
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen] = {}
+        self.started = 0
+
+    def start(self) -> str:
+        self.started += 1
+        name = f"worker-{self.started}"
+        self.running[name] = subprocess.Popen(
+            [sys.executable, "manage.py", "run_sequences", "--every", "0.2", "--worker", name],
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=(self.logs / f"{name}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        return name
+
+    def kill(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def stop_all(self) -> None:
+        for name, process in list(self.running.items()):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+            del self.running[name]
+
+    def check_alive(self) -> None:
+        for name, process in self.running.items():
+            assert process.poll() is None, f"{name} died: {(self.logs / f'{name}.log').read_text()[-3000:]}"
+
+
+def _wait_for(condition, workers: Workers, *, seconds: float = 120, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        workers.check_alive()
+        if time.monotonic() > deadline:
+            logs = "\n".join(path.read_text()[-800:] for path in sorted(workers.logs.glob("*.log")))
+            logs += f"\nby status: {Counter(Message.objects.values_list('status', flat=True))}"
+            waiting = Enrollment.objects.filter(status="active").exclude(due_at=None)
+            logs += f"\nwaiting: {list(waiting.values_list('due_at', 'messages__status', 'messages__error')[:5])}"
+            raise AssertionError(f"timed out waiting for {what}; the workers said:\n{logs}")
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite is one writer at a time: two workers against one file prove nothing about row locks; run on "
+    "PostgreSQL (DATABASE_URL=postgres://…)",
+)
+def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mail_sink, mailbox):
+    mailbox.daily_cap = 10_000
+    mailbox.save()
+    sequence = sequence_create(mailbox, daily_cap=10_000)
+    stage, company = default_stage(), CompanyFactory(name="Northwind Freight")
+    leads = Lead.objects.bulk_create(
+        Lead(first_name=f"Person{n}", email=f"person{n}@company{n}.example", stage=stage, company=company)
+        for n in range(RECIPIENTS)
+    )
+    due = timezone.now() - timedelta(minutes=1)
+    Enrollment.objects.bulk_create(Enrollment(sequence=sequence, lead=lead, due_at=due) for lead in leads)
+    mail_sink.delay = 0.02  # a real server takes a while to accept each message: kills land mid-batch
+    env = manage_environment(media_root=tmp_path, OUTREACH_CLAIM_SECONDS=str(CLAIM_SECONDS))
+    workers = Workers(env, tmp_path)
+    rng = random.Random(13)
+    in_flight_at_kills = []
+    try:
+        workers.start()
+        workers.start()
+        # Kill when this many messages have arrived (each kill strands up to a batch, so the last threshold stays
+        # within reach), each time a worker with a batch in flight if there is one.
+        for threshold in sorted(rng.sample(range(10, RECIPIENTS - KILLS * BATCH_SIZE), KILLS)):
+            _wait_for(lambda t=threshold: len(mail_sink.messages) >= t, workers, what=f"{threshold} messages sent")
+            sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
+            victim = rng.choice(sorted(sending & set(workers.running)) or sorted(workers.running))
+            workers.kill(victim)
+            in_flight_at_kills.append(Message.objects.filter(status="sending", claimed_by=victim).count())
+            workers.start()
+
+        def settled() -> bool:
+            live_sending = Message.objects.filter(status="sending", claimed_by__in=list(workers.running))
+            waiting = Enrollment.objects.filter(status="active", due_at__isnull=False)
+            return not live_sending.exists() and not waiting.exists()
+
+        _wait_for(settled, workers, what="every due message to be claimed and answered")
+    finally:
+        workers.stop_all()
+
+    # The dead workers' claims, once old enough, are for a person to review.
+    uncertain = stale_claims_mark_uncertain(now=timezone.now() + timedelta(seconds=CLAIM_SECONDS + 1))
+    copies = mail_sink.copies_per_recipient()
+    assert max(copies.values()) == 1, {address: n for address, n in copies.items() if n > 1}
+    messages = list(Message.objects.filter(enrollment__sequence=sequence))
+    assert len(messages) == RECIPIENTS  # one per enrollment: none lost, none doubled
+    assert {m.status for m in messages} <= {Message.Status.SENT, Message.Status.UNCERTAIN}
+    for message in messages:
+        if message.status == Message.Status.SENT:
+            [arrived] = mail_sink.received_by(message.to_email)
+            assert arrived["Message-ID"] == message.message_id
+    assert all(count <= BATCH_SIZE for count in in_flight_at_kills), in_flight_at_kills
+    assert uncertain == sum(in_flight_at_kills) == sum(m.status == Message.Status.UNCERTAIN for m in messages)
+    assert sum(in_flight_at_kills) > 0  # the kills did land mid-batch
+    assert Enrollment.objects.filter(sequence=sequence, status="finished").count() == RECIPIENTS - uncertain

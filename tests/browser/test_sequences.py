@@ -1,12 +1,14 @@
 """A manager builds a two-step sequence in the builder, starts it, enrolls a list, a scheduler tick runs, and the
 messages and the funnel show on the sequence's page and the lead's."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from crm.models import LeadList
-from outreach.models import Mailbox, Message
+from outreach.models import WEEKDAYS, Mailbox, Message
 from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.browser
@@ -19,9 +21,10 @@ def test_a_manager_builds_a_sequence_enrolls_a_list_and_sees_the_tick(page: Page
     lead_list.members.add(
         priya, LeadFactory(first_name="Tom", company=acme), LeadFactory(first_name="Noemail", email="")
     )
-    # A console mailbox (printed, never sent) with the postal address bulk mail needs.
+    # A console mailbox (printed, never sent) with the postal address bulk mail needs, sending at any hour.
     Mailbox.objects.create(name="Mia", address="mia@sales.example", transport=Mailbox.Transport.CONSOLE,
-                           postal_address="1 Harbour Road, Lisbon")  # fmt: skip
+                           postal_address="1 Harbour Road, Lisbon", window_days=list(WEEKDAYS),
+                           window_start=datetime.time(0, 0), window_end=datetime.time(23, 59))  # fmt: skip
     log_in(manager_mia)
 
     page.get_by_role("link", name="Sequences").click()

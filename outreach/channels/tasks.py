@@ -14,6 +14,7 @@ from crm.signals import lead_activity_recorded
 from leadflow.roles import require_edit_lead
 from outreach.merge import render_for_lead
 from outreach.models import Message, SequenceStep
+from outreach.outcomes import enrollment_advance
 
 # A hand-off's Message carries the task it became as its provider id: the task is the "provider" of such a step.
 TASK_PREFIX = "task:"
@@ -62,8 +63,6 @@ def task_step_hand_off(message: Message) -> None:
 @transaction.atomic
 def hand_off_done(message: Message, *, actor: User | None, summary: str = "") -> bool:
     """A handed-off step was carried out: the message is sent (once) and the enrollment moves on."""
-    from outreach.scheduler import enrollment_advance  # the send part's
-
     now = timezone.now()
     done = Message.objects.filter(pk=message.pk, status=Message.Status.TASK).update(
         status=Message.Status.SENT, sent_at=now

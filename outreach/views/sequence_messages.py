@@ -19,6 +19,7 @@ from outreach.channels.linkedin import profile_url
 from outreach.channels.tasks import message_mark_sent
 from outreach.enrollments import enrollment_pause, enrollment_remove, enrollment_resume
 from outreach.models import Message
+from outreach.outcomes import message_reviewed
 from outreach.sequence_selectors import enrollments_visible_to, messages_visible_to
 
 PANEL_MESSAGES = 20
@@ -105,8 +106,6 @@ def uncertain_messages(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def message_review(request: HttpRequest, pk: int) -> HttpResponse:
-    from outreach.scheduler import message_reviewed  # the send part's
-
     require_write(request.user)
     message = _message(request, pk)
     if not can_edit_lead(request.user, message.lead):

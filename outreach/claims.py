@@ -29,9 +29,9 @@ from outreach.compose import Content, approved_drafts, content_for, message_id_n
 from outreach.enrollment_steps import StepBook, TimelineLines
 from outreach.grouped_updates import rows_update
 from outreach.mailboxes import mailbox_cap_on
-from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep, Suppression
+from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep
 from outreach.send_counts import CAP_NAMES, CapKey, CapsMoved, Scope, allowance_lock
-from outreach.suppression import suppression_reason
+from outreach.suppression import suppression_entry, suppression_reasons
 from outreach.windows import Window, day_after, lead_zone, windows_next_open
 
 # Enrollments claimed per transaction: at most this many messages are in flight when a worker dies.
@@ -100,16 +100,6 @@ class ClaimRaced(Exception):
     and read again."""
 
 
-def _maybe_suppressed(emails: list[str]) -> set[str]:
-    """The batch's addresses that the suppression list could name, in one query: only these are asked about
-    (suppression_reason gives the answer; this spares a query per address the list cannot hold, at send time
-    still). The list holds addresses and "@domain" entries, lower-cased."""
-    addresses = {email.lower() for email in emails if email}
-    keys = addresses | {"@" + address.rpartition("@")[2] for address in addresses}
-    listed = set(Suppression.objects.filter(email__in=keys).values_list("email", flat=True))
-    return {address for address in addresses if address in listed or "@" + address.rpartition("@")[2] in listed}
-
-
 @dataclass
 class _Candidate:
     enrollment: Enrollment
@@ -139,7 +129,8 @@ class _BatchClaim:
             (message.enrollment_id, message.step_id): message
             for message in Message.objects.filter(enrollment__in=enrollments)
         }
-        self.maybe_suppressed = _maybe_suppressed([e.lead.email for e in enrollments])
+        # Read at send time, once per batch.
+        self.suppressed = suppression_reasons(e.lead.email for e in enrollments)
         variants_with_drafts = any(
             variant.use_approved_draft for step in steps.values() if step for variant in step.variants.all()
         )
@@ -215,7 +206,7 @@ class _BatchClaim:
             self._hand_off(enrollment, step, existing)
         elif not lead.email:
             self._skip(enrollment, step, "no email address", stop_reason=Enrollment.StopReason.NO_EMAIL)
-        elif lead.email.lower() in self.maybe_suppressed and (reason := suppression_reason(lead.email)):
+        elif reason := self.suppressed.get(suppression_entry(lead.email)):
             self._skip(enrollment, step, f"suppressed ({reason})", stop_reason=Enrollment.StopReason.SUPPRESSED)
         else:
             self._email(enrollment, step, existing)

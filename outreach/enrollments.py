@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from crm.models import Lead, User
 from leadflow.roles import can_edit_owned_by, require_edit_lead, require_write
-from outreach.models import Enrollment, Sequence, Suppression
+from outreach.models import Enrollment, Sequence
 from outreach.sequences import sequence_has_email_steps, sequence_timeline, step_due_after
+from outreach.suppression import suppression_entry, suppression_reasons
 from outreach.windows import lead_zone
 
 # Why a lead was not enrolled, as enroll() counts them, in the order pages list them.
@@ -25,8 +26,6 @@ SKIP_REASONS = {
     "no_email": "no email address",
     "already_enrolled": "already in this sequence",
 }
-# Addresses looked up in the suppression list per query (SQLite allows 32,766 parameters in one).
-SUPPRESSION_CHUNK = 5_000
 BATCH = 1_000
 
 
@@ -42,18 +41,6 @@ class EnrollResult:
     def skipped_lines(self) -> list[str]:
         """ "12 marked do-not-contact", in SKIP_REASONS' order."""
         return [f"{self.skipped[key]} {label}" for key, label in SKIP_REASONS.items() if self.skipped.get(key)]
-
-
-def _suppressed(emails: Iterable[str]) -> set[str]:
-    """The addresses (lower-cased) on the suppression list, themselves or by their "@domain" entry: the rule of
-    outreach.suppression.suppression_reason, asked for thousands at once."""
-    addresses = sorted({email.strip().lower() for email in emails if email})
-    found: set[str] = set()
-    for start in range(0, len(addresses), SUPPRESSION_CHUNK):
-        chunk = addresses[start : start + SUPPRESSION_CHUNK]
-        keys = set(chunk) | {"@" + address.rpartition("@")[2] for address in chunk}
-        found |= set(Suppression.objects.filter(email__in=keys).values_list("email", flat=True))
-    return {address for address in addresses if address in found or "@" + address.rpartition("@")[2] in found}
 
 
 @transaction.atomic
@@ -81,7 +68,7 @@ def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor:
         )
     )
     needs_email = sequence_has_email_steps(sequence)
-    suppressed = _suppressed(lead.email for lead in candidates)
+    suppressed = suppression_reasons(lead.email for lead in candidates)
     now = timezone.now()
     chosen: list[Lead] = []
     for lead in candidates:
@@ -89,7 +76,7 @@ def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor:
             result.skip("not_yours")
         elif lead.do_not_contact:
             result.skip("do_not_contact")
-        elif lead.email and lead.email.strip().lower() in suppressed:
+        elif lead.email and suppression_entry(lead.email) in suppressed:
             result.skip("suppressed")
         elif needs_email and not lead.email:
             result.skip("no_email")

@@ -30,14 +30,29 @@ def suppression_entry(email: str) -> str:
     return email.strip().lower()
 
 
+# Addresses looked up per query (SQLite allows 32,766 parameters in one).
+LOOKUP_CHUNK = 10_000
+
+
+def suppression_reasons(emails: Iterable[str]) -> dict[str, str]:
+    """Why each of these addresses gets no sequence email (its own entry first, then its domain's), keyed by the
+    list's form of the address; addresses the list does not name are left out. One query per LOOKUP_CHUNK."""
+    addresses = sorted({suppression_entry(email) for email in emails if email and "@" in email})
+    reasons: dict[str, str] = {}
+    for start in range(0, len(addresses), LOOKUP_CHUNK):
+        chunk = addresses[start : start + LOOKUP_CHUNK]
+        keys = set(chunk) | {"@" + address.rpartition("@")[2] for address in chunk}
+        listed = dict(Suppression.objects.filter(email__in=keys).values_list("email", "reason"))
+        for address in chunk:
+            reason = listed.get(address) or listed.get("@" + address.rpartition("@")[2])
+            if reason:
+                reasons[address] = reason
+    return reasons
+
+
 def suppression_reason(email: str) -> str | None:
-    """Why this address gets no sequence email (its own entry first, then its domain's), or None."""
-    address = suppression_entry(email)
-    if "@" not in address:
-        return None
-    domain = "@" + address.rsplit("@", 1)[1]
-    reasons = dict(Suppression.objects.filter(email__in=[address, domain]).values_list("email", "reason"))
-    return reasons.get(address) or reasons.get(domain)
+    """Why this address gets no sequence email, or None."""
+    return suppression_reasons([email]).get(suppression_entry(email))
 
 
 def suppress(

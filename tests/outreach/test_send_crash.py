@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -83,12 +84,68 @@ def _wait_for(condition, workers: Workers, *, seconds: float = 120, what: str) -
         time.sleep(0.02)
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite is one writer at a time: two workers against one file prove nothing about row locks; run on "
-    "PostgreSQL (DATABASE_URL=postgres://…)",
-)
-def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mail_sink, mailbox):
+FEEDER = """
+import time
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
+broker = get_broker()
+while True:  # the minute schedule, compressed: a tick queued whenever the clusters have few left
+    if broker.queue_size() < 4:
+        async_task("outreach.scheduler.sequences_send_due")
+    time.sleep(0.05)
+"""
+
+
+class Clusters:
+    """Real django-q2 clusters (`manage.py qcluster`, one worker each) running the scheduler's tick task, which a
+    feeder process keeps queueing; a kill hits the worker process with a batch in flight (its cluster starts another,
+    as in production)."""
+
+    def __init__(self, env: dict[str, str], logs) -> None:
+        self.env = {**env, "Q_WORKERS": "1"}
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def _spawn(self, name: str, *args: str) -> None:
+        self.running[name] = subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, start_new_session=True,
+            stdout=(self.logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        self._spawn("cluster-1", "qcluster")
+        self._spawn("cluster-2", "qcluster")
+        self._spawn("feeder", "shell", "-c", FEEDER)
+
+    def kill_worker_in_flight(self, rng: random.Random) -> int:
+        """SIGKILL one worker process that has claimed messages not yet confirmed; how many it had in flight."""
+        while True:
+            self.check_alive()
+            sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
+            claimers = sorted(claimer for claimer in sending if _process_alive(claimer))  # not the dead ones
+            if claimers:
+                break
+            time.sleep(0.005)
+        victim = rng.choice(claimers)
+        os.kill(int(victim.rpartition(":")[2]), signal.SIGKILL)
+        return Message.objects.filter(status="sending", claimed_by=victim).count()
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.running.clear()
+
+    def check_alive(self) -> None:
+        for name, process in self.running.items():
+            assert process.poll() is None, f"{name} died: {(self.logs / f'{name}.log').read_text()[-3000:]}"
+
+
+def _recipients_due(mailbox):
     mailbox.daily_cap = 10_000
     mailbox.save()
     sequence = sequence_create(mailbox, daily_cap=10_000)
@@ -99,33 +156,32 @@ def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mai
     )
     due = timezone.now() - timedelta(minutes=1)
     Enrollment.objects.bulk_create(Enrollment(sequence=sequence, lead=lead, due_at=due) for lead in leads)
-    mail_sink.delay = 0.02  # a real server takes a while to accept each message: kills land mid-batch
-    env = manage_environment(media_root=tmp_path, OUTREACH_CLAIM_SECONDS=str(CLAIM_SECONDS))
-    workers = Workers(env, tmp_path)
-    rng = random.Random(13)
-    in_flight_at_kills = []
+    return sequence
+
+
+def _kill_thresholds(rng: random.Random) -> list[int]:
+    """Kill when this many messages have arrived (each kill strands up to a batch, so the last threshold stays within
+    reach)."""
+    return sorted(rng.sample(range(10, RECIPIENTS - KILLS * BATCH_SIZE), KILLS))
+
+
+def _settled(alive: Callable[[str], bool]) -> bool:
+    """Every due message claimed and answered, but for those the dead workers hold."""
+    claimers = Message.objects.filter(status="sending").values_list("claimed_by", flat=True)
+    waiting = Enrollment.objects.filter(status="active", due_at__isnull=False)
+    return not any(alive(claimer) for claimer in claimers) and not waiting.exists()
+
+
+def _process_alive(claimer: str) -> bool:
+    """A cluster's worker claims as "host:pid"; is that process still running?"""
     try:
-        workers.start()
-        workers.start()
-        # Kill when this many messages have arrived (each kill strands up to a batch, so the last threshold stays
-        # within reach), each time a worker with a batch in flight if there is one.
-        for threshold in sorted(rng.sample(range(10, RECIPIENTS - KILLS * BATCH_SIZE), KILLS)):
-            _wait_for(lambda t=threshold: len(mail_sink.messages) >= t, workers, what=f"{threshold} messages sent")
-            sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
-            victim = rng.choice(sorted(sending & set(workers.running)) or sorted(workers.running))
-            workers.kill(victim)
-            in_flight_at_kills.append(Message.objects.filter(status="sending", claimed_by=victim).count())
-            workers.start()
+        os.kill(int(claimer.rpartition(":")[2]), 0)
+    except ProcessLookupError:
+        return False
+    return True
 
-        def settled() -> bool:
-            live_sending = Message.objects.filter(status="sending", claimed_by__in=list(workers.running))
-            waiting = Enrollment.objects.filter(status="active", due_at__isnull=False)
-            return not live_sending.exists() and not waiting.exists()
 
-        _wait_for(settled, workers, what="every due message to be claimed and answered")
-    finally:
-        workers.stop_all()
-
+def _assert_each_sent_once_or_uncertain(sequence, mail_sink, in_flight_at_kills: list[int]) -> None:
     # The dead workers' claims, once old enough, are for a person to review.
     uncertain = stale_claims_mark_uncertain(now=timezone.now() + timedelta(seconds=CLAIM_SECONDS + 1))
     copies = mail_sink.copies_per_recipient()
@@ -141,3 +197,54 @@ def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mai
     assert uncertain == sum(in_flight_at_kills) == sum(m.status == Message.Status.UNCERTAIN for m in messages)
     assert sum(in_flight_at_kills) > 0  # the kills did land mid-batch
     assert Enrollment.objects.filter(sequence=sequence, status="finished").count() == RECIPIENTS - uncertain
+
+
+ON_POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite is one writer at a time: two workers against one file prove nothing about row locks; run on "
+    "PostgreSQL (DATABASE_URL=postgres://…)",
+)
+
+
+@ON_POSTGRESQL_ONLY
+def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mail_sink, mailbox):
+    sequence = _recipients_due(mailbox)
+    mail_sink.delay = 0.02  # a real server takes a while to accept each message: kills land mid-batch
+    env = manage_environment(media_root=tmp_path, OUTREACH_CLAIM_SECONDS=str(CLAIM_SECONDS))
+    workers = Workers(env, tmp_path)
+    rng = random.Random(13)
+    in_flight_at_kills = []
+    try:
+        workers.start()
+        workers.start()
+        for threshold in _kill_thresholds(rng):
+            _wait_for(lambda t=threshold: len(mail_sink.messages) >= t, workers, what=f"{threshold} messages sent")
+            # A worker with a batch in flight if there is one.
+            sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
+            victim = rng.choice(sorted(sending & set(workers.running)) or sorted(workers.running))
+            workers.kill(victim)
+            in_flight_at_kills.append(Message.objects.filter(status="sending", claimed_by=victim).count())
+            workers.start()
+        _wait_for(lambda: _settled(workers.running.__contains__), workers, what="every due message to be answered")
+    finally:
+        workers.stop_all()
+    _assert_each_sent_once_or_uncertain(sequence, mail_sink, in_flight_at_kills)
+
+
+@ON_POSTGRESQL_ONLY
+def test_workers_of_two_real_clusters_killed_mid_batch_never_cause_a_second_copy(tmp_path, mail_sink, mailbox):
+    sequence = _recipients_due(mailbox)
+    mail_sink.delay = 0.02
+    env = manage_environment(media_root=tmp_path, OUTREACH_CLAIM_SECONDS=str(CLAIM_SECONDS))
+    clusters = Clusters(env, tmp_path)
+    rng = random.Random(31)
+    in_flight_at_kills = []
+    try:
+        clusters.start()
+        for threshold in _kill_thresholds(rng):
+            _wait_for(lambda t=threshold: len(mail_sink.messages) >= t, clusters, what=f"{threshold} messages sent")
+            in_flight_at_kills.append(clusters.kill_worker_in_flight(rng))
+        _wait_for(lambda: _settled(_process_alive), clusters, what="every due message to be answered")
+    finally:
+        clusters.stop_all()
+    _assert_each_sent_once_or_uncertain(sequence, mail_sink, in_flight_at_kills)

@@ -20,6 +20,7 @@ def sink():
 
 def test_a_manager_adds_a_mailbox_and_sends_a_test(page: Page, log_in, manager_mia, sink):
     log_in(manager_mia)
+    page.get_by_role("link", name="Sequences").click()  # mailboxes, templates and suppression are found there
     page.get_by_role("link", name="Mailboxes").click()
     page.get_by_role("link", name="Add a mailbox").click()
     page.get_by_label("Sender name").fill("Acme Sales")

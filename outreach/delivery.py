@@ -7,6 +7,8 @@ import smtplib
 import time
 from dataclasses import dataclass
 
+import requests
+import urllib3
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
@@ -40,9 +42,25 @@ def _refused(exc: smtplib.SMTPRecipientsRefused) -> Delivery:
     return Delivery("permanent", error=answer, recipient_refused=True)
 
 
+def _never_reached(exc: AnymailError) -> bool:
+    """Whether the request failed before any connection to the email service was made (refused, unresolvable,
+    timed out connecting), so that nothing can have been sent."""
+    cause = exc.__cause__
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
+        return True
+    reason = (
+        getattr(cause.args[0], "reason", None) if isinstance(cause, requests.ConnectionError) and cause.args else None
+    )
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # NewConnectionError is one
+
+
 def _api_failure(exc: AnymailError) -> Delivery:
     status = getattr(exc, "status_code", None)
-    # An email service that is down, slow or rate-limiting is asked again later; a request it refuses is not.
+    if isinstance(exc, AnymailAPIError) and status is None and not _never_reached(exc):
+        # The request went out and no answer came back (read timeout, connection cut): the service may have
+        # accepted it, so a person decides rather than a retry sending a second copy.
+        return Delivery("uncertain", error=f"no answer from the email service: {exc}"[:2000])
+    # An email service that is down, unreachable or rate-limiting is asked again later; a request it refuses is not.
     if isinstance(exc, AnymailAPIError) and (status is None or status >= 500 or status == 429):
         return Delivery("transient", error=str(exc)[:2000])
     return Delivery("permanent", error=str(exc)[:2000], recipient_refused=isinstance(exc, AnymailRecipientsRefused))
@@ -105,10 +123,10 @@ class MailboxConnections:
             self._drop(mailbox)
             answer = _smtp_answer(exc.smtp_code, exc.smtp_error)
             return Delivery("transient" if exc.smtp_code < 500 else "permanent", error=answer)
+        except AnymailError as exc:  # before OSError: anymail's errors from requests are OSErrors too
+            return _api_failure(exc)
         except (smtplib.SMTPException, OSError) as exc:  # cut off or timed out mid-exchange: it may have gone
             self._drop(mailbox)
             return Delivery("uncertain", error=f"the exchange with the server broke: {exc or type(exc).__name__}")
-        except AnymailError as exc:
-            return _api_failure(exc)
         status = getattr(email, "anymail_status", None)
         return Delivery("sent", provider_message_id=(status.message_id or "") if status else "")

@@ -19,6 +19,7 @@ import itertools
 import json
 import re
 import threading
+import time
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -34,6 +35,8 @@ class MailgunStandIn:
         self.sent: list[dict[str, str | list[str]]] = []
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
+        # Seconds to wait before answering a send (longer than the client's timeout: no answer comes back).
+        self.delay = 0.0
         server.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(self._messages)
 
     @classmethod
@@ -59,6 +62,7 @@ class MailgunStandIn:
         return hmac.compare_digest(header.encode(), expected.encode())
 
     def _messages(self, request: Request) -> Response:
+        time.sleep(self.delay)
         if not self._authorised(request):
             return Response("Forbidden", status=401, content_type="text/plain")
         domain = MESSAGES_PATH.match(request.path)["domain"]

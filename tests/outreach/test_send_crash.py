@@ -128,7 +128,7 @@ class Clusters:
             time.sleep(0.005)
         victim = rng.choice(claimers)
         os.kill(int(victim.rpartition(":")[2]), signal.SIGKILL)
-        return Message.objects.filter(status="sending", claimed_by=victim).count()
+        return _claims_left_by(victim)
 
     def stop_all(self) -> None:
         for process in self.running.values():
@@ -143,6 +143,18 @@ class Clusters:
     def check_alive(self) -> None:
         for name, process in self.running.items():
             assert process.poll() is None, f"{name} died: {(self.logs / f'{name}.log').read_text()[-3000:]}"
+
+
+def _claims_left_by(victim: str) -> int:
+    """The dead worker's messages still 'sending', counted once its database session has settled: a COMMIT it had
+    already sent still lands after its process is gone."""
+    count = -1
+    while True:
+        time.sleep(0.5)
+        latest = Message.objects.filter(status="sending", claimed_by=victim).count()
+        if latest == count:
+            return count
+        count = latest
 
 
 def _recipients_due(mailbox):
@@ -223,7 +235,7 @@ def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mai
             sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
             victim = rng.choice(sorted(sending & set(workers.running)) or sorted(workers.running))
             workers.kill(victim)
-            in_flight_at_kills.append(Message.objects.filter(status="sending", claimed_by=victim).count())
+            in_flight_at_kills.append(_claims_left_by(victim))
             workers.start()
         _wait_for(lambda: _settled(workers.running.__contains__), workers, what="every due message to be answered")
     finally:

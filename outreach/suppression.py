@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,11 +16,10 @@ from django.db.models import QuerySet
 from crm.exporting import CSV_BOM, Echo
 from crm.models import User
 from crm.resources import formula_neutralise
+from crm.services.do_not_call import ListUploadReport
 from leadflow.roles import can_reassign
 from outreach.models import Message, Suppression
 
-# The first problem lines an import report lists; the rest are counted.
-REPORTED_PROBLEMS = 50
 EXPORT_COLUMNS = ["email", "reason", "note", "added_by", "created_at"]
 
 
@@ -91,19 +89,6 @@ def suppressions_remove(*, actor: User, ids: list[int]) -> int:
     return deleted
 
 
-@dataclass
-class SuppressionImport:
-    added: int = 0
-    already_listed: int = 0
-    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, cell, why)
-    problem_count: int = 0
-
-    def problem(self, line: int, cell: str, why: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < REPORTED_PROBLEMS:
-            self.problems.append((line, cell[:80], why))
-
-
 def _email_column(header: list[str]) -> int | None:
     """The column of a header row named like an email, or None."""
     return next((index for index, cell in enumerate(header) if "mail" in cell.strip().lower()), None)
@@ -123,11 +108,11 @@ def _import_cells(file: io.TextIOBase) -> Iterator[tuple[int, str]]:
             yield line, cell
 
 
-def suppressions_import(*, actor: User, file: IO[bytes], name: str) -> SuppressionImport:
+def suppressions_import(*, actor: User, file: IO[bytes], name: str) -> ListUploadReport:
     """Add every address of a CSV file (IMPORTED, noted with the file's name); a line that holds none is reported
     with its number, the rest added."""
     require_manage_suppression(actor)
-    report = SuppressionImport()
+    report = ListUploadReport()
     entries: dict[str, None] = {}
     text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
     try:

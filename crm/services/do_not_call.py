@@ -21,7 +21,10 @@ REPORTED_PROBLEMS = 50
 
 
 @dataclass
-class DoNotCallReport:
+class ListUploadReport:
+    """What uploading a list of numbers or addresses came to: added, already there, and the lines it could not
+    read (the first REPORTED_PROBLEMS of them with their cell and why; the rest counted)."""
+
     added: int = 0
     already_listed: int = 0
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, cell, why)
@@ -74,11 +77,11 @@ def _cells(path: Path) -> Iterator[tuple[int, str]]:
     yield from ((row.line, _number_cell(row.values, column)) for row in table_rows(path, info))
 
 
-def do_not_call_upload(*, actor: User, path: Path, original_name: str, region: str = "") -> DoNotCallReport:
+def do_not_call_upload(*, actor: User, path: Path, original_name: str, region: str = "") -> ListUploadReport:
     """Add every number of a file to the list (read as in `region`, else PHONE_DEFAULT_REGION); a cell that is not a
     phone number is reported with its line and the rest is added."""
     require_manage_do_not_call(actor)
-    report = DoNotCallReport()
+    report = ListUploadReport()
     numbers: dict[str, None] = {}
     for line, cell in _cells(path):
         if not cell.strip():

@@ -5,6 +5,7 @@ from crm.models.compliance import DoNotCallNumber
 from crm.models.dedup import DuplicateCandidate, MergeRecord
 from crm.models.importing import ImportChange, ImportJob, ImportRejection, SavedMapping
 from crm.models.lists import LeadList, ListMembership
+from crm.models.notifications import Notification
 from crm.models.people import Company, Lead, Tag, User, UserManager
 from crm.models.pipeline import Pipeline, Stage, StageChange
 from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
@@ -24,6 +25,7 @@ __all__ = [
     "ListMembership",
     "MergeRecord",
     "Note",
+    "Notification",
     "Pipeline",
     "SavedMapping",
     "ScoreSnapshot",

@@ -36,6 +36,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     # An IANA name such as Europe/Paris; empty: the site's time zone (SiteSettings.time_zone).
     time_zone = models.CharField(max_length=64, blank=True)
+    # Besides the in-app notification: an email for each reply from a lead they own.
+    notify_by_email = models.BooleanField("email me when a lead replies", default=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

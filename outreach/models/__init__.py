@@ -1,6 +1,7 @@
 """The outreach app's records: the writer's drafts, mailboxes and suppressions, sequences and their enrollments,
 and the messages sent with what happened to them."""
 
+from outreach.models.conversations import Conversation, ConversationChannel, ConversationMessage
 from outreach.models.drafts import Channel, Draft, DraftItem, DraftJob, Length, Tone
 from outreach.models.mail import WEEKDAYS, Mailbox, SendCount, Suppression
 from outreach.models.messages import Message, MessageEvent
@@ -9,6 +10,9 @@ from outreach.models.sequences import Enrollment, Sequence, SequenceStep, StepVa
 __all__ = [
     "WEEKDAYS",
     "Channel",
+    "Conversation",
+    "ConversationChannel",
+    "ConversationMessage",
     "Draft",
     "DraftItem",
     "DraftJob",

@@ -117,8 +117,8 @@ def conversation_for_page(user: User, pk: int) -> Conversation:
 
 @dataclass(frozen=True)
 class ThreadLine:
-    """One line of a thread: a conversation message, or a sequence email sent to the lead that no conversation
-    message stands for."""
+    """One line of a thread: a conversation message, or a sequence email sent to the lead that no message of ours in
+    the thread stands for."""
 
     at: datetime.datetime
     message: ConversationMessage | None = None
@@ -135,7 +135,8 @@ def thread_lines(conversation: Conversation) -> list[ThreadLine]:
     newest = conversation.messages.select_related("author", "sequence_message").order_by("-occurred_at", "-id")
     lines = [ThreadLine(at=message.occurred_at, message=message) for message in newest[:THREAD_SHOWN]]
     if conversation.channel == ConversationChannel.EMAIL:
-        shown = {line.message.sequence_message_id for line in lines if line.message.sequence_message_id}
+        # An email of ours that the thread holds already (a reply links the email it answers: that one stays).
+        shown = {line.message.sequence_message_id for line in lines if line.outbound}
         sent = Message.objects.filter(lead_id=conversation.lead_id, status__in=SENT_STATUSES, sent_at__isnull=False)
         lines += [
             ThreadLine(at=message.sent_at, sequence_message=message)

@@ -119,12 +119,14 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def inbox_poll(request: HttpRequest) -> HttpResponse:
     """Asked every 5 seconds by an open inbox with the stamp it was drawn at: 204 while nothing it may see changed
-    (one indexed query), else the list again and, when the open conversation changed, its thread lines."""
+    (one indexed query), else the list again, the header's counts and, when the open conversation changed, its
+    thread lines."""
     seen = count_or(request.GET.get("seen"))
     if inbox_stamp(request.user) <= seen:
         return HttpResponse(status=204)
     open_pk = id_or_none(request.GET.get("open"))
-    context = _list_context(request, open_pk=open_pk)
+    # The header's counts come along: a new reply changes them too.
+    context = _list_context(request, open_pk=open_pk) | {"header_oob": True}
     conversation = None
     if open_pk is not None:
         conversation = Conversation.objects.filter(pk=open_pk).only("pk", "updated_at").first()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -233,3 +235,28 @@ def test_the_menu_counts_unread_conversations_assigned_to_me(client, rep_alice, 
     client.force_login(rep_alice)
     page = client.get(reverse("crm:dashboard")).content.decode()
     assert 'title="Unread conversations assigned to you">2</span>' in page
+
+
+def test_a_kept_attachment_downloads_for_who_sees_the_thread_only(client, rep_alice, rep_bob, priya):
+    path = default_storage.save("inbound/test/brief.html", ContentFile(b"<script>alert(1)</script>"))
+    conversation = thread_with(priya, "See attached", attachments=[{"name": "brief.html", "size": 26, "path": path}])
+    message = conversation.messages.get()
+    url = reverse("outreach:conversation_attachment", args=[conversation.pk, 0])
+    client.force_login(rep_alice)
+    assert (
+        f"{url}?message={message.pk}"
+        in client.get(reverse("outreach:conversation", args=[conversation.pk])).content.decode()
+    )
+    response = client.get(url, {"message": message.pk})
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    assert response["Content-Disposition"].startswith("attachment;")  # never shown on our own pages
+    assert response["Content-Type"] == "application/octet-stream"
+    assert (
+        client.get(
+            reverse("outreach:conversation_attachment", args=[conversation.pk, 5]), {"message": message.pk}
+        ).status_code
+        == 404
+    )
+    assert client.get(url, {"message": "x"}).status_code == 404
+    client.force_login(rep_bob)
+    assert client.get(url, {"message": message.pk}).status_code == 404

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/<int:pk>/snooze/", views.conversation_snooze_view, name="conversation_snooze"),
     path("inbox/<int:pk>/assign/", views.conversation_assign_view, name="conversation_assign"),
     path("inbox/<int:pk>/stage/", views.conversation_stage, name="conversation_stage"),
+    path("inbox/<int:pk>/work/", views.conversation_work, name="conversation_work"),
     path("inbox/<int:pk>/task/", views.conversation_task, name="conversation_task"),
     path("inbox/<int:pk>/note/", views.conversation_note, name="conversation_note"),
     path("inbox/<int:pk>/attachments/<int:index>/", views.conversation_attachment, name="conversation_attachment"),

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm.forms import NoteForm, TaskForm
-from crm.models import Lead, Stage
+from crm.models import Lead, Stage, User
 from crm.selectors import lead_for_page
 from crm.services.leads import lead_move_stage
 from crm.services.work import note_create, task_create
 from leadflow.params import count_or, id_or_404, id_or_none
-from leadflow.roles import can_edit_lead, can_write
+from leadflow.roles import can_edit_lead, can_reassign, can_write
 from outreach.inbox import (
     conversation_for_page,
     inbox_conversations,
@@ -39,7 +39,7 @@ from outreach.inbox_actions import (
     conversation_mark_unread,
     conversation_snooze,
 )
-from outreach.inbox_forms import AssignForm, InboxFilterForm, ReplyForm, SnoozeForm
+from outreach.inbox_forms import WHO_CHOICES, AssignForm, InboxFilterForm, ReplyForm, SnoozeForm
 from outreach.inbox_replies import REPLY_SENDERS, approved_drafts_for, composed, conversation_reply
 from outreach.models import Conversation
 from outreach.models import Template as MessageTemplate
@@ -92,18 +92,26 @@ def _conversation_context(request: HttpRequest, conversation: Conversation, **ex
     if context["composer_open"]:
         context["drafts"] = approved_drafts_for(conversation)
         context["templates"] = MessageTemplate.objects.all()
-    if context["can_assign"]:
-        context["assign_form"] = AssignForm(initial={"assignee": conversation.assigned_to_id})
-    if context["can_edit_lead"]:
-        context["task_form"] = TaskForm(lead=lead, prefix="task")
-        context["note_form"] = NoteForm(prefix="note")
+    if context["can_assign"] and can_reassign(request.user):
+        context["assignees"] = User.objects.filter(is_active=True).order_by("first_name", "last_name", "pk")
     return context | extra
+
+
+def _filter_choices() -> dict:
+    """What the filter bar's selects offer."""
+    return {
+        "who_choices": WHO_CHOICES,
+        "channel_choices": InboxFilterForm.base_fields["channel"].choices,
+        "filter_stages": InboxFilterForm.base_fields["stage"].queryset.all(),  # .all(): a fresh query per page
+        "filter_sequences": InboxFilterForm.base_fields["sequence"].queryset.all(),
+    }
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
     """The list (htmx: the list alone, as the filters redraw it) with no conversation open."""
-    context = _list_context(request)
-    return render(request, "outreach/inbox.html#list" if request.htmx else "outreach/inbox.html", context)
+    if request.htmx:
+        return render(request, "outreach/inbox.html#list", _list_context(request))
+    return render(request, "outreach/inbox.html", _list_context(request) | _filter_choices())
 
 
 def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -114,7 +122,8 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = _conversation_context(request, conversation)
     if request.htmx:
         return render(request, "outreach/inbox.html#conversation", context)
-    return render(request, "outreach/inbox.html", context | _list_context(request, open_pk=conversation.pk))
+    context |= _list_context(request, open_pk=conversation.pk) | _filter_choices()
+    return render(request, "outreach/inbox.html", context)
 
 
 def inbox_poll(request: HttpRequest) -> HttpResponse:
@@ -242,6 +251,15 @@ def conversation_stage(request: HttpRequest, pk: int) -> HttpResponse:
     return _pane(request, conversation)
 
 
+def conversation_work(request: HttpRequest, pk: int) -> HttpResponse:
+    """The task and note forms, loaded when their section is opened."""
+    conversation = _visible_conversation(request, pk)
+    if not can_edit_lead(request.user, conversation.lead):
+        raise PermissionDenied("You can only add tasks and notes to leads you may change.")
+    forms = {"task_form": TaskForm(lead=conversation.lead, prefix="task"), "note_form": NoteForm(prefix="note")}
+    return render(request, "outreach/inbox.html#work", {"conversation": conversation, **forms})
+
+
 @require_POST
 def conversation_task(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _visible_conversation(request, pk)
@@ -254,7 +272,7 @@ def conversation_task(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Task added: {form.cleaned_data['title']}.")
             return _pane(request, conversation)
-    return _pane(request, conversation, status=422, task_form=form)
+    return _pane(request, conversation, status=422, task_form=form, note_form=NoteForm(prefix="note"))
 
 
 @require_POST
@@ -269,7 +287,8 @@ def conversation_note(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Note added to the lead.")
             return _pane(request, conversation)
-    return _pane(request, conversation, status=422, note_form=form)
+    task_form = TaskForm(lead=conversation.lead, prefix="task")
+    return _pane(request, conversation, status=422, task_form=task_form, note_form=form)
 
 
 def conversation_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:

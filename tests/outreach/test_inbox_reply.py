@@ -187,6 +187,12 @@ def test_a_manager_cannot_hand_a_thread_to_a_rep_who_cannot_see_the_lead(client,
 def test_quick_actions_move_the_stage_add_a_task_and_a_note(client, rep_alice, replied_thread):
     lead = replied_thread.lead
     client.force_login(rep_alice)
+    forms = client.get(reverse("outreach:conversation_work", args=[replied_thread.pk]), headers=HX).content.decode()
+    assert 'name="task-title"' in forms and 'name="note-body"' in forms  # loaded when the section opens
+    refused = client.post(
+        reverse("outreach:conversation_note", args=[replied_thread.pk]), {"note-body": ""}, headers=HX
+    )
+    assert refused.status_code == 422 and 'name="task-title"' in refused.content.decode()  # both forms, shown open
     stage = default_stage(3)
     client.post(reverse("outreach:conversation_stage", args=[replied_thread.pk]), {"stage": stage.pk}, headers=HX)
     lead.refresh_from_db()

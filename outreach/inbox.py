@@ -17,6 +17,8 @@ PAGE_SIZE = 50
 # The newest lines a thread shows (a years-long WhatsApp thread stays one quick page).
 THREAD_SHOWN = 200
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+# The menu's unread count stops here ("99+").
+COUNT_CAP = 100
 # Sequence emails shown in a thread: those that went out.
 SENT_STATUSES = [Message.Status.SENT, Message.Status.UNCERTAIN]
 
@@ -164,7 +166,13 @@ def inbox_stamp(user: User) -> int:
 
 
 def inbox_unread_count(user: User, *, now: datetime.datetime | None = None) -> int:
-    """The menu's count: conversations assigned to the user with messages unread, snoozed ones aside (read from the
-    partial index of unread conversations per assignee)."""
+    """The menu's count: conversations assigned to the user with messages unread, snoozed ones aside, of leads the
+    user may see; at most COUNT_CAP (beyond it PostgreSQL would join every lead a rep sees to count them all)."""
     unread = conversations_visible_to(user).filter(assigned_to=user, unread__gt=0)
-    return unread.filter(not_snoozed(now or timezone.now())).count()
+    return unread.filter(not_snoozed(now or timezone.now()))[:COUNT_CAP].count()
+
+
+def inbox_unread_badge(user: User) -> str:
+    """The count as the menu shows it: "" for none, "99+" from COUNT_CAP on."""
+    count = inbox_unread_count(user)
+    return "" if not count else f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)

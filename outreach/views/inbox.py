@@ -26,7 +26,7 @@ from outreach.inbox import (
     inbox_conversations,
     inbox_page,
     inbox_stamp,
-    inbox_unread_count,
+    inbox_unread_badge,
     lead_conversations,
     stamp_of,
     thread_lines,
@@ -323,4 +323,4 @@ def inbox_menu_context(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"inbox_unread": partial(inbox_unread_count, user)}
+    return {"inbox_unread": partial(inbox_unread_badge, user)}

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from outreach.conversations import conversation_open, message_received, message_sent
 from outreach.inbox import inbox_stamp
-from outreach.models import ConversationMessage
+from outreach.models import Conversation, ConversationMessage
 from tests.factories import CompanyFactory, EnrollmentFactory, LeadFactory, MessageFactory, default_stage
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +260,12 @@ def test_a_kept_attachment_downloads_for_who_sees_the_thread_only(client, rep_al
     assert client.get(url, {"message": "x"}).status_code == 404
     client.force_login(rep_bob)
     assert client.get(url, {"message": message.pk}).status_code == 404
+
+
+def test_the_menu_count_stops_at_99_plus(client, rep_alice):
+    for _ in range(100):
+        lead = LeadFactory(owner=rep_alice, company=None)
+        Conversation.objects.filter(pk=conversation_open(lead, "email", peer=lead.email).pk).update(unread=1)
+    client.force_login(rep_alice)
+    page = client.get(reverse("crm:tasks")).content.decode()
+    assert 'title="Unread conversations assigned to you">99+</span>' in page

@@ -64,6 +64,9 @@ class ConversationMessage(models.Model):
         AUTO_REPLY = "auto_reply", "Automatic reply"  # out-of-office and the like: never a reply
         BOUNCE = "bounce", "Bounce"  # a delivery status notification
         UNSUBSCRIBE = "unsubscribe", "Unsubscribe request"  # written in a reply ("please remove me")
+        # What the lead filled in on an ad form, shown first in the thread: theirs, but no message (it opens no
+        # WhatsApp window).
+        FORM = "form", "Ad form answers"
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"

@@ -51,6 +51,15 @@ def window_open(conversation: Conversation, *, now: datetime | None = None) -> b
     return last is not None and (now or timezone.now()) - last < WINDOW
 
 
+def leads_with_window_open(lead_ids: list[int], *, now: datetime) -> set[int]:
+    """Which of these leads wrote on WhatsApp within the last 24 hours (one query, for a batch of sends)."""
+    open_since = now - WINDOW
+    conversations = Conversation.objects.filter(
+        channel=ConversationChannel.WHATSAPP, lead_id__in=lead_ids, last_inbound_at__gt=open_since
+    )
+    return set(conversations.values_list("lead_id", flat=True))
+
+
 def templates_offered() -> list[WhatsAppTemplate]:
     """The approved templates a closed window leaves."""
     return list(WhatsAppTemplate.objects.filter(active=True))

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.urls import reverse
 
 from crm.models import DoNotCallNumber
 from outreach.conversations import conversation_open
@@ -178,3 +179,19 @@ def test_an_unknown_template_in_yaml_is_refused_with_its_line(db):
     text = "name: Bad\nsteps:\n  - {kind: whatsapp, template: nope}\n"
     with pytest.raises(ValueError, match="line 3: Step 1: no WhatsApp template named 'nope'"):
         sequence_load(text, actor=None)
+
+
+def test_a_manager_adds_a_whatsapp_step_in_the_builder(client, manager_mia, intro_template):
+    client.force_login(manager_mia)
+    page = client.get(reverse("outreach:sequence_new"))
+    assert '<option value="intro"' in page.content.decode()
+
+    form = {
+        "name": "Ad replies", "window_days": ["mon"], "window_start": "09:00", "window_end": "17:00",
+        "daily_cap": "50", "step_count": "1", "steps-0-kind": "whatsapp", "steps-0-delay_days": "0",
+        "steps-0-a_subject": "", "steps-0-a_body": "", "steps-0-whatsapp_template": "intro", "action": "save",
+    }  # fmt: skip
+    assert client.post(reverse("outreach:sequence_new"), form).status_code == 302
+
+    step = Sequence.objects.get(name="Ad replies").steps.get()
+    assert (step.kind, step.whatsapp_template, step.variants.count()) == ("whatsapp", intro_template, 0)

@@ -34,7 +34,7 @@ from outreach.enrollment_steps import StepBook, TimelineLines
 from outreach.grouped_updates import rows_update
 from outreach.mailboxes import mailbox_cap_on
 from outreach.merge import render_for_lead
-from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep, StepVariant
+from outreach.models import ConversationMessage, Enrollment, Mailbox, Message, Sequence, SequenceStep, StepVariant
 from outreach.send_counts import CAP_NAMES, CapKey, CapsMoved, Scope, allowance_lock
 from outreach.suppression import suppression_entry, suppression_reasons
 from outreach.windows import Window, day_after, lead_zone, windows_next_open
@@ -71,13 +71,16 @@ class Claimed:
 
 
 def stale_claims_mark_uncertain(*, now: datetime) -> int:
-    """Messages claimed more than OUTREACH_CLAIM_SECONDS ago and never confirmed: 'uncertain', for review."""
-    stale = Message.objects.filter(
-        status=Message.Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.OUTREACH_CLAIM_SECONDS)
+    """Messages claimed more than OUTREACH_CLAIM_SECONDS ago and never confirmed: 'uncertain', for review (thread
+    lines too); how many messages."""
+    before = now - timedelta(seconds=settings.OUTREACH_CLAIM_SECONDS)
+    error = "Its worker stopped before confirming: it may or may not have gone."
+    # A thread's line (WhatsApp, SMS, an acknowledgement) written as 'sending' whose send never came back.
+    ConversationMessage.objects.filter(status=ConversationMessage.Status.SENDING, created_at__lt=before).update(
+        status=ConversationMessage.Status.UNCERTAIN, error=error
     )
-    return stale.update(
-        status=Message.Status.UNCERTAIN, error="Its worker stopped before confirming: it may or may not have gone."
-    )
+    stale = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=before)
+    return stale.update(status=Message.Status.UNCERTAIN, error=error)
 
 
 def _due_locked(now: datetime, size: int) -> list[Enrollment]:

@@ -59,7 +59,9 @@ class Source(models.Model):
     acknowledge_by = models.CharField(
         max_length=10, blank=True, choices=[("", "No acknowledgement"), ("whatsapp", "WhatsApp"), ("email", "Email")]
     )
-    acknowledge_template = models.CharField(max_length=120, blank=True)
+    acknowledge_template = models.CharField(
+        max_length=120, blank=True, help_text="The name of the WhatsApp template, or of the email template."
+    )
     acknowledge_from = models.EmailField(blank=True, help_text="The mailbox email acknowledgements are sent from.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,7 +23,7 @@ from leadflow.roles import require_edit_lead
 from outreach.channels import twilio_api
 from outreach.conversations import conversation_open, message_sent
 from outreach.delivery import Delivery
-from outreach.merge import render_for_lead
+from outreach.merge import render_for_lead, template_check
 from outreach.models import Conversation, ConversationChannel, ConversationMessage, Message, WhatsAppTemplate
 
 # WhatsApp's customer service window: free text may be sent this long after the lead's last message.
@@ -74,6 +74,20 @@ def template_variables(template: WhatsAppTemplate, lead: Lead) -> tuple[dict[str
         variables[str(number)] = rendered.text.strip()
         unresolved += rendered.unresolved
     return variables, list(dict.fromkeys(unresolved))
+
+
+def whatsapp_template_check(template: WhatsAppTemplate) -> None:
+    """Refuse a template whose variables are not a list of merge-field texts that check out, or whose Content SID is
+    not one ("HX…"), naming what is wrong."""
+    if not template.content_sid.startswith("HX"):
+        raise ValidationError("A Content SID starts with HX (Twilio Console, Content Template Builder).")
+    if not isinstance(template.variables, list):
+        raise ValidationError('The variables are a list, one text per placeholder: ["{{ first_name }}", ...].')
+    for number, text in enumerate(template.variables, start=1):
+        try:
+            template_check("", str(text))
+        except ValidationError as exc:
+            raise ValidationError(f"Variable {{{{{number}}}}}: {' '.join(exc.messages)}") from None
 
 
 def template_text(template: WhatsAppTemplate, variables: dict[str, str]) -> str:

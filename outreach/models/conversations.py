@@ -116,7 +116,11 @@ class ConversationMessage(models.Model):
                 fields=["provider_id"], condition=~Q(provider_id=""), name="conversation_message_provider_once"
             )
         ]
-        indexes = [models.Index(fields=["conversation", "occurred_at"], name="conversation_message_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "occurred_at"], name="conversation_message_thread"),
+            # The few lines still 'sending', looked for every minute (a send whose worker died becomes uncertain).
+            models.Index(fields=["created_at"], condition=Q(status="sending"), name="conversation_message_sending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.subject or self.text[:40]}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.models import DoNotCallNumber
 from outreach.channels.whatsapp import SendRefused, sms_send, whatsapp_send, window_open
+from outreach.claims import stale_claims_mark_uncertain
 from outreach.conversations import conversation_open
 from outreach.models import ConversationChannel, ConversationMessage, WhatsAppTemplate
 from tests.fakes.twilio_server import SMS_FROM, WHATSAPP_FROM
@@ -155,3 +156,16 @@ def test_twilio_is_reached_through_the_guarded_session(twilio, settings, priya_w
     assert line.status == Status.FAILED
     assert "private address" in line.error
     assert twilio.calls == []
+
+
+def test_a_send_whose_worker_died_becomes_uncertain(priya_wa):
+    conversation = whatsapp_with(priya_wa)
+    line = ConversationMessage.objects.create(
+        conversation=conversation, direction="out", status=Status.SENDING,
+        created_at=timezone.now() - dt.timedelta(hours=1), text="Hi",
+    )  # fmt: skip
+
+    stale_claims_mark_uncertain(now=timezone.now())
+
+    line.refresh_from_db()
+    assert line.status == Status.UNCERTAIN

@@ -376,5 +376,7 @@ LOGGING = {
         # urllib3 logs each retry with the full URL, whose query may hold a provider's key (IndiaMART's CRM key, a
         # Graph token): the session reports failures itself, without it.
         "urllib3": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The twilio package logs every request and its headers at INFO: failures are kept on the messages instead.
+        "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -1,6 +1,7 @@
 """What Twilio's webhooks bring (WhatsApp and SMS alike): a message from a lead, kept once in their conversation and
 treated as a reply; an opt-out ("STOP") honoured by putting the number on the do-not-call list, the one list every
-sender asks; and delivery and read states of our messages, which only ever move forwards.
+sender asks (a later "START" takes that entry off again); and delivery and read states of our messages, which only
+ever move forwards.
 
 A number no lead has becomes a new contact (source "whatsapp" or "sms", no owner: the conversation is unassigned),
 so that nobody who wrote is lost."""
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from crm.models import Activity, Lead
 from crm.normalize import NormalizeError, name_split, phone_e164
-from crm.services.do_not_call import do_not_call_opt_out
+from crm.services.do_not_call import do_not_call_opt_in, do_not_call_opt_out
 from crm.services.leads import lead_create
 from crm.services.pipelines import pipeline_default
 from crm.services.timeline import activity_record
@@ -27,6 +28,7 @@ from outreach.stop_conditions import lead_enrollments_stop
 Status = ConversationMessage.Status
 # Twilio's default opt-out keywords (a message that is one of them, alone), and its OptOutType field.
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+OPT_IN_WORDS = {"START", "UNSTOP", "YES"}
 # Twilio's MessageStatus as our thread shows it; the statuses each one may replace (never a later one).
 TWILIO_STATUSES = {
     "accepted": Status.QUEUED, "scheduled": Status.QUEUED, "queued": Status.QUEUED, "sending": Status.QUEUED,
@@ -71,6 +73,14 @@ def twilio_status_received(form: Mapping[str, str]) -> bool:
 
 def is_opt_out(form: Mapping[str, str]) -> bool:
     return form.get("OptOutType", "").upper() == "STOP" or form.get("Body", "").strip().upper() in OPT_OUT_WORDS
+
+
+def is_opt_in(form: Mapping[str, str]) -> bool:
+    return form.get("OptOutType", "").upper() == "START" or form.get("Body", "").strip().upper() in OPT_IN_WORDS
+
+
+def _opt_out_origin(conversation: Conversation) -> str:
+    return f"{conversation.get_channel_display()} opt-out (STOP)"
 
 
 def _media(form: Mapping[str, str]) -> list[dict]:
@@ -143,14 +153,16 @@ def twilio_message_received(channel: str, form: Mapping[str, str]) -> Conversati
         return None
     if opt_out:
         _opted_out(lead, number, conversation)
-    else:
-        reply_received(message, answered=_answered(conversation))
+        return message
+    if is_opt_in(form):  # a START undoes this channel's STOP, nothing else on the list
+        do_not_call_opt_in(number=number, origin=_opt_out_origin(conversation))
+    reply_received(message, answered=_answered(conversation))
     return message
 
 
 def _opted_out(lead: Lead, number: str, conversation: Conversation) -> None:
     channel = conversation.get_channel_display()
-    do_not_call_opt_out(number=number, origin=f"{channel} opt-out (STOP)")
+    do_not_call_opt_out(number=number, origin=_opt_out_origin(conversation))
     lead_enrollments_stop(lead, Enrollment.StopReason.UNSUBSCRIBED)
     activity_record(
         lead=lead, actor=None, kind=Activity.Kind.UNSUBSCRIBED,

@@ -125,6 +125,8 @@ def whatsapp_send(
                 templates=templates_offered(),
             )
         return _send(conversation, author=author, text=text.strip())[0]
+    if not template.active:
+        raise SendRefused(f"The template {template.name!r} is no longer in use.", templates=templates_offered())
     if variables is None:
         variables, unresolved = template_variables(template, conversation.lead)
         if unresolved:
@@ -170,11 +172,8 @@ def _send(
         ConversationMessage.objects.filter(pk=line.pk).update(status=status, error=str(failure))
         line.status, line.error = status, str(failure)
         return line, Delivery(failure.outcome, error=str(failure))
-    status = ACCEPTED_STATUSES.get(accepted.status, Status.QUEUED)
-    # Only a line still 'sending' takes Twilio's first answer (a status callback may have overtaken it).
-    ConversationMessage.objects.filter(pk=line.pk, status=Status.SENDING).update(status=status)
-    ConversationMessage.objects.filter(pk=line.pk).update(provider_id=accepted.sid)
-    line.refresh_from_db(fields=["status", "provider_id"])
+    line.status, line.provider_id = ACCEPTED_STATUSES.get(accepted.status, Status.QUEUED), accepted.sid
+    ConversationMessage.objects.filter(pk=line.pk).update(status=line.status, provider_id=line.provider_id)
     return line, Delivery("sent", provider_message_id=accepted.sid)
 
 

@@ -173,3 +173,13 @@ def test_a_lead_matched_by_phone_among_many(twilio, client, rep_alice):
     webhook_post(client, inbound_form("Hello"))
     assert Conversation.objects.get().lead == priya
     assert not other.conversations.exists()
+
+
+def test_start_after_stop_takes_only_the_opt_out_off_the_list(twilio, priya_wa, client):
+    webhook_post(client, inbound_form("STOP"))
+    webhook_post(client, inbound_form("START", OptOutType="START"))
+    assert not DoNotCallNumber.objects.filter(number=PRIYA_NUMBER).exists()
+
+    DoNotCallNumber.objects.create(number=PRIYA_NUMBER, origin="national-list.csv")
+    webhook_post(client, inbound_form("START"))
+    assert DoNotCallNumber.objects.get(number=PRIYA_NUMBER).origin == "national-list.csv"

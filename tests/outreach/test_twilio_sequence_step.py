@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from crm.models import DoNotCallNumber
@@ -16,6 +18,7 @@ from outreach.models import ConversationChannel, ConversationMessage, Enrollment
 from outreach.scheduler import tick
 from outreach.sequence_files import sequence_dump, sequence_load
 from outreach.sequences import SequenceSpec, StepSpec, VariantSpec, sequence_save
+from tests.factories import LeadFactory
 from tests.outreach.sending import EVERY_DAY, MIDNIGHT, NOW, enrolled
 from tests.outreach.twilio import PRIYA_NUMBER, status_form, webhook_post
 
@@ -195,3 +198,27 @@ def test_a_manager_adds_a_whatsapp_step_in_the_builder(client, manager_mia, intr
 
     step = Sequence.objects.get(name="Ad replies").steps.get()
     assert (step.kind, step.whatsapp_template, step.variants.count()) == ("whatsapp", intro_template, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ticks_at_once_send_the_step_once(twilio, intro_template):
+    lead = LeadFactory(first_name="Priya", phone=PRIYA_NUMBER)
+    enrollment = enrolled(whatsapp_sequence(template=intro_template), lead)
+    barrier = threading.Barrier(2)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        try:
+            tick(now=NOW, worker=name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(f"worker-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(twilio.calls) == 1
+    assert Message.objects.get(enrollment=enrollment).status == Message.Status.SENT
+    assert ConversationMessage.objects.filter(direction="out").count() == 1

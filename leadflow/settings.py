@@ -278,6 +278,13 @@ ANYMAIL = {
     "RESEND_API_URL": env.str("RESEND_BASE_URL", default="https://api.resend.com/"),
     "POSTMARK_API_URL": env.str("POSTMARK_BASE_URL", default="https://api.postmarkapp.com/"),
 }
+# WhatsApp and SMS through Twilio (off while the account SID or token is unset). Senders: "whatsapp:+1415..." and
+# "+1415..."; Twilio's signed webhooks are checked against SITE_URL plus the path they were posted to.
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+TWILIO_SMS_FROM = env.str("TWILIO_SMS_FROM", default="")
 # Messages a day to any one recipient domain, across every mailbox and worker (0: no limit).
 OUTREACH_DOMAIN_DAILY_CAP = env.int("OUTREACH_DOMAIN_DAILY_CAP", default=50)
 # A message claimed this long ago and never confirmed lost its worker mid-send: it becomes 'uncertain'.
@@ -369,5 +376,7 @@ LOGGING = {
         # urllib3 logs each retry with the full URL, whose query may hold a provider's key (IndiaMART's CRM key, a
         # Graph token): the session reports failures itself, without it.
         "urllib3": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The twilio package logs every request and its headers at INFO: failures are kept on the messages instead.
+        "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

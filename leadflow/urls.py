@@ -18,6 +18,7 @@ urlpatterns = [
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
     path("outreach/", include("outreach.urls")),
+    path("hooks/twilio/", include("outreach.twilio_urls")),
     path("hooks/", include("scraping.hooks_urls")),
     # Links in sent mail (open pixel, click redirects, unsubscribe), short and at the root.
     path("", include("outreach.tracking_urls")),

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
-from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression
+from outreach.channels.whatsapp import whatsapp_template_check
+from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression, WhatsAppTemplate
 
 
 @admin.register(Draft)
@@ -65,3 +67,28 @@ class MessageEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class WhatsAppTemplateForm(forms.ModelForm):
+    class Meta:
+        model = WhatsAppTemplate
+        fields = ["name", "content_sid", "variables", "body_preview", "active"]
+        help_texts = {
+            "variables": 'What fills {{1}}, {{2}}…, in order, with merge fields: ["{{ first_name }}", "{{ company }}"].'
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            whatsapp_template_check(
+                WhatsAppTemplate(content_sid=cleaned["content_sid"], variables=cleaned["variables"])
+            )
+        return cleaned
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(admin.ModelAdmin):
+    form = WhatsAppTemplateForm
+    list_display = ["name", "content_sid", "active", "body_preview"]
+    list_filter = ["active"]
+    search_fields = ["name", "content_sid", "body_preview"]

@@ -9,7 +9,8 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from outreach import demo, demo_sequences, stop_conditions  # noqa: F401 (the demo's and stop conditions' receivers)
+        # The receivers of the demo, the stop conditions and the ad-form acknowledgements.
+        from outreach import acknowledgements, demo, demo_sequences, stop_conditions  # noqa: F401
         from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)
         from outreach.provider_events import tracking_received
 

@@ -6,6 +6,7 @@ from outreach.models.drafts import Channel, Draft, DraftItem, DraftJob, Length, 
 from outreach.models.mail import WEEKDAYS, Mailbox, SendCount, Suppression
 from outreach.models.messages import Message, MessageEvent
 from outreach.models.sequences import Enrollment, Sequence, SequenceStep, StepVariant, Template
+from outreach.models.whatsapp import WhatsAppTemplate
 
 __all__ = [
     "WEEKDAYS",
@@ -28,4 +29,5 @@ __all__ = [
     "Suppression",
     "Template",
     "Tone",
+    "WhatsAppTemplate",
 ]

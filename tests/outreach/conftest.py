@@ -7,6 +7,7 @@ import pytest
 from tests.factories import CompanyFactory, LeadFactory
 from tests.fakes.openai_server import stand_in_serving
 from tests.outreach.sending import mail_sink, mailbox, sequence  # noqa: F401 (the sending tests' fixtures)
+from tests.outreach.twilio import priya_wa, twilio  # noqa: F401 (the Twilio tests' fixtures)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
-from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression
+from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression, UnmatchedEmail
 
 
 @admin.register(Draft)
@@ -64,4 +64,18 @@ class MessageEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(admin.ModelAdmin):
+    """Email from no lead we know, to look at: the sender may be a lead to add, or spam."""
+
+    list_display = ["received_at", "sender", "subject", "kind", "via", "mailbox"]
+    list_filter = ["kind", "via"]
+    search_fields = ["sender", "subject", "text"]
+    readonly_fields = ["mailbox", "via", "kind", "sender", "recipient", "subject", "message_id", "text", "raw",
+                       "received_at"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -85,7 +85,7 @@ MONTHS = {
     for name in names.split()
 }
 _MONTH = "(?P<month_name>" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
-_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|\.)?"
+_DAY = r"(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th|er|\.)?"
 _YEAR = r"(?:,?\s*(?P<year>\d{4}))?"
 DATE_FORMS = [
     re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),

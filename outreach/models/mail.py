@@ -51,7 +51,7 @@ class Mailbox(models.Model):
     imap_ssl = models.BooleanField("IMAP over TLS", default=True)
     imap_user = models.CharField("IMAP user", max_length=254, blank=True)
     imap_password = EncryptedTextField(blank=True)
-    imap_folder = models.CharField("IMAP folder", max_length=200, default="INBOX")
+    imap_folder = models.CharField("IMAP folder", max_length=200, default="INBOX", blank=True)
     # Where the poller stands: the folder's UIDVALIDITY and the last UID it read (a new UIDVALIDITY: read again by
     # date since the last poll); the last good poll; the last failure and how many in a row. Not polled before
     # imap_retry_at: a poll under way holds it for a while, a failure pushes it back further each time.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import email
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
@@ -131,19 +132,31 @@ def _bodies(message: EmailMessage) -> tuple[Message | None, Message | None]:
     return plain, html
 
 
+def _leaves(part: Message) -> Iterator[Message]:
+    """The parts that hold content, in order; a forwarded message (message/rfc822) is one part, not opened."""
+    if part.get_content_type() == "message/rfc822":
+        yield part
+    elif part.is_multipart():
+        for inner in part.get_payload():
+            yield from _leaves(inner)
+    else:
+        yield part
+
+
 def _attachments(message: EmailMessage, bodies: tuple[Message | None, Message | None]) -> list[Attachment]:
-    """Every part that is not the text or HTML body and not a container: files, inline images, forwarded mail."""
+    """Every part besides the text and HTML bodies that is a file: attachments, inline images, forwarded mail."""
     found = []
-    for index, part in enumerate(message.walk()):
-        if part.is_multipart() or any(part is body for body in bodies):
+    top = message.get_payload() if message.is_multipart() else []
+    for index, part in enumerate(leaf for inner in top for leaf in _leaves(inner)):
+        if any(part is body for body in bodies):
             continue
         name = part.get_filename()
-        if not name and part.get_content_disposition() not in {"attachment", "inline"}:
-            continue
-        payload = part.get_payload(decode=True)
-        if payload is None:  # message/rfc822: its own parts are walked; the whole is kept as text
-            payload = part.as_bytes() if part.get_content_maintype() == "message" else b""
-        found.append(Attachment(name or f"part-{index}", part.get_content_type(), payload))
+        if part.get_content_type() == "message/rfc822":
+            forwarded = part.get_payload()
+            found.append(Attachment(name or "forwarded message.eml", "message/rfc822", forwarded[0].as_bytes()))
+        elif name or part.get_content_disposition() in {"attachment", "inline"}:
+            payload = part.get_payload(decode=True) or b""
+            found.append(Attachment(name or f"part-{index + 1}", part.get_content_type(), payload))
     return found
 
 

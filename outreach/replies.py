@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -175,13 +176,21 @@ def _raw_file(raw: bytes) -> ContentFile:
     return ContentFile(kept, name=f"{timezone.now():%d}-{secrets.token_hex(8)}.eml")
 
 
+def _file_name(name: str) -> str:
+    """A safe file name for what the sender called it ("../../x" or ".." included)."""
+    try:
+        return get_valid_filename(name.replace("/", "_").replace("\\", "_").lstrip("."))[-120:]
+    except SuspiciousFileOperation:
+        return "attachment"
+
+
 def _attachments_keep(mail: InboundMail) -> list[dict]:
     """Each attachment as a file under MEDIA (up to INBOUND_ATTACHMENT_MAX_BYTES; bigger ones listed as not kept):
     the thread links to them and never shows one inline."""
     kept = []
     folder = f"inbound/attachments/{timezone.now():%Y/%m}/{secrets.token_hex(8)}"
     for attachment in mail.attachments:
-        name = get_valid_filename(attachment.name.replace("/", "_").replace("\\", "_"))[:120] or "attachment"
+        name = _file_name(attachment.name)
         entry = {"name": name, "size": len(attachment.payload), "content_type": attachment.content_type}
         if len(attachment.payload) > settings.INBOUND_ATTACHMENT_MAX_BYTES:
             entry["note"] = TOO_LARGE

@@ -9,6 +9,7 @@ from django.core import mail as outbox
 from django.core.files.storage import default_storage
 
 from crm.models import Activity, Lead, Notification, Stage
+from crm.rescoring import leads_rescore
 from crm.services.leads import lead_move_stage
 from outreach.html_clean import html_clean
 from outreach.models import (
@@ -68,6 +69,9 @@ def test_a_reply_stops_the_sequence_pauses_the_company_promotes_moves_to_replied
     line = priya.lead.activities.get(kind=Activity.Kind.REPLIED)
     assert line.summary == "Replied to “Quick question, Priya”"
     assert priya.lead.score_stale  # the reply is engagement: the score is worked out again
+    leads_rescore([priya.lead.pk])
+    priya.lead.refresh_from_db()
+    assert "1 reply" in priya.lead.score_parts["engagement"]["reason"]
     notification = Notification.objects.get(user=rep_alice)
     assert (notification.kind, notification.lead) == (Notification.Kind.REPLY, priya.lead)
     assert notification.text == "Priya Shah replied (Email)"
@@ -325,3 +329,19 @@ def test_a_raw_message_above_the_cap_keeps_its_headers_only(world, settings):
     kept = message.raw.read()
     assert kept.startswith(b"From: Li Wei") and kept.endswith(b"\n\n") and b"word" not in kept
     assert message.text.startswith("word word")
+
+
+def test_a_forwarded_message_is_one_attachment_and_odd_file_names_are_made_safe(world):
+    built = mail_built(sender="Li Wei <li.wei@globex.example>", subject="Fwd: our offer", body="See below.")
+    built.add_attachment(b"secret", maintype="text", subtype="plain", filename="../../etc/passwd")
+    built.add_attachment(b"dots", maintype="application", subtype="octet-stream", filename="..")
+    built.add_attachment(mail_built(subject="The offer", body="Inner text."))
+    message = email_received(built.as_bytes(), via="imap")
+
+    passwd, dots, forwarded = message.attachments
+    assert passwd["name"] == "_.._etc_passwd" and passwd["path"].endswith("/_.._etc_passwd")
+    assert dots["name"] == "attachment"
+    assert (forwarded["name"], forwarded["content_type"]) == ("forwarded_message.eml", "message/rfc822")
+    with default_storage.open(forwarded["path"]) as kept:
+        assert b"Subject: The offer" in kept.read()
+    assert message.text == "See below."

@@ -310,6 +310,8 @@ def email_received(
             mailbox=_our_mailbox(mail, match, mailbox),
             subject=subject_base(match.answered.subject if match.answered else mail.subject),
         )
+        # One delivery at a time per thread: the webhook and the poller may bring the same email at once.
+        Conversation.objects.select_for_update().only("pk").get(pk=conversation.pk)
         message = message_received(
             conversation,
             occurred_at=_occurred_at(mail),

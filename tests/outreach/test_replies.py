@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from crm.models import Activity, Lead, Notification, Stage
 from crm.rescoring import leads_rescore
 from crm.services.leads import lead_move_stage
+from outreach.conversations import message_sent
 from outreach.html_clean import html_clean
 from outreach.models import (
     Conversation,
@@ -345,3 +346,18 @@ def test_a_forwarded_message_is_one_attachment_and_odd_file_names_are_made_safe(
     with default_storage.open(forwarded["path"]) as kept:
         assert b"Subject: The offer" in kept.read()
     assert message.text == "See below."
+
+
+def test_an_answer_to_the_reps_own_email_from_the_inbox_joins_that_thread(world):
+    first = email_received(fixture_mail("gmail_reply.eml"), via="imap")
+    conversation = first.conversation
+    message_sent(conversation, sender="sam@acme.example", recipient="priya.shah@northwind.example",
+                 subject="Re: Quick question, Priya", text="Invite sent.",
+                 message_id="<rep.answer.1@acme.example>")  # fmt: skip
+    # Her assistant answers from another address, in the same thread.
+    raw = mail_built(sender="Assistant <assist@northwind.example>", subject="Re: Quick question, Priya",
+                     body="Priya asks to move it to 4pm.", In_Reply_To="<rep.answer.1@acme.example>",
+                     Message_ID="<assist.1@northwind.example>").as_bytes()  # fmt: skip
+    answer = email_received(raw, via="imap")
+    assert answer.conversation == conversation
+    assert Conversation.objects.get(pk=conversation.pk).unread == 2

@@ -7,6 +7,7 @@ import zoneinfo
 import pytest
 from django.core import mail as outbox
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from crm.models import Activity, Lead, Notification, Stage
 from crm.rescoring import leads_rescore
@@ -361,3 +362,13 @@ def test_an_answer_to_the_reps_own_email_from_the_inbox_joins_that_thread(world)
     answer = email_received(raw, via="imap")
     assert answer.conversation == conversation
     assert Conversation.objects.get(pk=conversation.pk).unread == 2
+
+
+def test_unmatched_email_waits_in_the_back_office(client, admin_ada, world):
+    raw = mail_built(sender="Stranger <someone@unknown.example>", subject="Partnership?").as_bytes()
+    email_received(raw, via="mailgun")
+    client.force_login(admin_ada)
+    page = client.get(reverse("admin:outreach_unmatchedemail_changelist")).content.decode()
+    assert "someone@unknown.example" in page and "Partnership?" in page
+    unmatched = UnmatchedEmail.objects.get()
+    assert client.get(reverse("admin:outreach_unmatchedemail_change", args=[unmatched.pk])).status_code == 200

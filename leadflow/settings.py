@@ -295,6 +295,13 @@ OUTREACH_SEND_ATTEMPTS = env.int("OUTREACH_SEND_ATTEMPTS", default=4)
 OUTREACH_MACHINE_SECONDS = env.int("OUTREACH_MACHINE_SECONDS", default=10)
 # Soft bounces (on this many different messages) after which an address is suppressed; a hard bounce suppresses at once.
 OUTREACH_SOFT_BOUNCES_TO_SUPPRESS = env.int("OUTREACH_SOFT_BOUNCES_TO_SUPPRESS", default=3)
+# Replies coming in (Mailgun's inbound webhook, the IMAP poller): each attachment is kept as a file up to this size
+# (a bigger one is listed, not kept); the raw message is kept whole up to INBOUND_RAW_MAX_BYTES, else its headers.
+INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+INBOUND_RAW_MAX_BYTES = env.int("INBOUND_RAW_MAX_BYTES", default=30 * 1024 * 1024)
+# The IMAP poller: seconds a server may take to answer, and messages read from one mailbox in one poll.
+IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
+IMAP_POLL_MAX_MESSAGES = env.int("IMAP_POLL_MAX_MESSAGES", default=500)
 
 # Behind TLS in production: every HTTPS protection is on unless DEBUG is.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

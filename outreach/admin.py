@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
 from outreach.channels.whatsapp import whatsapp_template_check
-from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression, WhatsAppTemplate
+from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression, UnmatchedEmail, WhatsAppTemplate
 
 
 @admin.register(Draft)
@@ -92,3 +92,17 @@ class WhatsAppTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "content_sid", "active", "body_preview"]
     list_filter = ["active"]
     search_fields = ["name", "content_sid", "body_preview"]
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(admin.ModelAdmin):
+    """Email from no lead we know, to look at: the sender may be a lead to add, or spam."""
+
+    list_display = ["received_at", "sender", "subject", "kind", "via", "mailbox"]
+    list_filter = ["kind", "via"]
+    search_fields = ["sender", "subject", "text"]
+    readonly_fields = ["mailbox", "via", "kind", "sender", "recipient", "subject", "message_id", "text", "raw",
+                       "received_at"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from crm.models import Lead, Notification, Stage
@@ -84,17 +84,20 @@ def message_sent(conversation: Conversation, **fields) -> ConversationMessage:
 def _thread_touch(
     conversation: Conversation, message: ConversationMessage, at, *, inbound: bool, written: bool = True
 ) -> None:
-    preview = (message.text or message.subject or "").strip().replace("\n", " ")[:PREVIEW_LENGTH]
+    preview = " ".join((message.text or message.subject or "").split())[:PREVIEW_LENGTH]
     changes: dict = {"preview": preview, "last_message_at": at, "updated_at": timezone.now()}
     if inbound:
         changes |= {"unread": F("unread") + 1, "snoozed_until": None}
         if written:
             changes["last_inbound_at"] = at
-    # Only a newer message moves the thread (a late webhook for an old one leaves its place alone).
-    Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=at).update(**changes)
-    Conversation.objects.filter(pk=conversation.pk, last_message_at__gt=at).update(
-        updated_at=changes["updated_at"], **({"unread": F("unread") + 1} if inbound else {})
-    )
+    # Only a newer message moves the thread (a late webhook for an old one leaves its place alone); the first message
+    # always does, however old (an email read today that was written yesterday opens its thread today).
+    first = ~Exists(ConversationMessage.objects.filter(conversation=OuterRef("pk")).exclude(pk=message.pk))
+    newest = Conversation.objects.filter(Q(last_message_at__lte=at) | first, pk=conversation.pk).update(**changes)
+    if not newest:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            updated_at=changes["updated_at"], **({"unread": F("unread") + 1} if inbound else {})
+        )
 
 
 @transaction.atomic

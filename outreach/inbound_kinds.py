@@ -8,6 +8,8 @@ import datetime
 import re
 from email.message import Message
 
+from dateparser.search import search_dates
+
 from outreach.inbound_mail import InboundMail
 from outreach.models import ConversationMessage
 
@@ -63,37 +65,6 @@ def mail_kind(mail: InboundMail) -> str:
     return Kind.MESSAGE
 
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            "january jan januar janvier enero gennaio januari",
-            "february feb februar février fevrier febrero febbraio februari",
-            "march mar märz maerz mars marzo maart",
-            "april apr avril abril aprile",
-            "may mai mayo maggio mei",
-            "june jun juni juin junio giugno",
-            "july jul juli juillet julio luglio",
-            "august aug août aout agosto augustus",
-            "september sep sept septembre septiembre settembre",
-            "october oct oktober octobre octubre ottobre",
-            "november nov novembre noviembre",
-            "december dec dezember décembre decembre diciembre dicembre",
-        ],
-        start=1,
-    )
-    for name in names.split()
-}
-_MONTH = "(?P<month_name>" + "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True)) + r")\.?"
-_DAY = r"(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th|er|\.)?"
-_YEAR = r"(?:,?\s*(?P<year>\d{4}))?"
-DATE_FORMS = [
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),
-    re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{2,4})?"),
-    re.compile(r"\b(?P<first>\d{1,2})/(?P<second>\d{1,2})(?:/(?P<year>\d{2,4}))?\b"),
-    re.compile(rf"\b{_DAY}\s*(?:of\s+|de\s+)?{_MONTH}{_YEAR}", re.IGNORECASE),
-    re.compile(rf"\b{_MONTH}\s*{_DAY}{_YEAR}", re.IGNORECASE),
-]
 # Words after which an out-of-office names the day it ends (the date must follow within a few words).
 RETURN_CUE = re.compile(
     r"\b(back|return\w*|until|till|through|zurück|wieder|bis|retour|jusqu'au|jusqu’au|reviens|regreso|vuelvo|"
@@ -102,41 +73,24 @@ RETURN_CUE = re.compile(
 )
 CUE_REACH = 40  # characters after a cue in which its date must start
 LONGEST_ABSENCE = datetime.timedelta(days=366)
-
-
-def _date_at(match: re.Match, received: datetime.date) -> datetime.date | None:
-    parts = match.groupdict()
-    if parts.get("first"):  # 12/14 or 14/12: the reading that is a valid date, day first when both are
-        first, second = int(parts["first"]), int(parts["second"])
-        day, month = (second, first) if second > 12 else (first, second)
-    else:
-        day = int(parts["day"])
-        month = MONTHS[parts["month_name"].lower()] if parts.get("month_name") else int(parts["month"])
-    year = int(parts["year"]) if parts.get("year") else received.year
-    if year < 100:
-        year += 2000
-    try:
-        found = datetime.date(year, month, day)
-    except ValueError:
-        return None
-    if not parts.get("year") and found < received:
-        try:
-            found = found.replace(year=received.year + 1)  # "back on 5 January", written in December
-        except ValueError:
-            return None
-    return found
+# The languages of the cues above: naming them spares dateparser guessing (4 ms a text instead of 200).
+RETURN_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 
 
 def return_date(text: str, *, received: datetime.date) -> datetime.date | None:
     """The day an out-of-office says its writer is back ("back on 12 January", "returning 2026-12-14", "bis zum
-    14.12.2026"), when it names one after `received` and within a year."""
+    14.12.2026"), when it names one after `received` and within a year; read by dateparser, a date without a year
+    taken as the next one to come ("back on 5 January", written in December)."""
+    settings = {
+        "RELATIVE_BASE": datetime.datetime.combine(received, datetime.time()),
+        "PREFER_DATES_FROM": "future",
+        "REQUIRE_PARTS": ["day", "month"],  # "back on Monday" names no day to wait for
+    }
     for cue in RETURN_CUE.finditer(text):
         window = text[cue.end() : cue.end() + CUE_REACH + 30]
-        candidates = [(match.start(), match) for form in DATE_FORMS for match in form.finditer(window)]
-        for start, match in sorted(candidates, key=lambda pair: pair[0]):
-            if start > CUE_REACH:
+        for words, found in search_dates(window, languages=RETURN_LANGUAGES, settings=settings) or []:
+            if window.find(words) > CUE_REACH:
                 break
-            found = _date_at(match, received)
-            if found is not None and received < found <= received + LONGEST_ABSENCE:
-                return found
+            if received < found.date() <= received + LONGEST_ABSENCE:
+                return found.date()
     return None

@@ -37,6 +37,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "enrichment.answers.answers_prune",
         "schedule_type": Schedule.DAILY,
     },
+    "fetch email replies": {
+        "func": "outreach.imap_poll.replies_fetch",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 2,
+    },
     "run due capture campaigns": {
         "func": "scraping.runs.campaigns_run_due",
         "schedule_type": Schedule.MINUTES,

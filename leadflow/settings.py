@@ -280,6 +280,13 @@ ANYMAIL = {
     "RESEND_API_URL": env.str("RESEND_BASE_URL", default="https://api.resend.com/"),
     "POSTMARK_API_URL": env.str("POSTMARK_BASE_URL", default="https://api.postmarkapp.com/"),
 }
+# WhatsApp and SMS through Twilio (off while the account SID or token is unset). Senders: "whatsapp:+1415..." and
+# "+1415..."; Twilio's signed webhooks are checked against SITE_URL plus the path they were posted to.
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+TWILIO_SMS_FROM = env.str("TWILIO_SMS_FROM", default="")
 # Messages a day to any one recipient domain, across every mailbox and worker (0: no limit).
 OUTREACH_DOMAIN_DAILY_CAP = env.int("OUTREACH_DOMAIN_DAILY_CAP", default=50)
 # A message claimed this long ago and never confirmed lost its worker mid-send: it becomes 'uncertain'.
@@ -290,6 +297,13 @@ OUTREACH_SEND_ATTEMPTS = env.int("OUTREACH_SEND_ATTEMPTS", default=4)
 OUTREACH_MACHINE_SECONDS = env.int("OUTREACH_MACHINE_SECONDS", default=10)
 # Soft bounces (on this many different messages) after which an address is suppressed; a hard bounce suppresses at once.
 OUTREACH_SOFT_BOUNCES_TO_SUPPRESS = env.int("OUTREACH_SOFT_BOUNCES_TO_SUPPRESS", default=3)
+# Replies coming in (Mailgun's inbound webhook, the IMAP poller): each attachment is kept as a file up to this size
+# (a bigger one is listed, not kept); the raw message is kept whole up to INBOUND_RAW_MAX_BYTES, else its headers.
+INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+INBOUND_RAW_MAX_BYTES = env.int("INBOUND_RAW_MAX_BYTES", default=30 * 1024 * 1024)
+# The IMAP poller: seconds a server may take to answer, and messages read from one mailbox in one poll.
+IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
+IMAP_POLL_MAX_MESSAGES = env.int("IMAP_POLL_MAX_MESSAGES", default=500)
 
 # Behind TLS in production: every HTTPS protection is on unless DEBUG is.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -371,5 +385,7 @@ LOGGING = {
         # urllib3 logs each retry with the full URL, whose query may hold a provider's key (IndiaMART's CRM key, a
         # Graph token): the session reports failures itself, without it.
         "urllib3": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The twilio package logs every request and its headers at INFO: failures are kept on the messages instead.
+        "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from leadflow.admin_login import admin_login
 from leadflow.ai_settings import ai_settings, ai_settings_test
 from leadflow.health import healthz
-from outreach.provider_events import mailgun_tracking
+from outreach.provider_events import mailgun_inbound, mailgun_tracking
 
 admin.site.site_header = "Leadflow back office"
 admin.site.site_title = "Leadflow admin"
@@ -18,11 +18,13 @@ urlpatterns = [
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
     path("", include("outreach.urls")),  # /outreach/... and /inbox/
+    path("hooks/twilio/", include("outreach.twilio_urls")),
     path("hooks/", include("scraping.hooks_urls")),
     # Links in sent mail (open pixel, click redirects, unsubscribe), short and at the root.
     path("", include("outreach.tracking_urls")),
     # Ahead of anymail's own view of the same URL, which fails with a server error while the signing key is unset.
     path("anymail/mailgun/tracking/", mailgun_tracking),
+    re_path(r"^anymail/mailgun/inbound(_mime)?/$", mailgun_inbound),
     path("anymail/", include("anymail.urls")),
     path("settings/ai/", ai_settings, name="ai_settings"),
     path("settings/ai/test/", ai_settings_test, name="ai_settings_test"),

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from outreach import mail_admin  # noqa: F401 (mailboxes and templates)
-from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression
+from outreach.channels.whatsapp import whatsapp_template_check
+from outreach.models import Draft, DraftItem, DraftJob, MessageEvent, Suppression, UnmatchedEmail, WhatsAppTemplate
 
 
 @admin.register(Draft)
@@ -64,4 +66,43 @@ class MessageEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class WhatsAppTemplateForm(forms.ModelForm):
+    class Meta:
+        model = WhatsAppTemplate
+        fields = ["name", "content_sid", "variables", "body_preview", "active"]
+        help_texts = {
+            "variables": 'What fills {{1}}, {{2}}…, in order, with merge fields: ["{{ first_name }}", "{{ company }}"].'
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            whatsapp_template_check(
+                WhatsAppTemplate(content_sid=cleaned["content_sid"], variables=cleaned["variables"])
+            )
+        return cleaned
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(admin.ModelAdmin):
+    form = WhatsAppTemplateForm
+    list_display = ["name", "content_sid", "active", "body_preview"]
+    list_filter = ["active"]
+    search_fields = ["name", "content_sid", "body_preview"]
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(admin.ModelAdmin):
+    """Email from no lead we know, to look at: the sender may be a lead to add, or spam."""
+
+    list_display = ["received_at", "sender", "subject", "kind", "via", "mailbox"]
+    list_filter = ["kind", "via"]
+    search_fields = ["sender", "subject", "text"]
+    readonly_fields = ["mailbox", "via", "kind", "sender", "recipient", "subject", "message_id", "text", "raw",
+                       "received_at"]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
         return False

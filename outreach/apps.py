@@ -7,10 +7,12 @@ class OutreachConfig(AppConfig):
     name = "outreach"
 
     def ready(self) -> None:
-        from anymail.signals import tracking
+        from anymail.signals import inbound, tracking
 
-        from outreach import demo, demo_inbox, demo_sequences, stop_conditions  # noqa: F401 (receivers)
+        # The receivers of the demo, the stop conditions and the ad-form acknowledgements.
+        from outreach import acknowledgements, demo, demo_inbox, demo_sequences, stop_conditions  # noqa: F401
         from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)
-        from outreach.provider_events import tracking_received
+        from outreach.provider_events import inbound_received, tracking_received
 
         tracking.connect(tracking_received, dispatch_uid="outreach.tracking_received")
+        inbound.connect(inbound_received, dispatch_uid="outreach.inbound_received")

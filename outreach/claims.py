@@ -5,9 +5,11 @@
 2. A batch of due active enrollments is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers take different
    ones; SQLite: the batch is taken by one UPDATE conditional on the versions it was read with, inside a transaction
    that already holds the write lock). For each, at send time: the lead not do-not-contact, an address, not suppressed,
-   both windows open, every cap left (send_counts). What may go gets its message row (one per enrollment and step)
-   with our Message-ID, status 'sending', the worker and the claim time; everything else is skipped, deferred or
-   stopped. All of it commits before any mail server is called.
+   both windows open, every cap left (send_counts); a WhatsApp step: a number not on the do-not-call list, the
+   sequence's window open, and free text only where the lead's 24-hour window is (else the step's template). What
+   may go gets its message row (one per enrollment and step) with our Message-ID, status 'sending', the worker and
+   the claim time; everything else is skipped, deferred or stopped. All of it commits before any mail server (or
+   Twilio) is called.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ from django.utils import timezone
 
 from crm.locale import zone_or_none
 from crm.models import Activity, Lead
+from crm.selectors import numbers_not_to_call
 from outreach import enrollment_steps as moves
+from outreach.channels.whatsapp import leads_with_window_open, template_variables
 from outreach.compose import Content, approved_drafts, content_for, message_id_new, variant_choose
 from outreach.enrollment_steps import StepBook, TimelineLines
 from outreach.grouped_updates import rows_update
 from outreach.mailboxes import mailbox_cap_on
-from outreach.models import Enrollment, Mailbox, Message, Sequence, SequenceStep
+from outreach.merge import render_for_lead
+from outreach.models import ConversationMessage, Enrollment, Mailbox, Message, Sequence, SequenceStep, StepVariant
 from outreach.send_counts import CAP_NAMES, CapKey, CapsMoved, Scope, allowance_lock
 from outreach.suppression import suppression_entry, suppression_reasons
 from outreach.windows import Window, day_after, lead_zone, windows_next_open
@@ -59,19 +64,23 @@ class Claimed:
 
     found: int = 0
     emails: list[Message] = field(default_factory=list)
+    whatsapp: list[Message] = field(default_factory=list)
     hand_offs: list[Message] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     deferred: Counter = field(default_factory=Counter)
 
 
 def stale_claims_mark_uncertain(*, now: datetime) -> int:
-    """Messages claimed more than OUTREACH_CLAIM_SECONDS ago and never confirmed: 'uncertain', for review."""
-    stale = Message.objects.filter(
-        status=Message.Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.OUTREACH_CLAIM_SECONDS)
+    """Messages claimed more than OUTREACH_CLAIM_SECONDS ago and never confirmed: 'uncertain', for review (thread
+    lines too); how many messages."""
+    before = now - timedelta(seconds=settings.OUTREACH_CLAIM_SECONDS)
+    error = "Its worker stopped before confirming: it may or may not have gone."
+    # A thread's line (WhatsApp, SMS, an acknowledgement) written as 'sending' whose send never came back.
+    ConversationMessage.objects.filter(status=ConversationMessage.Status.SENDING, created_at__lt=before).update(
+        status=ConversationMessage.Status.UNCERTAIN, error=error
     )
-    return stale.update(
-        status=Message.Status.UNCERTAIN, error="Its worker stopped before confirming: it may or may not have gone."
-    )
+    stale = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=before)
+    return stale.update(status=Message.Status.UNCERTAIN, error=error)
 
 
 def _due_locked(now: datetime, size: int) -> list[Enrollment]:
@@ -135,6 +144,9 @@ class _BatchClaim:
             variant.use_approved_draft for step in steps.values() if step for variant in step.variants.all()
         )
         self.drafts = approved_drafts(e.lead_id for e in enrollments) if variants_with_drafts else {}
+        texting = [e.lead for e in enrollments if steps[e.pk] and steps[e.pk].kind == SequenceStep.Kind.WHATSAPP]
+        self.not_to_call = numbers_not_to_call(lead.phone for lead in texting) if texting else set()
+        self.window_open = leads_with_window_open([lead.pk for lead in texting], now=self.now) if texting else set()
 
     # -- outcomes of the first pass -------------------------------------------------------------------------------
 
@@ -202,6 +214,8 @@ class _BatchClaim:
             self._skip(
                 enrollment, step, "the lead is marked do not contact", stop_reason=Enrollment.StopReason.DO_NOT_CONTACT
             )
+        elif step.kind == step.Kind.WHATSAPP:
+            self._whatsapp(enrollment, step, existing)
         elif step.kind != step.Kind.EMAIL:
             self._hand_off(enrollment, step, existing)
         elif not lead.email:
@@ -218,6 +232,53 @@ class _BatchClaim:
             self.reclaimed.append(message)
         moves.wait_until(enrollment, None)
         self.claimed.hand_offs.append(message)
+
+    def _whatsapp(self, enrollment: Enrollment, step: SequenceStep, existing: Message | None) -> None:
+        sequence, lead = enrollment.sequence, enrollment.lead
+        if not lead.phone:
+            self._skip(enrollment, step, "no phone number")
+            return
+        if lead.phone in self.not_to_call:
+            self._skip(enrollment, step, "the number is on the do-not-call list")
+            return
+        window = Window(self._zone(lead), sequence.window_days, sequence.window_start, sequence.window_end)
+        opens = windows_next_open(self.now, [window])
+        if opens > self.now:
+            self._defer(enrollment, opens, "outside the sending window")
+            return
+        if existing is not None:  # a retry of what was composed when first claimed
+            existing.attempts += 1
+            self._claim(existing)
+            self.reclaimed.append(existing)
+        else:
+            variant, body, reason = self._whatsapp_content(step, lead)
+            if reason:
+                self._skip(enrollment, step, reason)
+                return
+            existing = self._message_new(
+                enrollment, step, status=Message.Status.SENDING, variant=variant, body=body, attempts=1
+            )
+            self._claim(existing)
+        moves.wait_until(enrollment, None)
+        self.claimed.whatsapp.append(existing)
+
+    def _whatsapp_content(self, step: SequenceStep, lead: Lead) -> tuple[StepVariant | None, str, str]:
+        """What a WhatsApp step sends this lead: (variant, its text, "") where the lead's 24-hour window is open and
+        the text fills in; (None, "", "") for the step's template, filled at send time; else why nothing can go."""
+        variant = variant_choose(step)
+        unresolved: list[str] = []
+        if variant is not None and lead.pk in self.window_open:
+            rendered = render_for_lead("", variant.body, lead)
+            if rendered.text.strip() and not rendered.unresolved:
+                return variant, rendered.text.strip(), ""
+            unresolved = list(rendered.unresolved)
+        if step.whatsapp_template is not None:
+            unresolved = template_variables(step.whatsapp_template, lead)[1]
+            if not unresolved:
+                return None, "", ""
+        if unresolved:
+            return None, "", "unresolved merge fields: " + ", ".join(unresolved)
+        return None, "", "the lead's 24-hour WhatsApp window is closed and the step has no template"
 
     def _email(self, enrollment: Enrollment, step: SequenceStep, existing: Message | None) -> None:
         sequence, lead = enrollment.sequence, enrollment.lead

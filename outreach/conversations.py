@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,8 +64,10 @@ def message_received(
             )
     except IntegrityError:  # the same delivery, kept by another worker a moment ago
         return None
-    counts = fields.get("kind", ConversationMessage.Kind.MESSAGE) != ConversationMessage.Kind.BOUNCE
-    _thread_touch(conversation, message, at, inbound=counts)
+    kind = fields.get("kind", ConversationMessage.Kind.MESSAGE)
+    counts = kind != ConversationMessage.Kind.BOUNCE
+    # Ad-form answers are theirs but no message on the channel: WhatsApp's 24-hour window stays as it was.
+    _thread_touch(conversation, message, at, inbound=counts, written=kind != ConversationMessage.Kind.FORM)
     return message
 
 
@@ -80,16 +82,23 @@ def message_sent(conversation: Conversation, **fields) -> ConversationMessage:
     return message
 
 
-def _thread_touch(conversation: Conversation, message: ConversationMessage, at, *, inbound: bool) -> None:
-    preview = (message.text or message.subject or "").strip().replace("\n", " ")[:PREVIEW_LENGTH]
+def _thread_touch(
+    conversation: Conversation, message: ConversationMessage, at, *, inbound: bool, written: bool = True
+) -> None:
+    preview = " ".join((message.text or message.subject or "").split())[:PREVIEW_LENGTH]
     changes: dict = {"preview": preview, "last_message_at": at, "updated_at": timezone.now()}
     if inbound:
-        changes |= {"unread": F("unread") + 1, "last_inbound_at": at, "snoozed_until": None}
-    # Only a newer message moves the thread (a late webhook for an old one leaves its place alone).
-    Conversation.objects.filter(pk=conversation.pk, last_message_at__lte=at).update(**changes)
-    Conversation.objects.filter(pk=conversation.pk, last_message_at__gt=at).update(
-        updated_at=changes["updated_at"], **({"unread": F("unread") + 1} if inbound else {})
-    )
+        changes |= {"unread": F("unread") + 1, "snoozed_until": None}
+        if written:
+            changes["last_inbound_at"] = at
+    # Only a newer message moves the thread (a late webhook for an old one leaves its place alone); the first message
+    # always does, however old (an email read today that was written yesterday opens its thread today).
+    first = ~Exists(ConversationMessage.objects.filter(conversation=OuterRef("pk")).exclude(pk=message.pk))
+    newest = Conversation.objects.filter(Q(last_message_at__lte=at) | first, pk=conversation.pk).update(**changes)
+    if not newest:
+        Conversation.objects.filter(pk=conversation.pk).update(
+            updated_at=changes["updated_at"], **({"unread": F("unread") + 1} if inbound else {})
+        )
 
 
 @transaction.atomic

@@ -42,10 +42,9 @@ def _refused(exc: smtplib.SMTPRecipientsRefused) -> Delivery:
     return Delivery("permanent", error=answer, recipient_refused=True)
 
 
-def _never_reached(exc: AnymailError) -> bool:
-    """Whether the request failed before any connection to the email service was made (refused, unresolvable,
-    timed out connecting), so that nothing can have been sent."""
-    cause = exc.__cause__
+def request_never_reached(cause: BaseException | None) -> bool:
+    """Whether a request failed before any connection to the service was made (refused, unresolvable, timed out
+    connecting), so that nothing can have been sent."""
     if isinstance(cause, requests.exceptions.ConnectTimeout):
         return True
     reason = (
@@ -56,7 +55,7 @@ def _never_reached(exc: AnymailError) -> bool:
 
 def _api_failure(exc: AnymailError) -> Delivery:
     status = getattr(exc, "status_code", None)
-    if isinstance(exc, AnymailAPIError) and status is None and not _never_reached(exc):
+    if isinstance(exc, AnymailAPIError) and status is None and not request_never_reached(exc.__cause__):
         # The request went out and no answer came back (read timeout, connection cut): the service may have
         # accepted it, so a person decides rather than a retry sending a second copy.
         return Delivery("uncertain", error=f"no answer from the email service: {exc}"[:2000])

@@ -29,7 +29,8 @@ class StepBook:
 
     def steps(self, sequence_id: int) -> list[SequenceStep]:
         if sequence_id not in self._steps:
-            steps = SequenceStep.objects.filter(sequence_id=sequence_id).prefetch_related("variants__template")
+            steps = SequenceStep.objects.filter(sequence_id=sequence_id).select_related("whatsapp_template")
+            steps = steps.prefetch_related("variants__template")
             self._steps[sequence_id] = list(steps.order_by("position"))
         return self._steps[sequence_id]
 

@@ -3,6 +3,7 @@ removing one enrollment."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -141,3 +142,22 @@ def enrollment_remove(*, enrollment: Enrollment, actor: User) -> bool:
     }  # fmt: skip
     allowed = {Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED}
     return _enrollment_change(enrollment, actor, allowed=allowed, changes=changes, line="Removed")
+
+
+@transaction.atomic
+def lead_enrollments_postpone(lead: Lead, *, until: datetime.datetime, why: str) -> int:
+    """Hold the next step of the lead's active enrollments until `until` where it was due sooner (an out-of-office
+    naming the day its writer is back), raising each one's version so a scheduler's stale write is refused; how
+    many moved."""
+    moving = list(
+        Enrollment.objects.select_for_update()
+        .select_related("sequence")
+        .filter(lead=lead, status=Enrollment.Status.ACTIVE, due_at__lt=until)
+    )
+    Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in moving]).update(
+        due_at=until, version=F("version") + 1
+    )
+    for enrollment in moving:
+        line = f"Next step in sequence {enrollment.sequence.name} held until {until:%d %B %Y}: {why}"
+        sequence_timeline([lead], line, enrollment.sequence, None)
+    return len(moving)

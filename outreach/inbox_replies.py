@@ -4,8 +4,9 @@ template), and the answer sent on the conversation's channel and kept in its thr
 Email goes out through the mailbox the thread runs through (else the one the lead's latest sequence email came
 from, else the first active one), over the same connection and error sorting as sequence sends
 (outreach.delivery), with the threading headers mail clients group by: In-Reply-To the lead's last message,
-References its references and it, the same subject after "Re: ". Other channels plug their sender into
-REPLY_SENDERS."""
+References its references and it, the same subject after "Re: ". WhatsApp and SMS go through Twilio
+(outreach.channels.whatsapp: free text inside WhatsApp's 24-hour window); REPLY_SENDERS maps each channel to its
+sender."""
 
 from __future__ import annotations
 
@@ -20,12 +21,22 @@ from django.utils import timezone
 
 from crm.models import Activity, User
 from crm.services.timeline import activity_record
+from outreach.channels.whatsapp import sms_send, whatsapp_send
 from outreach.compose import message_id_new
 from outreach.conversations import message_sent
 from outreach.delivery import MailboxConnections
 from outreach.inbox_actions import can_answer
 from outreach.merge import render_for_lead
-from outreach.models import Channel, Conversation, ConversationChannel, ConversationMessage, Draft, Mailbox, Message
+from outreach.models import (
+    Channel,
+    Conversation,
+    ConversationChannel,
+    ConversationMessage,
+    Draft,
+    Mailbox,
+    Message,
+    WhatsAppTemplate,
+)
 from outreach.models import Template as MessageTemplate
 
 Status = ConversationMessage.Status
@@ -108,6 +119,16 @@ def conversation_reply(*, conversation: Conversation, actor: User, body: str) ->
     return sender(conversation, actor, body.strip())
 
 
+def conversation_whatsapp_template(
+    *, conversation: Conversation, actor: User, template: WhatsAppTemplate
+) -> ConversationMessage:
+    """Send an approved WhatsApp template (its variables filled from the lead): what may go once the 24-hour window
+    has closed."""
+    if not can_answer(actor, conversation) or conversation.channel != ConversationChannel.WHATSAPP:
+        raise PermissionDenied("You cannot send templates in this conversation.")
+    return whatsapp_send(conversation, author=actor, template=template)
+
+
 def _quoted(message: ConversationMessage | None) -> str:
     if message is None or not message.text:
         return ""
@@ -168,8 +189,18 @@ def _email_reply(conversation: Conversation, actor: User, body: str) -> Conversa
     return answer
 
 
-# channel -> how an answer goes out on it. WhatsApp and SMS (Twilio) add theirs here; until then those threads are
-# shown read-only.
+def _whatsapp_reply(conversation: Conversation, actor: User, body: str) -> ConversationMessage:
+    # Free text only inside the 24-hour window: outside it SendRefused (a ValidationError) says so.
+    return whatsapp_send(conversation, author=actor, text=body)
+
+
+def _sms_reply(conversation: Conversation, actor: User, body: str) -> ConversationMessage:
+    return sms_send(conversation, author=actor, text=body)
+
+
+# channel -> how an answer goes out on it; a channel missing here is shown read-only.
 REPLY_SENDERS: dict[str, Callable[[Conversation, User, str], ConversationMessage]] = {
     ConversationChannel.EMAIL: _email_reply,
+    ConversationChannel.WHATSAPP: _whatsapp_reply,
+    ConversationChannel.SMS: _sms_reply,
 }

@@ -9,6 +9,11 @@ urlpatterns = [
     path("inbox/poll/", views.inbox_poll, name="inbox_poll"),
     path("inbox/<int:pk>/", views.conversation_page, name="conversation"),
     path("inbox/<int:pk>/reply/", views.conversation_reply_view, name="conversation_reply"),
+    path(
+        "inbox/<int:pk>/whatsapp-template/",
+        views.conversation_whatsapp_template_view,
+        name="conversation_whatsapp_template",
+    ),
     path("inbox/<int:pk>/compose/", views.conversation_compose, name="conversation_compose"),
     path("inbox/<int:pk>/read/", views.conversation_read, name="conversation_read"),
     path("inbox/<int:pk>/snooze/", views.conversation_snooze_view, name="conversation_snooze"),

@@ -11,9 +11,12 @@ from outreach.models import Mailbox, Template
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ["address", "name", "transport", "daily_cap", "warmup_start", "active", "created_at"]
+    list_display = ["address", "name", "transport", "daily_cap", "warmup_start", "active", "imap_host",
+                    "imap_polled_at", "imap_error", "created_at"]  # fmt: skip
     list_filter = ["transport", "active"]
     search_fields = ["address", "name"]
+    readonly_fields = ["imap_polled_at", "imap_last_uid", "imap_uidvalidity", "imap_error", "imap_failures",
+                       "imap_retry_at"]  # fmt: skip
 
     def save_model(self, request, obj, form, change) -> None:
         mailbox_save(mailbox=obj, actor=request.user)

@@ -10,7 +10,7 @@ from outreach.merge import template_check
 from outreach.models import WEEKDAYS, Mailbox, Template
 from outreach.models.mail import working_days
 
-SECRET_FIELDS = ("smtp_password", "api_key")
+SECRET_FIELDS = ("smtp_password", "api_key", "imap_password")
 
 
 class MailboxForm(forms.ModelForm):
@@ -21,6 +21,9 @@ class MailboxForm(forms.ModelForm):
         label="SMTP password", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
     )
     api_key = forms.CharField(label="API key", required=False, widget=forms.PasswordInput(render_value=False))
+    imap_password = forms.CharField(
+        label="IMAP password", required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
     window_days = forms.MultipleChoiceField(
         choices=[(day, day.capitalize()) for day in WEEKDAYS],
         widget=forms.CheckboxSelectMultiple,
@@ -32,7 +35,8 @@ class MailboxForm(forms.ModelForm):
         model = Mailbox
         fields = [
             "name", "address", "transport", "smtp_host", "smtp_port", "smtp_tls", "smtp_ssl", "smtp_user",
-            "smtp_password", "api_key", "api_domain", "api_base_url", "daily_cap", "time_zone", "window_days",
+            "smtp_password", "api_key", "api_domain", "api_base_url", "imap_host", "imap_port", "imap_ssl", "imap_user",
+            "imap_password", "imap_folder", "daily_cap", "time_zone", "window_days",
             "window_start", "window_end", "warmup_start", "warmup_step", "warmup_began_on", "signature",
             "postal_address", "active",
         ]  # fmt: skip
@@ -62,6 +66,9 @@ class MailboxForm(forms.ModelForm):
             "warmup_start": "Messages on the first day of a warm-up; empty: no warm-up.",
             "warmup_step": "Messages added each day until the daily cap.",
             "postal_address": "Shown at the foot of every sequence email; required before sequences send.",
+            "imap_host": "Where replies to this mailbox are read (empty: not read; Mailgun's inbound route instead).",
+            "imap_port": "Empty: 993 over TLS, else 143.",
+            "imap_user": "Empty: the sender address.",
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -86,6 +93,9 @@ class MailboxForm(forms.ModelForm):
 
     def clean_api_key(self) -> str:
         return self.cleaned_data["api_key"].strip() or self.instance.api_key
+
+    def clean_imap_password(self) -> str:
+        return self.cleaned_data["imap_password"] or self.instance.imap_password
 
 
 class MailboxTestForm(forms.Form):

@@ -117,6 +117,40 @@ def transport_from_url(url: str) -> dict[str, object]:
     raise ValidationError(f"{kind}. Use one of: {URL_FORMS}.")
 
 
+IMAP_URL_FORM = "imaps://USER:PASSWORD@HOST[:993][/FOLDER] (imap:// without TLS)"
+
+
+def imap_from_url(url: str) -> dict[str, object]:
+    """The IMAP fields an imaps:// or imap:// address describes (where replies are read), or ValidationError."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(f"That IMAP URL cannot be read ({exc}). Use {IMAP_URL_FORM}.") from exc
+    if parts.scheme.lower() not in {"imap", "imaps"} or not parts.hostname:
+        raise ValidationError(f"That is not an IMAP URL. Use {IMAP_URL_FORM}.")
+    return {
+        "imap_host": parts.hostname,
+        "imap_port": port,
+        "imap_ssl": parts.scheme.lower() == "imaps",
+        "imap_user": unquote(parts.username or ""),
+        "imap_password": unquote(parts.password or ""),
+        "imap_folder": unquote(parts.path.strip("/")) or "INBOX",
+    }
+
+
+def mailbox_imap_summary(mailbox: Mailbox) -> str:
+    """Where its replies are read over IMAP and how the last poll went, with no secret in it."""
+    scheme = "imaps" if mailbox.imap_ssl else "imap"
+    port = f":{mailbox.imap_port}" if mailbox.imap_port else ""
+    summary = f"replies read from {scheme}://{mailbox.imap_host}{port}/{mailbox.imap_folder}"
+    if mailbox.imap_error:
+        return f"{summary} (failing: {mailbox.imap_error})"
+    if mailbox.imap_polled_at:
+        return f"{summary} (last read {mailbox.imap_polled_at:%Y-%m-%d %H:%M} UTC)"
+    return summary
+
+
 def mailbox_address(address: str) -> str:
     """Addresses are kept in lower case, so one mailbox cannot be added twice under two spellings."""
     return address.strip().lower()

@@ -21,7 +21,7 @@ from outreach.claims import TickContext
 from outreach.delivery import Delivery
 from outreach.enrollment_steps import StepBook, TimelineLines, still_running
 from outreach.grouped_updates import rows_update
-from outreach.models import Enrollment, Message, Suppression
+from outreach.models import Enrollment, Message, SequenceStep, Suppression
 from outreach.suppression import suppress
 from outreach.windows import lead_zone
 
@@ -40,6 +40,10 @@ def retry_wait(attempts: int) -> timedelta:
 
 def _where(message: Message) -> str:
     return f"sequence {message.enrollment.sequence.name}, step {message.step.position}"
+
+
+def _is_email(message: Message) -> bool:
+    return message.step.kind == SequenceStep.Kind.EMAIL
 
 
 class _Outcomes:
@@ -67,16 +71,21 @@ class _Outcomes:
         message.sent_at = self.now
         message.provider_message_id = delivery.provider_message_id
         message.error = ""
-        summary = f"Email sent: “{message.subject}” ({_where(message)})"
-        self.timeline.add(message.lead, Activity.Kind.EMAIL_SENT, summary, {"message": message.pk})
+        if _is_email(message):
+            summary, kind = f"Email sent: “{message.subject}” ({_where(message)})", Activity.Kind.EMAIL_SENT
+        else:
+            summary, kind = f"{message.step.get_kind_display()} sent ({_where(message)})", Activity.Kind.SEQUENCE
+        self.timeline.add(message.lead, kind, summary, {"message": message.pk})
         self.moved_on(message)
         self.counts["sent"] += 1
 
     def failed(self, message: Message, error: str) -> None:
         message.status = Message.Status.FAILED
         message.error = error
-        summary = f"Email not sent ({_where(message)}): {error}"
-        self.timeline.add(message.lead, Activity.Kind.EMAIL_NOT_SENT, summary, {"message": message.pk})
+        what = "Email" if _is_email(message) else message.step.get_kind_display()
+        summary = f"{what} not sent ({_where(message)}): {error}"
+        kind = Activity.Kind.EMAIL_NOT_SENT if _is_email(message) else Activity.Kind.SEQUENCE
+        self.timeline.add(message.lead, kind, summary, {"message": message.pk})
         enrollment = self._enrollment(message)
         if still_running(enrollment):
             moves.stop(enrollment, Enrollment.StopReason.FAILED, at=self.now)

@@ -1,16 +1,17 @@
-"""Email services' tracking webhooks, through django-anymail (mounted at /anymail/): anymail checks each request
-(Mailgun's HMAC signature with MAILGUN_WEBHOOK_SIGNING_KEY, and the ANYMAIL_WEBHOOK_SECRET basic auth) and sends its
-`tracking` signal; the receiver here finds our message and records the event. An event for a message we do not know
-is logged and answered 200, so the service does not retry it for days."""
+"""Email services' webhooks, through django-anymail (mounted at /anymail/): anymail checks each request (Mailgun's
+HMAC signature with MAILGUN_WEBHOOK_SIGNING_KEY, and the ANYMAIL_WEBHOOK_SECRET basic auth) and sends its `tracking`
+or `inbound` signal. The tracking receiver finds our message and records the event (one for a message we do not know
+is logged and answered 200, so the service does not retry it for days); the inbound receiver hands the raw email to
+the reply service, as the IMAP poller does."""
 
 from __future__ import annotations
 
 import logging
 
 from anymail.exceptions import AnymailWebhookValidationFailure
-from anymail.signals import AnymailTrackingEvent, EventType
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 from anymail.utils import get_anymail_setting
-from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from outreach.events import event_record
 from outreach.machines import machine_verdict
 from outreach.models import Message, MessageEvent
+from outreach.replies import email_received
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +38,33 @@ KINDS = {
 # Services whose webhooks anymail checks by a signature of their own; the others rely on the basic auth alone.
 SIGNED_SERVICES = {"Mailgun"}
 _mailgun_tracking = MailgunTrackingWebhookView.as_view()
+_mailgun_inbound = MailgunInboundWebhookView.as_view()
+UNSIGNED = "Mailgun webhooks are refused: MAILGUN_WEBHOOK_SIGNING_KEY is not set."
 
 
 def _mailgun_signing_key() -> str | None:
     return get_anymail_setting("webhook_signing_key", esp_name="Mailgun", default=None)
 
 
+# Anymail's views would fail with a server error while no signing key is set, and Mailgun would retry for hours:
+# these refuse plainly instead.
 @csrf_exempt
 @login_not_required
 def mailgun_tracking(request: HttpRequest) -> HttpResponse:
-    """Mailgun's tracking webhook: anymail's view, refused plainly while no signing key is set (anymail's view would
-    fail with a server error, and Mailgun would retry for hours)."""
+    """Mailgun's tracking webhook: anymail's view, once a signing key is set."""
     if not _mailgun_signing_key():
-        return HttpResponseForbidden("Mailgun webhooks are refused: MAILGUN_WEBHOOK_SIGNING_KEY is not set.")
+        return HttpResponseForbidden(UNSIGNED)
     return _mailgun_tracking(request)
+
+
+@csrf_exempt
+@login_not_required
+def mailgun_inbound(request: HttpRequest, *args) -> HttpResponse:
+    """Mailgun's inbound route (forward() to /anymail/mailgun/inbound/ or, raw MIME, /anymail/mailgun/inbound_mime/):
+    anymail's view, once a signing key is set."""
+    if not _mailgun_signing_key():
+        return HttpResponseForbidden(UNSIGNED)
+    return _mailgun_inbound(request, *args)
 
 
 def _message_ids(message_id: str) -> list[str]:
@@ -86,11 +101,15 @@ def _event_data(event: AnymailTrackingEvent) -> dict:
     return {key: value for key, value in data.items() if value not in ("", None)}
 
 
+def _require_authenticated(esp_name: str) -> None:
+    if esp_name not in SIGNED_SERVICES and not get_anymail_setting("webhook_secret", default=None):
+        # Unsigned and without the shared secret, anyone could post "unsubscribed", "bounced" or a reply for anyone.
+        raise AnymailWebhookValidationFailure(f"{esp_name} webhooks are refused: ANYMAIL_WEBHOOK_SECRET is not set.")
+
+
 def tracking_received(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     """anymail's tracking signal: one service event, recorded on our message once (the service's event id)."""
-    if esp_name not in SIGNED_SERVICES and not get_anymail_setting("webhook_secret", default=None):
-        # Unsigned and without the shared secret, anyone could post "unsubscribed" or "bounced" for any message.
-        raise AnymailWebhookValidationFailure(f"{esp_name} webhooks are refused: ANYMAIL_WEBHOOK_SECRET is not set.")
+    _require_authenticated(esp_name)
     kind = KINDS.get(event.event_type)
     if kind is None:
         return
@@ -116,3 +135,15 @@ def tracking_received(sender, event: AnymailTrackingEvent, esp_name: str, **kwar
         via=esp_name.lower(),
         data=data,
     )
+
+
+def inbound_received(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
+    """anymail's inbound signal: the email as the service received it, kept once (the service's id for the delivery,
+    and the email's own Message-ID, which also catches a copy read over IMAP)."""
+    _require_authenticated(esp_name)
+    request = event.esp_event
+    posted_mime = request.POST.get("body-mime") if isinstance(request, HttpRequest) else None
+    # The raw MIME as posted when the service sends it; otherwise the message anymail rebuilt from its fields.
+    raw = posted_mime.encode("utf-8") if posted_mime else event.message.as_bytes()
+    service = esp_name.lower()
+    email_received(raw, via=service, provider_id=f"{service}:{event.event_id}" if event.event_id else "")

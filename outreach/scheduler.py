@@ -1,6 +1,7 @@
 """The sending tick (every minute from the job cluster, or `manage.py run_sequences`): stale claims become
 'uncertain', then batch after batch of due enrollments is claimed (claims.py), sent over one connection per mailbox
-(delivery.py) and recorded (outcomes.py), until nothing is due or the tick has run for TICK_SECONDS.
+(delivery.py) or through Twilio (WhatsApp steps, channels/whatsapp.py) and recorded (outcomes.py), until nothing is
+due or the tick has run for TICK_SECONDS.
 
 Ticks may overlap (a slow one and the next minute's, or several clusters): the claims make that harmless, since
 each batch is claimed in its own transaction (row locks skipped by the others on PostgreSQL, the write lock and a
@@ -19,6 +20,7 @@ from datetime import datetime
 
 from outreach.channels.linkedin import linkedin_step_hand_off
 from outreach.channels.tasks import task_step_hand_off
+from outreach.channels.whatsapp import whatsapp_step_deliver
 from outreach.claims import Claimed, TickContext, batch_claim, stale_claims_mark_uncertain
 from outreach.compose import email_build
 from outreach.delivery import MailboxConnections
@@ -96,6 +98,7 @@ def tick(*, now: datetime | None = None, worker: str = "") -> TickReport:
                 (message, connections.deliver(message.mailbox, email_build(message, message.lead)))
                 for message in claimed.emails
             ]
+            delivered += [(message, whatsapp_step_deliver(message)) for message in claimed.whatsapp]
             report.recorded(outcomes_record(context, delivered, []))
             for message in claimed.hand_offs:
                 _hand_off(message)

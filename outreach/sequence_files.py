@@ -18,6 +18,8 @@ steps:
       - {subject: "One more idea for {{ company }}", body: "..."}
   - {kind: task, delay_days: 1, title: "Call {{ first_name }}", task_kind: call}
   - {kind: linkedin_connect, delay_days: 1, note: "Hi {{ first_name }}...", phantom_agent_id: "123"}
+  # A template while the lead's 24-hour WhatsApp window is closed, the body (free text) while it is open.
+  - {kind: whatsapp, delay_days: 1, template: intro, body: "Hi {{ first_name }}, ..."}
 ```
 """
 
@@ -47,7 +49,7 @@ READY_SEQUENCES = Path(__file__).resolve().parent / "ready_sequences"
 SEQUENCE_KEYS = {"name", "description", "mailbox", "window", "daily_cap", "pause_company_on_reply", "steps"}
 STEP_KEYS = {
     "kind", "delay_days", "business_days", "subject", "body", "variants", "use_approved_draft", "title",
-    "task_kind", "note", "phantom_agent_id",
+    "task_kind", "note", "phantom_agent_id", "template",
 }  # fmt: skip
 VARIANT_KEYS = {"subject", "body", "note", "use_approved_draft"}
 
@@ -142,10 +144,12 @@ def _step(value: object, line: int) -> StepSpec:
         kind=_text(mapping, "kind", SequenceStep.Kind.EMAIL), delay_days=_whole(mapping, "delay_days", 0),
         business_days=_flag(mapping, "business_days"), task_title=_text(mapping, "title"),
         task_kind=_text(mapping, "task_kind", Task.Kind.CALL), phantom_agent_id=_text(mapping, "phantom_agent_id"),
-        line=mapping.line,
+        whatsapp_template=_text(mapping, "template"), line=mapping.line,
     )  # fmt: skip
     if step.kind == SequenceStep.Kind.TASK:
         return step
+    if step.kind == SequenceStep.Kind.WHATSAPP and not ({"body", "variants"} & mapping.keys()):
+        return step  # a template alone
     if "variants" in mapping:
         variants = mapping["variants"]
         if not isinstance(variants, list):
@@ -217,6 +221,8 @@ def _step_document(step: StepSpec) -> dict:
         return document | {"title": step.task_title, "task_kind": step.task_kind}
     if step.phantom_agent_id:
         document["phantom_agent_id"] = step.phantom_agent_id
+    if step.whatsapp_template:
+        document["template"] = step.whatsapp_template
     text_key = "note" if step.kind in LINKEDIN_KINDS else "body"
     variants = []
     for variant in step.variants:

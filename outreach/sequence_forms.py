@@ -30,8 +30,10 @@ def _step_from(data: QueryDict, index: int) -> StepSpec:
     for label in BUILDER_VARIANTS:
         subject, body = data.get(f"{prefix}{label}_subject", ""), data.get(f"{prefix}{label}_body", "")
         draft = data.get(f"{prefix}{label}_draft") == "on"
-        # B is optional: an empty B is no B. A always stands, so that an empty A is reported.
-        if label == "a" or subject.strip() or body.strip() or draft:
+        # B is optional: an empty B is no B. A always stands, so that an empty A is reported (a WhatsApp step may
+        # have its template alone).
+        stands = label == "a" and kind != SequenceStep.Kind.WHATSAPP
+        if stands or subject.strip() or body.strip() or draft:
             variants.append(VariantSpec(subject=subject, body=body, use_approved_draft=draft))
     return StepSpec(
         kind=kind,
@@ -40,6 +42,7 @@ def _step_from(data: QueryDict, index: int) -> StepSpec:
         task_title=data.get(prefix + "task_title", ""),
         task_kind=data.get(prefix + "task_kind", Task.Kind.CALL),
         phantom_agent_id=data.get(prefix + "phantom_agent_id", ""),
+        whatsapp_template=data.get(prefix + "whatsapp_template", ""),
         variants=variants,
         pk=id_or_none(data.get(prefix + "pk")),
     )

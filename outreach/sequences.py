@@ -16,7 +16,7 @@ from crm.models import Activity, Lead, Task, User
 from crm.services.timeline import activities_record_each
 from leadflow.roles import can_reassign
 from outreach.merge import template_check
-from outreach.models import WEEKDAYS, Enrollment, Mailbox, Sequence, SequenceStep, StepVariant
+from outreach.models import WEEKDAYS, Enrollment, Mailbox, Sequence, SequenceStep, StepVariant, WhatsAppTemplate
 
 # LinkedIn refuses a connection request whose note is longer.
 CONNECTION_NOTE_LIMIT = 300
@@ -49,6 +49,8 @@ class StepSpec:
     task_title: str = ""
     task_kind: str = Task.Kind.CALL
     phantom_agent_id: str = ""
+    # A WhatsApp step's approved template (by name), sent while the lead's 24-hour window is closed.
+    whatsapp_template: str = ""
     variants: list[VariantSpec] = field(default_factory=list)
     # The step row this spec updates (the builder's), else the one at its position is reused.
     pk: int | None = None
@@ -116,12 +118,29 @@ def _step_check(number: int, step: StepSpec) -> None:
             raise SequenceProblem(f"{where}: unknown task kind {step.task_kind!r}.", step.line)
         template_check_at(where, "", step.task_title, step.line)
         return
+    if step.kind == SequenceStep.Kind.WHATSAPP:
+        _whatsapp_step_check(where, step)
+        if not step.variants:  # a template alone: nothing to send as free text
+            return
     if not step.variants:
         raise SequenceProblem(f"{where}: give its content (a subject and body, or variants).", step.line)
     if len(step.variants) > len(LABELS):
         raise SequenceProblem(f"{where}: at most {len(LABELS)} variants.", step.line)
     for label, variant in zip(LABELS, step.variants, strict=False):
         _variant_check(f"{where}, variant {label}", step.kind, variant, step.line)
+
+
+def _whatsapp_step_check(where: str, step: StepSpec) -> None:
+    name = step.whatsapp_template.strip()
+    if not name and not step.variants:
+        raise SequenceProblem(f"{where}: a WhatsApp step needs a template, a text, or both.", step.line)
+    if not name:
+        return
+    template = WhatsAppTemplate.objects.filter(name=name).first()
+    if template is None:
+        raise SequenceProblem(f"{where}: no WhatsApp template named {name!r}.", step.line)
+    for text in template.variables:
+        template_check_at(f"{where}, template {name!r}", "", str(text), step.line)
 
 
 def _variant_check(where: str, kind: str, variant: VariantSpec, step_line: int | None) -> None:
@@ -196,6 +215,8 @@ def _steps_save(sequence: Sequence, specs: list[StepSpec]) -> None:
         step.task_title = spec.task_title.strip() if spec.kind == SequenceStep.Kind.TASK else ""
         step.task_kind = spec.task_kind
         step.phantom_agent_id = spec.phantom_agent_id.strip() if spec.kind in LINKEDIN_KINDS else ""
+        name = spec.whatsapp_template.strip() if spec.kind == SequenceStep.Kind.WHATSAPP else ""
+        step.whatsapp_template = WhatsAppTemplate.objects.get(name=name) if name else None
         step.save()
         _variants_save(step, [] if spec.kind == SequenceStep.Kind.TASK else spec.variants)
 
@@ -222,10 +243,11 @@ def sequence_spec_of(sequence: Sequence) -> SequenceSpec:
             task_title=step.task_title,
             task_kind=step.task_kind,
             phantom_agent_id=step.phantom_agent_id,
+            whatsapp_template=step.whatsapp_template.name if step.whatsapp_template else "",
             pk=step.pk,
             variants=[VariantSpec(v.subject, v.body, v.use_approved_draft) for v in step.variants.all()],
         )
-        for step in sequence.steps.prefetch_related("variants").order_by("position")
+        for step in sequence.steps.select_related("whatsapp_template").prefetch_related("variants").order_by("position")
     ]
     return SequenceSpec(
         name=sequence.name, description=sequence.description, mailbox=sequence.mailbox, steps=steps,

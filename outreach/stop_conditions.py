@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.models import Activity, Lead, Stage
 from crm.services.leads import lead_promote
-from crm.services.timeline import activities_record_each, activity_record
+from crm.services.timeline import activities_record_each, activity_record, shown_value
 from crm.signals import lead_activity_recorded, lead_stage_changed
 from outreach.models import Enrollment, Message, MessageEvent, Sequence
 
@@ -60,8 +60,10 @@ def lead_replied(lead: Lead, *, message: Message | None = None, at: datetime.dat
         from outreach.events import event_record  # the track part's; it writes the message and the timeline
 
         event_record(message, MessageEvent.Kind.REPLIED, occurred_at=at)
-    else:
-        activity_record(lead=lead, actor=None, kind=Activity.Kind.REPLIED, summary="Replied")
+    # The timeline line, with or without the message answered: the score counts it as engagement.
+    answered = f" to “{shown_value(message.subject)}”" if message is not None and message.subject else ""
+    data = {"message": message.pk} if message is not None else {}
+    activity_record(lead=lead, actor=None, kind=Activity.Kind.REPLIED, summary=f"Replied{answered}", data=data)
     # The sequences the lead was in before stopping them: those may pause the whole company.
     company_pausing = list(
         Sequence.objects.filter(

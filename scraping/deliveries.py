@@ -20,6 +20,7 @@ from crm.services.pipelines import pipeline_default
 from crm.services.work import task_create
 from scraping.capture import Destination, table_capture
 from scraping.models import AdDelivery, Source
+from scraping.signals import ad_leads_saved
 
 # The column that carries a delivery's platform lead id through the import, so that each delivery finds its row.
 PLATFORM_ID_COLUMN = "Platform lead id"
@@ -51,6 +52,7 @@ def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) ->
         claimed.filter(status=AdDelivery.Status.SAVING).update(status=AdDelivery.Status.RECEIVED, saved_at=None)
         raise
     owners_notify(source, Lead.objects.filter(pk__in={d.lead_id for d in saved}).select_related("owner"))
+    ad_leads_saved.send(sender=Source, source=source, deliveries=saved)
     return len(saved)
 
 

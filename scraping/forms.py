@@ -25,7 +25,10 @@ class SourceForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        fields = ["kind", "name", "base_url", "stage", "owner", "lead_list", "paused"]
+        fields = [
+            "kind", "name", "base_url", "stage", "owner", "lead_list", "paused", "acknowledge_by",
+            "acknowledge_template", "acknowledge_from",
+        ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,6 +54,15 @@ class Source(models.Model):
     )
     lead_list = models.ForeignKey("crm.LeadList", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     paused = models.BooleanField(default=False)
+    # An ad-form lead of this source is answered at once by WhatsApp or email with this template (outreach's
+    # WhatsApp template or email template of that name; email from the mailbox at acknowledge_from).
+    acknowledge_by = models.CharField(
+        max_length=10, blank=True, choices=[("", "No acknowledgement"), ("whatsapp", "WhatsApp"), ("email", "Email")]
+    )
+    acknowledge_template = models.CharField(
+        max_length=120, blank=True, help_text="The name of the WhatsApp template, or of the email template."
+    )
+    acknowledge_from = models.EmailField(blank=True, help_text="The mailbox email acknowledgements are sent from.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,7 +22,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from crm.importing.drafting import Record, draft_batches
+from crm.importing.drafting import Record, collector_relaxed, draft_batches
 from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
@@ -304,7 +304,7 @@ def _run_batches(job: ImportJob, runner: str, seconds: float, feed: Callable[[in
     )
     steps = _writes_planned_ahead(writer, batches) if _plans_ahead() else _writes(writer, batches)
     # Both closed here, whatever happens: the normalising process ends now, not when the collector finds it.
-    with closing(batches), closing(steps):
+    with collector_relaxed(), closing(batches), closing(steps):
         for write, batch, position in steps:
             if not _batch_commit(job, runner, write, batch, position):
                 return _Outcome.LOST

@@ -115,3 +115,17 @@ def do_not_call_remove(*, actor: User, numbers: list[str]) -> int:
     require_manage_do_not_call(actor)
     deleted, _ = DoNotCallNumber.objects.filter(number__in=numbers).delete()
     return deleted
+
+
+def do_not_call_opt_out(*, number: str, origin: str) -> bool:
+    """The person asked for no more messages (a WhatsApp or SMS "STOP"): their number (E.164) joins the list, which
+    every sender asks; False when it was on it already."""
+    _entry, created = DoNotCallNumber.objects.get_or_create(number=number, defaults={"origin": origin[:255]})
+    return created
+
+
+def do_not_call_opt_in(*, number: str, origin: str) -> bool:
+    """The person asked for messages again (START after a STOP): the entry their opt-out made is taken off; a number
+    listed for any other reason (an uploaded list) stays. Whether one was taken off."""
+    deleted, _ = DoNotCallNumber.objects.filter(number=number, origin=origin[:255]).delete()
+    return bool(deleted)

@@ -70,6 +70,9 @@ class ConversationMessage(models.Model):
         AUTO_REPLY = "auto_reply", "Automatic reply"  # out-of-office and the like: never a reply
         BOUNCE = "bounce", "Bounce"  # a delivery status notification
         UNSUBSCRIBE = "unsubscribe", "Unsubscribe request"  # written in a reply ("please remove me")
+        # What the lead filled in on an ad form, shown first in the thread: theirs, but no message (it opens no
+        # WhatsApp window).
+        FORM = "form", "Ad form answers"
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -119,7 +122,11 @@ class ConversationMessage(models.Model):
                 fields=["provider_id"], condition=~Q(provider_id=""), name="conversation_message_provider_once"
             )
         ]
-        indexes = [models.Index(fields=["conversation", "occurred_at"], name="conversation_message_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "occurred_at"], name="conversation_message_thread"),
+            # The few lines still 'sending', looked for every minute (a send whose worker died becomes uncertain).
+            models.Index(fields=["created_at"], condition=Q(status="sending"), name="conversation_message_sending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.subject or self.text[:40]}"

@@ -45,6 +45,22 @@ class Mailbox(models.Model):
     api_key = EncryptedTextField(blank=True)
     api_domain = models.CharField(max_length=253, blank=True)
     api_base_url = models.URLField(blank=True)
+    # Replies read over IMAP (an SMTP mailbox's own inbox); no host: not read. Password encrypted like SMTP's.
+    imap_host = models.CharField("IMAP host", max_length=253, blank=True)
+    imap_port = models.PositiveIntegerField("IMAP port", null=True, blank=True)
+    imap_ssl = models.BooleanField("IMAP over TLS", default=True)
+    imap_user = models.CharField("IMAP user", max_length=254, blank=True)
+    imap_password = EncryptedTextField(blank=True)
+    imap_folder = models.CharField("IMAP folder", max_length=200, default="INBOX", blank=True)
+    # Where the poller stands: the folder's UIDVALIDITY and the last UID it read (a new UIDVALIDITY: read again by
+    # date since the last poll); the last good poll; the last failure and how many in a row. Not polled before
+    # imap_retry_at: a poll under way holds it for a while, a failure pushes it back further each time.
+    imap_uidvalidity = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    imap_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    imap_error = models.TextField(blank=True, editable=False)
+    imap_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    imap_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
     daily_cap = models.PositiveIntegerField(default=200)
     # The sending window, in the mailbox's zone (empty: the team's); a sequence's own window is in the lead's zone.
     time_zone = models.CharField(max_length=64, blank=True)

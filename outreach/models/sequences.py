@@ -69,6 +69,7 @@ class SequenceStep(models.Model):
         TASK = "task", "Manual task"
         LINKEDIN_CONNECT = "linkedin_connect", "LinkedIn connection request"
         LINKEDIN_MESSAGE = "linkedin_message", "LinkedIn message"
+        WHATSAPP = "whatsapp", "WhatsApp message"
 
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
@@ -81,6 +82,11 @@ class SequenceStep(models.Model):
     task_kind = models.CharField(max_length=20, default="call")
     # A LinkedIn step launches this PhantomBuster agent instead of making a task, when a PhantomBuster key is set.
     phantom_agent_id = models.CharField(max_length=40, blank=True)
+    # A WhatsApp step sends this approved template while the lead's 24-hour window is closed, its variant's text
+    # (free text) while it is open.
+    whatsapp_template = models.ForeignKey(
+        "outreach.WhatsAppTemplate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["sequence", "position"]

@@ -21,6 +21,7 @@ from crm.services.leads import lead_move_stage
 from crm.services.work import note_create, task_create
 from leadflow.params import count_or, id_or_404, id_or_none
 from leadflow.roles import can_edit_lead, can_reassign, can_write
+from outreach.channels.whatsapp import templates_offered, window_open
 from outreach.inbox import (
     conversation_for_page,
     inbox_conversations,
@@ -40,8 +41,14 @@ from outreach.inbox_actions import (
     conversation_snooze,
 )
 from outreach.inbox_forms import WHO_CHOICES, AssignForm, InboxFilterForm, ReplyForm, SnoozeForm
-from outreach.inbox_replies import REPLY_SENDERS, approved_drafts_for, composed, conversation_reply
-from outreach.models import Conversation
+from outreach.inbox_replies import (
+    REPLY_SENDERS,
+    approved_drafts_for,
+    composed,
+    conversation_reply,
+    conversation_whatsapp_template,
+)
+from outreach.models import Conversation, ConversationChannel, WhatsAppTemplate
 from outreach.models import Template as MessageTemplate
 
 # The list's own parameters, kept in its links and its poll; the rest of a query string is ignored.
@@ -91,7 +98,11 @@ def _conversation_context(request: HttpRequest, conversation: Conversation, **ex
     }
     if context["composer_open"]:
         context["drafts"] = approved_drafts_for(conversation)
-        context["templates"] = MessageTemplate.objects.all()
+        context["templates"] = MessageTemplate.objects.all() if conversation.channel == "email" else []
+    if context["composer_open"] and conversation.channel == ConversationChannel.WHATSAPP:
+        # Outside the 24-hour window only an approved template may go: the composer says so and offers them.
+        context["window_closed"] = not window_open(conversation)
+        context["whatsapp_templates"] = templates_offered() if context["window_closed"] else []
     if context["can_assign"] and can_reassign(request.user):
         context["assignees"] = User.objects.filter(is_active=True).order_by("first_name", "last_name", "pk")
     return context | extra
@@ -177,6 +188,19 @@ def conversation_reply_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Sent to {answer.recipient}.")
     else:
         messages.error(request, f"Not sent ({answer.get_status_display().lower()}): {answer.error}")
+    return _pane(request, conversation)
+
+
+@require_POST
+def conversation_whatsapp_template_view(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _visible_conversation(request, pk)
+    template = get_object_or_404(WhatsAppTemplate, pk=id_or_404(request.POST.get("template")), active=True)
+    try:
+        conversation_whatsapp_template(conversation=conversation, actor=request.user, template=template)
+    except ValidationError as exc:
+        _said(request, exc)
+        return _pane(request, conversation, status=422)
+    messages.success(request, f"Template {template.name} sent.")
     return _pane(request, conversation)
 
 

@@ -18,7 +18,7 @@ from leadflow.params import id_or_none, ids
 from leadflow.roles import require_write
 from outreach.ab_test import step_ab_result
 from outreach.enrollments import EnrollResult, enroll
-from outreach.models import WEEKDAYS, Mailbox, Sequence, SequenceStep
+from outreach.models import WEEKDAYS, Mailbox, Sequence, SequenceStep, WhatsAppTemplate
 from outreach.sequence_files import ready_sequences_install
 from outreach.sequence_forms import blank_step, builder_apply, builder_spec
 from outreach.sequence_selectors import (
@@ -70,6 +70,7 @@ def _builder(request: HttpRequest, spec: SequenceSpec, sequence: Sequence | None
         "weekdays": WEEKDAYS,
         "kinds": SequenceStep.Kind.choices,
         "task_kinds": Task.Kind.choices,
+        "whatsapp_templates": WhatsAppTemplate.objects.filter(active=True),
     }
     return render(request, "outreach/sequence_builder.html", context, status=status)
 

@@ -1,17 +1,39 @@
-"""A rep keeps the inbox open; a lead's answer to a sequence email comes in and shows up without a reload; the rep
-answers in the page; the answer reaches the SMTP server threaded under the lead's message; the lead is "Replied" on
-the board, and the menu's and header's counts told the rep on the way."""
+"""A rep keeps the inbox open; a lead's answer to a sequence email comes in through the email intake and shows up
+without a reload; the rep answers in the page; the answer reaches the SMTP server threaded under the lead's message;
+the lead is "Replied" on the board, and the menu's and header's counts told the rep on the way."""
+
+from email.message import EmailMessage
+from email.utils import format_datetime
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from outreach.conversations import conversation_open, message_received, reply_received
-from outreach.models import Mailbox
+from outreach.models import Conversation, Mailbox
+from outreach.replies import email_received
 from tests.factories import CompanyFactory, EnrollmentFactory, LeadFactory, MessageFactory, default_stage
 from tests.fakes.mail_sink import MailSink
 
 pytestmark = pytest.mark.browser
 POLL_MS = 12_000  # the inbox asks every 5 seconds; a loaded machine may take longer to draw the answer
+
+
+def priya_answer(answered_id: str) -> bytes:
+    """Priya's answer to our email, as her mail client sends it: threaded under it, our text quoted below hers."""
+    mail = EmailMessage()
+    mail["From"] = "Priya Shah <priya@northwind.example>"
+    mail["To"] = "Alice at Acme <alice@acme.example>"
+    mail["Subject"] = "Re: Routes for Northwind"
+    mail["Date"] = format_datetime(timezone.now())
+    mail["Message-ID"] = "<CAF-priya@mail.northwind.example>"
+    mail["In-Reply-To"] = answered_id
+    mail["References"] = answered_id
+    mail.set_content(
+        "Interesting. Can you do Thursday at 10?\n\nOn Tue, Alice at Acme <alice@acme.example> wrote:\n"
+        "> Hi Priya, a short note.\n"
+    )
+    return bytes(mail)
 
 
 @pytest.fixture
@@ -39,14 +61,9 @@ def test_a_reply_appears_the_rep_answers_it_and_the_answer_arrives_threaded(page
     expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
     expect(page.locator("#inbox-list")).to_contain_text("No conversations here.")
 
-    # Priya answers (as the email intake records it), while the page stays open.
-    conversation = conversation_open(lead, "email", peer=lead.email, mailbox=mailbox, subject=sent.subject)
-    reply = message_received(
-        conversation, sender=lead.email, recipient=mailbox.address, subject="Re: Routes for Northwind",
-        text="Interesting. Can you do Thursday at 10?", message_id="<CAF-priya@mail.northwind.example>",
-        in_reply_to=sent.message_id, references=sent.message_id, sequence_message=sent,
-    )  # fmt: skip
-    reply_received(reply, answered=sent)
+    # Priya answers, and the email intake reads her email (as the IMAP poller hands it over), the page still open.
+    assert email_received(priya_answer(sent.message_id), via="imap", mailbox=mailbox) is not None
+    conversation = Conversation.objects.get(lead=lead, channel="email")
 
     row = page.locator(".conversation-row", has_text="Priya Shah")
     expect(row).to_be_visible(timeout=POLL_MS)

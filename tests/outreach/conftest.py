@@ -6,7 +6,9 @@ import pytest
 
 from tests.factories import CompanyFactory, LeadFactory
 from tests.fakes.openai_server import stand_in_serving
+from tests.outreach.reply_world import world  # noqa: F401 (the reply tests' leads and their sent messages)
 from tests.outreach.sending import mail_sink, mailbox, sequence  # noqa: F401 (the sending tests' fixtures)
+from tests.outreach.twilio import priya_wa, twilio  # noqa: F401 (the Twilio tests' fixtures)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ draft or a template. Mark read, snooze and assign, as the conversation's buttons
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from crm.models import Activity, Note, Task
 from outreach.conversations import conversation_open, message_received
-from outreach.models import Conversation, ConversationMessage, Draft, Template
+from outreach.models import Conversation, ConversationMessage, Draft, Template, WhatsAppTemplate
 from tests.factories import CompanyFactory, EnrollmentFactory, LeadFactory, MessageFactory, default_stage
 
 HX = {"HX-Request": "true"}
@@ -102,14 +103,51 @@ def test_only_who_may_change_the_lead_or_holds_the_thread_answers(client, rep_bo
     assert not replied_thread.messages.filter(direction=ConversationMessage.Direction.OUT).exists()
 
 
-def test_whatsapp_threads_are_read_only_until_a_sender_exists(client, rep_alice, priya):
-    conversation = conversation_open(priya, "whatsapp", peer="+447700900123")
-    message_received(conversation, sender="+447700900123", text="Hi from WhatsApp", provider_id="SM1")
+def test_a_whatsapp_answer_goes_through_twilio_inside_the_window(client, rep_alice, priya_wa, twilio):
+    conversation = conversation_open(priya_wa, "whatsapp", peer=priya_wa.phone)
+    message_received(conversation, sender=priya_wa.phone, text="Hi from WhatsApp", provider_id="SMin1")
+    client.force_login(rep_alice)
+    url = reverse("outreach:conversation_reply", args=[conversation.pk])
+    response = client.post(url, {"body": "Hello Priya!"}, headers=HX)
+    assert response.status_code == 200
+    (call,) = twilio.calls
+    assert call["To"] == f"whatsapp:{priya_wa.phone}" and call["Body"] == "Hello Priya!"
+    answer = conversation.messages.get(direction=ConversationMessage.Direction.OUT)
+    assert answer.author == rep_alice and answer.provider_id.startswith("SM")
+
+
+def test_a_whatsapp_answer_outside_the_window_is_refused_saying_why(client, rep_alice, priya_wa, twilio):
+    conversation = conversation_open(priya_wa, "whatsapp", peer=priya_wa.phone)
+    message_received(conversation, sender=priya_wa.phone, text="Old message", provider_id="SMin2",
+                     occurred_at=timezone.now() - dt.timedelta(days=2))  # fmt: skip
+    client.force_login(rep_alice)
+    response = client.post(
+        reverse("outreach:conversation_reply", args=[conversation.pk]), {"body": "Still there?"}, headers=HX
+    )
+    assert response.status_code == 422 and "24-hour window is closed" in response.content.decode()
+    assert not twilio.calls
+
+
+def test_a_closed_window_offers_the_approved_templates_and_sends_one(client, rep_alice, priya_wa, twilio):
+    template = WhatsAppTemplate.objects.create(
+        name="follow-up", content_sid="HX" + "c" * 32, variables=["{{ first_name|default:'there' }}"],
+        body_preview="Hi {{1}}, still interested?",
+    )  # fmt: skip
+    WhatsAppTemplate.objects.create(name="retired", content_sid="HX" + "d" * 32, active=False)
+    conversation = conversation_open(priya_wa, "whatsapp", peer=priya_wa.phone)
+    message_received(conversation, sender=priya_wa.phone, text="Old message", provider_id="SMin3",
+                     occurred_at=timezone.now() - dt.timedelta(days=2))  # fmt: skip
     client.force_login(rep_alice)
     page = client.get(reverse("outreach:conversation", args=[conversation.pk])).content.decode()
-    assert "Hi from WhatsApp" in page and "read-only" in page
-    response = client.post(reverse("outreach:conversation_reply", args=[conversation.pk]), {"body": "Hi"}, headers=HX)
-    assert response.status_code == 422 and "not available yet" in response.content.decode()
+    assert "The 24-hour window is closed" in page and "follow-up: Hi {{1}}, still interested?" in page
+    assert "retired" not in page and 'name="body"' not in page  # no free text to type
+    url = reverse("outreach:conversation_whatsapp_template", args=[conversation.pk])
+    response = client.post(url, {"template": template.pk}, headers=HX)
+    assert response.status_code == 200 and "Template follow-up sent." in response.content.decode()
+    (call,) = twilio.calls
+    assert call["ContentSid"] == template.content_sid and json.loads(call["ContentVariables"]) == {"1": "Priya"}
+    retired = WhatsAppTemplate.objects.get(name="retired")
+    assert client.post(url, {"template": retired.pk}).status_code == 404
 
 
 def test_the_composer_fills_from_an_approved_draft_or_a_template(client, rep_alice, replied_thread, manager_mia):

@@ -86,3 +86,21 @@ def test_test_reports_the_servers_refusal(db, sink):
 def test_test_refuses_an_unknown_mailbox(db):
     with pytest.raises(CommandError, match=r"There is no mailbox 'nobody@acme\.example'"):
         run("test", "nobody@acme.example", "--to", "mia@leadflow.test")
+
+
+def test_a_mailbox_can_read_its_replies_over_imap(db):
+    out = StringIO()
+    call_command(
+        "mailbox", "add", "sam@acme.example", "--name", "Sam", "--url", "smtp://sam:pw@mail.acme.example:587?tls=1",
+        "--imap", "imaps://sam%40acme.example:imap%20pw@imap.acme.example/Replies", stdout=out,
+    )  # fmt: skip
+    mailbox = Mailbox.objects.get(address="sam@acme.example")
+    assert (mailbox.imap_host, mailbox.imap_port, mailbox.imap_ssl) == ("imap.acme.example", None, True)
+    assert (mailbox.imap_user, mailbox.imap_password, mailbox.imap_folder) == (
+        "sam@acme.example", "imap pw", "Replies"
+    )  # fmt: skip
+    assert "replies read from imaps://imap.acme.example/Replies" in out.getvalue()
+    assert "imap pw" not in out.getvalue()
+    with pytest.raises(CommandError, match="not an IMAP URL"):
+        call_command("mailbox", "add", "sam@acme.example", "--name", "Sam", "--url", "console://",
+                     "--imap", "pop3://mail.acme.example")  # fmt: skip

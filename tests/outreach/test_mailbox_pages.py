@@ -174,3 +174,17 @@ def test_the_admin_hides_secrets_and_saves_through_the_checks(client, admin_ada,
     assert "Postmark needs an API key." in answer.content.decode()
     sales.refresh_from_db()
     assert sales.transport == "smtp"
+
+
+def test_a_manager_sets_where_replies_are_read_and_the_imap_password_is_never_shown(client, manager_mia, sales):
+    client.force_login(manager_mia)
+    imap = {"imap_host": "imap.acme.example", "imap_port": "993", "imap_ssl": "on", "imap_user": "sales",
+            "imap_folder": "INBOX"}  # fmt: skip
+    client.post(reverse("outreach:mailbox_edit", args=[sales.pk]), form_data(**imap, imap_password="Imap-Secret-1"))
+    sales.refresh_from_db()
+    assert (sales.imap_host, sales.imap_port, sales.imap_password) == ("imap.acme.example", 993, "Imap-Secret-1")
+    page = client.get(reverse("outreach:mailbox_edit", args=[sales.pk])).content.decode()
+    assert "IMAP host" in page and "Imap-Secret-1" not in page
+    client.post(reverse("outreach:mailbox_edit", args=[sales.pk]), form_data(**imap, name="Kept"))
+    sales.refresh_from_db()
+    assert (sales.name, sales.imap_password) == ("Kept", "Imap-Secret-1")

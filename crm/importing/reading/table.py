@@ -35,6 +35,11 @@ class Row:
     position: int  # progress in TableInfo.size units once this row is read
     note: str = ""  # how the row was read when it needed care (e.g. a line in another encoding)
 
+    def __reduce__(self) -> tuple[type[Row], tuple]:
+        # A capture's rows cross to the normalising process by pickle (crm.importing.drafting): as the class and
+        # its values, as LeadDraft does, not the frozen dataclass's attribute-by-attribute state.
+        return Row, (self.line, self.values, self.extra, self.position, self.note)
+
 
 def without_trailing_blanks(cells: list[str]) -> list[str]:
     """The cells up to the last one that is not blank."""

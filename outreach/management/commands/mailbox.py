@@ -1,5 +1,5 @@
-"""`manage.py mailbox add ADDRESS --name NAME --url URL [--cap N] [--postal-address TEXT]`, `mailbox list`,
-`mailbox test ADDRESS --to EMAIL`."""
+"""`manage.py mailbox add ADDRESS --name NAME --url URL [--imap URL] [--cap N] [--postal-address TEXT]`,
+`mailbox list`, `mailbox test ADDRESS --to EMAIL`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from outreach.mailboxes import (
+    IMAP_URL_FORM,
     URL_FORMS,
+    imap_from_url,
     mailbox_from_url,
+    mailbox_imap_summary,
     mailbox_rows,
     mailbox_send_test,
     mailbox_transport_summary,
 )
 from outreach.models import Mailbox
+
+
+def _replies(mailbox: Mailbox) -> str:
+    return f"; {mailbox_imap_summary(mailbox)}" if mailbox.imap_host else ""
 
 
 class Command(BaseCommand):
@@ -26,6 +33,7 @@ class Command(BaseCommand):
         add.add_argument("address")
         add.add_argument("--name", required=True, help="the sender name recipients see")
         add.add_argument("--url", required=True, help=f"how it sends: {URL_FORMS}")
+        add.add_argument("--imap", help=f"where replies are read: {IMAP_URL_FORM}")
         add.add_argument("--cap", type=int, help="messages a day at most (default 200)")
         add.add_argument("--postal-address", help="the postal address every sequence email ends with")
         add.add_argument("--signature", help="the signature ({{ signature }} in templates)")
@@ -49,6 +57,8 @@ class Command(BaseCommand):
         }
         known = Mailbox.objects.filter(address__iexact=options["address"].strip()).exists()
         try:
+            if options["imap"]:
+                optional |= imap_from_url(options["imap"])
             mailbox = mailbox_from_url(
                 options["url"], address=options["address"], name=options["name"],
                 **{name: value for name, value in optional.items() if value is not None},
@@ -57,7 +67,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(
             f"{'Updated' if known else 'Added'} mailbox {mailbox}: {mailbox_transport_summary(mailbox)}, "
-            f"cap {mailbox.daily_cap} a day."
+            f"cap {mailbox.daily_cap} a day{_replies(mailbox)}."
         )
         if not mailbox.postal_address:
             self.stdout.write("  No postal address yet: sequences need one (--postal-address) before they send.")
@@ -70,7 +80,7 @@ class Command(BaseCommand):
             state = "" if row.mailbox.active else " (inactive)"
             self.stdout.write(
                 f"{row.mailbox}{state}: {mailbox_transport_summary(row.mailbox)}; sent today {row.sent_today} of "
-                f"{row.cap_today}; {row.warmup}."
+                f"{row.cap_today}; {row.warmup}{_replies(row.mailbox)}."
             )
 
     def _test(self, options: dict) -> None:

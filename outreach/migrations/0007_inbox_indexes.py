@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("crm", "0019_notifications"),
-        ("outreach", "0004_conversations"),
+        ("outreach", "0006_mailbox_imap"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

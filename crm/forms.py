@@ -198,6 +198,9 @@ class SiteSettingsForm(forms.Form):
 
 class MySettingsForm(forms.Form):
     time_zone = forms.ChoiceField(label="My time zone", required=False)
+    notify_by_email = forms.BooleanField(
+        label="Email me when a lead replies", required=False, help_text="Notifications are in the header either way."
+    )
 
     def __init__(self, *args, site_time_zone: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from crm.views import (
     leads,
     lists,
     locale_settings,
+    notifications,
     scoring_pages,
     settings_pages,
     tasks,
@@ -66,4 +67,6 @@ urlpatterns = [
     path("settings/scoring/", scoring_pages.scoring_settings_page, name="settings_scoring"),
     path("settings/scoring/rescore/", scoring_pages.rescore_all, name="scoring_rescore_all"),
     path("me/", locale_settings.my_settings, name="my_settings"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_read, name="notifications_read"),
 ]

@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leadflow.roles.role_context",
+                "crm.views.notifications.notifications_context",
+                "outreach.views.inbox.inbox_menu_context",
             ],
         },
     },

@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
-    path("outreach/", include("outreach.urls")),
+    path("", include("outreach.urls")),  # /outreach/... and /inbox/
     path("hooks/twilio/", include("outreach.twilio_urls")),
     path("hooks/", include("scraping.hooks_urls")),
     # Links in sent mail (open pixel, click redirects, unsubscribe), short and at the root.

@@ -10,7 +10,7 @@ class OutreachConfig(AppConfig):
         from anymail.signals import inbound, tracking
 
         # The receivers of the demo, the stop conditions and the ad-form acknowledgements.
-        from outreach import acknowledgements, demo, demo_sequences, stop_conditions  # noqa: F401
+        from outreach import acknowledgements, demo, demo_inbox, demo_sequences, stop_conditions  # noqa: F401
         from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)
         from outreach.provider_events import inbound_received, tracking_received
 

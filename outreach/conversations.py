@@ -10,6 +10,7 @@ import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Lead, Notification, Stage
@@ -116,7 +117,7 @@ def reply_received(message: ConversationMessage, *, answered: Message | None = N
             rep,
             kind=Notification.Kind.REPLY,
             text=f"{lead.full_name or conversation.peer} replied ({channel})",
-            url=f"/inbox/{conversation.pk}/",
+            url=reverse("outreach:conversation", args=[conversation.pk]),
             lead=lead,
             email_body=f"{lead.full_name or conversation.peer} wrote:\n\n{message.text[:2000]}",
         )

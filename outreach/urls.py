@@ -5,7 +5,8 @@ from outreach.views import suppression
 
 app_name = "outreach"
 
-urlpatterns = [
+# Mounted at the site's root: the pages below live under /outreach/, the inbox at /inbox/.
+pages = [
     path("leads/<int:pk>/drafts/", views.lead_drafts, name="lead_drafts"),
     path("leads/<int:pk>/drafts/new/", views.draft_new, name="draft_new"),
     path("drafts/<int:pk>/", views.draft_detail, name="draft"),
@@ -24,4 +25,9 @@ urlpatterns = [
     path("suppressions/remove/", suppression.suppression_remove_view, name="suppression_remove"),
     path("suppressions/export/", suppression.suppression_export, name="suppression_export"),
     path("", include("outreach.sequence_urls")),
+]
+
+urlpatterns = [
+    path("outreach/", include(pages)),
+    path("", include("outreach.inbox_urls")),
 ]

@@ -86,3 +86,12 @@ def user_set_time_zone(*, user: User, time_zone: str, actor: User) -> User:
     user.time_zone = time_zone
     user.save(update_fields=["time_zone"])
     return user
+
+
+def user_set_notify_by_email(*, user: User, notify: bool, actor: User) -> User:
+    """Whether the user is emailed their notifications too (a reply came); people change only their own."""
+    if actor.pk != user.pk:
+        require_admin(actor)
+    user.notify_by_email = notify
+    user.save(update_fields=["notify_by_email"])
+    return user

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from crm.forms import MySettingsForm, SiteSettingsForm
 from crm.locale import money_format, site_settings
 from crm.services.site import site_settings_update
-from crm.services.users import user_set_time_zone
+from crm.services.users import user_set_notify_by_email, user_set_time_zone
 from leadflow.roles import require_admin
 
 # Shown beside the currency choice, so an admin sees what deal values will look like.
@@ -37,7 +37,7 @@ def general_settings(request: HttpRequest) -> HttpResponse:
 def my_settings(request: HttpRequest) -> HttpResponse:
     form = MySettingsForm(
         request.POST or None,
-        initial={"time_zone": request.user.time_zone},
+        initial={"time_zone": request.user.time_zone, "notify_by_email": request.user.notify_by_email},
         site_time_zone=site_settings().time_zone,
     )
     if request.method == "POST" and form.is_valid():
@@ -46,7 +46,10 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Saved. Times are shown in your time zone from now on.")
+            notify = form.cleaned_data["notify_by_email"]
+            user_set_notify_by_email(user=request.user, notify=notify, actor=request.user)
+            emailed = "You are emailed when a lead replies." if notify else "Replies are told in the header only."
+            messages.success(request, f"Saved. Times are shown in your time zone from now on. {emailed}")
             return redirect("crm:my_settings")
     status = 422 if request.method == "POST" else 200
     return render(request, "crm/my_settings.html", {"form": form}, status=status)

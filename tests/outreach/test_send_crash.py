@@ -52,10 +52,12 @@ class Workers:
         )  # fmt: skip
         return name
 
-    def kill(self, name: str) -> None:
+    def kill(self, name: str) -> int:
+        """SIGKILL the worker; how many messages it left claimed."""
         process = self.running.pop(name)
-        process.send_signal(signal.SIGKILL)
+        left = _kill_and_count_claims(process.pid, name)
         process.wait(10)
+        return left
 
     def stop_all(self) -> None:
         for name, process in list(self.running.items()):
@@ -105,6 +107,7 @@ class Clusters:
         self.env = {**env, "Q_WORKERS": "1"}
         self.logs = logs
         self.running: dict[str, subprocess.Popen] = {}
+        self.killed: set[str] = set()
 
     def _spawn(self, name: str, *args: str) -> None:
         self.running[name] = subprocess.Popen(
@@ -122,13 +125,14 @@ class Clusters:
         while True:
             self.check_alive()
             sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
-            claimers = sorted(claimer for claimer in sending if _process_alive(claimer))  # not the dead ones
+            # Not the dead ones: a worker killed earlier stays a zombie, alive to os.kill, until its cluster reaps it.
+            claimers = sorted(claimer for claimer in sending - self.killed if _process_alive(claimer))
             if claimers:
                 break
             time.sleep(0.005)
         victim = rng.choice(claimers)
-        os.kill(int(victim.rpartition(":")[2]), signal.SIGKILL)
-        return _claims_left_by(victim)
+        self.killed.add(victim)
+        return _kill_and_count_claims(int(victim.rpartition(":")[2]), victim)
 
     def stop_all(self) -> None:
         for process in self.running.values():
@@ -145,16 +149,44 @@ class Clusters:
             assert process.poll() is None, f"{name} died: {(self.logs / f'{name}.log').read_text()[-3000:]}"
 
 
-def _claims_left_by(victim: str) -> int:
-    """The dead worker's messages still 'sending', counted once its database session has settled: a COMMIT it had
-    already sent still lands after its process is gone."""
-    count = -1
-    while True:
-        time.sleep(0.5)
-        latest = Message.objects.filter(status="sending", claimed_by=victim).count()
-        if latest == count:
-            return count
-        count = latest
+def _kill_and_count_claims(pid: int, claimer: str) -> int:
+    """SIGKILL the process, then count its messages still 'sending' once its database sessions have ended: what it
+    had already written to them (a COMMIT, the UPDATE marking a batch sent) is still carried out after it is gone,
+    even when the server had not read it yet."""
+    ports = _database_client_ports(pid)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(%s)", [sorted(ports)])
+            if cursor.fetchone()[0] == 0:
+                break
+            assert time.monotonic() < deadline, "the killed worker's database session never ended"
+            time.sleep(0.02)
+    return Message.objects.filter(status="sending", claimed_by=claimer).count()
+
+
+def _database_client_ports(pid: int) -> set[int]:
+    """The local ports of the process's TCP connections to the database server: its sockets' inodes found in
+    /proc/net/tcp (the server sees each as a session's client_port)."""
+    inodes = set()
+    for descriptor in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    server_port = int(connection.settings_dict["PORT"] or 5432)
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            next(rows)  # the header
+            for row in rows:
+                local, remote, inode = row.split()[1], row.split()[2], row.split()[9]
+                if inode in inodes and int(remote.rpartition(":")[2], 16) == server_port:
+                    ports.add(int(local.rpartition(":")[2], 16))
+    return ports
 
 
 def _recipients_due(mailbox):
@@ -234,8 +266,7 @@ def test_killed_workers_never_cause_a_second_copy_and_lose_nothing(tmp_path, mai
             # A worker with a batch in flight if there is one.
             sending = set(Message.objects.filter(status="sending").values_list("claimed_by", flat=True))
             victim = rng.choice(sorted(sending & set(workers.running)) or sorted(workers.running))
-            workers.kill(victim)
-            in_flight_at_kills.append(_claims_left_by(victim))
+            in_flight_at_kills.append(workers.kill(victim))
             workers.start()
         _wait_for(lambda: _settled(workers.running.__contains__), workers, what="every due message to be answered")
     finally:

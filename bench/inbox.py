@@ -23,9 +23,7 @@ p95 over the 100 ms target.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import os
 import random
 import shutil
 import statistics
@@ -36,7 +34,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from pages import percentile
+from pages import pages_measured, percentile
 from scratch_databases import postgres_drop, postgres_recreate, worker_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,34 +131,11 @@ def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> N
 
 
 def worker(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT))
-    import django
+    def seeded() -> tuple[dict, str]:
+        made = f"{args.conversations:,} conversations and {args.messages:,} messages"
+        return seed(args.conversations, args.messages), made
 
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import override_settings
-
-    static_root = tempfile.mkdtemp(prefix="leadflow-bench-static-")
-    override_settings(STATIC_ROOT=static_root).enable()
-    try:
-        started = time.perf_counter()
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
-        print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        world = seed(args.conversations, args.messages)
-        print(
-            f"seeded {args.conversations:,} conversations and {args.messages:,} messages in "
-            f"{time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-        print("load average before timing: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
-        gc.freeze()
-        rows = measure(world, args.repeat, args.show_queries)
-    finally:
-        shutil.rmtree(static_root, ignore_errors=True)
-    Path(args.out).write_text(json.dumps(rows))
-    return 0
+    return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries))
 
 
 def seed(conversation_count: int, message_count: int) -> dict:

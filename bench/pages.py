@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -140,6 +141,15 @@ def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> N
 
 
 def worker(args: argparse.Namespace) -> int:
+    def seeded() -> tuple[dict, str]:
+        return seed(args.leads, maintenance=not args.no_maintenance), f"{args.leads:,} leads"
+
+    return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries))
+
+
+def pages_measured(out: str, seeded: Callable[[], tuple[dict, str]], measured: Callable[[dict], list]) -> int:
+    """A database subprocess's work: Django set up from the environment, the database migrated and seeded
+    (`seeded` gives the ids the pages need and what it made), the pages measured; the rows written to `out`."""
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -156,16 +166,16 @@ def worker(args: argparse.Namespace) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
         print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
         started = time.perf_counter()
-        world = seed(args.leads, maintenance=not args.no_maintenance)
-        print(f"seeded {args.leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+        world, made = seeded()
+        print(f"seeded {made} in {time.perf_counter() - started:.1f} s", flush=True)
         # Other work on the machine shows up in the figures; the load average says how much there was.
         print("load average before timing: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
         # As leadflow/wsgi.py does once the application is loaded.
         gc.freeze()
-        rows = measure(world, args.repeat, args.show_queries)
+        rows = measured(world)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
-    Path(args.out).write_text(json.dumps(rows))
+    Path(out).write_text(json.dumps(rows))
     return 0
 
 

@@ -210,10 +210,14 @@ def _kill_thresholds(rng: random.Random) -> list[int]:
 
 
 def _settled(alive: Callable[[str], bool]) -> bool:
-    """Every due message claimed and answered, but for those the dead workers hold."""
+    """Every due message claimed and answered, but for those the dead workers hold.
+
+    Nothing waiting is read first: a claim moves an enrollment out of waiting, so read the other way round a batch
+    claimed between the two reads would be missed, and the live worker holding it stopped mid-batch."""
+    if Enrollment.objects.filter(status="active", due_at__isnull=False).exists():
+        return False
     claimers = Message.objects.filter(status="sending").values_list("claimed_by", flat=True)
-    waiting = Enrollment.objects.filter(status="active", due_at__isnull=False)
-    return not any(alive(claimer) for claimer in claimers) and not waiting.exists()
+    return not any(alive(claimer) for claimer in claimers)
 
 
 def _process_alive(claimer: str) -> bool:

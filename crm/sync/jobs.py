@@ -39,18 +39,21 @@ def sync_run_start(
     """A new run of the connection (in its own direction unless told), queued once the transaction commits. A
     connection already running a whole sync is not started twice: that run is answered instead."""
     direction = direction or connection.direction
-    if not lead_ids:
-        active = SyncRun.objects.filter(
-            connection=connection, lead_ids=[], status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
-        ).first()
-        if active is not None:
-            return active
+    active = None if lead_ids else sync_run_active(connection)
+    if active is not None:
+        return active
     run = SyncRun.objects.create(
         connection=connection, direction=direction, trigger=trigger, lead_ids=lead_ids or [], created_by=actor
     )
     if enqueue:
         transaction.on_commit(lambda: async_task(RUN_TASK, run.pk))
     return run
+
+
+def sync_run_active(connection: CrmConnection) -> SyncRun | None:
+    """The connection's whole sync that is queued or running, if any."""
+    active = SyncRun.objects.filter(connection=connection, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING])
+    return next((run for run in active if not run.lead_ids), None)
 
 
 def sync_run_execute(run_id: int) -> str:
@@ -89,11 +92,11 @@ def connections_sync_due(now=None) -> int:
     started = 0
     for connection in CrmConnection.objects.exclude(schedule=CrmConnection.Schedule.OFF):
         period = SCHEDULE_PERIODS.get(connection.schedule)
-        if period and (connection.last_run_at is None or connection.last_run_at <= now - period):
+        due = period and (connection.last_run_at is None or connection.last_run_at <= now - period)
+        if due and sync_run_active(connection) is None:
             with transaction.atomic():
-                run = sync_run_start(connection=connection, actor=None, trigger=SyncRun.Trigger.SCHEDULE)
-                if run.status == SyncRun.Status.QUEUED and run.created_at >= now - timedelta(minutes=1):
-                    started += 1
+                sync_run_start(connection=connection, actor=None, trigger=SyncRun.Trigger.SCHEDULE)
+            started += 1
     return started
 
 

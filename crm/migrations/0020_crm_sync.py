@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import leadflow.secrets
 from django.conf import settings
 from django.db import migrations, models
+
+import leadflow.secrets
 
 
 class Migration(migrations.Migration):

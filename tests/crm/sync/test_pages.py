@@ -121,3 +121,17 @@ def test_the_run_button_queues_a_run_and_the_history_shows_counts_and_changes(cl
     sideways = client.post(reverse("crm:crm_connection_run", args=[connection.pk]), {"direction": "sideways"})
     assert sideways.status_code == 400
     assert client.get(reverse("crm:crm_run", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("model", ["crmconnection", "crmlink", "syncrun", "syncchange"])
+def test_the_back_office_lists_sync_records_read_only_without_secrets(client, admin_ada, model):
+    connection = CrmConnection.objects.create(name="hub", kind="hubspot", acting_user=admin_ada, token=TOKEN)
+    run = SyncRun.objects.create(connection=connection, direction="push")
+    lead = LeadFactory()
+    connection.links.create(lead=lead, remote_id="101")
+    SyncChange.objects.create(run=run, lead=lead, field="title", old="a", new="b", direction="push")
+    client.force_login(admin_ada)
+    assert client.get(reverse(f"admin:crm_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:crm_{model}_add")).status_code == 403
+    change = client.get(reverse("admin:crm_crmconnection_change", args=[connection.pk])).content.decode()
+    assert TOKEN not in change

@@ -348,7 +348,11 @@ class SyncEngine:
             email = record.fields.get(self.mapping.get("email", ""), "").strip().lower()
             # Matching looks among every lead, but only a lead the user may change is touched, and one they may not
             # is passed over without a word (DESIGN.md: matching reveals nothing).
-            lead = Lead.objects.filter(email__iexact=email).order_by("pk").first() if email else None
+            lead = None
+            if email:
+                same_email = Lead.objects.filter(email__iexact=email).order_by("pk")
+                changeable = same_email.filter(pk__in=leads_changeable_by(self.actor).values("pk"))
+                lead = changeable.first() or same_email.first()
             if lead is not None:
                 paired = CrmLink.objects.filter(connection=self.connection, lead=lead, remote_deleted_at__isnull=True)
                 if paired.exists():

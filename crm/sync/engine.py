@@ -92,11 +92,14 @@ class SyncEngine:
             except RateLimited as exc:
                 if attempt == tries:
                     raise
-                wait = exc.retry_after if exc.retry_after is not None else RATE_LIMIT_WAIT * 2**attempt
-                wait = min(wait, settings.HTTP_RETRY_AFTER_MAX)
-                logger.info("%s rate limited; waiting %.1f s", self.client.name, wait)
-                (self._sleep or time.sleep)(wait)
+                self._back_off(exc, attempt)
         raise AssertionError("unreachable")
+
+    def _back_off(self, exc: RateLimited, attempt: int) -> None:
+        wait = exc.retry_after if exc.retry_after is not None else RATE_LIMIT_WAIT * 2**attempt
+        wait = min(wait, settings.HTTP_RETRY_AFTER_MAX)
+        logger.info("%s rate limited; waiting %.1f s", self.client.name, wait)
+        (self._sleep or time.sleep)(wait)
 
     # -- deciding, field by field ---------------------------------------------------------------------------------
 
@@ -321,15 +324,30 @@ class SyncEngine:
     # -- pull -----------------------------------------------------------------------------------------------------
 
     def pull(self) -> None:
-        since = self.connection.pulled_until
+        """Every record changed since the watermark. The changes arrive page by page, so a rate limit may strike
+        half-way: the pull then waits and asks again from the watermark saved so far (records seen twice change
+        nothing the second time)."""
+        tries = settings.SYNC_RATE_LIMIT_RETRIES
+        for attempt in range(tries + 1):
+            try:
+                self._pull_since(self.connection.pulled_until)
+                return
+            except RateLimited as exc:
+                if attempt == tries:
+                    raise
+                self._back_off(exc, attempt)
+
+    def _pull_since(self, since: datetime | None) -> None:
         newest = since
-        for seen, record in enumerate(self.call(self.client.changed_since, since), start=1):
-            self.pull_record(record)
-            if record.modified_at is not None and (newest is None or record.modified_at > newest):
-                newest = record.modified_at
-            if seen % PULL_SAVE_EVERY == 0:
-                self._watermark(newest)
-        self._watermark(newest)
+        try:
+            for seen, record in enumerate(self.client.changed_since(since), start=1):
+                self.pull_record(record)
+                if record.modified_at is not None and (newest is None or record.modified_at > newest):
+                    newest = record.modified_at
+                if seen % PULL_SAVE_EVERY == 0:
+                    self._watermark(newest)
+        finally:
+            self._watermark(newest)
 
     def _watermark(self, newest: datetime | None) -> None:
         if newest is not None and newest != self.connection.pulled_until:

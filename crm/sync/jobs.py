@@ -60,6 +60,12 @@ def sync_run_execute(run_id: int) -> str:
     """The task: claim the run (a duplicate task finds the lease held and leaves it alone), sync, and record how it
     ended. A failure (rate limits outlasting the retries, a refused token, an outage) fails this run cleanly; the
     next run starts where the links and the pull's watermark say, so nothing is done twice."""
+    connection_id = SyncRun.objects.filter(pk=run_id).values_list("connection_id", flat=True).first()
+    others = SyncRun.objects.filter(connection_id=connection_id, status=SyncRun.Status.RUNNING).exclude(pk=run_id)
+    if others.filter(lease_expires_at__gt=timezone.now()).exists():
+        # One sync per connection at a time (two would both create the same new people); this one stays queued
+        # and the reconciler (sync_runs_requeue_stalled) offers it again.
+        return "waiting for the connection's running sync"
     runner = lease_claim(
         SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]),
         job_id=run_id,

@@ -240,3 +240,17 @@ def test_a_reps_connection_never_changes_another_reps_lead(remote, rep_alice, re
     # No lead was made for the person either: that would reveal nothing new but duplicate Bob's lead.
     assert Lead.objects.filter(email="ivy@acme.example").count() == 1
     assert run.skipped >= 1
+
+
+def test_a_rate_limit_in_the_middle_of_a_pull_is_waited_out_and_the_pull_goes_on(remote, manager_mia, slept):
+    for n in range(3):
+        remote.add(email=f"p{n}@globex.example", first_name=f"P{n}")
+    connection = connect(remote, manager_mia)
+    remote.rate_limits(times=5, retry_after=2)  # more than the transport's own retries
+
+    run = sync(connection, CrmConnection.Direction.PULL)
+
+    assert run.status == SyncRun.Status.DONE, run.error
+    assert run.pulled == 3
+    assert Lead.objects.filter(email__endswith="@globex.example").count() == 3
+    assert slept.count(2) >= 5

@@ -100,3 +100,21 @@ def test_a_lead_that_qualifies_is_pushed_alone(remote, manager_mia, django_captu
     assert CrmLink.objects.filter(connection=connection, lead=hot).exists()
     assert not CrmLink.objects.filter(connection=connection, lead=cold).exists()
     assert remote.find("hot@acme.example") and not remote.find("cold@acme.example")
+
+
+def test_a_second_run_of_a_connection_waits_for_the_running_one(remote, manager_mia):
+    connection = connect(remote, manager_mia)
+    running = sync_run_start(connection=connection, actor=manager_mia, enqueue=False)
+    SyncRun.objects.filter(pk=running.pk).update(
+        status=SyncRun.Status.RUNNING, lease_owner="other", lease_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    lead = LeadFactory(email="q@acme.example", owner=manager_mia)
+    pushed = sync_run_start(connection=connection, actor=None, direction="push", lead_ids=[lead.pk], enqueue=False)
+
+    assert sync_run_execute(pushed.pk) == "waiting for the connection's running sync"
+    pushed.refresh_from_db()
+    assert pushed.status == SyncRun.Status.QUEUED and not remote.find("q@acme.example")
+
+    SyncRun.objects.filter(pk=running.pk).update(status=SyncRun.Status.DONE, lease_owner="")
+    assert sync_run_execute(pushed.pk) == "done"
+    assert remote.find("q@acme.example")

@@ -245,6 +245,13 @@ class HubSpotStandIn(CrmStandIn):
         results = [self._shown(self.contacts[item["id"]], list(item["properties"])) for item in inputs]
         return json_response({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
 
+    def writes(self) -> int:
+        """How many calls changed contacts (batch creates and updates)."""
+        return len(self.requests_to("batch/create")) + len(self.requests_to("batch/update"))
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
+
     def requests_to(self, endpoint: str) -> list[dict]:
         """The JSON bodies sent to an endpoint under the contacts objects ("batch/create", "search")."""
         return [json.loads(r.get_data() or b"{}") for r in self.requests(f"{OBJECTS}/{endpoint}")]

@@ -184,7 +184,7 @@ def test_a_crm_that_keeps_rate_limiting_fails_the_run_cleanly_and_the_next_run_r
     assert failed.status == SyncRun.Status.FAILED
     assert "rate limiting" in failed.error
     assert failed.lease_owner == ""
-    remote.stand_in._failures.clear()
+    remote.clear_failures()
 
     resumed = sync(connection, CrmConnection.Direction.PUSH)
     assert resumed.status == SyncRun.Status.DONE and resumed.created == 1

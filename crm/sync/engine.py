@@ -250,6 +250,7 @@ class SyncEngine:
         taken = set(CrmLink.objects.filter(connection=self.connection).values_list("remote_id", flat=True))
         updates: list[tuple[Lead, CrmLink, RemoteRecord, Plan]] = []
         creates: list[Lead] = []
+        creating_emails: set[str] = set()
         for lead in leads:
             link = linked.get(lead.pk)
             if link is not None:
@@ -258,8 +259,15 @@ class SyncEngine:
                     self._remote_deleted(lead, link)
                     continue
             else:
-                record = by_email.get(lead.email.lower()) if lead.email else None
-                if record is None or record.remote_id in taken:
+                email = lead.email.lower()
+                record = by_email.get(email) if email else None
+                # Two Leadflow leads with one address (duplicates not merged yet): the CRM keeps one person per
+                # address (HubSpot refuses a second), so only the first is paired or created; the rest wait.
+                if (record is not None and record.remote_id in taken) or (email and email in creating_emails):
+                    self.count(skipped=1)
+                    continue
+                if record is None:
+                    creating_emails.add(email)
                     creates.append(lead)
                     continue
                 taken.add(record.remote_id)

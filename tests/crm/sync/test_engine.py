@@ -254,3 +254,17 @@ def test_a_rate_limit_in_the_middle_of_a_pull_is_waited_out_and_the_pull_goes_on
     assert run.pulled == 3
     assert Lead.objects.filter(email__endswith="@globex.example").count() == 3
     assert slept.count(2) >= 5
+
+
+def test_two_leads_with_one_address_make_one_crm_person(remote, manager_mia):
+    first = LeadFactory(email="kim@acme.example", title="CTO", owner=manager_mia)
+    LeadFactory(email="KIM@acme.example", title="Chief Technology Officer", owner=manager_mia)
+    connection = connect(remote, manager_mia)
+
+    run = sync(connection, CrmConnection.Direction.PUSH)
+    rerun = sync(connection, CrmConnection.Direction.PUSH)
+
+    assert (run.status, run.created, run.skipped) == (SyncRun.Status.DONE, 1, 1), run.error
+    assert rerun.status == SyncRun.Status.DONE and rerun.created == 0
+    assert remote.count() == 1
+    assert CrmLink.objects.get(connection=connection).lead == first

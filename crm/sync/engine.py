@@ -396,6 +396,9 @@ class SyncEngine:
             self.count(skipped=1)
             return
         plan = self.plan(lead, record, link if link.pk else None)
+        if not plan.changes and link.pk and link.synced_values:
+            self.count(skipped=1)  # seen before and unchanged on both sides (our own push, a rerun)
+            return
         if plan.push:
             # A Leadflow change this record has not seen yet goes out now rather than waiting for the next push.
             gone = self.call(self.client.update, [(record.remote_id, plan.push)])

@@ -284,6 +284,7 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
         lines.append((Lead(pk=crossing.row["id"]), summary, data))
     # The score's own lines change nothing the score reads: they leave the leads as scored.
     activities_record_each(actor=None, kind=Activity.Kind.SCORE, lines=lines, rescore=False)
+    _qualified_push([crossing.row["id"] for crossing in crossings])
     if config.promote_at_mql:
         mql = [
             c.row["id"]
@@ -303,6 +304,13 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
             except ValidationError:
                 continue  # moved meanwhile, or a stage no lead may enter unasked (a lost one): the rest go on
             result.moved += moved is not None
+
+
+def _qualified_push(lead_ids: list[int]) -> None:
+    """Leads that crossed MQL or SQL go to the CRMs that ask for qualified leads, once the scores are saved."""
+    from crm.sync.jobs import leads_qualified_push  # the sync reaches the services that import this module
+
+    transaction.on_commit(lambda: leads_qualified_push(lead_ids))
 
 
 def _moves_to(stage: Stage | None, row: dict) -> bool:

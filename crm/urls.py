@@ -2,6 +2,7 @@ from django.urls import path
 
 from crm.views import (
     board,
+    crm_sync,
     dashboard,
     do_not_call,
     duplicates,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("leads/new/", leads.lead_new, name="lead_create"),
     path("leads/bulk/", leads.leads_bulk, name="leads_bulk"),
     path("leads/export/", leads.leads_export, name="leads_export"),
+    path("leads/export/crm/", crm_sync.leads_export_crm, name="leads_export_crm"),
     path("leads/<int:pk>/", lead_detail.lead_detail, name="lead"),
     path("leads/<int:pk>/facts/", lead_detail.lead_facts, name="lead_facts"),
     path("leads/<int:pk>/notes/", lead_detail.lead_note_add, name="lead_note_add"),
@@ -69,4 +71,8 @@ urlpatterns = [
     path("me/", locale_settings.my_settings, name="my_settings"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notifications_read"),
+    path("settings/crm/", crm_sync.crm_sync_settings, name="settings_crm"),
+    path("settings/crm/<int:pk>/", crm_sync.crm_connection, name="crm_connection"),
+    path("settings/crm/<int:pk>/run/", crm_sync.crm_connection_run, name="crm_connection_run"),
+    path("settings/crm/runs/<int:pk>/", crm_sync.crm_run, name="crm_run"),
 ]

@@ -85,4 +85,14 @@ SCHEDULES: dict[str, dict] = {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,
     },
+    "start due CRM syncs": {
+        "func": "crm.sync.jobs.connections_sync_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
+    "resume stalled CRM syncs": {
+        "func": "crm.sync.jobs.sync_runs_requeue_stalled",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
 }

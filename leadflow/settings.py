@@ -389,3 +389,15 @@ LOGGING = {
         "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# CRM sync (crm/sync/): each CRM's API at its <CRM>_BASE_URL, a token from the environment when a connection stores
+# none. A rate-limited call waits Retry-After (capped by HTTP_RETRY_AFTER_MAX) and is tried again this many times
+# before the run fails, to resume at the next run.
+HUBSPOT_BASE_URL = env.str("HUBSPOT_BASE_URL", default="https://api.hubapi.com")
+HUBSPOT_TOKEN = env.str("HUBSPOT_TOKEN", default="")
+PIPEDRIVE_BASE_URL = env.str("PIPEDRIVE_BASE_URL", default="https://api.pipedrive.com")
+PIPEDRIVE_TOKEN = env.str("PIPEDRIVE_TOKEN", default="")
+# Pipedrive allows about 80 requests in 2 seconds per token; Leadflow keeps well below.
+PIPEDRIVE_REQUESTS_PER_SECOND = env.float("PIPEDRIVE_REQUESTS_PER_SECOND", default=10.0)
+SYNC_RATE_LIMIT_RETRIES = env.int("SYNC_RATE_LIMIT_RETRIES", default=3)
+SYNC_STALL_SECONDS = env.int("SYNC_STALL_SECONDS", default=900)

@@ -10,10 +10,13 @@ from crm.models.people import Company, Lead, Tag, User, UserManager
 from crm.models.pipeline import Pipeline, Stage, StageChange
 from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
 from crm.models.site import SiteSettings
+from crm.models.sync import CrmConnection, CrmLink, SyncChange, SyncRun
 
 __all__ = [
     "Activity",
     "Company",
+    "CrmConnection",
+    "CrmLink",
     "DoNotCallNumber",
     "DuplicateCandidate",
     "IdealCustomerProfile",
@@ -33,6 +36,8 @@ __all__ = [
     "SiteSettings",
     "Stage",
     "StageChange",
+    "SyncChange",
+    "SyncRun",
     "Tag",
     "Task",
     "User",

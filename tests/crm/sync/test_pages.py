@@ -1,0 +1,137 @@
+"""Settings → CRM sync: who may open it, connecting (credentials stored encrypted, shown masked), the mapping
+editor and its refusals, run buttons, and run history with the change log."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection as db_connection
+from django.urls import reverse
+
+from crm.models import CrmConnection, SyncChange, SyncRun
+from tests.crm.sync.helpers import sync
+from tests.factories import LeadFactory
+from tests.fakes.hubspot_server import TOKEN, HubSpotStandIn
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hubspot(local_stand_ins, settings):
+    stand_in = HubSpotStandIn.started()
+    settings.HUBSPOT_BASE_URL = stand_in.base_url
+    settings.HUBSPOT_TOKEN = ""
+    yield stand_in
+    stand_in.stop()
+
+
+def _connect(client, **extra):
+    data = {
+        "name": "hub",
+        "kind": "hubspot",
+        "token": TOKEN,
+        "direction": "both",
+        "conflict_rule": "newest",
+        "schedule": "off",
+        **extra,
+    }
+    return client.post(reverse("crm:settings_crm"), data)
+
+
+@pytest.mark.parametrize("persona", ["rep_alice", "viewer_vic"])
+def test_reps_and_viewers_may_not_open_crm_sync(client, request, persona, admin_ada):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("crm:settings_crm")).status_code == 403
+    connection = CrmConnection.objects.create(name="x", kind="hubspot", acting_user=admin_ada)
+    assert client.get(reverse("crm:crm_connection", args=[connection.pk])).status_code == 403
+    assert client.post(reverse("crm:crm_connection_run", args=[connection.pk])).status_code == 403
+
+
+def test_a_manager_connects_with_a_token_stored_encrypted_and_shown_masked(client, manager_mia, hubspot):
+    client.force_login(manager_mia)
+    assert client.get(reverse("crm:settings_crm")).status_code == 200
+
+    response = _connect(client, acting_user=manager_mia.pk)
+
+    connection = CrmConnection.objects.get(name="hub")
+    assert response.status_code == 302
+    assert connection.token == TOKEN
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM crm_crmconnection WHERE id = %s", [connection.pk])
+        assert TOKEN not in cursor.fetchone()[0]
+    # The default mapping, as far as the account has the fields.
+    assert connection.mapping["email"] == "email" and connection.mapping["title"] == "jobtitle"
+    page = client.get(reverse("crm:crm_connection", args=[connection.pk])).content.decode()
+    assert TOKEN not in page
+    assert "••••••" + TOKEN[-4:] in page
+
+
+def test_the_default_mapping_leaves_out_fields_the_account_lacks(client, manager_mia, local_stand_ins, settings):
+    stand_in = HubSpotStandIn.started(property_names=["email", "firstname", "lastname"])
+    settings.HUBSPOT_BASE_URL = stand_in.base_url
+    try:
+        client.force_login(manager_mia)
+        _connect(client, acting_user=manager_mia.pk)
+    finally:
+        stand_in.stop()
+    assert CrmConnection.objects.get().mapping == {"email": "email", "first_name": "firstname", "last_name": "lastname"}
+
+
+def test_a_mapping_naming_a_field_the_crm_lacks_is_refused_at_save(client, admin_ada, hubspot):
+    client.force_login(admin_ada)
+    _connect(client, acting_user=admin_ada.pk)
+    connection = CrmConnection.objects.get()
+    before = dict(connection.mapping)
+    data = {f"connection-{k}": v for k, v in {"name": "hub", "direction": "both", "conflict_rule": "crm"}.items()}
+    data |= {"connection-schedule": "daily", "connection-acting_user": admin_ada.pk}
+    data |= {"map-email": "email", "map-title": "job_title_that_does_not_exist"}
+
+    response = client.post(reverse("crm:crm_connection", args=[connection.pk]), data)
+
+    assert response.status_code == 422
+    assert "has no field &#x27;job_title_that_does_not_exist&#x27;" in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.mapping == before and connection.conflict_rule == "newest"
+
+    data["map-title"] = "jobtitle"
+    assert client.post(reverse("crm:crm_connection", args=[connection.pk]), data).status_code == 302
+    connection.refresh_from_db()
+    assert connection.mapping == {"email": "email", "title": "jobtitle"}
+    assert (connection.conflict_rule, connection.schedule) == ("crm", "daily")
+    assert connection.token == TOKEN  # a blank token box keeps the stored one
+
+
+def test_the_run_button_queues_a_run_and_the_history_shows_counts_and_changes(client, manager_mia, hubspot):
+    client.force_login(manager_mia)
+    _connect(client, acting_user=manager_mia.pk)
+    connection = CrmConnection.objects.get()
+    LeadFactory(email="ann@acme.example", first_name="Ann", title="CTO", owner=manager_mia)
+    done = sync(connection, "push")
+
+    response = client.post(reverse("crm:crm_connection_run", args=[connection.pk]), {"direction": "pull"})
+
+    assert response.status_code == 302
+    queued = SyncRun.objects.exclude(pk=done.pk).get()
+    assert (queued.direction, queued.created_by) == ("pull", manager_mia)
+    page = client.get(reverse("crm:crm_connection", args=[connection.pk])).content.decode()
+    assert f'href="{reverse("crm:crm_run", args=[done.pk])}"' in page
+    detail = client.get(reverse("crm:crm_run", args=[done.pk])).content.decode()
+    assert "1 created" in detail
+    assert "ann@acme.example" in detail and "CTO" in detail
+    assert SyncChange.objects.filter(run=done).count() >= 3
+    sideways = client.post(reverse("crm:crm_connection_run", args=[connection.pk]), {"direction": "sideways"})
+    assert sideways.status_code == 400
+    assert client.get(reverse("crm:crm_run", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("model", ["crmconnection", "crmlink", "syncrun", "syncchange"])
+def test_the_back_office_lists_sync_records_read_only_without_secrets(client, admin_ada, model):
+    connection = CrmConnection.objects.create(name="hub", kind="hubspot", acting_user=admin_ada, token=TOKEN)
+    run = SyncRun.objects.create(connection=connection, direction="push")
+    lead = LeadFactory()
+    connection.links.create(lead=lead, remote_id="101")
+    SyncChange.objects.create(run=run, lead=lead, field="title", old="a", new="b", direction="push")
+    client.force_login(admin_ada)
+    assert client.get(reverse(f"admin:crm_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:crm_{model}_add")).status_code == 403
+    change = client.get(reverse("admin:crm_crmconnection_change", args=[connection.pk])).content.decode()
+    assert TOKEN not in change

@@ -405,3 +405,5 @@ GOHIGHLEVEL_BASE_URL = env.str("GOHIGHLEVEL_BASE_URL", default="https://services
 GOHIGHLEVEL_API_VERSION = env.str("GOHIGHLEVEL_API_VERSION", default="2021-07-28")
 GOHIGHLEVEL_TOKEN = env.str("GOHIGHLEVEL_TOKEN", default="")
 GOHIGHLEVEL_LOCATION_ID = env.str("GOHIGHLEVEL_LOCATION_ID", default="")
+# GoHighLevel allows 100 requests in 10 seconds per sub-account: requests a second the client spaces its calls to.
+GOHIGHLEVEL_RATE_PER_SECOND = env.float("GOHIGHLEVEL_RATE_PER_SECOND", default=10.0)

@@ -34,7 +34,8 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSessi
 from simple_salesforce.format import format_soql
 
 from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError
-from leadflow.http import BACKOFF_FACTOR, RETRIES, BlockedAddress, ResponseTooLarge, http_session
+from crm.sync.retries import RETRIES, backoff_seconds, crm_session
+from leadflow.http import BlockedAddress, ResponseTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ class SalesforceClient:
             except (requests.RequestException, BlockedAddress, ResponseTooLarge) as error:
                 raise SyncError(f"Salesforce could not be reached ({type(error).__name__}).") from None
             attempt += 1
-            wait = BACKOFF_FACTOR * 2**attempt
+            wait = backoff_seconds(attempt)
             logger.info("Salesforce %s call throttled or failing; trying again in %.1f s", what, wait)
             time.sleep(wait)
 
@@ -303,13 +304,7 @@ class SalesforceClient:
 
 
 def _salesforce_session() -> requests.Session:
-    """The guarded session with retries left to SalesforceClient._call, which knows which calls are safe to repeat
-    (connection failures are still retried here: nothing reached Salesforce)."""
-    session = http_session(rate_per_host=0)
-    for adapter in session.adapters.values():
-        adapter.max_retries = adapter.max_retries.new(
-            status_forcelist=(), respect_retry_after_header=False, raise_on_status=False
-        )
+    session = crm_session(rate_per_host=0)  # Salesforce limits calls a day and at once, not a second
     if settings.SALESFORCE_CA_BUNDLE:
         session.verify = settings.SALESFORCE_CA_BUNDLE
     return session

@@ -68,17 +68,19 @@ PAGE_LIMIT = 100
 EMAILS_PER_SEARCH = 20
 DUPLICATE_MESSAGE = "does not allow duplicated contacts"
 
-# GoHighLevel's contact import (Contacts > Import) reads a CSV whose columns it matches by these headers, as in its
-# sample file; for "export without a connection" (Leadflow field, CSV header).
+# GoHighLevel's contact import (Contacts > Import) maps a CSV column to the standard field its header names: the
+# headers of its documented sample file ("CSV File Format for Importing Contacts and Opportunities", help article
+# 155000005143) and the standard Website and Source fields; for "export without a connection" (Leadflow field, CSV
+# header). Tags take "Value 1, Value 2" in one cell.
 GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS: list[tuple[str, str]] = [
     ("first_name", "First Name"),
     ("last_name", "Last Name"),
     ("email", "Email"),
     ("phone", "Phone"),
-    ("company", "Company Name"),
+    ("company", "Company"),
     ("website", "Website"),
     ("source", "Source"),
-    ("title", "Job Title"),
+    ("tags", "Tags"),
 ]
 
 
@@ -171,19 +173,24 @@ class GoHighLevelClient:
     # Reading.
 
     def _search(self, *, filters: list[dict], sort: list[dict]) -> Iterator[RemoteRecord]:
-        """Every contact a search answers, page after page with the searchAfter cursor of the last one."""
-        body: dict[str, Any] = {"locationId": self._location(), "pageLimit": PAGE_LIMIT, "filters": filters}
-        body["sort"] = sort
+        """Every contact a search answers, page after page: with the searchAfter cursor the last contact carries
+        (the documented way past 10,000 contacts), else by page number."""
+        body: dict[str, Any] = {"locationId": self._location(), "page": 1, "pageLimit": PAGE_LIMIT}
+        body.update(filters=filters, sort=sort)
         while True:
             response = self._call("POST", "/contacts/search", json=body, what="search contacts")
             self._raise_for(response, "search contacts")
             contacts = _json(response).get("contacts") or []
             for contact in contacts:
                 yield self._record(contact)
-            cursor = contacts[-1].get("searchAfter") if contacts else None
-            if len(contacts) < PAGE_LIMIT or not cursor:
+            if len(contacts) < PAGE_LIMIT:
                 return
-            body = {**body, "searchAfter": cursor}
+            # The cursor is named searchAfter in contacts, sort in other HighLevel searches.
+            cursor = contacts[-1].get("searchAfter") or contacts[-1].get("sort")
+            if cursor:
+                body = {key: value for key, value in body.items() if key != "page"} | {"searchAfter": cursor}
+            else:
+                body = {**body, "page": body.get("page", 1) + 1}
 
     def _record(self, contact: dict) -> RemoteRecord:
         fields = {name: _text(contact.get(name)) for name in STANDARD_FIELDS}

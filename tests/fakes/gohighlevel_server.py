@@ -93,6 +93,8 @@ class GoHighLevelStandIn:
         self.contacts: dict[str, dict] = {}
         self.received: list[Received] = []
         self.max_page_limit = 500
+        # The name of the cursor each searched contact carries; None: none, so only page numbers page.
+        self.cursor_field: str | None = "searchAfter"
         self._ids = (ghl_id(n) for n in itertools.count(1))
         self._clock = CLOCK_START
         self._trouble: list[Response] = []
@@ -254,12 +256,14 @@ class GoHighLevelStandIn:
         for order in reversed(body.get("sort") or []):
             rows.sort(key=lambda contact: contact.get(order["field"]) or "", reverse=order.get("direction") == "desc")
         cursor = body.get("searchAfter")
+        if cursor and body.get("page"):
+            return ghl_error(422, ["page and searchAfter cannot be used together"])
         if cursor:
             position = next(i for i, row in enumerate(rows) if _cursor(row) == cursor)
             rows = rows[position + 1 :]
         elif body.get("page"):
             rows = rows[(body["page"] - 1) * limit :]
-        page = [{**row, "searchAfter": _cursor(row)} for row in rows[:limit]]
+        page = [{**row, self.cursor_field: _cursor(row)} if self.cursor_field else row for row in rows[:limit]]
         total = sum(1 for contact in self.contacts.values() if _passes(contact, body.get("filters") or []))
         return self._json({"contacts": page, "total": total})
 

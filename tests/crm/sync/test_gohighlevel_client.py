@@ -163,8 +163,18 @@ def test_changed_since_pages_through_every_change_oldest_first(ghl, client, monk
     searches = [request.body for request in ghl.requests_to("POST", "/contacts/search")]
     assert len(searches) == 3
     assert searches[0]["sort"] == [{"field": "dateUpdated", "direction": "asc"}]
-    assert "searchAfter" not in searches[0]
+    assert searches[0]["page"] == 1 and "searchAfter" not in searches[0]
     assert searches[1]["searchAfter"][1] == ids[2]  # the cursor of the last contact of the page before
+    assert "page" not in searches[1]
+
+
+def test_without_a_cursor_it_pages_by_number(ghl, client, monkeypatch):
+    monkeypatch.setattr("crm.sync.gohighlevel.PAGE_LIMIT", 2)
+    ghl.cursor_field = None
+    ids = [ghl.add(**_contact(f"p{n}@navy.mil")) for n in range(4)]
+
+    assert [record.remote_id for record in client.changed_since(None)] == ids
+    assert [request.body["page"] for request in ghl.requests_to("POST", "/contacts/search")] == [1, 2, 3]
 
 
 def test_changed_since_a_moment_asks_for_later_changes_only(ghl, client):
@@ -228,4 +238,4 @@ def test_an_address_leadflow_may_not_reach_is_refused(ghl, client, local_stand_i
 
 def test_the_import_layout_names_leadflow_fields_and_gohighlevel_headers():
     assert ("email", "Email") in GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS
-    assert ("company", "Company Name") in GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS
+    assert ("company", "Company") in GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS

@@ -43,9 +43,11 @@ T = TypeVar("T")
 
 # sObject Collections take at most 200 records a call.
 BATCH_SIZE = 200
-# Emails (or ids) per SOQL IN list: the query goes in a GET URL, which Salesforce caps at 16,384 characters, next to
-# the names of every writable field.
+# Emails (or ids) per SOQL IN list, at most; the query goes in a GET URL, which Salesforce caps at 16,384 characters,
+# so a list also stops where the query (next to the names of every writable field) would pass SOQL_URL_BUDGET once
+# URL-encoded.
 IN_LIST_SIZE = 100
+SOQL_URL_BUDGET = 12_000
 # Per-record errors that mean the record is gone: deleted, merged away, or never there.
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
 THROTTLE_CODE = "REQUEST_LIMIT_EXCEEDED"
@@ -113,9 +115,8 @@ class SalesforceClient:
     def find_by_emails(self, emails: list[str]) -> dict[str, RemoteRecord]:
         wanted = sorted({email.strip().lower() for email in emails if email.strip()})
         found: dict[str, RemoteRecord] = {}
-        for chunk in _chunks(wanted, IN_LIST_SIZE):
-            where = format_soql("Email IN {}", chunk)
-            for record in self._query(where):
+        for chunk in self._in_lists(wanted):
+            for record in self._query(format_soql("Email IN {}", chunk)):
                 email = record.fields.get("Email", "").lower()
                 # Two records with one email: the one changed last is the one people work on.
                 if email and (email not in found or _later(record, found[email])):
@@ -124,7 +125,7 @@ class SalesforceClient:
 
     def get(self, remote_ids: list[str]) -> dict[str, RemoteRecord]:
         found: dict[str, RemoteRecord] = {}
-        for chunk in _chunks(sorted(set(remote_ids)), IN_LIST_SIZE):
+        for chunk in self._in_lists(sorted(set(remote_ids))):
             for record in self._query(format_soql("Id IN {}", chunk)):
                 found[record.remote_id] = record
         # SOQL answers 18-character ids; the caller may hold the 15-character form of the same record.
@@ -170,11 +171,29 @@ class SalesforceClient:
 
     # Reading.
 
+    def _columns(self) -> str:
+        return ", ".join(["Id", "LastModifiedDate", *sorted(self.field_names() - {"Id", "LastModifiedDate"})])
+
+    def _in_lists(self, values: list[str]) -> Iterator[list[str]]:
+        """`values` cut into IN lists that keep each query's URL within SOQL_URL_BUDGET."""
+        # A quoted value and its comma; an email's @ and punctuation take about three characters each once encoded.
+        budget = max(SOQL_URL_BUDGET - 3 * len(self._columns()), 500)
+        chunk: list[str] = []
+        used = 0
+        for value in values:
+            size = 3 * (len(value) + 3)
+            if chunk and (len(chunk) == IN_LIST_SIZE or used + size > budget):
+                yield chunk
+                chunk, used = [], 0
+            chunk.append(value)
+            used += size
+        if chunk:
+            yield chunk
+
     def _query(self, where: str, *, order_by: str = "") -> Iterator[RemoteRecord]:
         """The records a SOQL query over the writable fields answers, page after page (nextRecordsUrl)."""
-        columns = ", ".join(["Id", "LastModifiedDate", *sorted(self.field_names() - {"Id", "LastModifiedDate"})])
         # SOQL, not SQL: the names come from describe and the settings, every value went through format_soql.
-        soql = f"SELECT {columns} FROM {self._sobject}"  # noqa: S608
+        soql = f"SELECT {self._columns()} FROM {self._sobject}"  # noqa: S608
         if where:
             soql += f" WHERE {where}"
         if order_by:

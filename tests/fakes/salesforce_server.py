@@ -78,6 +78,8 @@ LEAD_FIELDS = [
 WRITABLE = {name for name, _, _, writable in LEAD_FIELDS if writable}
 READABLE = {name for name, *_ in LEAD_FIELDS}
 REQUIRED = ("LastName", "Company")
+# Status is a restricted picklist in this org, as it is by default.
+STATUS_VALUES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
 ID_CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
@@ -143,6 +145,8 @@ class SalesforceStandIn:
         self.cert_path = cert_path
         self.version = version
         self.batch_size = DEFAULT_BATCH
+        # An active duplicate rule that blocks a second Lead with a known email (DUPLICATES_DETECTED).
+        self.duplicate_rule = False
         self.records: dict[str, dict] = {}
         self.deleted: set[str] = set()
         self.received: list[Received] = []
@@ -364,6 +368,12 @@ class SalesforceStandIn:
         missing = [name for name in REQUIRED if not record.get(name)]
         if missing:
             return _failure(None, "REQUIRED_FIELD_MISSING", f"Required fields are missing: {missing}", missing)
+        refused = _bad_picklist(record)
+        if refused:
+            return refused
+        email = (record.get("Email") or "").lower()
+        if self.duplicate_rule and any((row.get("Email") or "").lower() == email for row in self.records.values()):
+            return _failure(None, "DUPLICATES_DETECTED", "Use one of these records?", [])
         fields = {name: value for name, value in record.items() if name != "attributes"}
         return {"id": self._insert(fields), "success": True, "errors": []}
 
@@ -378,6 +388,9 @@ class SalesforceStandIn:
         cleared = [name for name in REQUIRED if name in changes and not changes[name]]
         if cleared:
             return _failure(record_id, "REQUIRED_FIELD_MISSING", f"Required fields are missing: {cleared}", cleared)
+        refused = _bad_picklist(record, record_id)
+        if refused:
+            return refused
         stored.update(changes)
         self._touch(stored)
         return {"id": stored["Id"], "success": True, "errors": []}
@@ -405,6 +418,14 @@ def _failure(record_id: str | None, code: str, message: str, fields: list[str]) 
     if record_id:
         result["id"] = record_id
     return result
+
+
+def _bad_picklist(record: dict, record_id: str | None = None) -> dict | None:
+    status = record.get("Status")
+    if status is not None and status not in STATUS_VALUES:
+        message = f"Status: bad value for restricted picklist field: {status}"
+        return _failure(record_id, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", message, ["Status"])
+    return None
 
 
 def _soql_strings(text: str) -> list[str]:

@@ -106,6 +106,17 @@ def test_it_finds_leads_by_email_whatever_their_case_with_values_quoted_safely(s
     assert "FROM Lead WHERE Email IN ('ada@example.com','nobody@example.com','o\\'brien@example.com')" in soql
 
 
+def test_many_emails_are_asked_in_queries_that_fit_in_a_url(salesforce, client):
+    emails = [f"someone.with.a.rather.long.address.{n}@a-long-company-domain.example.com" for n in range(150)]
+    salesforce.add(**_lead(emails[149]))
+
+    assert list(client.find_by_emails(emails)) == [emails[149]]
+    queries = salesforce.requests_to("/query")
+    assert len(queries) >= 2
+    assert sum(query.query["q"][0].count("@") for query in queries) == 150
+    assert all(len(query.query["q"][0]) < 16_384 / 3 for query in queries)
+
+
 def test_two_leads_with_one_email_answer_the_one_changed_last(salesforce, client):
     salesforce.add(**_lead("twin@example.com", Title="Older"))
     newer = salesforce.add(**_lead("twin@example.com", Title="Newer"))
@@ -155,6 +166,20 @@ def test_it_updates_and_reports_the_records_deleted_on_salesforces_side(salesfor
     patch = salesforce.requests_to("/composite/sobjects")[0]
     assert patch.method == "PATCH"
     assert patch.body["records"][0] == {"attributes": {"type": "Lead"}, "id": ada, "Title": "Countess", "Phone": None}
+
+
+def test_records_salesforce_refuses_one_by_one_are_named_after_the_others_are_written(salesforce, client):
+    salesforce.duplicate_rule = True
+    salesforce.add(**_lead("taken@example.com"))
+    with pytest.raises(SyncError, match=r"refused to create 1 of 3 records: taken@example.com: DUPLICATES_DETECTED"):
+        client.create([_lead("new1@example.com"), _lead("taken@example.com"), _lead("new2@example.com")])
+    emails = sorted(record["Email"] for record in salesforce.records.values())
+    assert emails == ["new1@example.com", "new2@example.com", "taken@example.com"]
+
+    new1 = next(key for key, record in salesforce.records.items() if record["Email"] == "new1@example.com")
+    with pytest.raises(SyncError, match="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Status: bad value"):
+        client.update([(new1, {"Title": "CTO"}), (new1, {"Status": "Meeting booked"})])
+    assert salesforce.records[new1]["Title"] == "CTO"
 
 
 def test_changed_since_pages_through_every_change_oldest_first(salesforce, client):

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -130,11 +131,12 @@ class GoHighLevelClient:
 
     def get(self, remote_ids: list[str]) -> dict[str, RemoteRecord]:
         found: dict[str, RemoteRecord] = {}
-        for remote_id in dict.fromkeys(remote_ids):
-            response = self._call("GET", f"/contacts/{remote_id}", what="get a contact")
+        for remote_id in dict.fromkeys(filter(None, remote_ids)):
+            response = self._call("GET", _contact_path(remote_id), what="get a contact")
             if _not_found(response):
                 continue
-            found[remote_id] = self._record(_json(response).get("contact") or {})
+            contact = _json(response).get("contact") or {}
+            found[remote_id] = self._record({**contact, "id": contact.get("id") or remote_id})
         return found
 
     def create(self, records: list[dict[str, str]]) -> list[str]:
@@ -158,7 +160,7 @@ class GoHighLevelClient:
         gone = set()
         for remote_id, fields in changes:
             body = {name: value for name, value in self._body(fields).items() if name not in CREATE_ONLY_FIELDS}
-            response = self._call("PUT", f"/contacts/{remote_id}", json=body, what="update a contact")
+            response = self._call("PUT", _contact_path(remote_id), json=body, what="update a contact")
             if _not_found(response):
                 gone.add(remote_id)
         return gone
@@ -279,6 +281,11 @@ class GoHighLevelClient:
         if self._session is None:
             self._session = crm_session(rate_per_host=settings.GOHIGHLEVEL_RATE_PER_SECOND)
         return self._session
+
+
+def _contact_path(remote_id: str) -> str:
+    # An id is one path segment, whatever it holds.
+    return f"/contacts/{quote(remote_id, safe='')}"
 
 
 def _rate_limit_wait(response: requests.Response) -> float | None:

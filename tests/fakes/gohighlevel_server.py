@@ -83,6 +83,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: object = None
+    raw_path: str = ""  # as sent, before percent-decoding
 
 
 class GoHighLevelStandIn:
@@ -167,7 +168,10 @@ class GoHighLevelStandIn:
 
     def _respond(self, request: Request) -> Response:
         body = json.loads(request.get_data(as_text=True)) if request.get_data() else None
-        self.received.append(Received(request.method, request.path, dict(request.args), dict(request.headers), body))
+        raw_path = (request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "").split("?")[0]
+        self.received.append(
+            Received(request.method, request.path, dict(request.args), dict(request.headers), body, raw_path)
+        )
         with self._lock:
             if request.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return ghl_error(401, "Invalid token: access token is invalid", error="Unauthorized")

@@ -95,9 +95,10 @@ def test_get_answers_the_contacts_that_still_exist_with_their_custom_fields(ghl,
     gone = ghl.add(**_contact("gone@navy.mil"))
     ghl.delete(gone)
 
-    found = client.get([kept, gone])
+    found = client.get([kept, gone, "../locations/x"])
 
     assert list(found) == [kept]
+    assert ghl.received[-1].raw_path == "/contacts/..%2Flocations%2Fx"  # an odd id stays one path segment
     assert found[kept].fields["contact.linkedin"] == "in/grace"
     assert found[kept].fields["email"] == "kept@navy.mil"
 

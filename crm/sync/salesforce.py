@@ -97,6 +97,7 @@ class SalesforceClient:
         self._sobject = settings.SALESFORCE_SOBJECT
         self._access_token = credentials.token
         self._instance_url = credentials.account
+        self._session: requests.Session | None = None
         self._api: Salesforce | None = None
         self._writable: set[str] | None = None
 
@@ -281,7 +282,9 @@ class SalesforceClient:
 
     def _salesforce(self) -> Salesforce:
         if self._api is None:
-            session = _salesforce_session()
+            if self._session is None:
+                self._session = _salesforce_session()
+            session = self._session
             if not self._access_token:
                 self._access_token, self._instance_url = self._client_credentials_token(session)
             if not self._instance_url:

@@ -401,3 +401,21 @@ PIPEDRIVE_TOKEN = env.str("PIPEDRIVE_TOKEN", default="")
 PIPEDRIVE_REQUESTS_PER_SECOND = env.float("PIPEDRIVE_REQUESTS_PER_SECOND", default=10.0)
 SYNC_RATE_LIMIT_RETRIES = env.int("SYNC_RATE_LIMIT_RETRIES", default=3)
 SYNC_STALL_SECONDS = env.int("SYNC_STALL_SECONDS", default=900)
+
+# Each CRM's API root is a setting so tests and private networks can point elsewhere;
+# credentials normally come from the connection's encrypted store, these environment values only fill what it lacks.
+# Salesforce: the login (or My Domain) URL for the OAuth client credentials flow; the REST API version; the object
+# people sync to; a CA bundle to trust besides the system's (simple-salesforce speaks HTTPS only).
+SALESFORCE_BASE_URL = env.str("SALESFORCE_BASE_URL", default="https://login.salesforce.com")
+SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="62.0")
+SALESFORCE_SOBJECT = env.str("SALESFORCE_SOBJECT", default="Lead")
+SALESFORCE_CA_BUNDLE = env.str("SALESFORCE_CA_BUNDLE", default="")
+SALESFORCE_CLIENT_ID = env.str("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET = env.str("SALESFORCE_CLIENT_SECRET", default="")
+# GoHighLevel (API v2): a private integration token or OAuth access token, and the sub-account's location id.
+GOHIGHLEVEL_BASE_URL = env.str("GOHIGHLEVEL_BASE_URL", default="https://services.leadconnectorhq.com")
+GOHIGHLEVEL_API_VERSION = env.str("GOHIGHLEVEL_API_VERSION", default="2021-07-28")
+GOHIGHLEVEL_TOKEN = env.str("GOHIGHLEVEL_TOKEN", default="")
+GOHIGHLEVEL_LOCATION_ID = env.str("GOHIGHLEVEL_LOCATION_ID", default="")
+# GoHighLevel allows 100 requests in 10 seconds per sub-account: requests a second the client spaces its calls to.
+GOHIGHLEVEL_RATE_PER_SECOND = env.float("GOHIGHLEVEL_RATE_PER_SECOND", default=10.0)

@@ -9,102 +9,239 @@ import leadflow.secrets
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0019_notifications'),
+        ("crm", "0019_notifications"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrmConnection',
+            name="CrmConnection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=60, unique=True)),
-                ('kind', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce'), ('pipedrive', 'Pipedrive'), ('gohighlevel', 'GoHighLevel')], max_length=20)),
-                ('token', leadflow.secrets.EncryptedTextField(blank=True)),
-                ('client_id', models.CharField(blank=True, max_length=200)),
-                ('client_secret', leadflow.secrets.EncryptedTextField(blank=True)),
-                ('account', models.CharField(blank=True, max_length=300)),
-                ('mapping', models.JSONField(default=dict)),
-                ('direction', models.CharField(choices=[('push', 'Push Leadflow to the CRM'), ('pull', 'Pull the CRM into Leadflow'), ('both', 'Both ways')], default='both', max_length=10)),
-                ('conflict_rule', models.CharField(choices=[('newest', 'The newest change wins'), ('leadflow', 'Leadflow always wins'), ('crm', 'The CRM always wins')], default='newest', max_length=10)),
-                ('schedule', models.CharField(choices=[('off', 'Only when started'), ('hourly', 'Every hour'), ('daily', 'Every day')], default='off', max_length=10)),
-                ('push_on_qualify', models.BooleanField(default=False, verbose_name='push a lead when it qualifies (MQL/SQL)')),
-                ('pulled_until', models.DateTimeField(blank=True, null=True)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('acting_user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(max_length=60, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("hubspot", "HubSpot"),
+                            ("salesforce", "Salesforce"),
+                            ("pipedrive", "Pipedrive"),
+                            ("gohighlevel", "GoHighLevel"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("token", leadflow.secrets.EncryptedTextField(blank=True)),
+                ("client_id", models.CharField(blank=True, max_length=200)),
+                ("client_secret", leadflow.secrets.EncryptedTextField(blank=True)),
+                ("account", models.CharField(blank=True, max_length=300)),
+                ("mapping", models.JSONField(default=dict)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("push", "Push Leadflow to the CRM"),
+                            ("pull", "Pull the CRM into Leadflow"),
+                            ("both", "Both ways"),
+                        ],
+                        default="both",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "conflict_rule",
+                    models.CharField(
+                        choices=[
+                            ("newest", "The newest change wins"),
+                            ("leadflow", "Leadflow always wins"),
+                            ("crm", "The CRM always wins"),
+                        ],
+                        default="newest",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.CharField(
+                        choices=[("off", "Only when started"), ("hourly", "Every hour"), ("daily", "Every day")],
+                        default="off",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "push_on_qualify",
+                    models.BooleanField(default=False, verbose_name="push a lead when it qualifies (MQL/SQL)"),
+                ),
+                ("pulled_until", models.DateTimeField(blank=True, null=True)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "acting_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=64)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('direction', models.CharField(choices=[('push', 'Push Leadflow to the CRM'), ('pull', 'Pull the CRM into Leadflow'), ('both', 'Both ways')], max_length=10)),
-                ('trigger', models.CharField(choices=[('manual', 'Started by hand'), ('schedule', 'Schedule'), ('qualified', 'A lead qualified'), ('command', 'Command line')], default='manual', max_length=10)),
-                ('lead_ids', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10)),
-                ('created', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('pulled', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('conflicts', models.PositiveIntegerField(default=0)),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='crm.crmconnection')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=64)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("push", "Push Leadflow to the CRM"),
+                            ("pull", "Pull the CRM into Leadflow"),
+                            ("both", "Both ways"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Started by hand"),
+                            ("schedule", "Schedule"),
+                            ("qualified", "A lead qualified"),
+                            ("command", "Command line"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                    ),
+                ),
+                ("lead_ids", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("created", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("pulled", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("conflicts", models.PositiveIntegerField(default=0)),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="runs", to="crm.crmconnection"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
+                "ordering": ["-created_at", "-id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CrmLink',
+            name="CrmLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=100)),
-                ('remote_modified_at', models.DateTimeField(blank=True, null=True)),
-                ('lead_synced_at', models.DateTimeField(blank=True, null=True)),
-                ('synced_values', models.JSONField(blank=True, default=dict)),
-                ('remote_deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='crm.crmconnection')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crm_links', to='crm.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("remote_id", models.CharField(max_length=100)),
+                ("remote_modified_at", models.DateTimeField(blank=True, null=True)),
+                ("lead_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("synced_values", models.JSONField(blank=True, default=dict)),
+                ("remote_deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="crm.crmconnection"
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="crm_links", to="crm.lead"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('connection', 'remote_id'), name='crm_link_remote_once'), models.UniqueConstraint(fields=('connection', 'lead'), name='crm_link_lead_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("connection", "remote_id"), name="crm_link_remote_once"),
+                    models.UniqueConstraint(fields=("connection", "lead"), name="crm_link_lead_once"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SyncChange',
+            name="SyncChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(blank=True, max_length=100)),
-                ('field', models.CharField(max_length=60)),
-                ('old', models.TextField(blank=True)),
-                ('new', models.TextField(blank=True)),
-                ('direction', models.CharField(choices=[('push', 'To the CRM'), ('pull', 'To Leadflow')], max_length=4)),
-                ('winner', models.CharField(choices=[('only', 'Changed on one side only'), ('newest', 'Newest change'), ('leadflow', 'Leadflow always wins'), ('crm', 'The CRM always wins'), ('new', 'New record'), ('deleted', 'Deleted on the other side')], default='only', max_length=10, verbose_name='why')),
-                ('conflict', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='crm.lead')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='crm.syncrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("remote_id", models.CharField(blank=True, max_length=100)),
+                ("field", models.CharField(max_length=60)),
+                ("old", models.TextField(blank=True)),
+                ("new", models.TextField(blank=True)),
+                (
+                    "direction",
+                    models.CharField(choices=[("push", "To the CRM"), ("pull", "To Leadflow")], max_length=4),
+                ),
+                (
+                    "winner",
+                    models.CharField(
+                        choices=[
+                            ("only", "Changed on one side only"),
+                            ("newest", "Newest change"),
+                            ("leadflow", "Leadflow always wins"),
+                            ("crm", "The CRM always wins"),
+                            ("new", "New record"),
+                            ("deleted", "Deleted on the other side"),
+                        ],
+                        default="only",
+                        max_length=10,
+                        verbose_name="why",
+                    ),
+                ),
+                ("conflict", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="crm.lead",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="crm.syncrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['run', 'id'], name='sync_change_run')],
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["run", "id"], name="sync_change_run")],
             },
         ),
     ]

@@ -10,6 +10,7 @@ from crm.models.people import Company, Lead, Tag, User, UserManager
 from crm.models.pipeline import Pipeline, Stage, StageChange
 from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
 from crm.models.site import SiteSettings
+from crm.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "Activity",
@@ -37,4 +38,8 @@ __all__ = [
     "Task",
     "User",
     "UserManager",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -257,3 +257,29 @@ def test_slack_subscriptions_get_slack_messages_unsigned(receiver, subscribe, on
     assert message["text"] == "New lead *Ann &lt;Lee&gt;* (Acme &amp; Co)"
     assert message["blocks"][0] == {"type": "section", "text": {"type": "mrkdwn", "text": message["text"]}}
     assert "|Open in Leadflow>" in message["blocks"][1]["elements"][0]["text"]
+
+
+def test_the_command_sends_what_is_due_and_says_so(receiver, subscribe, on_commit):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    subscription = subscribe()
+    receiver.answer("/hook", Answer(500), Answer(200))
+    delivery = _publish_test(subscription, on_commit)
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue() == "Webhook deliveries: nothing due\n"
+    _due_now(delivery)
+    call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue().endswith("Webhook deliveries: 1 delivered\n")
+
+
+def test_the_sweep_is_scheduled_every_minute():
+    from django_q.models import Schedule
+
+    from leadflow.schedules import SCHEDULES
+
+    entry = SCHEDULES["send due webhook deliveries"]
+    assert entry["func"] == "crm.webhooks.deliver.deliveries_send_due"
+    assert (entry["schedule_type"], entry["minutes"]) == (Schedule.MINUTES, 1)

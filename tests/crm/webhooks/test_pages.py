@@ -162,3 +162,14 @@ def test_odd_ids_give_404(client, admin_ada, subscribe):
         == 200
     )
     assert client.post(reverse("crm:webhook_delivery_resend", args=[subscription.pk, 999999])).status_code == 404
+
+
+def test_the_back_office_shows_webhooks_to_admins_without_the_secret(client, admin_ada, manager_mia, subscribe):
+    subscription = subscribe()
+    client.force_login(admin_ada)
+    for model in ("webhooksubscription", "webhookdelivery", "webhookattempt"):
+        assert client.get(reverse(f"admin:crm_{model}_changelist")).status_code == 200
+    page = client.get(reverse("admin:crm_webhooksubscription_change", args=[subscription.pk])).content.decode()
+    assert subscription.url in page and subscription.secret not in page
+    client.force_login(manager_mia)
+    assert client.get(reverse("admin:crm_webhooksubscription_changelist")).status_code == 403

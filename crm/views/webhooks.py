@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from crm.forms_webhooks import WebhookForm
 from crm.models import WebhookDelivery, WebhookSubscription
 from crm.webhooks.deliver import delivery_resend
-from crm.webhooks.slack import event_summary
+from crm.webhooks.slack import event_summary_text
 from crm.webhooks.subscriptions import (
     subscription_create,
     subscription_delete,
@@ -79,7 +79,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
         deliveries = deliveries.filter(status=status)
     page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     for delivery in page:
-        delivery.summary = event_summary(delivery.event.payload).replace("*", "")
+        delivery.summary = event_summary_text(delivery.event.payload)
     context = {
         "subscription": subscription,
         "page": page,
@@ -148,6 +148,6 @@ def delivery_resend_view(request: HttpRequest, pk: int, delivery_pk: int) -> Htt
     if not request.htmx:
         return redirect("crm:webhook", pk)
     delivery.refresh_from_db()
-    delivery.summary = event_summary(delivery.event.payload).replace("*", "")
+    delivery.summary = event_summary_text(delivery.event.payload)
     context = {"subscription": delivery.subscription, "delivery": delivery}
     return render(request, "crm/webhook_detail.html#delivery", context)

@@ -1,5 +1,6 @@
 """Sending deliveries: signed with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), posted
-through leadflow.http (the private-address guard checks the URL and every redirect), each attempt logged.
+through leadflow.http (the private-address guard checks the URL and every redirect; only 307 and 308 are followed,
+as they repeat the POST), each attempt logged.
 
 A 2xx answer is delivered. Timeouts, connection errors, 408, 429 and 5xx are retried with exponential backoff and
 jitter until WEBHOOK_RETRY_SECONDS after the event; another 4xx is retried CLIENT_ERROR_ATTEMPTS times in all (a
@@ -14,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
 import requests
 from django.conf import settings
@@ -87,6 +89,23 @@ def _read_excerpt(response: requests.Response) -> str:
     return read[:limit].decode("utf-8", errors="replace")
 
 
+def _post_following(session, url: str, body: str, headers: dict) -> requests.Response:
+    """POST, following only 307 and 308 redirects, which repeat the POST with its body (requests would turn a
+    301-303 into a GET without it, and a receiver answering that GET would look like a delivery). Each hop opens a
+    new connection, checked by the guard."""
+    for _ in range(settings.HTTP_MAX_REDIRECTS + 1):
+        response = session.post(
+            url, data=body.encode(), headers=headers, timeout=settings.WEBHOOK_TIMEOUT, stream=True,
+            allow_redirects=False,
+        )  # fmt: skip
+        location = response.headers.get("Location")
+        if response.status_code not in (307, 308) or not location:
+            return response
+        response.close()
+        url = urljoin(url, location)
+    raise requests.TooManyRedirects(f"More than {settings.HTTP_MAX_REDIRECTS} redirects")
+
+
 def post(subscription: WebhookSubscription, event: WebhookEvent) -> AttemptResult:
     """One attempt over the network; never raises for what the endpoint or the network does."""
     body = request_body(subscription, event)
@@ -94,18 +113,12 @@ def post(subscription: WebhookSubscription, event: WebhookEvent) -> AttemptResul
     started = time.monotonic()
     result = AttemptResult()
     try:
-        with (
-            http_session() as session,
-            session.post(
-                subscription.url,
-                data=body.encode(),
-                headers=headers,
-                timeout=settings.WEBHOOK_TIMEOUT,
-                stream=True,
-            ) as response,
-        ):
+        with http_session() as session, _post_following(session, subscription.url, body, headers) as response:
             result.status_code = response.status_code
             result.excerpt = _read_excerpt(response)
+            if response.is_redirect:
+                location = response.headers.get("Location", "")
+                result.error = f"Redirected to {location}: only 307 and 308 are followed (they keep the POST and body)"
     except BlockedAddress as exc:
         result.error, result.refused = str(exc), True
     except requests.Timeout:

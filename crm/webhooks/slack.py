@@ -3,6 +3,8 @@ secret is the Slack URL itself."""
 
 from __future__ import annotations
 
+import html
+
 from crm.webhooks.events import EventType
 
 
@@ -19,7 +21,7 @@ def _lead_name(data: dict) -> str:
 
 
 def event_summary(payload: dict) -> str:
-    """One line in mrkdwn saying what happened (also shown in the delivery log, unescaped text is fine there)."""
+    """One line in Slack's mrkdwn saying what happened."""
     data, event_type = payload.get("data") or {}, payload.get("type")
     lead = _lead_name(data)
     if event_type == EventType.LEAD_CREATED:
@@ -46,6 +48,11 @@ def event_summary(payload: dict) -> str:
     if event_type == EventType.TEST:
         return "Test event from Leadflow: this webhook works."
     return _escaped(event_type)
+
+
+def event_summary_text(payload: dict) -> str:
+    """The summary as plain text, for the delivery log."""
+    return html.unescape(event_summary(payload)).replace("*", "")
 
 
 def _link(data: dict) -> str | None:

@@ -132,6 +132,25 @@ def test_a_redirect_to_a_private_address_is_refused_logged_and_not_retried(recei
     assert [request.path for request in receiver.received] == ["/moved"]  # never reached /internal
 
 
+def test_a_307_is_followed_with_the_post_and_a_302_is_not(receiver, subscribe, on_commit):
+    moved = subscribe(path="/moved")
+    receiver.answer("/moved", Answer(307, location="/new-home"))
+    delivery = _publish_test(moved, on_commit)
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED
+    first, second = receiver.received
+    assert (second.method, second.path, second.body) == ("POST", "/new-home", first.body)
+    assert Webhook(moved.secret).verify(second.body, second.headers)
+    # A 302 would turn the POST into a bodiless GET: it is not followed, and counts as a client error.
+    found = subscribe(path="/found")
+    receiver.answer("/found", Answer(302, location="/elsewhere"))
+    delivery = _publish_test(found, on_commit)
+    delivery.refresh_from_db()
+    assert delivery.status == Status.PENDING and delivery.last_status_code == 302
+    assert delivery.last_error.startswith("Redirected to /elsewhere: only 307 and 308 are followed")
+    assert "/elsewhere" not in [request.path for request in receiver.received]
+
+
 def test_a_private_endpoint_is_refused(subscribe, on_commit, settings, receiver):
     settings.HTTP_ALLOW_PRIVATE_HOSTS = []
     subscription = subscribe()

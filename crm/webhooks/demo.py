@@ -40,9 +40,7 @@ def webhooks_demo(sender, *, manager: User, rng: random.Random, **kwargs) -> lis
     subscription.save(update_fields=["created_by"])
     leads = list(Lead.objects.select_related("stage", "company", "owner").order_by("pk")[: len(STORIES)])
     events_publish(
-        EventType.LEAD_STAGE_CHANGED,
-        [{"lead": lead_payload(lead), "from_stage": "New", "to_stage": lead.stage.name} for lead in leads],
-        subscription_ids=[subscription.pk],
+        EventType.LEAD_CREATED, [{"lead": lead_payload(lead)} for lead in leads], subscription_ids=[subscription.pk]
     )
     now = timezone.now()
     deliveries = list(subscription.deliveries.select_related("event").order_by("pk"))

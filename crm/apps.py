@@ -11,3 +11,4 @@ class CrmConfig(AppConfig):
 
         post_migrate.connect(roles_ensure, sender=self)
         post_migrate.connect(pipeline_ensure, sender=self)
+        from crm.webhooks import demo  # noqa: F401 (connects the demo's webhook receiver)

@@ -21,6 +21,8 @@ from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement,
 from crm.selectors import profile_default
 from crm.services.leads import lead_move_stage, leads_promote
 from crm.services.timeline import activities_record_each
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import leads_event_publish
 
 # Measured on PostgreSQL (bench/score.py): 2,000 a batch took 31 s for 100,000 leads, 5,000 26 s, 10,000 21 s.
 BATCH_SIZE = 10000
@@ -304,6 +306,14 @@ def _crossings_act(crossings: list[_Crossing], config: ScoringSettings, result: 
             except ValidationError:
                 continue  # moved meanwhile, or a stage no lead may enter unasked (a lost one): the rest go on
             result.moved += moved is not None
+    hot = {c.row["id"]: c for c in crossings if "SQL" in dict(c.thresholds)}
+    if hot:
+        # A hot lead: after the move above, so the event shows the stage it went to.
+        data = {
+            pk: {"score": c.scored.score, "grade": c.scored.grade, "threshold": config.sql_threshold}
+            for pk, c in hot.items()
+        }
+        leads_event_publish(EventType.LEAD_QUALIFIED, list(hot), data)
 
 
 def _qualified_push(lead_ids: list[int]) -> None:

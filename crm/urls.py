@@ -16,6 +16,7 @@ from crm.views import (
     scoring_pages,
     settings_pages,
     tasks,
+    webhooks,
 )
 
 app_name = "crm"
@@ -68,6 +69,19 @@ urlpatterns = [
     path("settings/do-not-call/remove/", do_not_call.do_not_call_delete, name="do_not_call_remove"),
     path("settings/scoring/", scoring_pages.scoring_settings_page, name="settings_scoring"),
     path("settings/scoring/rescore/", scoring_pages.rescore_all, name="scoring_rescore_all"),
+    path("settings/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("settings/webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("settings/webhooks/<int:pk>/edit/", webhooks.webhook_edit, name="webhook_edit"),
+    path("settings/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("settings/webhooks/<int:pk>/secret/", webhooks.webhook_secret_rotate, name="webhook_secret_rotate"),
+    path("settings/webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook_active"),
+    path("settings/webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/<int:pk>/deliveries/<int:delivery_pk>/resend/",
+        webhooks.delivery_resend_view,
+        name="webhook_delivery_resend",
+    ),
     path("me/", locale_settings.my_settings, name="my_settings"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notifications_read"),

@@ -15,11 +15,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, connections, transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.models import Lead, User
 from crm.selectors import leads_visible_to
+from crm.webhooks.events import EventType, absolute_url
+from crm.webhooks.publish import events_publish
 from enrichment.keeping import lead_keep
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from enrichment.providers.base import WANTED_FIELDS
@@ -116,6 +119,7 @@ def enrichment_job_cancel(*, job: EnrichmentJob, actor: User) -> bool:
     now = timezone.now()
     queued = EnrichmentJob.objects.filter(pk=job.pk, status=EnrichmentJob.Status.QUEUED, lease_owner="")
     if queued.update(status=EnrichmentJob.Status.CANCELLED, cancel_requested=True, finished_at=now):
+        _finished_publish(job.pk)
         return True
     return bool(
         EnrichmentJob.objects.filter(pk=job.pk, status=EnrichmentJob.Status.RUNNING).update(cancel_requested=True)
@@ -144,7 +148,8 @@ def enrichment_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
     except Exception as exc:
         logger.exception("Enrichment %s failed", job_id)
         error = f"{exc.__class__.__name__}: {exc}"
-        mine.update(status=EnrichmentJob.Status.FAILED, error=error, finished_at=timezone.now(), lease_owner="")
+        if mine.update(status=EnrichmentJob.Status.FAILED, error=error, finished_at=timezone.now(), lease_owner=""):
+            _finished_publish(job_id)
         raise
     if outcome == "paused":
         # Let go with a lease that has run out, so the next task, or the reconciler if that task is lost, takes it.
@@ -154,8 +159,34 @@ def enrichment_job_run(job_id: int, seconds: float = TASK_SECONDS) -> str:
     if outcome == "lost":
         return "another worker took over"
     status = EnrichmentJob.Status.CANCELLED if outcome == "cancelled" else EnrichmentJob.Status.DONE
-    mine.update(status=status, finished_at=timezone.now(), lease_owner="", lease_expires_at=None)
+    if mine.update(status=status, finished_at=timezone.now(), lease_owner="", lease_expires_at=None):
+        _finished_publish(job_id)
     return str(status)
+
+
+def _finished_publish(job_id: int) -> None:
+    """The enrichment.finished webhook event: the job's counts (each lead it changed sent lead.updated already)."""
+
+    def items() -> list[dict]:
+        job = EnrichmentJob.objects.select_related("created_by").get(pk=job_id)
+        data = {
+            "id": job.pk,
+            "status": job.status,
+            "error": job.error,
+            "description": job.description,
+            "fields": job.fields,
+            "sources": job.sources,
+            "leads": job.items.count(),
+            "failed": job.items.filter(status=EnrichmentItem.Status.FAILED).count(),
+            "credits_used": str(job.credits_used),
+            "breakdown": job.breakdown,
+            "started_by": job.created_by.email if job.created_by_id else None,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+            "url": absolute_url(reverse("enrichment:job", args=[job.pk])),
+        }
+        return [{"enrichment": data}]
+
+    events_publish(EventType.ENRICHMENT_FINISHED, items)
 
 
 def _asks_in_parallel() -> bool:

@@ -81,6 +81,12 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    # Overlapping ticks are harmless: each delivery is claimed with a conditional update (crm/webhooks/deliver.py).
+    "send due webhook deliveries": {
+        "func": "crm.webhooks.deliver.deliveries_send_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

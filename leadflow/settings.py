@@ -305,6 +305,18 @@ INBOUND_RAW_MAX_BYTES = env.int("INBOUND_RAW_MAX_BYTES", default=30 * 1024 * 102
 IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30.0)
 IMAP_POLL_MAX_MESSAGES = env.int("IMAP_POLL_MAX_MESSAGES", default=500)
 
+# Outgoing webhooks (crm/webhooks/): seconds to wait for an endpoint; how long a delivery is retried (exponential
+# backoff from WEBHOOK_RETRY_FIRST_SECONDS, capped at WEBHOOK_RETRY_MAX_SECONDS between tries) before it is given up;
+# a subscription is disabled once WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row failed over at least
+# WEBHOOK_DISABLE_AFTER_SECONDS; the delivery log keeps this many characters of each answer.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=24 * 60 * 60)
+WEBHOOK_RETRY_FIRST_SECONDS = env.int("WEBHOOK_RETRY_FIRST_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=4 * 60 * 60)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 60 * 60)
+WEBHOOK_RESPONSE_EXCERPT = env.int("WEBHOOK_RESPONSE_EXCERPT", default=1000)
+
 # Behind TLS in production: every HTTPS protection is on unless DEBUG is.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

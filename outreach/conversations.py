@@ -16,12 +16,16 @@ from django.utils import timezone
 from crm.models import Lead, Notification, Stage
 from crm.services.leads import lead_move_stage
 from crm.services.notifications import notify
+from crm.webhooks.events import EventType, absolute_url
+from crm.webhooks.publish import lead_event_publish
 from outreach.models import Conversation, ConversationMessage, Message
 from outreach.stop_conditions import lead_replied
 
 PREVIEW_LENGTH = Conversation._meta.get_field("preview").max_length
 # The stage a first reply moves a lead to, found by name in the lead's pipeline (admins may rename the others).
 REPLIED_STAGE = "replied"
+# How much of a reply's text its webhook event carries.
+REPLY_EXCERPT = 2000
 
 
 def conversation_open(lead: Lead, channel: str, *, peer: str = "", mailbox=None, subject: str = "") -> Conversation:
@@ -110,6 +114,14 @@ def reply_received(message: ConversationMessage, *, answered: Message | None = N
     lead = Lead.objects.select_related("stage").get(pk=conversation.lead_id)
     lead_replied(lead, message=answered, at=message.occurred_at)
     _replied_stage_reach(lead)
+    lead_event_publish(
+        EventType.LEAD_REPLIED,
+        lead,
+        channel=conversation.channel,
+        received_at=message.occurred_at.isoformat(),
+        text=message.text[:REPLY_EXCERPT],
+        conversation_url=absolute_url(reverse("outreach:conversation", args=[conversation.pk])),
+    )
     rep = conversation.assigned_to or lead.owner
     if rep is not None:
         channel = conversation.get_channel_display()

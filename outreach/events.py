@@ -17,6 +17,8 @@ from django.utils import timezone
 from crm.models import Activity
 from crm.services.stale import leads_mark_stale
 from crm.services.timeline import activity_record, shown_value
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import lead_event_publish
 from outreach.machines import LINK_BURST, link_burst_clicks
 from outreach.models import Enrollment, Message, MessageEvent, Suppression
 from outreach.stop_conditions import lead_enrollments_stop
@@ -133,6 +135,7 @@ def _complained(message: Message, event: MessageEvent) -> None:
 def _unsubscribed(message: Message, event: MessageEvent) -> None:
     if _first(message, "unsubscribed_at", event.occurred_at):
         _timeline(message, event, Activity.Kind.UNSUBSCRIBED, f"Unsubscribed from sequence email ({event.via})")
+        lead_event_publish(EventType.LEAD_UNSUBSCRIBED, message.lead, channel="email", via=event.via or "")
     _opt_out(message, event, Suppression.Reason.UNSUBSCRIBED, Enrollment.StopReason.UNSUBSCRIBED)
 
 

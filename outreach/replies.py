@@ -29,6 +29,8 @@ from django.utils.text import get_valid_filename
 from crm.matching import identity_email_key
 from crm.models import Activity, Lead
 from crm.services.timeline import activity_record
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import lead_event_publish
 from outreach.conversations import conversation_open, message_received, reply_received
 from outreach.enrollments import lead_enrollments_postpone
 from outreach.events import HARD, SOFT, event_record
@@ -268,6 +270,7 @@ def _unsubscribe_asked(message: ConversationMessage, mail: InboundMail, match: M
         return
     activity_record(lead=lead, actor=None, kind=Activity.Kind.UNSUBSCRIBED, summary="Asked to be removed in a reply")
     lead_enrollments_stop(lead, Enrollment.StopReason.UNSUBSCRIBED, at=at)
+    lead_event_publish(EventType.LEAD_UNSUBSCRIBED, lead, channel="email", via="reply")
 
 
 def _replied(message: ConversationMessage, mail: InboundMail, match: Match, via: str) -> None:

@@ -20,6 +20,8 @@ from crm.services.do_not_call import do_not_call_opt_in, do_not_call_opt_out
 from crm.services.leads import lead_create
 from crm.services.pipelines import pipeline_default
 from crm.services.timeline import activity_record
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import lead_event_publish
 from outreach.channels.twilio_api import bare_number
 from outreach.conversations import conversation_open, message_received, reply_received
 from outreach.models import Conversation, ConversationMessage, Enrollment, Message
@@ -169,3 +171,4 @@ def _opted_out(lead: Lead, number: str, conversation: Conversation) -> None:
         summary=f"Opted out by {channel} (STOP): the number is on the do-not-call list",
         data={"conversation": conversation.pk},
     )  # fmt: skip
+    lead_event_publish(EventType.LEAD_UNSUBSCRIBED, lead, channel=conversation.channel, via="STOP")

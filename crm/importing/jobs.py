@@ -31,6 +31,8 @@ from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
 from crm.services.pipelines import pipeline_default
 from crm.services.stale import rescore_queue
+from crm.webhooks.events import EventType, import_payload
+from crm.webhooks.publish import events_publish
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_reassign, require_write
 
@@ -253,12 +255,14 @@ def import_job_run(
         outcome = _run_batches(job, runner, seconds if feed is None else math.inf, feed)
     except Exception as exc:
         logger.exception("Import %s failed", job_id)
-        mine.update(
+        failed = mine.update(
             status=ImportJob.Status.FAILED,
             error=f"{exc.__class__.__name__}: {exc}",
             finished_at=timezone.now(),
             lease_owner="",
         )
+        if failed:
+            _finished_publish(job_id)
         raise
     if outcome == _Outcome.LOST:
         return "another worker took over"
@@ -267,7 +271,7 @@ def import_job_run(
         if mine.update(lease_owner="", lease_expires_at=None) == 1:
             async_task("crm.importing.jobs.import_job_run", job_id)
         return "continues in a new task"
-    mine.update(
+    done = mine.update(
         status=ImportJob.Status.DONE,
         finished_at=timezone.now(),
         progress_done=F("progress_total"),
@@ -275,7 +279,17 @@ def import_job_run(
         lease_expires_at=None,
     )
     rescore_queue()  # the leads it wrote were marked stale as they were written
+    if done:
+        _finished_publish(job_id)
     return "done"
+
+
+def _finished_publish(job_id: int) -> None:
+    """One import.finished event with the counts (not a lead.created per row: an import may bring a million)."""
+    events_publish(
+        EventType.IMPORT_FINISHED,
+        lambda: [{"import": import_payload(ImportJob.objects.select_related("created_by").get(pk=job_id))}],
+    )
 
 
 def _lease_end(now: datetime) -> datetime:

@@ -11,6 +11,7 @@ from crm.models.pipeline import Pipeline, Stage, StageChange
 from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
 from crm.models.site import SiteSettings
 from crm.models.sync import CrmConnection, CrmLink, SyncChange, SyncRun
+from crm.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "Activity",
@@ -42,4 +43,8 @@ __all__ = [
     "Task",
     "User",
     "UserManager",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -26,6 +26,8 @@ from crm.normalize import (
 from crm.services.timeline import activities_record_each, activity_record, changes_text, tags_from_text
 from crm.services.versions import lead_require_version, leads_unchanged_since
 from crm.signals import lead_stage_changed
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import lead_event_publish, leads_event_publish
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
 # Facts a person may change (on the lead page, in the admin, by an admin import); each change is written to the
@@ -118,6 +120,7 @@ def lead_create(*, actor: User | None, stage: Stage, tags: str = "", company_nam
         lead.tags.set(tags_from_text(tags))
     activity_record(lead=lead, actor=actor, kind=Activity.Kind.CREATED, summary=f"Created in {stage.name}")
     StageChange.objects.create(lead=lead, from_stage=None, to_stage=stage, actor=actor)
+    lead_event_publish(EventType.LEAD_CREATED, lead)
     return lead
 
 
@@ -173,7 +176,12 @@ def lead_update(
     lead.save()
     summary = f"{Activity.Kind(activity_kind).label} {changes_text(changed)}"
     activity_record(lead=lead, actor=actor, kind=activity_kind, summary=summary, data=changed)
+    lead_event_publish(EventType.LEAD_UPDATED, lead, changes=_changes_payload(changed))
     return lead
+
+
+def _changes_payload(changed: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    return {field: {"from": old, "to": new} for field, (old, new) in changed.items()}
 
 
 # Why a contact became a lead, as the timeline says it.
@@ -267,7 +275,12 @@ def lead_move_stage(
         data={"from": old_stage.pk, "to": stage.pk, "lost_reason": lost_reason},
     )
     lead_stage_changed.send(sender=Lead, lead_ids=[lead.pk], stage=stage)
+    lead_event_publish(EventType.LEAD_STAGE_CHANGED, lead, **_move_payload(old_stage.name, stage, lost_reason))
     return change
+
+
+def _move_payload(from_stage: str, stage: Stage, lost_reason: str) -> dict:
+    return {"from_stage": from_stage, "to_stage": stage.name, "to_stage_kind": stage.kind, "lost_reason": lost_reason}
 
 
 @transaction.atomic
@@ -363,6 +376,11 @@ def leads_bulk_move_stage(
     )
     if targets:
         lead_stage_changed.send(sender=Lead, lead_ids=[lead.pk for lead in targets], stage=stage)
+        leads_event_publish(
+            EventType.LEAD_STAGE_CHANGED,
+            [lead.pk for lead in targets],
+            {lead.pk: _move_payload(lead.stage.name, stage, lost_reason) for lead in targets},
+        )
     return len(targets)
 
 

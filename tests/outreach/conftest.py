@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.crm.webhooks.fixtures import fresh_listeners, on_commit, receiver, subscribe  # noqa: F401 (webhooks)
 from tests.factories import CompanyFactory, LeadFactory
 from tests.fakes.openai_server import stand_in_serving
 from tests.outreach.reply_world import world  # noqa: F401 (the reply tests' leads and their sent messages)

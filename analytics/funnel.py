@@ -6,7 +6,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce, Greatest
 
 from analytics.reports import Chart, Column, Scope, Table, report
-from analytics.scoping import leads_in_scope
+from analytics.scoping import leads_added
 from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Pipeline, Stage, StageChange
 
@@ -16,11 +16,6 @@ COHORT_NOTE = (
     "stage it reached). Stages are the default pipeline's and count leads, not contacts. The median time is from "
     "the lead's previous move (or from being added) to its move into the stage."
 )
-
-
-def cohort(scope: Scope) -> QuerySet[Lead]:
-    """The leads the scope's filters keep that were added in its range."""
-    return leads_in_scope(scope).filter(created_at__gte=scope.since, created_at__lt=scope.until)
 
 
 def _furthest_position(pipeline: Pipeline) -> Greatest:
@@ -65,7 +60,7 @@ def _rate(part: int | None, whole: int | None) -> float | None:
 def funnel_report(scope: Scope) -> list[Table]:
     pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
     stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST)) if pipeline else []
-    leads = cohort(scope)
+    leads = leads_added(scope)
     is_lead = Q(lifecycle=Lead.Lifecycle.LEAD)
     won = Q(stage__kind=Stage.Kind.WON)
     counts = {

@@ -6,6 +6,7 @@ from django.apps import AppConfig
 
 # Modules whose @report functions make the pages under /analytics/ (imported once the apps are ready).
 REPORT_MODULES = [
+    "analytics.headline",
     "analytics.funnel",
     "analytics.sources",
 ]

@@ -43,3 +43,27 @@ class Spend(models.Model):
     @property
     def days(self) -> int:
         return (self.period_end - self.period_start).days + 1
+
+
+class SummaryOptOut(models.Model):
+    """A manager or admin who asked not to get the weekly summary email."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: no weekly summary"
+
+
+class SummarySent(models.Model):
+    """One weekly summary to one person, claimed before it is sent: a job that runs twice sends it once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week_start"], name="summary_once_a_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: week of {self.week_start}"

@@ -6,7 +6,9 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.analytics_index, name="index"),
-    # Before the reports' <slug>: "costs" is not a report.
+    # Before the reports' <slug>: these are not reports.
+    path("headline/", views.headline_panel, name="headline"),
+    path("summary-email/", views.summary_settings, name="summary_settings"),
     path("costs/", cost_views.costs, name="costs"),
     path("costs/import/", cost_views.costs_import, name="costs_import"),
     path("costs/<int:pk>/", cost_views.cost_edit, name="cost_edit"),

@@ -95,6 +95,11 @@ def scope_from_query(query, user: User) -> tuple[Scope, ScopeForm]:
     start, end = data.get("start"), data.get("end")
     if start is None or end is None or form.non_field_errors():
         start, end = preset_range(DEFAULT_PRESET, site_today())
+    if form.is_bound and not form.errors:
+        # The form shows the dates a preset stands for, so a person sees (and can adjust) the range.
+        shown = form.data.copy()
+        shown["start"], shown["end"] = start.isoformat(), end.isoformat()
+        form.data = shown
     owner, lead_list, campaign, sequence = (data.get(name) for name in ("owner", "list", "campaign", "sequence"))
     scope = Scope.for_user(
         user,

@@ -11,10 +11,10 @@ from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Pipeline, Stage, StageChange
 
 COHORT_NOTE = (
-    "Leads added in the period (created between its first and last day), followed to today: a lead counts at a "
-    "stage when it is there now or was moved there, or further, at any time (a lost deal counts up to the furthest "
-    "stage it reached). Stages are the default pipeline's and count leads, not contacts. The median time is from "
-    "the lead's previous move (or from being added) to its move into the stage."
+    "Added: leads and contacts added in the period (created between its first and last day), followed to today: "
+    "a lead counts at a stage when it is there now or was moved there, or further, at any time (a lost deal counts "
+    "up to the furthest stage it reached). Stages are the default pipeline's and count leads, not contacts. The "
+    "median time is from the lead's previous move (or from being added) to its move into the stage."
 )
 
 
@@ -75,7 +75,7 @@ def funnel_report(scope: Scope) -> list[Table]:
     figures = (leads.annotate(furthest=_furthest_position(pipeline)) if pipeline else leads).aggregate(**counts)
     medians = stage_medians(leads) if stages else {}
 
-    steps = [("Added (contacts and leads)", figures["added"], None), ("Leads", figures["leads"], None)]
+    steps = [("Added", figures["added"], None), ("Leads", figures["leads"], None)]
     steps += [(stage.name, figures[f"stage_{stage.pk}"], medians.get(stage.pk)) for stage in stages]
     rows, previous = [], None
     for name, count, median in steps:

@@ -8,12 +8,13 @@ messaged). Both periods come from the same few aggregate queries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 
 from analytics.measures import MEETING_STAGE_NAME
 from analytics.reports import Chart, Column, Scope, Table, report
@@ -137,11 +138,29 @@ def headline_table(scope: Scope) -> Table:
     )
 
 
+# Longer periods are drawn per week: a line of 90 days reads no better, and its table is three pages long.
+LONGEST_DAILY = 45
+
+
+def _buckets(scope: Scope) -> tuple[str, list[date]]:
+    """ "day" or "week", and the first day of each bucket in the period."""
+    if scope.days <= LONGEST_DAILY:
+        return "day", [scope.start + timedelta(days=offset) for offset in range(scope.days)]
+    monday = scope.start - timedelta(days=scope.start.weekday())
+    return "week", [monday + timedelta(weeks=offset) for offset in range((scope.end - monday).days // 7 + 1)]
+
+
+def _bucket_of(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 def daily_table(scope: Scope) -> Table:
-    """New leads and replies per day of the period (days without any show as zero)."""
-    day = TruncDate("created_at", tzinfo=scope.zone)
+    """New leads and replies per day of the period, or per week of a long one (buckets without any show zero)."""
+    unit, buckets = _buckets(scope)
+    truncate = TruncDate if unit == "day" else TruncWeek
+    day = truncate("created_at", tzinfo=scope.zone)
     window = {"created_at__gte": scope.since, "created_at__lt": scope.until}
-    added = dict(
+    added = _by_bucket(
         leads_in_scope(scope)
         .filter(**window)
         .annotate(day=day)
@@ -149,25 +168,28 @@ def daily_table(scope: Scope) -> Table:
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    replies = dict(
+    replies = _by_bucket(
         Activity.objects.filter(lead_q(scope, "lead__"), kind=Activity.Kind.REPLIED, **window)
         .annotate(day=day)
         .values("day")
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    days = [scope.start + timedelta(days=offset) for offset in range(scope.days)]
     return Table(
         slug="daily",
-        title="Per day",
+        title="Per day" if unit == "day" else "Per week",
         columns=[
-            Column("day", "Day"),
+            Column("day", "Day" if unit == "day" else "Week of"),
             Column("added", "New leads and contacts", "int"),
             Column("replies", "Replies", "int"),
         ],
-        rows=[{"day": d.isoformat(), "added": added.get(d, 0), "replies": replies.get(d, 0)} for d in days],
+        rows=[{"day": d.isoformat(), "added": added.get(d, 0), "replies": replies.get(d, 0)} for d in buckets],
         chart=Chart(kind="line", x="day", series=("added", "replies")),
     )
+
+
+def _by_bucket(pairs: Iterable[tuple[date | datetime, int]]) -> dict[date, int]:
+    return {_bucket_of(bucket): count for bucket, count in pairs}
 
 
 @report("overview", "Overview", order=5)

@@ -55,7 +55,7 @@ def test_each_step_counts_the_leads_that_reached_it_or_further(history):
     funnel, _ = funnel_report(history)
     counts = {step: row["count"] for step, row in _rows(funnel).items()}
     assert counts == {
-        "Added (contacts and leads)": 6,
+        "Added": 6,
         "Leads": 5,
         "New": 5,
         "Contacted": 4,
@@ -69,7 +69,7 @@ def test_each_step_counts_the_leads_that_reached_it_or_further(history):
 
 def test_conversion_is_from_the_previous_step_and_from_the_first(history):
     rows = _rows(funnel_report(history)[0])
-    assert rows["Added (contacts and leads)"]["from_previous"] is None
+    assert rows["Added"]["from_previous"] is None
     assert rows["Leads"]["from_previous"] == pytest.approx(5 / 6)
     assert rows["Replied"]["from_previous"] == pytest.approx(3 / 4)
     assert rows["Won"]["from_first"] == pytest.approx(1 / 6)
@@ -97,4 +97,4 @@ def test_won_value_and_win_rate_count_the_periods_leads_only(history):
 def test_filters_narrow_the_funnel(history, manager_mia):
     LeadFactory(source="Webinar", lifecycle="lead", created_at=_at(1))
     scope = Scope.for_user(manager_mia, date(2026, 3, 1), date(2026, 3, 31), source="Webinar")
-    assert _rows(funnel_report(scope)[0])["Added (contacts and leads)"]["count"] == 1
+    assert _rows(funnel_report(scope)[0])["Added"]["count"] == 1

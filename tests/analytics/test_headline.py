@@ -38,7 +38,7 @@ def two_weeks(manager_mia, rep_alice):
     StageChange.objects.create(lead=replied, to_stage=default_stage(MEETING), created_at=_on(this_week))
     StageChange.objects.create(lead=replied, to_stage=default_stage(WON), created_at=_on(this_week, 16))
     for lead in (replied, LeadFactory(created_at=_on(last_week))):
-        MessageFactory(lead=lead, status=Message.Status.SENT, sent_at=_on(this_week, 9))
+        MessageFactory(enrollment__lead=lead, status=Message.Status.SENT, sent_at=_on(this_week, 9))
     return Scope.for_user(manager_mia, date(2026, 4, 7), date(2026, 4, 13))
 
 

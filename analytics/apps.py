@@ -18,3 +18,4 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         for module in REPORT_MODULES:
             import_module(module)
+        from analytics import demo  # noqa: F401 (connects the demo receiver)

@@ -155,5 +155,9 @@ def reports_ordered() -> list[Report]:
 
 def report_page(slug: str, scope: Scope) -> ReportPage:
     """The report's tables for the scope; KeyError for an unknown slug (views answer 404 first)."""
+    from analytics.sql import report_queries  # the registry stays free of database details
+
     chosen = REPORTS[slug]
-    return ReportPage(report=chosen, scope=scope, tables=chosen.build(scope))
+    with report_queries():
+        tables = chosen.build(scope)
+    return ReportPage(report=chosen, scope=scope, tables=tables)

@@ -19,6 +19,7 @@ from analytics.headline import headline_figures
 from analytics.models import SummaryOptOut, SummarySent
 from analytics.reports import Scope, site_today
 from analytics.sources import sources_report
+from analytics.sql import report_queries
 from crm.models import User
 from leadflow.roles import Role
 
@@ -59,11 +60,13 @@ def summary_opt_set(*, user: User, wanted: bool) -> None:
 def summary_message(user: User, start: date, end: date) -> EmailMultiAlternatives:
     """The summary for `user` (their own view of the figures) over start..end, as text and HTML."""
     scope = Scope.for_user(user, start, end)
-    sources = sources_report(scope)[0]
+    with report_queries():
+        sources = sources_report(scope)[0]
+        figures = headline_figures(scope)
     context = {
         "user": user,
         "scope": scope,
-        "figures": headline_figures(scope),
+        "figures": figures,
         "sources": sources.rows[:TOP_SOURCES],
         "site_url": settings.SITE_URL,
         "overview_path": reverse("analytics:report", args=["overview"]),

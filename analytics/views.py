@@ -16,6 +16,7 @@ from analytics.formatting import table_csv_rows, table_text_rows
 from analytics.forms import lead_sources, scope_from_query, scope_query
 from analytics.headline import headline_figures
 from analytics.reports import REPORTS, Scope, report_page, reports_ordered, site_today
+from analytics.sql import report_queries
 from analytics.summary import summary_opt_set, wants_summary
 from crm.exporting import CSV_BOM, Echo
 from leadflow.roles import can_reassign
@@ -38,10 +39,12 @@ def headline_panel(request: HttpRequest) -> HttpResponse:
     imports nothing of analytics, its template only names this URL)."""
     today = site_today()
     scope = Scope.for_user(request.user, today - timedelta(days=PANEL_DAYS - 1), today)
+    with report_queries():
+        figures = headline_figures(scope)
     return render(
         request,
         "analytics/_headline.html",
-        {"figures": headline_figures(scope), "scope": scope, "query": urlencode(scope_query(scope))},
+        {"figures": figures, "scope": scope, "query": urlencode(scope_query(scope))},
     )
 
 

@@ -3,7 +3,8 @@ dashboard's panel and the weekly email all show these.
 
 Each figure counts what happened in the period (events), not a cohort: new leads added, replies received, leads
 with a meeting booked, value won (deals moved into a won stage), and the reply rate (leads who replied of leads
-messaged). Both periods come from the same few aggregate queries.
+emailed: the timeline's Email sent lines, which outreach writes for every message it sends). Both periods come from
+the same few aggregate queries over indexed time columns.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from analytics.measures import MEETING_STAGE_NAME
 from analytics.reports import Chart, Column, Scope, Table, report
 from analytics.scoping import lead_q, leads_in_scope
 from crm.models import Activity, Stage, StageChange
-from outreach.models import Message
 
 
 @dataclass(frozen=True)
@@ -67,23 +67,18 @@ def headline_figures(scope: Scope) -> list[Figure]:
         .aggregate(now=Count("pk", filter=added["now"]), before=Count("pk", filter=added["before"]))
     )
     when = _both("created_at", scope, previous)
-    replies = (
-        Activity.objects.filter(lead_q(scope, "lead__"), kind=Activity.Kind.REPLIED)
+    # One pass over the timeline's lines of both periods (its created_at index), replies and sent emails together.
+    reply, sent = Q(kind=Activity.Kind.REPLIED), Q(kind=Activity.Kind.EMAIL_SENT)
+    timeline = (
+        Activity.objects.filter(lead_q(scope, "lead__"), kind__in=[Activity.Kind.REPLIED, Activity.Kind.EMAIL_SENT])
         .filter(when["now"] | when["before"])
         .aggregate(
-            now=Count("pk", filter=when["now"]),
-            before=Count("pk", filter=when["before"]),
-            leads_now=Count("lead_id", distinct=True, filter=when["now"]),
-            leads_before=Count("lead_id", distinct=True, filter=when["before"]),
-        )
-    )
-    sent = _both("sent_at", scope, previous)
-    messaged = (
-        Message.objects.filter(lead_q(scope, "lead__"), status=Message.Status.SENT)
-        .filter(sent["now"] | sent["before"])
-        .aggregate(
-            now=Count("lead_id", distinct=True, filter=sent["now"]),
-            before=Count("lead_id", distinct=True, filter=sent["before"]),
+            replies_now=Count("pk", filter=reply & when["now"]),
+            replies_before=Count("pk", filter=reply & when["before"]),
+            replied_now=Count("lead_id", distinct=True, filter=reply & when["now"]),
+            replied_before=Count("lead_id", distinct=True, filter=reply & when["before"]),
+            emailed_now=Count("lead_id", distinct=True, filter=sent & when["now"]),
+            emailed_before=Count("lead_id", distinct=True, filter=sent & when["before"]),
         )
     )
     won = (
@@ -98,16 +93,16 @@ def headline_figures(scope: Scope) -> list[Figure]:
     )
     return [
         Figure("new_leads", "New leads and contacts", "int", leads["now"], leads["before"]),
-        Figure("replies", "Replies", "int", replies["now"], replies["before"]),
+        Figure("replies", "Replies", "int", timeline["replies_now"], timeline["replies_before"]),
         Figure("meetings", "Meetings booked", "int", _meetings(scope), _meetings(previous)),
         Figure("won_deals", "Deals won", "int", won["deals_now"], won["deals_before"]),
         Figure("won_value", "Value won", "money", won["now"] or Decimal("0"), won["before"] or Decimal("0")),
         Figure(
             "reply_rate",
-            "Reply rate (leads who replied of leads messaged)",
+            "Reply rate (leads who replied of leads emailed)",
             "percent",
-            _rate(replies["leads_now"], messaged["now"]),
-            _rate(replies["leads_before"], messaged["before"]),
+            _rate(timeline["replied_now"], timeline["emailed_now"]),
+            _rate(timeline["replied_before"], timeline["emailed_before"]),
         ),
     ]
 

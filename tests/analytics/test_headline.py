@@ -10,8 +10,7 @@ from django.utils import timezone
 from analytics.headline import headline_figures, overview_report
 from analytics.reports import Scope, site_today
 from crm.models import Activity, StageChange
-from outreach.models import Message
-from tests.factories import LeadFactory, MessageFactory, default_stage
+from tests.factories import LeadFactory, default_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +37,7 @@ def two_weeks(manager_mia, rep_alice):
     StageChange.objects.create(lead=replied, to_stage=default_stage(MEETING), created_at=_on(this_week))
     StageChange.objects.create(lead=replied, to_stage=default_stage(WON), created_at=_on(this_week, 16))
     for lead in (replied, LeadFactory(created_at=_on(last_week))):
-        MessageFactory(enrollment__lead=lead, status=Message.Status.SENT, sent_at=_on(this_week, 9))
+        Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_SENT, summary="Sent", created_at=_on(this_week, 9))
     return Scope.for_user(manager_mia, date(2026, 4, 7), date(2026, 4, 13))
 
 

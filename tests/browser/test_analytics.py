@@ -45,6 +45,7 @@ def a_month_of_work(manager_mia, rep_alice):
             lead.stage = default_stage(index % 7)
             lead.save()
             MessageFactory(enrollment__lead=lead, status=Message.Status.SENT, sent_at=added + timedelta(hours=1))
+            Activity.objects.create(lead=lead, kind=Activity.Kind.EMAIL_SENT, summary="Sent", created_at=added)
             Activity.objects.create(
                 lead=lead, kind=Activity.Kind.REPLIED, summary="Replied", created_at=added + timedelta(hours=5)
             )

@@ -41,11 +41,14 @@ def median_by_group(values_sql: str, params: Sequence[Any]) -> dict[Any, float]:
 
 @contextmanager
 def report_queries() -> Iterator[None]:
-    """Run a report's queries with PostgreSQL's JIT compiler off: for these aggregates over tens of thousands of
-    rows, compiling took seconds (measured at a million leads) where the queries themselves take milliseconds."""
+    """Run a report's queries with PostgreSQL's JIT compiler off (for these aggregates over tens of thousands of
+    rows, compiling took seconds at a million leads where the queries take milliseconds), and with the planner told
+    that index reads are cheap, as on SSDs: walking a period's leads through their indexes then beats scanning a
+    whole timeline table (measured: 0.97 s down to 0.47 s for the funnel's medians)."""
     if connection.vendor != "postgresql":
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
         yield

@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
-from analytics.measures import MEETING_STAGE_NAME
+from analytics.measures import meeting_stage_ids
 from analytics.reports import Chart, Column, Scope, Table, report
 from analytics.scoping import lead_q, leads_in_scope
 from crm.models import Activity, Stage, StageChange
@@ -50,7 +50,7 @@ def _meetings(scope: Scope) -> int:
     """Leads with a meeting booked in the period (a Meeting booked line, or a move into that stage), each once."""
     window = {"created_at__gte": scope.since, "created_at__lt": scope.until}
     booked = Activity.objects.filter(lead_q(scope, "lead__"), kind=Activity.Kind.MEETING_BOOKED, **window)
-    moved = StageChange.objects.filter(lead_q(scope, "lead__"), to_stage__name__iexact=MEETING_STAGE_NAME, **window)
+    moved = StageChange.objects.filter(lead_q(scope, "lead__"), to_stage_id__in=meeting_stage_ids(), **window)
     return booked.order_by().values("lead_id").union(moved.order_by().values("lead_id")).count()
 
 

@@ -17,10 +17,15 @@ def replied() -> Q:
     return Q(Exists(Activity.objects.filter(lead_id=OuterRef("pk"), kind=Activity.Kind.REPLIED)))
 
 
+def meeting_stage_ids() -> list[int]:
+    """The stages named Meeting booked (any pipeline), read once: a join to stages per lead cost more than the rest."""
+    return list(Stage.objects.filter(name__iexact=MEETING_STAGE_NAME).values_list("pk", flat=True))
+
+
 def met() -> Q:
     """A meeting was booked: a Meeting booked line on the timeline, or a move into the Meeting booked stage."""
     booked = Activity.objects.filter(lead_id=OuterRef("pk"), kind=Activity.Kind.MEETING_BOOKED)
-    moved = StageChange.objects.filter(lead_id=OuterRef("pk"), to_stage__name__iexact=MEETING_STAGE_NAME)
+    moved = StageChange.objects.filter(lead_id=OuterRef("pk"), to_stage_id__in=meeting_stage_ids())
     return Q(Exists(booked)) | Q(Exists(moved))
 
 

@@ -1,9 +1,14 @@
 """Nightly rollups: the design for keeping every analytics page under 300 ms at a million leads (not built yet).
 
-Measured on PostgreSQL with 1,000,000 leads, 4.4 million timeline lines and 1.4 million stage changes (a shared
-2-core machine, JIT off): over the last 30 days Overview ~0.8 s, Funnel ~2.6 s, Sources ~1.4 s; over 90 days two
-to three times that. The live queries read only the period's rows through indexes, but a cohort of 40,000 leads
-still means 40,000 index probes into the timeline per measure. The plan:
+Measured on PostgreSQL with 1,000,000 leads, 4.4 million timeline lines and 1.4 million stage changes, on a shared
+2-core machine at load 6 (so roughly three times a quiet machine's figures), after the fixes in analytics/sql.py
+(JIT off, SSD planner costs), the grouped funnel query and the stage-change time index: over the last 30 days
+Overview 0.9-1.6 s, Funnel 1.2-1.4 s, Sources 1.2-1.4 s, the dashboard's headline 0.8 s; over 90 days about three
+times that. The live queries read only the period's rows through indexes, but a cohort of 40,000 leads still means
+40,000 index probes into the timeline per measure, and the headline reads every timeline line of both periods to
+pick replies and sent emails (an index on crm_activity (kind, created_at) would cut that to the lines it counts).
+
+The plan:
 
 1. `analytics_daily_cohort` (day added, source, owner_id, campaign_id): added, leads, mql, sql, replied, met, won,
    won_value, and reached_<stage position> counts. Refreshed nightly by `manage.py analytics_rollup` (a django-q2

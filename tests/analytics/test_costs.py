@@ -137,3 +137,19 @@ def test_a_manager_imports_an_export_on_the_page(client, manager_mia, euros):
     assert "Imported €1,250 over 3 campaign days (2026-03-01 to 2026-03-02) for meta." in page
     assert "Line 5: no amount we can read in" in page
     assert Spend.objects.filter(imported=True).count() == 3
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", "0"])
+def test_odd_spend_ids_are_not_found(client, manager_mia, pk):
+    client.force_login(manager_mia)
+    assert client.get(f"/analytics/costs/{pk}/").status_code == 404
+    assert client.post(f"/analytics/costs/{pk}/delete/").status_code == 404
+
+
+def test_imported_spend_is_deleted_not_edited(client, manager_mia, euros):
+    ad_spend_import(actor=manager_mia, path=DATA / "meta_ads_manager.csv", source="meta")
+    spend = Spend.objects.first()
+    client.force_login(manager_mia)
+    assert client.get(reverse("analytics:cost_edit", args=[spend.pk])).status_code == 404
+    assert client.post(reverse("analytics:cost_delete", args=[spend.pk])).status_code == 302
+    assert Spend.objects.count() == 2

@@ -98,3 +98,16 @@ def test_filters_narrow_the_funnel(history, manager_mia):
     LeadFactory(source="Webinar", lifecycle="lead", created_at=_at(1))
     scope = Scope.for_user(manager_mia, date(2026, 3, 1), date(2026, 3, 31), source="Webinar")
     assert _rows(funnel_report(scope)[0])["Added"]["count"] == 1
+
+
+def test_list_and_sequence_filters_keep_their_members_only(history, manager_mia):
+    from crm.models import ListMembership
+    from tests.factories import EnrollmentFactory, LeadListFactory
+
+    listed, enrolled = LeadFactory(created_at=_at(1)), LeadFactory(created_at=_at(2))
+    lead_list = LeadListFactory()
+    ListMembership.objects.create(lead_list=lead_list, lead=listed)
+    enrollment = EnrollmentFactory(lead=enrolled)
+    for filters, expected in (({"list_id": lead_list.pk}, 1), ({"sequence_id": enrollment.sequence_id}, 1)):
+        scope = Scope.for_user(manager_mia, date(2026, 3, 1), date(2026, 3, 31), **filters)
+        assert _rows(funnel_report(scope)[0])["Added"]["count"] == expected

@@ -6,6 +6,7 @@ import csv
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,8 @@ from leadflow.roles import can_reassign
 
 # The dashboard's figures cover this many days, against as many before.
 PANEL_DAYS = 30
+# Every visit to the dashboard asks for the panel: its figures are kept this long (per owner seen) between visits.
+PANEL_CACHE_SECONDS = 300
 
 
 def analytics_index(request: HttpRequest) -> HttpResponse:
@@ -39,8 +42,12 @@ def headline_panel(request: HttpRequest) -> HttpResponse:
     imports nothing of analytics, its template only names this URL)."""
     today = site_today()
     scope = Scope.for_user(request.user, today - timedelta(days=PANEL_DAYS - 1), today)
-    with report_queries():
-        figures = headline_figures(scope)
+    key = f"analytics:headline:{scope.owner_id or 'all'}:{scope.start}:{scope.end}"
+    figures = cache.get(key)
+    if figures is None:
+        with report_queries():
+            figures = headline_figures(scope)
+        cache.set(key, figures, PANEL_CACHE_SECONDS)
     return render(
         request,
         "analytics/_headline.html",

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -82,3 +83,8 @@ def test_the_dashboard_loads_the_panel_which_shows_the_trends(client, manager_mi
     panel = client.get(reverse("analytics:headline")).content.decode()
     assert "Last 30 days" in panel
     assert "▼ -50.0% on the 30 days before (2)" in panel
+    LeadFactory(created_at=timezone.now())
+    again = client.get(reverse("analytics:headline")).content.decode()
+    assert "▼ -50.0% on the 30 days before (2)" in again  # kept for a few minutes: the dashboard is visited often
+    cache.clear()
+    assert "= 0.0% on the 30 days before (2)" in client.get(reverse("analytics:headline")).content.decode()

@@ -1,0 +1,242 @@
+"""How CRM records look to programs. `lead_representation` is THE shape of a lead outside Leadflow: the API sends it
+and outgoing webhooks send the same."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from crm.lead_fields import LEAD_FACTS
+from crm.models import Company, Lead, LeadList, Note, Stage, StageChange, Task, User
+from crm.services.versions import lead_version
+
+# Bounds on what a client may send in one value, so nothing unbounded reaches a service or the database.
+LIST_VALUES_MAX = 20
+CUSTOM_FIELDS_MAX = 100
+TAGS_MAX = 50
+IDS_MAX = 10_000
+
+
+def text(max_length: int, **kwargs) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, allow_blank=True, trim_whitespace=True, **kwargs)
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+
+
+class CompanyRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name", "domain"]
+
+
+class StageRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "kind", "pipeline"]
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    """A lead as programs see it (read only): its facts, where it stands, whose it is, its score and version."""
+
+    full_name = serializers.CharField(read_only=True)
+    company = CompanyRefSerializer(read_only=True, allow_null=True)
+    stage = StageRefSerializer(read_only=True)
+    owner = UserRefSerializer(read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    other_emails = serializers.ListField(child=serializers.CharField(), read_only=True)
+    other_phones = serializers.ListField(child=serializers.CharField(), read_only=True)
+    custom_fields = serializers.DictField(child=serializers.JSONField(), read_only=True)
+    version = serializers.SerializerMethodField(help_text="Send it back as `version` to refuse a stale update.")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "full_name",
+            *LEAD_FACTS,
+            "stage",
+            "owner",
+            "score",
+            "email_verified",
+            "phone_verified",
+            "tags",
+            "custom_fields",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_version(self, lead: Lead) -> str:
+        return lead_version(lead)
+
+
+def lead_representation(lead: Lead) -> dict:
+    """The one outside shape of a lead (API answers, outgoing webhooks); load it with
+    crm.selectors.lead_table_rows to read it without a query per relation."""
+    return LeadSerializer(lead).data
+
+
+class LeadWriteSerializer(serializers.ModelSerializer):
+    """What a client may send for a lead: its facts, plus the company by name, tags, the owner (managers), the stage
+    (creation only) and, for updates, the `version` it read."""
+
+    company_name = text(200, required=False, write_only=True, help_text="Found or created by the company rule.")
+    other_emails = serializers.ListField(child=text(254), max_length=LIST_VALUES_MAX, required=False)
+    other_phones = serializers.ListField(child=text(40), max_length=LIST_VALUES_MAX, required=False)
+    tags = serializers.ListField(child=text(50), max_length=TAGS_MAX, required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
+    )
+    stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all(), required=False)
+    deal_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, allow_null=True, required=False)
+    custom_fields = serializers.DictField(child=text(1000), required=False)
+    version = serializers.CharField(max_length=64, required=False, write_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            *(name for name in LEAD_FACTS if name != "company"),
+            "company_name",
+            "tags",
+            "owner",
+            "stage",
+            "custom_fields",
+            "version",
+        ]
+
+    def validate_custom_fields(self, value: dict) -> dict:
+        if len(value) > CUSTOM_FIELDS_MAX:
+            raise serializers.ValidationError(f"At most {CUSTOM_FIELDS_MAX} custom fields.")
+        if any(len(key) > 100 or "\x00" in key for key in value):
+            raise serializers.ValidationError("Custom field names are at most 100 characters, without NUL.")
+        return value
+
+
+class BulkLeadsSerializer(serializers.Serializer):
+    leads = LeadWriteSerializer(many=True, max_length=1000, allow_empty=False)
+    on_existing = serializers.ChoiceField(
+        choices=["update", "skip"],
+        default="update",
+        help_text="What to do with a lead you can see that already has the email: update it or leave it.",
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "updated", "skipped"])
+    id = serializers.IntegerField()
+
+
+class BulkAnswerSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
+class LeadMoveSerializer(serializers.Serializer):
+    stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all())
+    lost_reason = text(300, required=False, default="")
+    version = serializers.CharField(max_length=64, required=False)
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = StageChange
+        fields = ["id", "lead", "from_stage", "to_stage", "actor", "lost_reason", "created_at"]
+
+
+class StageSerializer(serializers.ModelSerializer):
+    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "kind", "position", "pipeline", "pipeline_name"]
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    technologies = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "website",
+            "industry",
+            "size",
+            "location",
+            "phone",
+            "linkedin_url",
+            "description",
+            "technologies",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadListSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=text(50), max_length=TAGS_MAX, required=False)
+    member_count = serializers.IntegerField(read_only=True)
+    created_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LeadList
+        fields = ["id", "name", "description", "folder", "tags", "archived", "member_count", "created_by", "created_at"]
+        read_only_fields = ["archived", "member_count", "created_by", "created_at"]
+
+    def to_representation(self, lead_list: LeadList) -> dict:
+        data = super().to_representation(lead_list)
+        data["tags"] = [tag.name for tag in lead_list.tags.all()]
+        return data
+
+
+class LeadIdsSerializer(serializers.Serializer):
+    lead_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=IDS_MAX, allow_empty=False
+    )
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    lead = serializers.IntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
+    author = UserRefSerializer(read_only=True, allow_null=True)
+    tags = serializers.ListField(child=text(50), max_length=TAGS_MAX, required=False)
+    body = serializers.CharField(max_length=20_000)
+
+    class Meta:
+        model = Note
+        fields = ["id", "lead", "body", "tags", "author", "created_at"]
+        read_only_fields = ["author", "created_at"]
+
+    def to_representation(self, note: Note) -> dict:
+        data = super().to_representation(note)
+        data["tags"] = [tag.name for tag in note.tags.all()]
+        return data
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    lead = serializers.IntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Task
+        fields = ["id", "lead", "kind", "title", "due_at", "assignee", "done", "done_at", "created_at"]
+        read_only_fields = ["done", "done_at", "created_at"]

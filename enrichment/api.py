@@ -10,29 +10,28 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.api.serializers import IDS_MAX
+from crm.api.serializers import ReadSerializer, ids_field
 from crm.models import Lead
 from enrichment.jobs import enrichment_job_cancel, enrichment_job_create, enrichment_jobs_visible_to
 from enrichment.models import EnrichmentJob
 from enrichment.providers.base import WANTED_FIELDS
 from enrichment.sources import SOURCES
+from leadflow.api.fields import StrictBooleanField, StrictChoiceField
 from leadflow.api.views import VisibleObjectMixin
 from leadflow.roles import sees_all_leads
 
 
 class EnrichmentStartSerializer(serializers.Serializer):
-    lead_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=IDS_MAX, allow_empty=False
-    )
+    lead_ids = ids_field()
     fields = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(WANTED_FIELDS)), required=False, max_length=len(WANTED_FIELDS),
+        child=StrictChoiceField(choices=list(WANTED_FIELDS)), required=False, max_length=len(WANTED_FIELDS),
         help_text="What to find; none: all of them.",
     )  # fmt: skip
     sources = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SOURCES)), required=False, max_length=len(SOURCES),
+        child=StrictChoiceField(choices=list(SOURCES)), required=False, max_length=len(SOURCES),
         help_text="Which sources, in the waterfall's order; none: every source enabled in Enrichment settings.",
     )  # fmt: skip
-    overwrite = serializers.BooleanField(default=False, help_text="Replace values people typed (managers, admins).")
+    overwrite = StrictBooleanField(default=False, help_text="Replace values people typed (managers, admins).")
 
 
 class EnrichmentProgressSerializer(serializers.Serializer):
@@ -42,7 +41,7 @@ class EnrichmentProgressSerializer(serializers.Serializer):
     seconds_left = serializers.IntegerField(allow_null=True)
 
 
-class EnrichmentJobSerializer(serializers.ModelSerializer):
+class EnrichmentJobSerializer(ReadSerializer):
     progress = EnrichmentProgressSerializer(source="*")
     breakdown = serializers.DictField(
         child=serializers.IntegerField(),

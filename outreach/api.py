@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.api.records import LEAD_PARAMETER, id_param, visible_leads
-from crm.api.serializers import LeadIdsSerializer
+from crm.api.serializers import LeadIdsSerializer, ReadSerializer
 from crm.models import Lead
 from crm.selectors import leads_visible_to
 from leadflow.api.views import VisibleObjectMixin
@@ -20,7 +20,7 @@ from outreach.inbox import conversations_visible_to
 from outreach.models import Conversation, ConversationMessage, Enrollment, Message, Sequence
 
 
-class SequenceSerializer(serializers.ModelSerializer):
+class SequenceSerializer(ReadSerializer):
     class Meta:
         model = Sequence
         fields = ["id", "name", "description", "status", "owner", "daily_cap", "is_template", "created_at"]
@@ -34,7 +34,7 @@ class EnrollAnswerSerializer(serializers.Serializer):
     )
 
 
-class EnrollmentSerializer(serializers.ModelSerializer):
+class EnrollmentSerializer(ReadSerializer):
     class Meta:
         model = Enrollment
         fields = [
@@ -43,7 +43,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ReadSerializer):
     class Meta:
         model = Message
         fields = [
@@ -53,14 +53,14 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConversationMessageSerializer(serializers.ModelSerializer):
+class ConversationMessageSerializer(ReadSerializer):
     class Meta:
         model = ConversationMessage
         fields = ["id", "direction", "kind", "status", "sender", "recipient", "subject", "text", "occurred_at"]
         read_only_fields = fields
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(ReadSerializer):
     class Meta:
         model = Conversation
         fields = [

@@ -12,7 +12,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.api.serializers import text
+from crm.api.serializers import ReadSerializer, text
 from crm.importing.jobs import import_job_create, import_job_start, mapping_from_saved
 from crm.models import ImportJob, LeadList, User
 from crm.selectors import imports_visible_to
@@ -70,7 +70,7 @@ class ImportProblemSerializer(serializers.Serializer):
     lead = serializers.IntegerField(source="lead_id", allow_null=True)
 
 
-class ImportJobSerializer(serializers.ModelSerializer):
+class ImportJobSerializer(ReadSerializer):
     progress = ImportProgressSerializer(source="*")
     results = ImportResultsSerializer(source="*")
     problems = serializers.SerializerMethodField()

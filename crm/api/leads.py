@@ -52,6 +52,10 @@ SORT_PARAMETER = OpenApiParameter(
 )
 
 
+# The table's "Score from" takes any number, not only whole ones.
+MIN_SCORE_PARAMETER = OpenApiParameter("min_score", float, description="Leads scored at least this.")
+
+
 def _service_fields(data: dict) -> dict:
     """A validated write body as the lead services take it: tags as text, the stage and version apart."""
     fields = {key: value for key, value in data.items() if key not in {"stage", "version", "tags"}}
@@ -94,7 +98,7 @@ class LeadViewSet(VisibleObjectMixin, viewsets.GenericViewSet):
     def _answer(self, lead: Lead, code: int = status.HTTP_200_OK) -> Response:
         return Response(LeadSerializer(lead_table_rows(Lead.objects.filter(pk=lead.pk)).get()).data, status=code)
 
-    @extend_schema(parameters=[SORT_PARAMETER])
+    @extend_schema(parameters=[SORT_PARAMETER, MIN_SCORE_PARAMETER])
     def list(self, request: Request) -> Response:
         """The leads you may see, filtered and searched as the leads table does."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -36,7 +36,7 @@ from leadflow.roles import sees_all_leads
 def id_param(request: Request, name: str) -> int | None:
     """An id filter from the query: absent is None, anything but a valid id is a 400 naming the parameter."""
     value = request.query_params.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
     number = id_or_none(value)
     if number is None:
@@ -62,6 +62,16 @@ def _on_visible_leads(rows: QuerySet, user: User) -> QuerySet:
     if sees_all_leads(user):
         return rows.filter(lead__isnull=False)
     return rows.filter(Exists(leads_visible_to(user).filter(pk=OuterRef("lead_id"))))
+
+
+def bool_param(request: Request, name: str) -> bool | None:
+    """A true/false filter from the query: absent is None, anything but true or false is a 400."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value not in {"true", "false"}:
+        raise ValidationError({name: ["Either true or false."]})
+    return value == "true"
 
 
 LEAD_PARAMETER = OpenApiParameter("lead", int, description="Only those of this lead.")
@@ -97,8 +107,8 @@ class LeadListViewSet(
     not_found = "No such list."
 
     def get_queryset(self):
-        archived = self.request.query_params.get("archived") == "true"
-        return lists_with_counts(include_archived=archived or self.action != "list")
+        archived = self.action != "list" or bool(bool_param(self.request, "archived"))
+        return lists_with_counts(include_archived=archived)
 
     def _answer(self, lead_list: LeadList, code: int = status.HTTP_200_OK) -> Response:
         return Response(LeadListSerializer(lists_with_counts(True).get(pk=lead_list.pk)).data, status=code)
@@ -215,11 +225,11 @@ class TaskViewSet(VisibleObjectMixin, mixins.ListModelMixin, mixins.RetrieveMode
             return tasks
         if lead_id := id_param(self.request, "lead"):
             tasks = tasks.filter(lead_id=lead_id)
-        if self.request.query_params.get("mine") == "true":
+        if bool_param(self.request, "mine"):
             tasks = tasks.filter(assignee=self.request.user)
-        done = self.request.query_params.get("done")
-        if done in {"true", "false"}:
-            tasks = tasks.filter(done=done == "true")
+        done = bool_param(self.request, "done")
+        if done is not None:
+            tasks = tasks.filter(done=done)
         return tasks
 
     @extend_schema(

@@ -7,25 +7,24 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.api.serializers import IDS_MAX
+from crm.api.serializers import ids_field
 from crm.models import Lead
 from crm.rescoring import leads_rescore, leads_score_preview
 from crm.scoring import COMPONENTS
 from crm.selectors import leads_visible_to
+from leadflow.api.fields import StrictIntegerField
 from leadflow.roles import require_write
 
 
 class WeightsSerializer(serializers.Serializer):
-    fit = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    completeness = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    engagement = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    recency = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    fit = StrictIntegerField(min_value=0, max_value=100, required=False)
+    completeness = StrictIntegerField(min_value=0, max_value=100, required=False)
+    engagement = StrictIntegerField(min_value=0, max_value=100, required=False)
+    recency = StrictIntegerField(min_value=0, max_value=100, required=False)
 
 
 class ScoreRequestSerializer(serializers.Serializer):
-    lead_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=IDS_MAX, allow_empty=False
-    )
+    lead_ids = ids_field()
     weights = WeightsSerializer(
         required=False,
         help_text="Score with these weights instead of the saved ones, as a preview: nothing is written.",

@@ -3,12 +3,20 @@ and outgoing webhooks send the same."""
 
 from __future__ import annotations
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.lead_fields import LEAD_FACTS
 from crm.models import Company, Lead, LeadList, Note, Stage, StageChange, Task, User
 from crm.services.versions import lead_version
+from leadflow.api.fields import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictDecimalField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 
 # Bounds on what a client may send in one value, so nothing unbounded reaches a service or the database.
 LIST_VALUES_MAX = 20
@@ -17,11 +25,45 @@ TAGS_MAX = 50
 IDS_MAX = 10_000
 
 
+class ReadSerializer(serializers.ModelSerializer):
+    """A record as the API shows it. Emails and URLs are plain strings (an empty one is no valid email or URI, and
+    the schema must describe what is sent), and a choice left blank stays a documented "" value."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+        models.URLField: serializers.CharField,
+    }
+
+    def include_extra_kwargs(self, kwargs: dict, extra_kwargs: dict) -> dict:
+        blank_choice = "choices" in kwargs and kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
+class TagNamesField(serializers.ListField):
+    """A record's tags as their names; written as a list of names."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=StrictCharField(max_length=50, allow_blank=True), max_length=50, **kwargs)
+
+    def get_attribute(self, instance):
+        return [tag.name for tag in instance.tags.all()]
+
+
 def text(max_length: int, **kwargs) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, allow_blank=True, trim_whitespace=True, **kwargs)
+    return StrictCharField(max_length=max_length, allow_blank=True, trim_whitespace=True, **kwargs)
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+def ids_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1), max_length=IDS_MAX, allow_empty=False, **kwargs
+    )
+
+
+class UserRefSerializer(ReadSerializer):
     name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
@@ -29,26 +71,26 @@ class UserRefSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name"]
 
 
-class CompanyRefSerializer(serializers.ModelSerializer):
+class CompanyRefSerializer(ReadSerializer):
     class Meta:
         model = Company
         fields = ["id", "name", "domain"]
 
 
-class StageRefSerializer(serializers.ModelSerializer):
+class StageRefSerializer(ReadSerializer):
     class Meta:
         model = Stage
         fields = ["id", "name", "kind", "pipeline"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(ReadSerializer):
     """A lead as programs see it (read only): its facts, where it stands, whose it is, its score and version."""
 
     full_name = serializers.CharField(read_only=True)
     company = CompanyRefSerializer(read_only=True, allow_null=True)
     stage = StageRefSerializer(read_only=True)
     owner = UserRefSerializer(read_only=True, allow_null=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = TagNamesField(read_only=True)
     other_emails = serializers.ListField(child=serializers.CharField(), read_only=True)
     other_phones = serializers.ListField(child=serializers.CharField(), read_only=True)
     custom_fields = serializers.DictField(child=serializers.JSONField(), read_only=True)
@@ -84,7 +126,7 @@ def lead_representation(lead: Lead) -> dict:
     return LeadSerializer(lead).data
 
 
-class LeadWriteSerializer(serializers.ModelSerializer):
+class LeadWriteSerializer(StrictModelSerializer):
     """What a client may send for a lead: its facts, plus the company by name, tags, the owner (managers), the stage
     (creation only) and, for updates, the `version` it read."""
 
@@ -96,9 +138,9 @@ class LeadWriteSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all(), required=False)
-    deal_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, allow_null=True, required=False)
+    deal_value = StrictDecimalField(max_digits=12, decimal_places=2, min_value=0, allow_null=True, required=False)
     custom_fields = serializers.DictField(child=text(1000), required=False)
-    version = serializers.CharField(max_length=64, required=False, write_only=True)
+    version = StrictCharField(max_length=64, required=False, write_only=True)
 
     class Meta:
         model = Lead
@@ -122,7 +164,7 @@ class LeadWriteSerializer(serializers.ModelSerializer):
 
 class BulkLeadsSerializer(serializers.Serializer):
     leads = LeadWriteSerializer(many=True, max_length=1000, allow_empty=False)
-    on_existing = serializers.ChoiceField(
+    on_existing = StrictChoiceField(
         choices=["update", "skip"],
         default="update",
         help_text="What to do with a lead you can see that already has the email: update it or leave it.",
@@ -145,10 +187,10 @@ class BulkAnswerSerializer(serializers.Serializer):
 class LeadMoveSerializer(serializers.Serializer):
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.all())
     lost_reason = text(300, required=False, default="")
-    version = serializers.CharField(max_length=64, required=False)
+    version = StrictCharField(max_length=64, required=False)
 
 
-class StageChangeSerializer(serializers.ModelSerializer):
+class StageChangeSerializer(ReadSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -156,7 +198,7 @@ class StageChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "lead", "from_stage", "to_stage", "actor", "lost_reason", "created_at"]
 
 
-class StageSerializer(serializers.ModelSerializer):
+class StageSerializer(ReadSerializer):
     pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
 
     class Meta:
@@ -164,7 +206,7 @@ class StageSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "position", "pipeline", "pipeline_name"]
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(ReadSerializer):
     technologies = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -187,8 +229,8 @@ class CompanySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadListSerializer(serializers.ModelSerializer):
-    tags = serializers.ListField(child=text(50), max_length=TAGS_MAX, required=False)
+class LeadListSerializer(StrictModelSerializer):
+    tags = TagNamesField(required=False)
     member_count = serializers.IntegerField(read_only=True)
     created_by = UserRefSerializer(read_only=True, allow_null=True)
 
@@ -197,41 +239,29 @@ class LeadListSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "folder", "tags", "archived", "member_count", "created_by", "created_at"]
         read_only_fields = ["archived", "member_count", "created_by", "created_at"]
 
-    def to_representation(self, lead_list: LeadList) -> dict:
-        data = super().to_representation(lead_list)
-        data["tags"] = [tag.name for tag in lead_list.tags.all()]
-        return data
-
 
 class LeadIdsSerializer(serializers.Serializer):
-    lead_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=IDS_MAX, allow_empty=False
-    )
+    lead_ids = ids_field()
 
 
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class NoteSerializer(serializers.ModelSerializer):
-    lead = serializers.IntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
+class NoteSerializer(StrictModelSerializer):
+    lead = StrictIntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
     author = UserRefSerializer(read_only=True, allow_null=True)
-    tags = serializers.ListField(child=text(50), max_length=TAGS_MAX, required=False)
-    body = serializers.CharField(max_length=20_000)
+    tags = TagNamesField(required=False)
+    body = StrictCharField(max_length=20_000)
 
     class Meta:
         model = Note
         fields = ["id", "lead", "body", "tags", "author", "created_at"]
         read_only_fields = ["author", "created_at"]
 
-    def to_representation(self, note: Note) -> dict:
-        data = super().to_representation(note)
-        data["tags"] = [tag.name for tag in note.tags.all()]
-        return data
 
-
-class TaskSerializer(serializers.ModelSerializer):
-    lead = serializers.IntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
+class TaskSerializer(StrictModelSerializer):
+    lead = StrictIntegerField(source="lead_id", min_value=1, max_value=2**63 - 1)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), allow_null=True, required=False
     )

@@ -1,0 +1,1 @@
+from tests.leadflow.api.conftest import api_as  # noqa: F401 (the same token clients)

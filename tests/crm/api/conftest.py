@@ -1,1 +1,0 @@
-from tests.leadflow.api.conftest import api_as  # noqa: F401 (the same token clients)

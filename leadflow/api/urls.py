@@ -14,6 +14,7 @@ from crm.api.leads import LeadViewSet
 from crm.api.records import CompanyViewSet, LeadListViewSet, NoteViewSet, StageViewSet, TaskViewSet
 from crm.api.scoring import ScoringViewSet
 from enrichment.api import EnrichmentJobViewSet
+from leadflow.api.token_pages import api_token_new, api_token_revoke_page
 from outreach.api import ConversationViewSet, EnrollmentViewSet, MessageViewSet, SequenceViewSet
 
 router = SimpleRouter()
@@ -42,6 +43,8 @@ def _open(patterns: list[URLPattern]) -> list[URLPattern]:
 
 docs = {"permission_classes": [AllowAny], "authentication_classes": []}
 urlpatterns = [
+    path("me/api-tokens/", api_token_new, name="api_token_new"),
+    path("me/api-tokens/<int:pk>/revoke/", api_token_revoke_page, name="api_token_revoke"),
     path("api/v1/", include((_open(router.urls), "api"))),
     *_open(
         [

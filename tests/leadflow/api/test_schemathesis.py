@@ -40,7 +40,7 @@ def seeded_admin(transactional_db, admin_ada, rep_bob, settings):
     return admin_ada
 
 
-def test_schemathesis_finds_nothing(live_server, seeded_admin):
+def test_schemathesis_finds_nothing(live_server, seeded_admin, tmp_path):
     token = api_token_create(user=seeded_admin, name="schemathesis").secret
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "run", f"{live_server.url}/api/schema/",
@@ -48,7 +48,8 @@ def test_schemathesis_finds_nothing(live_server, seeded_admin):
         "--phases", "coverage,fuzzing", "--workers", "2", "--seed", "20261203", "--generation-database", "none",
         "--no-color",
     ]  # fmt: skip
-    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    # In a scratch folder: schemathesis keeps its own files where it runs.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     summary = run.stdout.split("SUMMARY")[-1]
     assert "passed" in summary and "Failures" not in summary, run.stdout[-3000:]

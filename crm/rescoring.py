@@ -168,6 +168,22 @@ def leads_rescore(lead_ids: list[int] | None = None, *, now: datetime | None = N
     return result
 
 
+def leads_score_preview(lead_ids: list[int], weights: dict[str, int] | None = None) -> list[Scored]:
+    """These leads' scores as they would be with these component weights ({"fit": 40, ...}; missing ones as saved),
+    written nowhere: what a change of weights would do to a selection."""
+    config = scoring_settings()
+    for name, weight in (weights or {}).items():
+        setattr(config, f"weight_{name}", weight)
+    profiles, now = _profiles(), timezone.now()
+    scored = []
+    for rows in _row_batches(sorted(set(lead_ids))):
+        events = engagement_of([row["id"] for row in rows])
+        for row in rows:
+            profile = profiles.get(row["stage__pipeline_id"], profiles[None])
+            scored.append(score_row(row, profile, config, events.get(row["id"], NO_ENGAGEMENT), now))
+    return scored
+
+
 @dataclass
 class _Crossing:
     row: dict

@@ -37,7 +37,7 @@ from enrichment.waterfall import (
     lead_has,
 )
 from leadflow.leases import lease_claim, lease_end
-from leadflow.roles import can_edit_lead, can_reassign, require_write
+from leadflow.roles import can_edit_lead, can_reassign, require_write, sees_all_leads
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ logger = logging.getLogger(__name__)
 TASK_SECONDS = 240
 # Leads asked at once; each batch is then kept lead by lead.
 LEASE_RENEW_SECONDS = 20
+
+
+def enrichment_jobs_visible_to(user: User) -> QuerySet[EnrichmentJob]:
+    """Job history: reps see their own jobs, everyone else all of them."""
+    jobs = EnrichmentJob.objects.select_related("created_by")
+    return jobs if sees_all_leads(user) else jobs.filter(created_by=user)
 
 
 def leads_missing(leads: QuerySet[Lead], fields: Iterable[str]) -> QuerySet[Lead]:

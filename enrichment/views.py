@@ -14,7 +14,7 @@ from crm.models import Lead
 from crm.selectors import lead_for_page, leads_visible_to
 from enrichment.config import waterfall_settings, waterfall_settings_update
 from enrichment.forms import FIELD_CHOICES, EnrichStartForm, WaterfallSettingsForm
-from enrichment.jobs import credits_estimate, enrichment_job_cancel, enrichment_job_create
+from enrichment.jobs import credits_estimate, enrichment_job_cancel, enrichment_job_create, enrichment_jobs_visible_to
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
 from enrichment.sources import SOURCES
 from enrichment.waterfall import month_credits_spent
@@ -24,21 +24,15 @@ JOBS_PER_PAGE = 50
 FAILURES_SHOWN = 200
 
 
-def _jobs_visible_to(user) -> QuerySet[EnrichmentJob]:
-    """Job history: reps see their own jobs, everyone else all of them."""
-    jobs = EnrichmentJob.objects.select_related("created_by")
-    return jobs if sees_all_leads(user) else jobs.filter(created_by=user)
-
-
 def _visible_job(request: HttpRequest, pk: int) -> EnrichmentJob:
-    job = _jobs_visible_to(request.user).filter(pk=pk).first()
+    job = enrichment_jobs_visible_to(request.user).filter(pk=pk).first()
     if job is None:
         raise Http404("No such enrichment job.")
     return job
 
 
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = _jobs_visible_to(request.user)[:JOBS_PER_PAGE]
+    jobs = enrichment_jobs_visible_to(request.user)[:JOBS_PER_PAGE]
     return render(request, "enrichment/jobs.html", {"jobs": jobs, "month_credits": month_credits_spent()})
 
 

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "import_export",
     "template_partials",
     "anymail",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leadflow",
     "crm",
     "enrichment",
@@ -49,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # API bodies over the limit are refused before anything reads them (and API 404s are problem details).
+    "leadflow.api.middleware.ApiEdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -431,3 +436,40 @@ GOHIGHLEVEL_TOKEN = env.str("GOHIGHLEVEL_TOKEN", default="")
 GOHIGHLEVEL_LOCATION_ID = env.str("GOHIGHLEVEL_LOCATION_ID", default="")
 # GoHighLevel allows 100 requests in 10 seconds per sub-account: requests a second the client spaces its calls to.
 GOHIGHLEVEL_RATE_PER_SECOND = env.float("GOHIGHLEVEL_RATE_PER_SECOND", default=10.0)
+
+# The REST API (/api/v1/, leadflow.api): personal tokens or the browser's session; errors as problem details;
+# requests per token per API_THROTTLE_RATE ("600/min"); bodies above API_MAX_BODY_BYTES refused with 413 (file
+# uploads to imports go by IMPORT_MAX_BYTES).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "leadflow.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["leadflow.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["leadflow.api.throttles.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_THROTTLE_RATE", default="600/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "leadflow.api.pagination.ApiCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "leadflow.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "leadflow.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leadflow API",
+    "DESCRIPTION": "Leads, companies, lists, notes, tasks, stages, imports, enrichment, scoring and sequences. "
+    "Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StageKindEnum": "crm.models.pipeline.Stage.Kind",
+        "TaskKindEnum": "crm.models.activity.Task.Kind",
+        "ConversationMessageKindEnum": "outreach.models.conversations.ConversationMessage.Kind",
+    },
+}

@@ -38,3 +38,6 @@ urlpatterns = [
     # production, where the manifest may not exist yet when URLs load).
     path("favicon.ico", login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True))),
 ]
+
+# The REST API (/api/v1/), its OpenAPI schema and docs pages.
+urlpatterns += [path("", include("leadflow.api.urls"))]

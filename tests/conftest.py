@@ -54,3 +54,19 @@ def slept(monkeypatch):
     waits = []
     monkeypatch.setattr("time.sleep", waits.append)
     return waits
+
+
+@pytest.fixture
+def api_as(db):
+    """api_as(user, read_only=False): a REST API client sending `Authorization: Bearer <a new token of the user>`."""
+    from rest_framework.test import APIClient
+
+    from leadflow.api.tokens import api_token_create
+
+    def client_for(user, *, read_only: bool = False) -> APIClient:
+        issued = api_token_create(user=user, name="tests", read_only=read_only)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+        return client
+
+    return client_for

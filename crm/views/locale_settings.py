@@ -11,6 +11,7 @@ from crm.forms import MySettingsForm, SiteSettingsForm
 from crm.locale import money_format, site_settings
 from crm.services.site import site_settings_update
 from crm.services.users import user_set_notify_by_email, user_set_time_zone
+from leadflow.api.token_pages import api_tokens_context
 from leadflow.roles import require_admin
 
 # Shown beside the currency choice, so an admin sees what deal values will look like.
@@ -52,4 +53,5 @@ def my_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Saved. Times are shown in your time zone from now on. {emailed}")
             return redirect("crm:my_settings")
     status = 422 if request.method == "POST" else 200
-    return render(request, "crm/my_settings.html", {"form": form}, status=status)
+    context = {"form": form, **api_tokens_context(request)}
+    return render(request, "crm/my_settings.html", context, status=status)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.urls import reverse
 
+from crm.api.serializers import lead_representation
 from crm.models import Lead
 
 
@@ -42,30 +43,8 @@ def absolute_url(path: str) -> str:
 
 
 def lead_payload(lead: Lead) -> dict:
-    """A lead as webhooks show it (the one place; the REST API's serializer may take its place)."""
-    return {
-        "id": lead.pk,
-        "first_name": lead.first_name,
-        "last_name": lead.last_name,
-        "full_name": lead.full_name,
-        "email": lead.email,
-        "phone": lead.phone,
-        "title": lead.title,
-        "company": lead.company.name if lead.company_id else None,
-        "website": lead.website,
-        "linkedin_url": lead.linkedin_url,
-        "location": lead.location,
-        "source": lead.source,
-        "lifecycle": lead.lifecycle,
-        "stage": lead.stage.name,
-        "owner": lead.owner.email if lead.owner_id else None,
-        "score": lead.score,
-        "grade": lead.grade,
-        "deal_value": str(lead.deal_value) if lead.deal_value is not None else None,
-        "created_at": lead.created_at.isoformat(),
-        "updated_at": lead.updated_at.isoformat() if lead.updated_at else None,
-        "url": absolute_url(reverse("crm:lead", args=[lead.pk])),
-    }
+    """A lead as webhooks show it: the REST API's shape (crm.api.serializers.lead_representation) and its page."""
+    return {**lead_representation(lead), "url": absolute_url(reverse("crm:lead", args=[lead.pk]))}
 
 
 def import_payload(job) -> dict:

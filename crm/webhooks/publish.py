@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.models import Lead, WebhookDelivery, WebhookEvent, WebhookSubscription
+from crm.selectors import lead_table_rows
 from crm.webhooks.events import lead_payload
 
 logger = logging.getLogger(__name__)
@@ -127,12 +128,12 @@ def leads_event_publish(event_type: str, lead_ids: list[int], data_by_lead: dict
     """Publish an event for each of these leads (read in one query, only when someone listens)."""
 
     def items() -> list[dict]:
-        leads = Lead.objects.filter(pk__in=lead_ids).select_related("stage", "company", "owner").order_by("pk")
+        leads = lead_table_rows(Lead.objects.filter(pk__in=lead_ids)).order_by("pk")
         return [{"lead": lead_payload(lead), **(data_by_lead or {}).get(lead.pk, {})} for lead in leads]
 
     return events_publish(event_type, items)
 
 
 def _fresh(lead: Lead) -> Lead:
-    # The caller's object may be a bare Lead(pk=...) or hold stale relations: read it as saved, in one query.
-    return Lead.objects.select_related("stage", "company", "owner").get(pk=lead.pk)
+    # The caller's object may be a bare Lead(pk=...) or hold stale relations: read it as saved, with its tags.
+    return lead_table_rows(Lead.objects.filter(pk=lead.pk)).get()

@@ -16,7 +16,7 @@ def _escaped(text: object) -> str:
 def _lead_name(data: dict) -> str:
     lead = data.get("lead") or {}
     name = _escaped(lead.get("full_name") or "A lead")
-    company = f" ({_escaped(lead['company'])})" if lead.get("company") else ""
+    company = f" ({_escaped(lead['company']['name'])})" if lead.get("company") else ""
     return f"*{name}*{company}"
 
 

@@ -47,7 +47,7 @@ def test_a_new_lead_is_delivered_signed_with_the_subscription_secret(receiver, s
     payload = Webhook(subscription.secret).verify(request.body, request.headers)
     assert payload["type"] == "lead.created" and payload["id"] == request.headers["webhook-id"]
     assert payload["data"]["lead"]["id"] == lead.pk and payload["data"]["lead"]["email"] == "ann@acme.io"
-    assert payload["data"]["lead"]["stage"] == default_stage().name
+    assert payload["data"]["lead"]["stage"]["name"] == default_stage().name
     # A body changed on the way, or another secret, does not verify.
     with pytest.raises(WebhookVerificationError):
         Webhook(subscription.secret).verify(request.body.replace(b"Ann", b"Bob"), request.headers)

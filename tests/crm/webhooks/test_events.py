@@ -79,7 +79,7 @@ def test_lead_replied_from_the_conversation_service(receiver, subscribe, on_comm
     assert event["type"] == "lead.replied" and event["data"]["lead"]["id"] == lead.pk
     assert event["data"]["text"] == "Yes, let's talk on Tuesday." and event["data"]["channel"] == "email"
     # The reply moved the lead to Replied before the event was made: the payload shows it.
-    assert event["data"]["lead"]["stage"] == Lead.objects.get(pk=lead.pk).stage.name
+    assert event["data"]["lead"]["stage"]["name"] == Lead.objects.get(pk=lead.pk).stage.name
     conversation_path = reverse("outreach:conversation", args=[conversation.pk])
     assert event["data"]["conversation_url"] == f"{settings.SITE_URL}{conversation_path}"
 

@@ -88,7 +88,7 @@ GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS: list[tuple[str, str]] = [
 class GoHighLevelClient:
     """One GoHighLevel sub-account's contacts."""
 
-    name: ClassVar[str] = "gohighlevel"
+    name: ClassVar[str] = "GoHighLevel"
     # GoHighLevel contacts have no job title, LinkedIn or score field of their own (a sub-account adds custom fields
     # for them, mapped by fieldKey), and assignedTo takes a GoHighLevel user id, so those stay for the user to map.
     default_mapping: ClassVar[dict[str, str]] = {
@@ -264,9 +264,10 @@ class GoHighLevelClient:
                 return response
             said = _rate_limit_wait(response) if throttled else None
             if throttled and response.headers.get("X-RateLimit-Daily-Remaining") == "0":
-                raise RateLimited(f"GoHighLevel's daily API limit is spent: {_message(response)}", retry_after=said)
+                message = f"GoHighLevel is rate limiting, its daily API limit is spent: {_message(response)}"
+                raise RateLimited(message, retry_after=said)
             if attempt >= RETRIES:
-                message = f"GoHighLevel is {'throttling' if throttled else 'failing'} ({status}) to {what}"
+                message = f"GoHighLevel is {'rate limiting' if throttled else 'failing'} ({status}) to {what}"
                 raise (RateLimited(message, retry_after=said) if throttled else SyncError(message))
             attempt += 1
             wait = backoff_seconds(attempt, said)

@@ -77,7 +77,7 @@ SALESFORCE_LEAD_IMPORT_COLUMNS: list[tuple[str, str]] = [
 class SalesforceClient:
     """One Salesforce org's leads (or SALESFORCE_SOBJECT records), read with SOQL and written in collections."""
 
-    name: ClassVar[str] = "salesforce"
+    name: ClassVar[str] = "Salesforce"
     # Standard Lead fields only. Lead has no standard LinkedIn or score field, and OwnerId takes a Salesforce user id,
     # so those are left for the user to map (a custom field such as LinkedIn__c), which field_names() checks. Status
     # and LeadSource are picklists: Leadflow's stage names rarely match an org's Status values, so stage stays off.
@@ -261,7 +261,7 @@ class SalesforceClient:
                     message = f"Salesforce refused the {what} call ({error.status}): {_error_text(error)}"
                     raise SyncError(message) from None
                 if attempt >= RETRIES:
-                    message = f"Salesforce is {'throttling' if throttled else 'failing'} ({error.status}): "
+                    message = f"Salesforce is {'rate limiting' if throttled else 'failing'} ({error.status}): "
                     message += _error_text(error)
                     raise (RateLimited(message) if throttled else SyncError(message)) from None
             except (requests.RequestException, BlockedAddress, ResponseTooLarge) as error:

@@ -202,7 +202,7 @@ class SalesforceClient:
         page = self._call("query", lambda api: api.query(soql))
         while True:
             for row in page.get("records", []):
-                yield _remote_record(row)
+                yield _remote_record(row, REQUIRED_ON_CREATE.get(self._sobject, ()))
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             page = self._call(
@@ -285,7 +285,9 @@ class SalesforceClient:
             if self._session is None:
                 self._session = _salesforce_session()
             session = self._session
-            if not self._access_token:
+            # A token is usable only with the instance URL it was issued for: without one, client credentials (where
+            # the connection has them) get both.
+            if not self._access_token or (not self._instance_url and self._can_renew()):
                 self._access_token, self._instance_url = self._client_credentials_token(session)
             if not self._instance_url:
                 raise AuthFailed("The Salesforce connection has a token but no instance URL.")
@@ -337,8 +339,11 @@ def _values(fields: dict[str, str]) -> dict[str, str | None]:
     return {name: (value if value != "" else None) for name, value in fields.items()}
 
 
-def _remote_record(row: dict) -> RemoteRecord:
+def _remote_record(row: dict, required: tuple[str, ...] = ()) -> RemoteRecord:
     fields = {name: _text(value) for name, value in row.items() if name not in ("attributes", "Id", "LastModifiedDate")}
+    # The placeholder a create put in a required field stands for no value: it reads back blank, so a sync does not
+    # bring "[not provided]" into Leadflow as a company or a name.
+    fields.update({name: "" for name in required if fields.get(name) == NOT_PROVIDED})
     modified = parse_datetime(row.get("LastModifiedDate") or "")
     return RemoteRecord(remote_id=row["Id"], modified_at=modified, fields=fields)
 

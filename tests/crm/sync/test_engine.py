@@ -274,3 +274,20 @@ def test_two_leads_with_one_address_make_one_crm_person(remote, manager_mia):
     assert rerun.status == SyncRun.Status.DONE and rerun.created == 0
     assert remote.count() == 1
     assert CrmLink.objects.get(connection=connection).lead == first
+
+
+def test_a_lead_with_only_an_email_goes_out_and_a_rerun_brings_nothing_back(remote, manager_mia):
+    lead = LeadFactory(email="solo@acme.example", first_name="", last_name="", title="", company=None, owner=manager_mia)
+    connection = connect(remote, manager_mia)
+
+    run = sync(connection, CrmConnection.Direction.PUSH)
+    rerun = sync(connection, CrmConnection.Direction.BOTH)
+
+    assert (run.status, run.created) == (SyncRun.Status.DONE, 1), run.error
+    assert rerun.status == SyncRun.Status.DONE, rerun.error
+    # A CRM that fills what it requires (Salesforce's "[not provided]" Company) hands no placeholder back.
+    assert not SyncChange.objects.filter(run=rerun).exists()
+    lead.refresh_from_db()
+    assert (lead.company, lead.last_name) == (None, "")
+    remote_id = CrmLink.objects.get(lead=lead).remote_id
+    assert remote.value(remote_id, "email") == "solo@acme.example"

@@ -277,7 +277,8 @@ def test_two_leads_with_one_address_make_one_crm_person(remote, manager_mia):
 
 
 def test_a_lead_with_only_an_email_goes_out_and_a_rerun_brings_nothing_back(remote, manager_mia):
-    lead = LeadFactory(email="solo@acme.example", first_name="", last_name="", title="", company=None, owner=manager_mia)
+    blanks = {"first_name": "", "last_name": "", "title": "", "company": None}
+    lead = LeadFactory(email="solo@acme.example", owner=manager_mia, **blanks)
     connection = connect(remote, manager_mia)
 
     run = sync(connection, CrmConnection.Direction.PUSH)

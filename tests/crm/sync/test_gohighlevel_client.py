@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from crm.sync.base import AuthFailed, Credentials, RateLimited, SyncError
-from crm.sync.gohighlevel import GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS, PAGE_LIMIT, GoHighLevelClient
+from crm.sync.gohighlevel import PAGE_LIMIT, GoHighLevelClient
 from tests.fakes.gohighlevel_server import LOCATION_ID, TOKEN, GoHighLevelStandIn
 
 
@@ -235,8 +235,3 @@ def test_an_address_leadflow_may_not_reach_is_refused(ghl, client, local_stand_i
     with pytest.raises(SyncError, match="could not be reached"):
         client.field_names()
     assert ghl.received == []
-
-
-def test_the_import_layout_names_leadflow_fields_and_gohighlevel_headers():
-    assert ("email", "Email") in GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS
-    assert ("company", "Company") in GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS

@@ -143,23 +143,23 @@ def test_the_back_office_lists_sync_records_read_only_without_secrets(client, ad
     assert TOKEN not in change
 
 
+def _serving(stand_in, settings, *from_the_form: str):
+    """The stand-in's settings, less the credentials the form is to supply (not the environment)."""
+    for name, value in stand_in.settings.items():
+        setattr(settings, name, "" if name in from_the_form else value)
+    return stand_in
+
+
 @pytest.fixture
 def salesforce(local_stand_ins, settings):
-    stand_in = SalesforceStandIn.started()
-    for name, value in stand_in.settings.items():
-        setattr(settings, name, value)
-    # Credentials come from the form here, not from the environment.
-    settings.SALESFORCE_CLIENT_ID = settings.SALESFORCE_CLIENT_SECRET = ""
+    stand_in = _serving(SalesforceStandIn.started(), settings, "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET")
     yield stand_in
     stand_in.stop()
 
 
 @pytest.fixture
 def gohighlevel(local_stand_ins, settings):
-    stand_in = GoHighLevelStandIn.started()
-    for name, value in stand_in.settings.items():
-        setattr(settings, name, value)
-    settings.GOHIGHLEVEL_TOKEN = settings.GOHIGHLEVEL_LOCATION_ID = ""
+    stand_in = _serving(GoHighLevelStandIn.started(), settings, "GOHIGHLEVEL_TOKEN", "GOHIGHLEVEL_LOCATION_ID")
     yield stand_in
     stand_in.stop()
 
@@ -241,3 +241,20 @@ def test_a_manager_connects_gohighlevel_with_a_token_and_location_and_maps_a_cus
     connection.refresh_from_db()
     assert connection.mapping == {"email": "email", "title": "contact.job_title"}
     assert connection.token == GHL_TOKEN  # a blank token box keeps the stored one
+
+
+def test_the_lead_page_shows_the_leads_records_in_connected_crms(client, admin_ada, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    hub = CrmConnection.objects.create(name="hub", kind="hubspot", acting_user=admin_ada)
+    sf = CrmConnection.objects.create(name="sf", kind="salesforce", acting_user=admin_ada)
+    hub.links.create(lead=lead, remote_id="101", lead_synced_at=lead.updated_at)
+    sf.links.create(lead=lead, remote_id="00Q5g0000000001AAA", remote_deleted_at=lead.updated_at)
+    client.force_login(rep_alice)
+
+    page = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+
+    panel = page[page.index('id="lead-crm-links"') :]
+    assert "HubSpot" in panel and "<code>101</code>" in panel
+    assert "Salesforce" in panel and "00Q5g0000000001AAA" in panel and "Deleted in the CRM" in panel
+    other = LeadFactory(owner=rep_alice)
+    assert 'id="lead-crm-links"' not in client.get(reverse("crm:lead", args=[other.pk])).content.decode()

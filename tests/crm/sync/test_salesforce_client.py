@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crm.sync.base import AuthFailed, Credentials, RateLimited, SyncError
-from crm.sync.salesforce import NOT_PROVIDED, SALESFORCE_LEAD_IMPORT_COLUMNS, SalesforceClient
+from crm.sync.salesforce import NOT_PROVIDED, SalesforceClient
 from tests.fakes.salesforce_server import CLIENT_ID, CLIENT_SECRET, SalesforceStandIn
 
 
@@ -258,8 +258,3 @@ def test_an_address_leadflow_may_not_reach_is_refused(salesforce, local_stand_in
     with pytest.raises(SyncError, match="could not be reached"):
         SalesforceClient(credentials).field_names()
     assert salesforce.received == []
-
-
-def test_the_import_layout_names_leadflow_fields_and_salesforce_labels():
-    assert ("email", "Email") in SALESFORCE_LEAD_IMPORT_COLUMNS
-    assert ("company", "Company") in SALESFORCE_LEAD_IMPORT_COLUMNS

@@ -72,6 +72,9 @@ class CrmClient(Protocol):
     # Leadflow field name to the CRM's field name: what a new connection maps (email, names, phone, title,
     # company, website, LinkedIn, owner, stage, score, source), editable per connection.
     default_mapping: ClassVar[dict[str, str]]
+    # The CRM's fields it takes only when a record is made (GoHighLevel's companyName): the engine does not send a
+    # later Leadflow change there, so the change is neither logged as pushed nor undone by the next pull.
+    create_only_fields: ClassVar[frozenset[str]]
 
     def __init__(self, credentials: Credentials) -> None: ...
 

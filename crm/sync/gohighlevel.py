@@ -69,6 +69,7 @@ class GoHighLevelClient:
     """One GoHighLevel sub-account's contacts."""
 
     name: ClassVar[str] = "GoHighLevel"
+    create_only_fields: ClassVar[frozenset[str]] = CREATE_ONLY_FIELDS
     # GoHighLevel contacts have no job title, LinkedIn or score field of their own (a sub-account adds custom fields
     # for them, mapped by fieldKey), and assignedTo takes a GoHighLevel user id, so those stay for the user to map.
     default_mapping: ClassVar[dict[str, str]] = {

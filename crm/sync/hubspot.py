@@ -48,6 +48,7 @@ def _record(obj) -> RemoteRecord:
 
 class HubSpotClient:
     name: ClassVar[str] = "HubSpot"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     default_mapping: ClassVar[dict[str, str]] = {
         "email": "email",
         "first_name": "firstname",

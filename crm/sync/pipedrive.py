@@ -50,6 +50,7 @@ def _rate_limit_wait(response: requests.Response) -> float | None:
 
 class PipedriveClient:
     name: ClassVar[str] = "Pipedrive"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     # Standard person fields by key; custom ones (website, LinkedIn, and Leadflow's owner, stage, score and source)
     # by the name a Pipedrive admin gives them, as the client resolves names to Pipedrive's hashed field keys.
     default_mapping: ClassVar[dict[str, str]] = {

@@ -64,6 +64,7 @@ class SalesforceClient:
     """One Salesforce org's leads (or SALESFORCE_SOBJECT records), read with SOQL and written in collections."""
 
     name: ClassVar[str] = "Salesforce"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     # Standard Lead fields only. Lead has no standard LinkedIn or score field, and OwnerId takes a Salesforce user id,
     # so those are left for the user to map (a custom field such as LinkedIn__c), which field_names() checks. Status
     # and LeadSource are picklists: Leadflow's stage names rarely match an org's Status values, so stage stays off.

@@ -292,3 +292,27 @@ def test_a_lead_with_only_an_email_goes_out_and_a_rerun_brings_nothing_back(remo
     assert (lead.company, lead.last_name) == (None, "")
     remote_id = CrmLink.objects.get(lead=lead).remote_id
     assert remote.value(remote_id, "email") == "solo@acme.example"
+
+
+def test_a_company_changed_in_leadflow_is_not_undone_by_the_next_sync(remote, manager_mia):
+    lead = LeadFactory(email="lou@acme.example", company=None, owner=manager_mia)
+    connection = connect(remote, manager_mia)
+    sync(connection, CrmConnection.Direction.PUSH)
+
+    from crm.services.leads import lead_update
+
+    lead_update(lead=Lead.objects.get(pk=lead.pk), actor=manager_mia, company_name="Globex")
+    run = sync(connection, CrmConnection.Direction.BOTH)
+    rerun = sync(connection, CrmConnection.Direction.BOTH)
+
+    assert run.status == rerun.status == SyncRun.Status.DONE, run.error or rerun.error
+    lead.refresh_from_db()
+    assert lead.company.name == "Globex"
+    remote_id = CrmLink.objects.get(lead=lead).remote_id
+    pushed = SyncChange.objects.filter(run=run, field="company").values_list("direction", "new")
+    if remote.mapping["company"] in remote.client.create_only_fields:
+        # GoHighLevel takes a company only when a contact is made: nothing claims it went, nothing comes back.
+        assert not pushed and remote.value(remote_id, "company") == ""
+    else:
+        assert list(pushed) == [("push", "Globex")] and remote.value(remote_id, "company") == "Globex"
+    assert not SyncChange.objects.filter(run=rerun).exists()

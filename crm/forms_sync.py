@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from crm.models import CrmConnection, User
+from crm.sync.clients import credentials_for, credentials_missing
 from crm.sync.fields import SYNC_FIELDS
 from leadflow.roles import Role
 
@@ -35,8 +36,14 @@ class ConnectionForm(forms.ModelForm):
             "push_on_qualify",
             "acting_user",
         ]
-        labels = {"acting_user": "Acts as", "account": "Account (location id, instance URL)"}
+        labels = {
+            "acting_user": "Acts as",
+            "client_id": "OAuth client id",
+            "account": "Instance URL (Salesforce) or location id (GoHighLevel)",
+        }
         help_texts = {
+            "client_id": "Salesforce: a connected app with the client credentials flow; or an access token below.",
+            "account": "Salesforce: the org's URL that goes with an access token; GoHighLevel: the sub-account's id.",
             "name": "Letters, digits and dashes: `manage.py sync_crm NAME` runs it.",
             "acting_user": "The sync changes only the leads this user may change.",
         }
@@ -48,12 +55,39 @@ class ConnectionForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["kind"].disabled = True  # links and the mapping belong to one CRM
 
+    def clean(self) -> dict:
+        """Each CRM's credentials, the stored secrets and the environment's counted: what is missing is asked for
+        next to its box."""
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or self.instance.kind
+        if not kind:
+            return cleaned
+        kept = self._kept_secrets()
+        connection = CrmConnection(
+            kind=kind,
+            token=cleaned.get("token") or kept.get("token", ""),
+            client_id=cleaned.get("client_id", ""),
+            client_secret=cleaned.get("client_secret") or kept.get("client_secret", ""),
+            account=cleaned.get("account", ""),
+        )
+        for name, message in credentials_missing(kind, credentials_for(connection)).items():
+            self.add_error(name, message)
+        account = cleaned.get("account", "")
+        if kind == CrmConnection.Kind.SALESFORCE and account and not account.startswith("https://"):
+            self.add_error("account", "A Salesforce instance URL starts with https://.")
+        return cleaned
+
+    def _kept_secrets(self) -> dict[str, str]:
+        if not self.instance.pk:
+            return {}
+        return CrmConnection.objects.filter(pk=self.instance.pk).values("token", "client_secret").first() or {}
+
     def save(self, commit: bool = True) -> CrmConnection:
         # A blank secret keeps the stored one: the form never shows it back, so blank means "unchanged".
         connection = super().save(commit=False)
-        for name in ("token", "client_secret"):
-            if not self.cleaned_data.get(name) and self.instance.pk:
-                setattr(connection, name, CrmConnection.objects.values_list(name, flat=True).get(pk=connection.pk))
+        for name, stored in self._kept_secrets().items():
+            if not self.cleaned_data.get(name):
+                setattr(connection, name, stored)
         return connection
 
 

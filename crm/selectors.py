@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.models import (
     Activity,
+    CrmLink,
     DoNotCallNumber,
     IdealCustomerProfile,
     ImportJob,
@@ -94,6 +95,7 @@ class LeadPage:
     lists: list[LeadList]
     local_time: str  # "14:05" where the lead is, from its time zone; "" without one
     not_to_call: set[str]  # the lead's numbers that are on the do-not-call list
+    crm_links: list[CrmLink]  # its records in connected CRMs (Settings → CRM sync)
 
 
 def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
@@ -126,7 +128,13 @@ def lead_page(lead: Lead, timeline_size: int = 50) -> LeadPage:
         lists=list(lead.lists.filter(archived=False)),
         local_time=lead_local_time(lead),
         not_to_call=numbers_not_to_call([lead.phone, *lead.other_phones]),
+        crm_links=lead_crm_links(lead),
     )
+
+
+def lead_crm_links(lead: Lead) -> list[CrmLink]:
+    """The lead's records in connected CRMs, with their connections, by connection name."""
+    return list(lead.crm_links.select_related("connection").order_by("connection__name"))
 
 
 def numbers_not_to_call(numbers: Iterable[str]) -> set[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class SyncError(Exception):
@@ -50,11 +50,31 @@ class RemoteRecord:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+def field_text(value: Any) -> str:
+    """A CRM's JSON value as the text the engine compares: none is blank, a list is its items, a flag true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    """`items` in lists of at most `size`, for a CRM's batch limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class CrmClient(Protocol):
     name: ClassVar[str]
     # Leadflow field name to the CRM's field name: what a new connection maps (email, names, phone, title,
     # company, website, LinkedIn, owner, stage, score, source), editable per connection.
     default_mapping: ClassVar[dict[str, str]]
+    # The CRM's fields it takes only when a record is made (GoHighLevel's companyName): the engine does not send a
+    # later Leadflow change there, so the change is neither logged as pushed nor undone by the next pull.
+    create_only_fields: ClassVar[frozenset[str]]
 
     def __init__(self, credentials: Credentials) -> None: ...
 

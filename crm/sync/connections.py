@@ -8,7 +8,7 @@ from django.db import transaction
 
 from crm.models import CrmConnection, User
 from crm.sync.base import SyncError
-from crm.sync.clients import client_class, client_for
+from crm.sync.clients import client_class, client_for, credentials_for, credentials_missing
 from crm.sync.fields import SYNC_FIELDS
 from leadflow.roles import can_reassign
 
@@ -51,6 +51,9 @@ def connection_save(*, connection: CrmConnection, actor: User, mapping: dict[str
         raise ValidationError("Only admins and managers can connect a CRM.")
     if connection.acting_user_id is None:
         connection.acting_user = actor
+    missing = credentials_missing(connection.kind, credentials_for(connection))
+    if missing:
+        raise ValidationError(sorted(set(missing.values())))
     if mapping is None and not connection.mapping:
         try:
             mapping, _ = mapping_default(connection)

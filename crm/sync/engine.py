@@ -132,6 +132,8 @@ class SyncEngine:
                 winner = SyncChange.Winner.NEW if first else SyncChange.Winner.ONLY
             if lead_field in PUSH_ONLY:
                 side = LEADFLOW
+            if side == LEADFLOW and crm_field in self.client.create_only_fields:
+                continue  # the CRM keeps what the record was made with
             if side == LEADFLOW and self.may_push:
                 plan.push[crm_field] = local
                 change = FieldChange(lead_field, crm_field, remote, local, SyncChange.Direction.PUSH, winner, conflict)

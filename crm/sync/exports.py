@@ -1,4 +1,5 @@
-"""Without a connection: leads as a CSV in each CRM's own import format, to upload with that CRM's importer.
+"""Without a connection: leads as a CSV in each CRM's own import format, to upload with that CRM's importer. This is
+the one place each CRM's import layout is written down.
 
 Columns follow each CRM's documented import template (their headers are what the importer maps automatically);
 values Leadflow has and the CRM has no standard field for (the score, LinkedIn where there is none) go in columns
@@ -17,6 +18,7 @@ from django.utils import timezone
 from crm.exporting import CHUNK_SIZE, CSV_BOM, Echo
 from crm.models import Lead
 from crm.resources import formula_neutralise
+from crm.sync.salesforce import NOT_PROVIDED
 
 
 def _company(lead: Lead) -> str:
@@ -71,7 +73,7 @@ FORMATS: dict[str, ImportFormat] = {
             ("First Name", lambda lead: lead.first_name),
             ("Last Name", lambda lead: lead.last_name or lead.email),
             ("Title", lambda lead: lead.title),
-            ("Company", lambda lead: _company(lead) or "[not provided]"),
+            ("Company", lambda lead: _company(lead) or NOT_PROVIDED),
             ("Email", lambda lead: lead.email),
             ("Phone", lambda lead: lead.phone),
             ("Website", lambda lead: lead.website),
@@ -102,7 +104,9 @@ FORMATS: dict[str, ImportFormat] = {
             ("Person - Leadflow source", lambda lead: lead.source),
         ),
     ),
-    # GoHighLevel: Contacts > Import; tags are comma-separated in one cell.
+    # GoHighLevel: Contacts > Import, headers of its documented sample file ("CSV File Format for Importing Contacts
+    # and Opportunities", help article 155000005143) and its standard Website and Source fields; tags are
+    # comma-separated in one cell.
     "gohighlevel": ImportFormat(
         "GoHighLevel contacts",
         (
@@ -110,7 +114,7 @@ FORMATS: dict[str, ImportFormat] = {
             ("Last Name", lambda lead: lead.last_name),
             ("Email", lambda lead: lead.email),
             ("Phone", lambda lead: lead.phone),
-            ("Business Name", _company),
+            ("Company", _company),
             ("Website", lambda lead: lead.website),
             ("Source", lambda lead: lead.source),
             ("Tags", _tags),

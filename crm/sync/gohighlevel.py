@@ -19,8 +19,6 @@ create, which may have half-run.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -30,12 +28,9 @@ import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError
-from crm.sync.retries import RETRIES, backoff_seconds, crm_session
-from leadflow.http import BlockedAddress, ResponseTooLarge
+from crm.sync.base import AuthFailed, Credentials, RemoteRecord, SyncError, field_text
+from crm.sync.retries import crm_session, request_with_retries, retry_after
 from leadflow.params import count_or
-
-logger = logging.getLogger(__name__)
 
 # The contact's own text fields that Create Contact takes (the documented CreateContactDto, less the structured ones:
 # dnd settings, tags, custom fields, gender).
@@ -69,26 +64,12 @@ PAGE_LIMIT = 100
 EMAILS_PER_SEARCH = 20
 DUPLICATE_MESSAGE = "does not allow duplicated contacts"
 
-# GoHighLevel's contact import (Contacts > Import) maps a CSV column to the standard field its header names: the
-# headers of its documented sample file ("CSV File Format for Importing Contacts and Opportunities", help article
-# 155000005143) and the standard Website and Source fields; for "export without a connection" (Leadflow field, CSV
-# header). Tags take "Value 1, Value 2" in one cell.
-GOHIGHLEVEL_CONTACT_IMPORT_COLUMNS: list[tuple[str, str]] = [
-    ("first_name", "First Name"),
-    ("last_name", "Last Name"),
-    ("email", "Email"),
-    ("phone", "Phone"),
-    ("company", "Company"),
-    ("website", "Website"),
-    ("source", "Source"),
-    ("tags", "Tags"),
-]
-
 
 class GoHighLevelClient:
     """One GoHighLevel sub-account's contacts."""
 
-    name: ClassVar[str] = "gohighlevel"
+    name: ClassVar[str] = "GoHighLevel"
+    create_only_fields: ClassVar[frozenset[str]] = CREATE_ONLY_FIELDS
     # GoHighLevel contacts have no job title, LinkedIn or score field of their own (a sub-account adds custom fields
     # for them, mapped by fieldKey), and assignedTo takes a GoHighLevel user id, so those stay for the user to map.
     default_mapping: ClassVar[dict[str, str]] = {
@@ -195,12 +176,12 @@ class GoHighLevelClient:
                 body = {**body, "page": body.get("page", 1) + 1}
 
     def _record(self, contact: dict) -> RemoteRecord:
-        fields = {name: _text(contact.get(name)) for name in STANDARD_FIELDS}
+        fields = {name: field_text(contact.get(name)) for name in STANDARD_FIELDS}
         self._custom_fields()  # custom values come by id; the mapping names them by fieldKey
         for custom in contact.get("customFields") or []:
             key = self._custom_keys.get(custom.get("id", ""))
             if key:
-                fields[key] = _text(custom.get("value", custom.get("field_value")))
+                fields[key] = field_text(custom.get("value", custom.get("field_value")))
         return RemoteRecord(
             remote_id=contact["id"], modified_at=parse_datetime(contact.get("dateUpdated") or ""), fields=fields
         )
@@ -250,28 +231,21 @@ class GoHighLevelClient:
             "Version": settings.GOHIGHLEVEL_API_VERSION,
             "Accept": "application/json",
         }
-        attempt = 0
-        while True:
-            try:
-                response = self._http().request(method, f"{self._base_url}{path}", headers=headers, **kwargs)
-            except (requests.RequestException, BlockedAddress, ResponseTooLarge) as error:
-                raise SyncError(f"GoHighLevel could not be reached ({type(error).__name__}).") from None
-            status = response.status_code
-            if status in (401, 403):
-                raise AuthFailed(f"GoHighLevel refused the token ({status}): {_message(response)}")
-            throttled = status == 429
-            if not (throttled or (idempotent and status >= 500)):
-                return response
-            said = _rate_limit_wait(response) if throttled else None
-            if throttled and response.headers.get("X-RateLimit-Daily-Remaining") == "0":
-                raise RateLimited(f"GoHighLevel's daily API limit is spent: {_message(response)}", retry_after=said)
-            if attempt >= RETRIES:
-                message = f"GoHighLevel is {'throttling' if throttled else 'failing'} ({status}) to {what}"
-                raise (RateLimited(message, retry_after=said) if throttled else SyncError(message))
-            attempt += 1
-            wait = backoff_seconds(attempt, said)
-            logger.info("GoHighLevel answered %s to %s; trying again in %.1f s", status, what, wait)
-            time.sleep(wait)
+        response = request_with_retries(
+            self._http(),
+            method,
+            f"{self._base_url}{path}",
+            crm="GoHighLevel",
+            what=what,
+            idempotent=idempotent,
+            wait_said=_rate_limit_wait,
+            limit_spent=_daily_limit_spent,
+            headers=headers,
+            **kwargs,
+        )
+        if response.status_code in (401, 403):
+            raise AuthFailed(f"GoHighLevel refused the token ({response.status_code}): {_message(response)}")
+        return response
 
     def _raise_for(self, response: requests.Response, what: str) -> None:
         if response.status_code >= 300:
@@ -290,13 +264,20 @@ def _contact_path(remote_id: str) -> str:
 
 def _rate_limit_wait(response: requests.Response) -> float | None:
     """Seconds GoHighLevel asked for: Retry-After, or the rest of the burst window when none is left."""
-    retry_after = count_or(response.headers.get("Retry-After"), -1)
-    if retry_after >= 0:
-        return float(retry_after)
+    said = retry_after(response)
+    if said is not None:
+        return said
     interval = count_or(response.headers.get("X-RateLimit-Interval-Milliseconds"), -1)
     if response.headers.get("X-RateLimit-Remaining") == "0" and interval >= 0:
         return interval / 1000
     return None
+
+
+def _daily_limit_spent(response: requests.Response) -> str:
+    """A 429 with the day's requests spent: no wait within the run ends it."""
+    if response.headers.get("X-RateLimit-Daily-Remaining") == "0":
+        return f"its daily API limit is spent ({_message(response)})"
+    return ""
 
 
 def _duplicate_of(response: requests.Response) -> str | None:
@@ -333,13 +314,3 @@ def _not_found(response: requests.Response) -> bool:
     if response.status_code >= 300:
         raise SyncError(f"GoHighLevel refused the call ({response.status_code}): {_message(response)}")
     return False
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -13,9 +13,8 @@ import hubspot
 from hubspot.crm.contacts.exceptions import ApiException as ContactsApiException
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError
-from leadflow.http import BACKOFF_FACTOR, RETRIES, RETRY_STATUSES
-from leadflow.http import _CappedRetry as CappedRetry
+from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError, chunks
+from crm.sync.retries import sdk_retry
 
 # HubSpot's documented limits: 100 inputs per batch call, 100 results per search page, 100 values in an IN filter,
 # and no search past 10,000 results (the pull then starts a new search from the last change it saw).
@@ -23,29 +22,6 @@ BATCH_SIZE = 100
 SEARCH_PAGE = 100
 SEARCH_WINDOW = 10_000
 MODIFIED = "lastmodifieddate"
-
-
-class _CreateSafeRetry(CappedRetry):
-    """Retries 429s, but not a batch create that failed with a 5xx: HubSpot may have made the contacts, and the next
-    run finds them by email instead of making them twice."""
-
-    def is_retry(self, method, status_code, has_retry_after=False):
-        if status_code != 429:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-
-def _retry(creating: bool = False) -> CappedRetry:
-    return (_CreateSafeRetry if creating else CappedRetry)(
-        total=RETRIES,
-        read=False,
-        other=0,
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=BACKOFF_FACTOR,
-        respect_retry_after_header=True,
-        allowed_methods=None,  # search and batch reads are POSTs that change nothing
-        raise_on_status=False,  # the last answer reaches the SDK, which raises it as ApiException
-    )
 
 
 def _error(exc: ContactsApiException | PropertiesApiException) -> SyncError:
@@ -70,13 +46,9 @@ def _record(obj) -> RemoteRecord:
     return RemoteRecord(remote_id=str(obj.id), modified_at=modified, fields=properties)
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class HubSpotClient:
     name: ClassVar[str] = "HubSpot"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     default_mapping: ClassVar[dict[str, str]] = {
         "email": "email",
         "first_name": "firstname",
@@ -102,7 +74,7 @@ class HubSpotClient:
         return hubspot.Client.create(
             access_token=self.credentials.token,
             host=self.credentials.base_url.rstrip("/"),
-            retry=_retry(creating),
+            retry=sdk_retry(creating=creating),
         )
 
     def field_names(self) -> set[str]:
@@ -134,7 +106,7 @@ class HubSpotClient:
     def find_by_emails(self, emails: list[str]) -> dict[str, RemoteRecord]:
         found: dict[str, RemoteRecord] = {}
         wanted = sorted({email.lower() for email in emails if email})
-        for chunk in _chunks(wanted, SEARCH_PAGE):
+        for chunk in chunks(wanted, SEARCH_PAGE):
             body = {
                 "filterGroups": [{"filters": [{"propertyName": "email", "operator": "IN", "values": chunk}]}],
                 "properties": self._properties(),
@@ -148,7 +120,7 @@ class HubSpotClient:
     def get(self, remote_ids: list[str]) -> dict[str, RemoteRecord]:
         found: dict[str, RemoteRecord] = {}
         batch = self._api().crm.contacts.batch_api
-        for chunk in _chunks(list(dict.fromkeys(remote_ids)), BATCH_SIZE):
+        for chunk in chunks(list(dict.fromkeys(remote_ids)), BATCH_SIZE):
             body = {"properties": self._properties(), "inputs": [{"id": remote_id} for remote_id in chunk]}
             try:
                 # 207 Multi-Status when some are gone: those are named in its errors, the rest are in results.
@@ -164,7 +136,7 @@ class HubSpotClient:
     def create(self, records: list[dict[str, str]]) -> list[str]:
         ids: list[str] = []
         batch = self._api(creating=True).crm.contacts.batch_api
-        for chunk in _chunks(records, BATCH_SIZE):
+        for chunk in chunks(records, BATCH_SIZE):
             body = {"inputs": [{"properties": fields, "associations": []} for fields in chunk]}
             try:
                 answer = batch.create(batch_input_simple_public_object_batch_input_for_create=body)
@@ -184,7 +156,7 @@ class HubSpotClient:
         gone = {remote_id for remote_id, _ in changes if remote_id not in existing}
         batch = self._api().crm.contacts.batch_api
         present = [(remote_id, fields) for remote_id, fields in changes if remote_id in existing]
-        for chunk in _chunks(present, BATCH_SIZE):
+        for chunk in chunks(present, BATCH_SIZE):
             body = {"inputs": [{"id": remote_id, "properties": fields} for remote_id, fields in chunk]}
             try:
                 batch.update(batch_input_simple_public_object_batch_input=body)

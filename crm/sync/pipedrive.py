@@ -11,8 +11,8 @@ from typing import ClassVar
 import requests
 from django.conf import settings
 
-from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError
-from leadflow.http import http_session
+from crm.sync.base import AuthFailed, Credentials, RemoteRecord, SyncError
+from crm.sync.retries import crm_session, request_with_retries, retry_after
 
 PAGE = 100
 # Pipedrive writes times as "2024-03-01 10:20:30", in UTC.
@@ -40,8 +40,17 @@ def _primary(values) -> str:
     return "" if values is None else str(values)
 
 
+def _rate_limit_wait(response: requests.Response) -> float | None:
+    """Seconds Pipedrive asked for: Retry-After, else until its window resets (x-ratelimit-reset)."""
+    said = retry_after(response)
+    if said is None and (response.headers.get("x-ratelimit-reset") or "").isdigit():
+        said = float(response.headers["x-ratelimit-reset"])
+    return said
+
+
 class PipedriveClient:
     name: ClassVar[str] = "Pipedrive"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     # Standard person fields by key; custom ones (website, LinkedIn, and Leadflow's owner, stage, score and source)
     # by the name a Pipedrive admin gives them, as the client resolves names to Pipedrive's hashed field keys.
     default_mapping: ClassVar[dict[str, str]] = {
@@ -64,20 +73,24 @@ class PipedriveClient:
         self.base_url = credentials.base_url.rstrip("/")
         self._keys_by_name: dict[str, str] | None = None
         self._organisations: dict[str, int] = {}
+        self._session: requests.Session | None = None
 
     def _call(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None) -> dict:
-        """One call, answered with its envelope; 404 answers None-data rather than raising (a deleted person)."""
-        params = {**(params or {}), "api_token": self.credentials.token}
-        try:
-            with http_session(rate_per_host=settings.PIPEDRIVE_REQUESTS_PER_SECOND) as session:
-                response = session.request(method, f"{self.base_url}{path}", params=params, json=body)
-        except requests.exceptions.RetryError as exc:
-            # leadflow.http already waited and retried; it gives up with the last status in the reason.
-            if "429" in str(exc):
-                raise RateLimited("Pipedrive is rate limiting: Request over limit") from exc
-            raise SyncError("Pipedrive kept failing (5xx) after retries.") from exc
-        except requests.RequestException as exc:
-            raise SyncError(f"Pipedrive could not be reached: {exc.__class__.__name__}") from exc
+        """One call, answered with its envelope; 404 answers None-data rather than raising (a deleted person).
+        A create (POST) that failed with a 5xx is not sent again: it may have made the person."""
+        if self._session is None:
+            self._session = crm_session(rate_per_host=settings.PIPEDRIVE_REQUESTS_PER_SECOND)
+        response = request_with_retries(
+            self._session,
+            method,
+            f"{self.base_url}{path}",
+            crm="Pipedrive",
+            what=f"{method} {path}",
+            idempotent=method != "POST",
+            wait_said=_rate_limit_wait,
+            params={**(params or {}), "api_token": self.credentials.token},
+            json=body,
+        )
         try:
             payload = response.json()
         except ValueError:
@@ -85,10 +98,6 @@ class PipedriveClient:
         message = payload.get("error") or response.reason if isinstance(payload, dict) else response.reason
         if response.status_code in (401, 403):
             raise AuthFailed(f"Pipedrive refused the API token ({response.status_code}): {message}")
-        if response.status_code == 429:
-            retry_after = response.headers.get("Retry-After") or response.headers.get("x-ratelimit-reset")
-            seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-            raise RateLimited(f"Pipedrive is rate limiting: {message}", retry_after=seconds)
         if response.status_code == 404:
             return {"success": False, "data": None}
         if response.status_code >= 400 or not isinstance(payload, dict) or not payload.get("success"):

@@ -33,7 +33,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 from simple_salesforce.format import format_soql
 
-from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError
+from crm.sync.base import AuthFailed, Credentials, RateLimited, RemoteRecord, SyncError, chunks, field_text
 from crm.sync.retries import RETRIES, backoff_seconds, crm_session
 from leadflow.http import BlockedAddress, ResponseTooLarge
 
@@ -59,25 +59,12 @@ NOT_PROVIDED = "[not provided]"
 # How many per-record failures a SyncError message quotes.
 QUOTED_FAILURES = 3
 
-# The Data Import Wizard matches a CSV column to a Lead field by the field's label: these are the standard labels,
-# for "export without a connection" (Leadflow field, CSV header).
-SALESFORCE_LEAD_IMPORT_COLUMNS: list[tuple[str, str]] = [
-    ("first_name", "First Name"),
-    ("last_name", "Last Name"),
-    ("title", "Title"),
-    ("company", "Company"),
-    ("email", "Email"),
-    ("phone", "Phone"),
-    ("website", "Website"),
-    ("source", "Lead Source"),
-    ("stage", "Lead Status"),
-]
-
 
 class SalesforceClient:
     """One Salesforce org's leads (or SALESFORCE_SOBJECT records), read with SOQL and written in collections."""
 
-    name: ClassVar[str] = "salesforce"
+    name: ClassVar[str] = "Salesforce"
+    create_only_fields: ClassVar[frozenset[str]] = frozenset()
     # Standard Lead fields only. Lead has no standard LinkedIn or score field, and OwnerId takes a Salesforce user id,
     # so those are left for the user to map (a custom field such as LinkedIn__c), which field_names() checks. Status
     # and LeadSource are picklists: Leadflow's stage names rarely match an org's Status values, so stage stays off.
@@ -136,7 +123,7 @@ class SalesforceClient:
     def create(self, records: list[dict[str, str]]) -> list[str]:
         created: list[str] = []
         failures: list[str] = []
-        for batch in _chunks(records, BATCH_SIZE):
+        for batch in chunks(records, BATCH_SIZE):
             body = {"allOrNone": False, "records": [self._create_body(fields) for fields in batch]}
             results = self._collection("POST", body, idempotent=False)
             for fields, result in zip(batch, results, strict=True):
@@ -151,7 +138,7 @@ class SalesforceClient:
     def update(self, changes: list[tuple[str, dict[str, str]]]) -> set[str]:
         gone: set[str] = set()
         failures: list[str] = []
-        for batch in _chunks(changes, BATCH_SIZE):
+        for batch in chunks(changes, BATCH_SIZE):
             body = {"allOrNone": False, "records": [self._update_body(remote_id, f) for remote_id, f in batch]}
             results = self._collection("PATCH", body, idempotent=True)
             for (remote_id, _), result in zip(batch, results, strict=True):
@@ -202,7 +189,7 @@ class SalesforceClient:
         page = self._call("query", lambda api: api.query(soql))
         while True:
             for row in page.get("records", []):
-                yield _remote_record(row)
+                yield _remote_record(row, REQUIRED_ON_CREATE.get(self._sobject, ()))
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             page = self._call(
@@ -261,7 +248,7 @@ class SalesforceClient:
                     message = f"Salesforce refused the {what} call ({error.status}): {_error_text(error)}"
                     raise SyncError(message) from None
                 if attempt >= RETRIES:
-                    message = f"Salesforce is {'throttling' if throttled else 'failing'} ({error.status}): "
+                    message = f"Salesforce is {'rate limiting' if throttled else 'failing'} ({error.status}): "
                     message += _error_text(error)
                     raise (RateLimited(message) if throttled else SyncError(message)) from None
             except (requests.RequestException, BlockedAddress, ResponseTooLarge) as error:
@@ -285,7 +272,9 @@ class SalesforceClient:
             if self._session is None:
                 self._session = _salesforce_session()
             session = self._session
-            if not self._access_token:
+            # A token is usable only with the instance URL it was issued for: without one, client credentials (where
+            # the connection has them) get both.
+            if not self._access_token or (not self._instance_url and self._can_renew()):
                 self._access_token, self._instance_url = self._client_credentials_token(session)
             if not self._instance_url:
                 raise AuthFailed("The Salesforce connection has a token but no instance URL.")
@@ -337,18 +326,14 @@ def _values(fields: dict[str, str]) -> dict[str, str | None]:
     return {name: (value if value != "" else None) for name, value in fields.items()}
 
 
-def _remote_record(row: dict) -> RemoteRecord:
-    fields = {name: _text(value) for name, value in row.items() if name not in ("attributes", "Id", "LastModifiedDate")}
+def _remote_record(row: dict, required: tuple[str, ...] = ()) -> RemoteRecord:
+    skipped = ("attributes", "Id", "LastModifiedDate")
+    fields = {name: field_text(value) for name, value in row.items() if name not in skipped}
+    # The placeholder a create put in a required field stands for no value: it reads back blank, so a sync does not
+    # bring "[not provided]" into Leadflow as a company or a name.
+    fields.update({name: "" for name in required if fields.get(name) == NOT_PROVIDED})
     modified = parse_datetime(row.get("LastModifiedDate") or "")
     return RemoteRecord(remote_id=row["Id"], modified_at=modified, fields=fields)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _later(record: RemoteRecord, other: RemoteRecord) -> bool:
@@ -385,8 +370,3 @@ def _failures_message(action: str, failures: list[str], total: int) -> str:
     quoted = "; ".join(failures[:QUOTED_FAILURES])
     more = f" (and {len(failures) - QUOTED_FAILURES} more)" if len(failures) > QUOTED_FAILURES else ""
     return f"Salesforce refused to {action} {len(failures)} of {total} records: {quoted}{more}"
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

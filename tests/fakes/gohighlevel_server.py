@@ -14,7 +14,7 @@ It answers, in the documented shapes:
   contact with a known email is 400 "This location does not allow duplicated contacts." with meta.contactId, as
   in a sub-account that does not allow duplicates.
 A token other than TOKEN is 401 "Invalid token: access token is invalid"; another location 403. `throttle()` makes
-calls answer 429 with the X-RateLimit-* headers, `fail()` a 5xx; `delete()` and `modify()` change contacts in
+calls answer 429 with the X-RateLimit-* headers, `fail()` a 5xx; `delete()` and `edit()` change contacts in
 GoHighLevel itself. Every request is kept in `received`.
 """
 
@@ -140,21 +140,60 @@ class GoHighLevelStandIn:
     def fail(self, times: int = 1, *, status: int = 502) -> None:
         self._trouble.extend(ghl_error(status, "Internal server error") for _ in range(times))
 
-    def add(self, **fields) -> str:
-        """A contact created in GoHighLevel itself; its id."""
+    def add(self, *, at: datetime.datetime | None = None, **fields) -> str:
+        """A contact created in GoHighLevel itself (at `at`, else the sub-account's clock); its id. Custom fields
+        may be named by their fieldKey ("contact.job_title")."""
         with self._lock:
-            return self._insert(fields)["id"]
+            standard, custom = _by_key(fields)
+            return self._insert(standard, custom=custom, at=at)["id"]
 
     def delete(self, contact_id: str) -> None:
         with self._lock:
             del self.contacts[contact_id]
 
-    def modify(self, contact_id: str, **fields) -> str:
-        """Someone edits the contact in GoHighLevel; its new dateUpdated."""
+    def edit(self, contact_id: str, *, at: datetime.datetime | None = None, **fields) -> str:
+        """Someone edits the contact in GoHighLevel (at `at`, else the clock); its new dateUpdated."""
         with self._lock:
             contact = self.contacts[contact_id]
-            contact.update(fields)
-            return self._touch(contact)
+            standard, custom = _by_key(fields)
+            contact.update(standard)
+            self._set_custom(contact, custom)
+            self._derive(contact)
+            return self._touch(contact, at=at)
+
+    # The sub-account's custom fields hold what contacts have no standard field for.
+    custom_mapping = {"title": "contact.job_title", "linkedin_url": "contact.linkedin"}
+    # A 429 carries Retry-After when the test names one, as GoHighLevel's burst limiter does.
+    says_retry_after = True
+
+    def rate_limits(self, *, times: int = 1, retry_after: int = 1) -> None:
+        self.throttle(times, retry_after=retry_after)
+
+    def server_error(self, *, times: int = 1) -> None:
+        self.fail(times)
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._trouble.clear()
+
+    def writes(self) -> int:
+        """Calls that created or changed contacts (POST /contacts/, PUT /contacts/{id})."""
+        return sum(
+            1
+            for request in self.received
+            if (request.method, request.path) == ("POST", "/contacts/")
+            or (request.method == "PUT" and request.path.startswith("/contacts/"))
+        )
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """What a connection to this sub-account needs in settings."""
+        return {
+            "GOHIGHLEVEL_BASE_URL": self.base_url,
+            "GOHIGHLEVEL_TOKEN": TOKEN,
+            "GOHIGHLEVEL_LOCATION_ID": LOCATION_ID,
+            "GOHIGHLEVEL_RATE_PER_SECOND": 0,
+        }
 
     def custom_value(self, contact_id: str, field_key: str) -> str | None:
         field_id = next(item["id"] for item in CUSTOM_FIELDS if item["fieldKey"] == field_key)
@@ -271,7 +310,7 @@ class GoHighLevelStandIn:
         total = sum(1 for contact in self.contacts.values() if _passes(contact, body.get("filters") or []))
         return self._json({"contacts": page, "total": total})
 
-    def _insert(self, fields: dict, custom: list | None = None) -> dict:
+    def _insert(self, fields: dict, custom: list | None = None, *, at: datetime.datetime | None = None) -> dict:
         contact = {
             "id": next(self._ids),
             "locationId": LOCATION_ID,
@@ -281,7 +320,7 @@ class GoHighLevelStandIn:
             "dnd": False,
             **fields,
         }
-        contact["dateAdded"] = self._touch(contact)
+        contact["dateAdded"] = self._touch(contact, at=at)
         self._set_custom(contact, custom or [])
         self._derive(contact)
         self.contacts[contact["id"]] = contact
@@ -300,10 +339,19 @@ class GoHighLevelStandIn:
         name = " ".join(part for part in (contact.get("firstName"), contact.get("lastName")) if part)
         contact["contactName"] = name.lower()
 
-    def _touch(self, contact: dict) -> str:
-        self._clock += datetime.timedelta(seconds=1)
-        contact["dateUpdated"] = _stamp(self._clock)
+    def _touch(self, contact: dict, *, at: datetime.datetime | None = None) -> str:
+        """Stamp the contact one second after the last write, or at `at` (the clock never runs backwards)."""
+        moment = at or self._clock + datetime.timedelta(seconds=1)
+        self._clock = max(self._clock, moment)
+        contact["dateUpdated"] = _stamp(moment)
         return contact["dateUpdated"]
+
+
+def _by_key(fields: dict) -> tuple[dict, list[dict]]:
+    """Fields as a test names them: the contact's own keys, and custom fields by fieldKey (as field values)."""
+    ids = {item["fieldKey"]: item["id"] for item in CUSTOM_FIELDS}
+    custom = [{"id": ids[name], "field_value": value} for name, value in fields.items() if name in ids]
+    return {name: value for name, value in fields.items() if name not in ids}, custom
 
 
 def _cursor(contact: dict) -> list:

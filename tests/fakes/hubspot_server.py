@@ -70,6 +70,14 @@ class HubSpotStandIn(CrmStandIn):
         self._ids = itertools.count(101)
         self.page_size_cap = 100
 
+    # A 429 here always names its wait in Retry-After.
+    says_retry_after = True
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """What a connection to this account needs in settings."""
+        return {"HUBSPOT_BASE_URL": self.base_url, "HUBSPOT_TOKEN": self.token}
+
     # What the stand-in holds.
 
     def add(self, *, at: datetime | None = None, **properties: str) -> str:

@@ -77,6 +77,14 @@ class PipedriveStandIn(CrmStandIn):
         self._ids = itertools.count(1)
         self._org_ids = itertools.count(501)
 
+    # A 429 here always names its wait in Retry-After.
+    says_retry_after = True
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """What a connection to this account needs in settings."""
+        return {"PIPEDRIVE_BASE_URL": self.base_url, "PIPEDRIVE_TOKEN": self.token}
+
     # What the stand-in holds.
 
     def add(self, *, at: datetime | None = None, **fields) -> int:

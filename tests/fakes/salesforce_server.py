@@ -15,7 +15,7 @@ It answers what SalesforceClient asks, in Salesforce's documented shapes:
   REQUIRED_FIELD_MISSING for a Lead without LastName or Company, 400 for more than 200 records or an unknown field.
 Errors elsewhere are Salesforce's JSON list [{"message", "errorCode"}]: 401 INVALID_SESSION_ID for a token it did
 not issue (or one `expire_sessions()` ended), 403 REQUEST_LIMIT_EXCEEDED and 503 SERVER_UNAVAILABLE (`throttle()`),
-500 UNKNOWN_EXCEPTION (`fail()`). `delete()` and `modify()` change records "on Salesforce's side". Every request
+500 UNKNOWN_EXCEPTION (`fail()`). `delete()` and `edit()` change records "on Salesforce's side". Every request
 is kept in `received`.
 
 simple-salesforce builds https:// URLs only, so the server speaks TLS with a one-day self-signed certificate for
@@ -29,6 +29,7 @@ import itertools
 import json
 import re
 import ssl
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,22 +158,42 @@ class SalesforceStandIn:
         self._cursors: dict[str, list[dict]] = {}
         self._trouble = _Trouble()
         self._lock = threading.Lock()
+        self._scratch: tempfile.TemporaryDirectory | None = None
         server.expect_request(re.compile(r"/services/.*")).respond_with_handler(self._respond)
 
     @classmethod
-    def started(cls, directory: Path, *, version: str = "62.0") -> SalesforceStandIn:
+    def started(cls, directory: Path | None = None, *, version: str = "62.0") -> SalesforceStandIn:
+        """Serving on a free port; the certificate goes in `directory`, else in a folder removed at stop()."""
+        scratch = None if directory else tempfile.TemporaryDirectory(prefix="salesforce-stand-in-")
+        directory = directory or Path(scratch.name)
         cert_path, key_path = directory / "salesforce-cert.pem", directory / "salesforce-key.pem"
         self_signed_certificate_write("localhost", cert_path, key_path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
         server = HTTPServer(host="localhost", port=0, ssl_context=context)
         server.start()
-        return cls(server, cert_path, version=version)
+        stand_in = cls(server, cert_path, version=version)
+        stand_in._scratch = scratch
+        return stand_in
 
     def stop(self) -> None:
         self.server.clear()
         if self.server.is_running():
             self.server.stop()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """What a connection to this org needs in settings: the login URL, the connected app, the CA to trust."""
+        return {
+            "SALESFORCE_BASE_URL": self.base_url,
+            "SALESFORCE_CLIENT_ID": CLIENT_ID,
+            "SALESFORCE_CLIENT_SECRET": CLIENT_SECRET,
+            "SALESFORCE_CA_BUNDLE": str(self.cert_path),
+            "SALESFORCE_API_VERSION": self.version,
+            "SALESFORCE_SOBJECT": "Lead",
+        }
 
     @property
     def base_url(self) -> str:
@@ -210,10 +231,10 @@ class SalesforceStandIn:
         message = "An unexpected error occurred. Please include this ErrorId if you contact support: 1702-4183 (-8641)"
         self._trouble.queue.extend(sf_errors("UNKNOWN_EXCEPTION", message, status) for _ in range(times))
 
-    def add(self, **fields: str) -> str:
-        """A Lead created in Salesforce itself; its id."""
+    def add(self, *, at: datetime.datetime | None = None, **fields: str) -> str:
+        """A Lead created in Salesforce itself (at `at`, else the org's clock); its id."""
         with self._lock:
-            return self._insert(fields)
+            return self._insert(fields, at=at)
 
     def delete(self, record_id: str) -> None:
         """The record is deleted on Salesforce's side (to the recycle bin: queries no longer see it)."""
@@ -221,12 +242,32 @@ class SalesforceStandIn:
             self.deleted.add(record_id)
             self.records.pop(record_id)
 
-    def modify(self, record_id: str, **fields: str) -> str:
-        """Someone edits the record in Salesforce; its new LastModifiedDate."""
+    def edit(self, record_id: str, *, at: datetime.datetime | None = None, **fields: str) -> str:
+        """Someone edits the record in Salesforce (at `at`, else the org's clock); its new LastModifiedDate."""
         with self._lock:
             record = self.records[record_id]
             record.update(fields)
-            return self._touch(record)
+            return self._touch(record, at=at)
+
+    # This org's custom LinkedIn field.
+    custom_mapping = {"linkedin_url": "LinkedIn__c"}
+    # Salesforce says "REQUEST_LIMIT_EXCEEDED" without a Retry-After: the client's own backoff decides the waits.
+    says_retry_after = False
+
+    def rate_limits(self, *, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls hit the org's API limits (Salesforce names no wait: `retry_after` is unused)."""
+        self.throttle(times)
+
+    def server_error(self, *, times: int = 1) -> None:
+        self.fail(times)
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._trouble.queue.clear()
+
+    def writes(self) -> int:
+        """Calls that created or changed records (sObject Collections POSTs and PATCHes)."""
+        return sum(1 for request in self.requests_to("/composite/sobjects") if request.method in ("POST", "PATCH"))
 
     def requests_to(self, path_end: str) -> list[Received]:
         return [request for request in self.received if request.path.rstrip("/").endswith(path_end)]
@@ -395,18 +436,20 @@ class SalesforceStandIn:
         self._touch(stored)
         return {"id": stored["Id"], "success": True, "errors": []}
 
-    def _insert(self, fields: dict) -> str:
+    def _insert(self, fields: dict, *, at: datetime.datetime | None = None) -> str:
         record_id = next(self._ids)
         record = {"Id": record_id, "IsDeleted": False, "OwnerId": API_USER_ID, "Status": "Open - Not Contacted"}
         record.update(fields)
         record["Name"] = " ".join(part for part in (record.get("FirstName"), record.get("LastName")) if part)
-        record["CreatedDate"] = self._touch(record)
+        record["CreatedDate"] = self._touch(record, at=at)
         self.records[record_id] = record
         return record_id
 
-    def _touch(self, record: dict) -> str:
-        self._clock += datetime.timedelta(seconds=1)
-        record["LastModifiedDate"] = record["SystemModstamp"] = self._clock.strftime(DATE_FORMAT)
+    def _touch(self, record: dict, *, at: datetime.datetime | None = None) -> str:
+        """Stamp the record one second after the last write, or at `at` (the clock never runs backwards)."""
+        moment = at or self._clock + datetime.timedelta(seconds=1)
+        self._clock = max(self._clock, moment)
+        record["LastModifiedDate"] = record["SystemModstamp"] = moment.strftime(DATE_FORMAT)
         return record["LastModifiedDate"]
 
     def _attributes(self, record_id: str) -> dict:

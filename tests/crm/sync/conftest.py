@@ -1,13 +1,16 @@
 """Each CRM's stand-in behind one face, in Leadflow's terms, so every engine test runs against every CRM: adding a
 CRM to the sync tests is one line in REMOTES, given a stand-in (tests/fakes/<crm>_server.py) that has:
 
-- `started()` (a classmethod) and `stop()`, `base_url` (what <CRM>_BASE_URL is set to), and a module-level TOKEN
-  the stand-in accepts;
+- `started()` (a classmethod) and `stop()`, `base_url`, and `settings`: the settings a connection to it needs
+  (<CRM>_BASE_URL and the token or client credentials), which the tests set so the connection's blank credentials
+  fall back to them as they would to the environment;
 - `add(at=None, **fields) -> id` and `edit(id, at=None, **fields)` (the id as text too): someone makes or changes a
   person in the CRM at `at` (fields by the CRM's own names, as the client's default_mapping names them);
   `delete(id)`;
-- `rate_limits(times=, retry_after=)`: the next requests get the CRM's 429; `server_error(times=)`: its 5xx;
-  `clear_failures()`; `writes()`: how many calls so far created or changed people.
+- `rate_limits(times=, retry_after=)`: the next requests get the CRM's own throttling answer, and `says_retry_after`
+  whether that answer names the wait (Salesforce's does not); `server_error(times=)`: its 5xx;
+  `clear_failures()`; `writes()`: how many calls so far created or changed people;
+- optionally `custom_mapping`: Leadflow fields its account maps to custom fields, on top of the default mapping.
 
 Everything else (reading values back, counting, finding by email) goes through the client itself.
 """
@@ -20,13 +23,15 @@ from datetime import datetime
 import pytest
 
 from crm.models import CrmConnection
-from crm.sync.base import Credentials
-from crm.sync.clients import client_class
+from crm.sync.clients import client_for
+from crm.sync.connections import mapping_default
 
 # CRM kind -> its stand-in, "module:Class" under tests/fakes. One line per CRM: the engine tests run against each.
 REMOTES = {
     CrmConnection.Kind.HUBSPOT: "hubspot_server:HubSpotStandIn",
     CrmConnection.Kind.PIPEDRIVE: "pipedrive_server:PipedriveStandIn",
+    CrmConnection.Kind.SALESFORCE: "salesforce_server:SalesforceStandIn",
+    CrmConnection.Kind.GOHIGHLEVEL: "gohighlevel_server:GoHighLevelStandIn",
 }
 
 
@@ -39,11 +44,13 @@ class Remote:
         module = importlib.import_module(f"tests.fakes.{module_name}")
         self.kind = kind
         self.stand_in = getattr(module, class_name).started()
-        prefix = kind.upper()
-        setattr(settings, f"{prefix}_BASE_URL", self.stand_in.base_url)
-        setattr(settings, f"{prefix}_TOKEN", module.TOKEN)
-        self.mapping = dict(client_class(kind).default_mapping)
-        self.client = client_class(kind)(Credentials(base_url=self.stand_in.base_url, token=module.TOKEN))
+        for name, value in self.stand_in.settings.items():
+            setattr(settings, name, value)
+        # A connection with blank credentials: the client is built the way a run builds it.
+        self.client = client_for(CrmConnection(kind=kind))
+        # The default mapping the account allows, and the custom fields its admin made for the rest.
+        self.mapping = mapping_default(CrmConnection(kind=kind))[0] | getattr(self.stand_in, "custom_mapping", {})
+        self.says_retry_after = self.stand_in.says_retry_after
 
     def _fields(self, values: dict[str, str]) -> dict[str, str]:
         return {self.mapping[name]: value for name, value in values.items()}

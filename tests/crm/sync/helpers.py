@@ -8,9 +8,10 @@ from crm.sync.jobs import sync_run_execute, sync_run_start
 
 
 def connect(remote, actor: User, **fields) -> CrmConnection:
-    """A connection to the stand-in with the default mapping its account allows, acting as `actor`."""
+    """A connection to the stand-in with the mapping its account allows (Remote.mapping), acting as `actor`."""
     connection = CrmConnection(name=f"{remote.kind}-test", kind=remote.kind, acting_user=actor, **fields)
-    return connection_save(connection=connection, actor=actor if _may_connect(actor) else _manager())
+    manager = actor if _may_connect(actor) else _manager()
+    return connection_save(connection=connection, actor=manager, mapping=remote.mapping)
 
 
 def _may_connect(user: User) -> bool:

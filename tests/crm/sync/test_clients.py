@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm.sync.base import AuthFailed, Credentials, RateLimited
+from crm.sync.base import AuthFailed, Credentials, RateLimited, SyncError
 from crm.sync.hubspot import HubSpotClient
 from crm.sync.pipedrive import PipedriveClient
 from tests.fakes.hubspot_server import OBJECTS, HubSpotStandIn
@@ -199,3 +199,16 @@ def test_pipedrive_429_is_retried_after_retry_after_then_rate_limited(pipedrive,
     pipedrive.rate_limits("/v1/persons/search", times=10, retry_after=2)
     with pytest.raises(RateLimited):
         _pipedrive_client(pipedrive).find_by_emails(["a@acme.example"])
+
+
+def test_pipedrive_does_not_resend_a_create_that_failed_with_a_5xx_but_retries_a_read(pipedrive, slept):
+    pipedrive.server_error("/v1/persons", times=1)
+    with pytest.raises(SyncError, match="Pipedrive answered 502"):
+        _pipedrive_client(pipedrive).create([{"email": "a@acme.example", "first_name": "Ann"}])
+    assert len(pipedrive.requests("/v1/persons", method="POST")) == 1
+    assert pipedrive.by_email("a@acme.example") is None
+
+    person_id = pipedrive.add(email="b@acme.example")
+    pipedrive.server_error(f"/v1/persons/{person_id}", times=2)
+    assert str(person_id) in _pipedrive_client(pipedrive).get([str(person_id)])
+    assert len(slept) == 2

@@ -19,7 +19,7 @@ FIRST_COLUMNS = {
     "hubspot": ["First Name", "Last Name", "Email", "Phone Number", "Job Title", "Company Name"],
     "salesforce": ["First Name", "Last Name", "Title", "Company", "Email", "Phone"],
     "pipedrive": ["Person - Name", "Person - First name", "Person - Last name", "Person - Email"],
-    "gohighlevel": ["First Name", "Last Name", "Email", "Phone", "Business Name"],
+    "gohighlevel": ["First Name", "Last Name", "Email", "Phone", "Company"],
 }
 
 

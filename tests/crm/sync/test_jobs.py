@@ -45,7 +45,8 @@ def test_the_command_names_the_connections_when_the_name_is_wrong(remote, manage
 
 def test_the_command_fails_loudly_when_the_crm_refuses_the_token(remote, manager_mia):
     connection = connect(remote, manager_mia)
-    connection.token = "wrong"
+    # A token, or a connected app's secret where the CRM connects with client credentials (Salesforce).
+    connection.token = connection.client_secret = "wrong"
     connection.save()
     with pytest.raises(CommandError, match="refused"):
         call_command("sync_crm", connection.name, stdout=StringIO())

@@ -10,7 +10,13 @@ from django.urls import reverse
 from crm.models import CrmConnection, SyncChange, SyncRun
 from tests.crm.sync.helpers import sync
 from tests.factories import LeadFactory
+from tests.fakes.gohighlevel_server import LOCATION_ID as GHL_LOCATION_ID
+from tests.fakes.gohighlevel_server import TOKEN as GHL_TOKEN
+from tests.fakes.gohighlevel_server import GoHighLevelStandIn
 from tests.fakes.hubspot_server import TOKEN, HubSpotStandIn
+from tests.fakes.salesforce_server import CLIENT_ID as SALESFORCE_CLIENT_ID
+from tests.fakes.salesforce_server import CLIENT_SECRET as SALESFORCE_CLIENT_SECRET
+from tests.fakes.salesforce_server import SalesforceStandIn
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +141,120 @@ def test_the_back_office_lists_sync_records_read_only_without_secrets(client, ad
     assert client.get(reverse(f"admin:crm_{model}_add")).status_code == 403
     change = client.get(reverse("admin:crm_crmconnection_change", args=[connection.pk])).content.decode()
     assert TOKEN not in change
+
+
+def _serving(stand_in, settings, *from_the_form: str):
+    """The stand-in's settings, less the credentials the form is to supply (not the environment)."""
+    for name, value in stand_in.settings.items():
+        setattr(settings, name, "" if name in from_the_form else value)
+    return stand_in
+
+
+@pytest.fixture
+def salesforce(local_stand_ins, settings):
+    stand_in = _serving(SalesforceStandIn.started(), settings, "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET")
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def gohighlevel(local_stand_ins, settings):
+    stand_in = _serving(GoHighLevelStandIn.started(), settings, "GOHIGHLEVEL_TOKEN", "GOHIGHLEVEL_LOCATION_ID")
+    yield stand_in
+    stand_in.stop()
+
+
+def test_a_manager_connects_salesforce_with_a_connected_apps_client_credentials(client, manager_mia, salesforce):
+    client.force_login(manager_mia)
+
+    response = _connect(
+        client, name="sf", kind="salesforce", token="", client_id=SALESFORCE_CLIENT_ID,
+        client_secret=SALESFORCE_CLIENT_SECRET, acting_user=manager_mia.pk,
+    )  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connection = CrmConnection.objects.get(name="sf")
+    assert (connection.client_id, connection.client_secret) == (SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET)
+    assert connection.mapping["email"] == "Email" and connection.mapping["title"] == "Title"
+    page = client.get(reverse("crm:crm_connection", args=[connection.pk])).content.decode()
+    assert SALESFORCE_CLIENT_SECRET not in page
+    assert '<option value="LinkedIn__c">' in page  # the mapping editor offers the org's own fields
+
+
+def test_salesforce_with_an_access_token_needs_its_instance_url(client, manager_mia, salesforce):
+    client.force_login(manager_mia)
+    token = salesforce.issue_token()
+
+    refused = _connect(client, name="sf", kind="salesforce", token=token, acting_user=manager_mia.pk)
+
+    assert refused.status_code == 422
+    assert "Salesforce needs its instance URL" in refused.content.decode()
+    assert not CrmConnection.objects.exists()
+    accepted = _connect(
+        client, name="sf", kind="salesforce", token=token, account=salesforce.base_url, acting_user=manager_mia.pk
+    )
+    assert accepted.status_code == 302
+    assert CrmConnection.objects.get(name="sf").account == salesforce.base_url
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "Salesforce needs a connected app&#x27;s client id and its client secret or an access token"),
+        ({"client_id": SALESFORCE_CLIENT_ID}, "Salesforce needs its client secret."),
+        ({"token": "00D!abc", "account": "http://localhost"}, "A Salesforce instance URL starts with https://."),
+    ],
+)
+def test_salesforce_credentials_left_out_are_asked_for(client, manager_mia, salesforce, fields, message):
+    client.force_login(manager_mia)
+
+    response = _connect(
+        client, **{"name": "sf", "kind": "salesforce", "token": "", "acting_user": manager_mia.pk} | fields
+    )
+
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not CrmConnection.objects.exists()
+
+
+def test_a_manager_connects_gohighlevel_with_a_token_and_location_and_maps_a_custom_field(
+    client, manager_mia, gohighlevel
+):
+    client.force_login(manager_mia)
+
+    without_location = _connect(client, name="ghl", kind="gohighlevel", token=GHL_TOKEN, acting_user=manager_mia.pk)
+    assert without_location.status_code == 422
+    assert "GoHighLevel needs the location (sub-account) id." in without_location.content.decode()
+
+    response = _connect(
+        client, name="ghl", kind="gohighlevel", token=GHL_TOKEN, account=GHL_LOCATION_ID, acting_user=manager_mia.pk
+    )
+
+    assert response.status_code == 302
+    connection = CrmConnection.objects.get(name="ghl")
+    assert (connection.token, connection.account) == (GHL_TOKEN, GHL_LOCATION_ID)
+    assert connection.mapping["company"] == "companyName" and "title" not in connection.mapping
+    data = {f"connection-{k}": v for k, v in {"name": "ghl", "direction": "both", "conflict_rule": "newest"}.items()}
+    data |= {"connection-schedule": "off", "connection-acting_user": manager_mia.pk}
+    data |= {"connection-account": GHL_LOCATION_ID, "map-email": "email", "map-title": "contact.job_title"}
+    assert client.post(reverse("crm:crm_connection", args=[connection.pk]), data).status_code == 302
+    connection.refresh_from_db()
+    assert connection.mapping == {"email": "email", "title": "contact.job_title"}
+    assert connection.token == GHL_TOKEN  # a blank token box keeps the stored one
+
+
+def test_the_lead_page_shows_the_leads_records_in_connected_crms(client, admin_ada, rep_alice):
+    lead = LeadFactory(owner=rep_alice)
+    hub = CrmConnection.objects.create(name="hub", kind="hubspot", acting_user=admin_ada)
+    sf = CrmConnection.objects.create(name="sf", kind="salesforce", acting_user=admin_ada)
+    hub.links.create(lead=lead, remote_id="101", lead_synced_at=lead.updated_at)
+    sf.links.create(lead=lead, remote_id="00Q5g0000000001AAA", remote_deleted_at=lead.updated_at)
+    client.force_login(rep_alice)
+
+    page = client.get(reverse("crm:lead", args=[lead.pk])).content.decode()
+
+    panel = page[page.index('id="lead-crm-links"') :]
+    assert "HubSpot" in panel and "<code>101</code>" in panel
+    assert "Salesforce" in panel and "00Q5g0000000001AAA" in panel and "Deleted in the CRM" in panel
+    other = LeadFactory(owner=rep_alice)
+    assert 'id="lead-crm-links"' not in client.get(reverse("crm:lead", args=[other.pk])).content.decode()

@@ -13,6 +13,7 @@ from crm.api.imports import ImportJobViewSet
 from crm.api.leads import LeadViewSet
 from crm.api.records import CompanyViewSet, LeadListViewSet, NoteViewSet, StageViewSet, TaskViewSet
 from crm.api.scoring import ScoringViewSet
+from crm.api.sync import SyncRunViewSet
 from enrichment.api import EnrichmentJobViewSet
 from leadflow.api.token_pages import api_token_new, api_token_revoke_page
 from outreach.api import ConversationViewSet, EnrollmentViewSet, MessageViewSet, SequenceViewSet
@@ -31,6 +32,7 @@ router.register("sequences", SequenceViewSet, basename="sequence")
 router.register("enrollments", EnrollmentViewSet, basename="enrollment")
 router.register("messages", MessageViewSet, basename="message")
 router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 
 
 def _open(patterns: list[URLPattern]) -> list[URLPattern]:

@@ -37,7 +37,11 @@ def send(step, lead, *, variant=None, mailbox=None, sent_at=SENT, **times):
     enrollment = Enrollment.objects.filter(sequence=step.sequence, lead=lead).first()
     enrollment = enrollment or EnrollmentFactory(sequence=step.sequence, lead=lead)
     return MessageFactory(
-        enrollment=enrollment, step=step, variant=variant, mailbox=mailbox or step.sequence.mailbox, sent_at=sent_at,
+        enrollment=enrollment,
+        step=step,
+        variant=variant,
+        mailbox=mailbox or step.sequence.mailbox,
+        sent_at=sent_at,
         **times,
     )
 
@@ -125,7 +129,9 @@ def test_ab_test_verdict_with_p_value(manager_mia, rep_alice):
     challenger = StepVariant.objects.create(step=step, label="B")
     mailbox = MailboxFactory()
     for index in range(40):
-        send(step, LeadFactory(owner=rep_alice), variant=control, mailbox=mailbox, replied_at=SENT if index < 2 else None)
+        send(
+            step, LeadFactory(owner=rep_alice), variant=control, mailbox=mailbox, replied_at=SENT if index < 2 else None
+        )
     for index in range(40):
         send(step, LeadFactory(owner=rep_alice), variant=challenger, mailbox=mailbox,
              replied_at=SENT if index < 14 else None)  # fmt: skip

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("enrichment/", include("enrichment.urls")),
     path("capture/", include("scraping.urls")),
+    path("analytics/", include("analytics.urls")),
     path("", include("outreach.urls")),  # /outreach/... and /inbox/
     path("hooks/twilio/", include("outreach.twilio_urls")),
     path("hooks/", include("scraping.hooks_urls")),

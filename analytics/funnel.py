@@ -1,0 +1,132 @@
+"""The funnel: how far the leads added in the period went (contacts, leads, each stage, won), and how fast."""
+
+from __future__ import annotations
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.scoping import leads_in_scope
+from analytics.sql import median_by_group, seconds_between
+from crm.models import Lead, Pipeline, Stage, StageChange
+
+COHORT_NOTE = (
+    "Leads added in the period (created between its first and last day), followed to today: a lead counts at a "
+    "stage when it is there now or was moved there, or further, at any time (a lost deal counts up to the furthest "
+    "stage it reached). Stages are the default pipeline's and count leads, not contacts. The median time is from "
+    "the lead's previous move (or from being added) to its move into the stage."
+)
+
+
+def cohort(scope: Scope) -> QuerySet[Lead]:
+    """The leads the scope's filters keep that were added in its range."""
+    return leads_in_scope(scope).filter(created_at__gte=scope.since, created_at__lt=scope.until)
+
+
+def _furthest_position(pipeline: Pipeline) -> Greatest:
+    """The furthest stage position a lead reached in the pipeline: its history's and its current stage's (lost
+    stages excluded, -1 for none)."""
+    moved_to = (
+        StageChange.objects.filter(lead_id=OuterRef("pk"), to_stage__pipeline=pipeline)
+        .exclude(to_stage__kind=Stage.Kind.LOST)
+        .values("lead_id")
+        .annotate(furthest=Max("to_stage__position"))
+        .values("furthest")
+    )
+    current = Subquery(
+        Stage.objects.filter(pk=OuterRef("stage_id"), pipeline=pipeline)
+        .exclude(kind=Stage.Kind.LOST)
+        .values("position")
+    )
+    return Greatest(
+        Coalesce(Subquery(moved_to, output_field=IntegerField()), Value(-1)),
+        Coalesce(current, Value(-1)),
+        output_field=IntegerField(),
+    )
+
+
+def stage_medians(leads: QuerySet[Lead]) -> dict[int, float]:
+    """Median seconds from a lead's previous move (or its creation) to each move into a stage, per stage id."""
+    lead_ids_sql, params = leads.values("pk").query.sql_with_params()
+    change, lead = StageChange._meta.db_table, Lead._meta.db_table
+    previous = "COALESCE(LAG(sc.created_at) OVER (PARTITION BY sc.lead_id ORDER BY sc.created_at, sc.id), l.created_at)"
+    values_sql = (
+        f"SELECT sc.to_stage_id AS grp, {seconds_between('sc.created_at', previous)} AS value "  # noqa: S608 (our SQL)
+        f"FROM {change} sc JOIN {lead} l ON l.id = sc.lead_id WHERE sc.lead_id IN ({lead_ids_sql})"
+    )
+    return median_by_group(values_sql, params)
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return part / whole if part is not None and whole else None
+
+
+@report("funnel", "Funnel", order=10)
+def funnel_report(scope: Scope) -> list[Table]:
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST)) if pipeline else []
+    leads = cohort(scope)
+    is_lead = Q(lifecycle=Lead.Lifecycle.LEAD)
+    won = Q(stage__kind=Stage.Kind.WON)
+    counts = {
+        "added": Count("pk"),
+        "leads": Count("pk", filter=is_lead),
+        "won": Count("pk", filter=won),
+        "won_value": Sum("deal_value", filter=won),
+        "lost": Count("pk", filter=Q(stage__kind=Stage.Kind.LOST)),
+    }
+    for stage in stages:
+        counts[f"stage_{stage.pk}"] = Count("pk", filter=is_lead & Q(furthest__gte=stage.position))
+    figures = (leads.annotate(furthest=_furthest_position(pipeline)) if pipeline else leads).aggregate(**counts)
+    medians = stage_medians(leads) if stages else {}
+
+    steps = [("Added (contacts and leads)", figures["added"], None), ("Leads", figures["leads"], None)]
+    steps += [(stage.name, figures[f"stage_{stage.pk}"], medians.get(stage.pk)) for stage in stages]
+    rows, previous = [], None
+    for name, count, median in steps:
+        rows.append(
+            {
+                "step": name,
+                "count": count,
+                "from_previous": _rate(count, previous) if previous is not None else None,
+                "from_first": _rate(count, figures["added"]),
+                "median_time": median,
+            }
+        )
+        previous = count
+    funnel = Table(
+        slug="funnel",
+        title="Funnel",
+        columns=[
+            Column("step", "Step"),
+            Column("count", "Leads", "int"),
+            Column("from_previous", "From previous step", "percent"),
+            Column("from_first", "From added", "percent"),
+            Column("median_time", "Median time from previous move", "duration"),
+        ],
+        rows=rows,
+        chart=Chart(kind="funnel", x="step", series=("count",)),
+        note=COHORT_NOTE,
+    )
+    outcome = Table(
+        slug="won",
+        title="Won and lost",
+        columns=[
+            Column("won", "Won deals", "int"),
+            Column("won_value", "Won deal value", "money"),
+            Column("average", "Average won deal", "money"),
+            Column("lost", "Lost deals", "int"),
+            Column("win_rate", "Win rate (won of won and lost)", "percent"),
+        ],
+        rows=[
+            {
+                "won": figures["won"],
+                "won_value": figures["won_value"] or 0,
+                "average": (figures["won_value"] / figures["won"]) if figures["won"] and figures["won_value"] else None,
+                "lost": figures["lost"],
+                "win_rate": _rate(figures["won"], figures["won"] + figures["lost"]),
+            }
+        ],
+        note="Of the leads added in the period, those in a won or lost stage today; value is the expected deal value.",
+    )
+    return [funnel, outcome]

@@ -7,8 +7,9 @@ from collections import Counter
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
 
-from analytics.cohort import in_range, lead_filter, rate
+from analytics.cohort import in_range, rate
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.scoping import lead_q
 from crm.models import DuplicateCandidate, MergeRecord
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource, ProviderAnswer
 from outreach.models import Message
@@ -39,7 +40,7 @@ def target_table(scope: Scope) -> Table:
     """Each target's rate over the enrichment items finished in the range, with each job's asked fields deciding
     which items count towards email and phone discovery."""
     per_job = (
-        EnrichmentItem.objects.filter(in_range(scope, "finished_at"), lead_filter(scope))
+        EnrichmentItem.objects.filter(in_range(scope, "finished_at"), lead_q(scope, "lead__"))
         .order_by()
         .values("job_id")
         .annotate(
@@ -95,7 +96,7 @@ def target_table(scope: Scope) -> Table:
 
 
 def sources_tables(scope: Scope) -> list[Table]:
-    values = FieldSource.objects.filter(in_range(scope, "found_at"), lead_filter(scope)).order_by()
+    values = FieldSource.objects.filter(in_range(scope, "found_at"), lead_q(scope, "lead__")).order_by()
     counted = {
         "found": Count("pk", filter=FOUND),
         "verified": Count("pk", filter=VERIFIED),
@@ -170,15 +171,15 @@ def credits_table(scope: Scope) -> Table:
 
 def quality_table(scope: Scope) -> Table:
     """The bounce rate of verified against unverified emails, and the duplicates found and merged."""
-    messages = Message.objects.filter(in_range(scope, "sent_at"), lead_filter(scope)).order_by()
+    messages = Message.objects.filter(in_range(scope, "sent_at"), lead_q(scope, "lead__")).order_by()
     bounces = {
         row["lead__email_verified"]: row
         for row in messages.values("lead__email_verified").annotate(
             sent=Count("pk"), bounced=Count("pk", filter=Q(bounced_at__isnull=False))
         )
     }
-    merged = MergeRecord.objects.filter(in_range(scope, "created_at"), lead_filter(scope, "survivor")).count()
-    found = DuplicateCandidate.objects.filter(in_range(scope, "found_at"), lead_filter(scope, "lead_a")).count()
+    merged = MergeRecord.objects.filter(in_range(scope, "created_at"), lead_q(scope, "survivor__")).count()
+    found = DuplicateCandidate.objects.filter(in_range(scope, "found_at"), lead_q(scope, "lead_a__")).count()
     rows = []
     for verified, label in ((True, "Bounce rate of verified emails"), (False, "Bounce rate of unverified emails")):
         row = bounces.get(verified, {"sent": 0, "bounced": 0})

@@ -8,6 +8,7 @@ scanners) are events with machine=True and are counted apart.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncHour
 
-from analytics.cohort import in_range, lead_filter, rate, scope_zone
+from analytics.cohort import in_range, rate
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.scoping import lead_q
 from crm.locale import zone_or_none
 from crm.models import User
 from outreach.ab_test import MIN_SENT, MIN_SUCCESSES, SIGNIFICANT, two_proportion_p
@@ -31,7 +33,9 @@ COHORT = "Messages sent in the date range (by their send time), to leads matchin
 
 def sent_messages(scope: Scope):
     """The cohort: messages sent in the range, of the chosen sequence, to leads matching the filters."""
-    messages = Message.objects.filter(in_range(scope, "sent_at"), lead_filter(scope, sequence=False))
+    # The sequence filter means the sequence's own messages here, not every message to a lead it enrolled.
+    lead_filters = lead_q(dataclasses.replace(scope, sequence_id=None), "lead__")
+    messages = Message.objects.filter(in_range(scope, "sent_at"), lead_filters)
     if scope.sequence_id is not None:
         messages = messages.filter(enrollment__sequence_id=scope.sequence_id)
     return messages.order_by()
@@ -189,7 +193,7 @@ def _ab_row(step: str, label: str, counts: dict, control: dict) -> dict:
 
 def local_hour_weekday_counts(scope: Scope) -> dict[tuple[int, int], tuple[int, int]]:
     """{(weekday 0=Monday, hour): (sent, replied)}, counted in the database."""
-    site_zone = scope_zone()
+    site_zone = scope.zone
     if connection.vendor == "postgresql":
         return _local_counts_postgresql(scope, site_zone.key)
     return _local_counts_shifted(scope, site_zone)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
-from analytics.cohort import in_range, lead_filter
-from analytics.medians import Median, SecondsBetween
+from analytics.cohort import in_range
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.scoping import lead_q
+from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Stage, StageChange, Task, User
 from outreach.models import ConversationMessage
 
@@ -31,22 +32,26 @@ def _first_answer_after():
 def reply_figures(scope: Scope) -> dict[int | None, dict]:
     """Per conversation assignee: the lead's messages received in the range, those a person answered, and the median
     time to that first answer (seconds)."""
-    received = ConversationMessage.objects.filter(
-        in_range(scope, "occurred_at"),
-        lead_filter(scope, "conversation__lead"),
-        direction=ConversationMessage.Direction.IN,
-        kind=ConversationMessage.Kind.MESSAGE,
-    ).order_by()
-    rows = (
-        received.annotate(answered_at=_first_answer_after())
-        .values("conversation__assigned_to_id")
-        .annotate(
-            replies=Count("pk"),
-            replies_answered=Count("answered_at"),
-            response_seconds=Median(SecondsBetween("answered_at", "occurred_at")),
+    received = (
+        ConversationMessage.objects.filter(
+            in_range(scope, "occurred_at"),
+            lead_q(scope, "conversation__lead__"),
+            direction=ConversationMessage.Direction.IN,
+            kind=ConversationMessage.Kind.MESSAGE,
         )
+        .order_by()
+        .annotate(answered_at=_first_answer_after())
     )
-    return {row.pop("conversation__assigned_to_id"): row for row in rows}
+    counted = received.values("conversation__assigned_to_id").annotate(
+        replies=Count("pk"), replies_answered=Count("answered_at")
+    )
+    figures = {row.pop("conversation__assigned_to_id"): {**row, "response_seconds": None} for row in counted}
+    answers = received.values(grp=F("conversation__assigned_to_id"), asked=F("occurred_at"), answered=F("answered_at"))
+    answers_sql, params = answers.query.sql_with_params()
+    values_sql = f"SELECT r.grp AS grp, {seconds_between('r.answered', 'r.asked')} AS value FROM ({answers_sql}) AS r"  # noqa: S608
+    for assignee, median in median_by_group(values_sql, params).items():
+        figures[assignee]["response_seconds"] = median
+    return figures
 
 
 def rep_rows(scope: Scope) -> list[dict]:
@@ -56,9 +61,9 @@ def rep_rows(scope: Scope) -> list[dict]:
         for row in rows:
             figures[row[key]].update({name: row[name] for name in names})
 
-    leads = Lead.objects.filter(lead_filter(scope, "")).order_by()
+    leads = Lead.objects.filter(lead_q(scope)).order_by()
     put(leads.values("owner_id").annotate(leads_owned=Count("pk")), "owner_id", ("leads_owned",))
-    tasks = Task.objects.filter(lead_filter(scope)).order_by()
+    tasks = Task.objects.filter(lead_q(scope, "lead__")).order_by()
     put(
         tasks.filter(in_range(scope, "done_at"), done=True).values("assignee_id").annotate(tasks_done=Count("pk")),
         "assignee_id",
@@ -68,10 +73,10 @@ def rep_rows(scope: Scope) -> list[dict]:
     put(overdue.values("assignee_id").annotate(tasks_overdue=Count("pk")), "assignee_id", ("tasks_overdue",))
     for assignee, row in reply_figures(scope).items():
         figures[assignee].update(row)
-    moves = StageChange.objects.filter(in_range(scope, "created_at"), lead_filter(scope), from_stage__isnull=False)
+    moves = StageChange.objects.filter(in_range(scope, "created_at"), lead_q(scope, "lead__"), from_stage__isnull=False)
     put(moves.order_by().values("actor_id").annotate(stage_moves=Count("pk")), "actor_id", ("stage_moves",))
     won = StageChange.objects.filter(
-        in_range(scope, "created_at"), lead_filter(scope), to_stage__kind=Stage.Kind.WON
+        in_range(scope, "created_at"), lead_q(scope, "lead__"), to_stage__kind=Stage.Kind.WON
     ).exclude(from_stage__kind=Stage.Kind.WON)
     put(won.order_by().values("lead__owner_id").annotate(won=Count("lead", distinct=True)), "lead__owner_id", ("won",))
 

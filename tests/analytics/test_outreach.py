@@ -160,3 +160,18 @@ def test_empty_range_gives_empty_tables(manager_mia, world):
     report = tables(manager_mia, start=date(2025, 1, 1), end=date(2025, 1, 31))
     assert report["by_sequence"].rows == []
     assert all(r["sent"] == 0 and r["reply_rate"] is None for r in report["reply_by_hour"].rows)
+
+
+def test_the_page_shows_the_figures_and_each_table_downloads(client, manager_mia, world):
+    client.force_login(manager_mia)
+    query = "?preset=custom&start=2026-11-01&end=2026-11-30"
+    page = client.get(f"/analytics/outreach/{query}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Fintech intro" in text
+    assert "Reply rate by send hour" in text
+    assert "40.0%" in text  # the sequence's reply rate, 2 of 5
+    download = client.get(f"/analytics/outreach/by_sequence.csv{query}")
+    lines = b"".join(download.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Sequence,Sent,Delivered,Opened (people),Machine opens only")
+    assert lines[1].startswith("Fintech intro,5,4,1,1,1,2,1,1,20.0,40.0,20.0")

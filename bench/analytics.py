@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page and scope (default 20)")
     parser.add_argument("--rebuild", action="store_true", help="build the database again even if it is there")
     parser.add_argument("--show-queries", action="store_true", help="print each page's slowest queries")
+    parser.add_argument("--pages", default="", help="report slugs to measure, comma-separated (default: every one)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -90,7 +91,8 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="leadflow-bench-analytics-"))
     out = scratch / "results.json"
     command = [sys.executable, __file__, "--worker", "--out", str(out), "--leads", str(args.leads)]
-    command += ["--repeat", str(args.repeat)] + (["--show-queries"] if args.show_queries else [])
+    command += ["--repeat", str(args.repeat), "--pages", args.pages]
+    command += ["--show-queries"] if args.show_queries else []
     try:
         subprocess.run(command, env=worker_environment(args.pg_url), cwd=ROOT, check=True)
         print_summary(json.loads(out.read_text()), args)
@@ -147,7 +149,8 @@ def worker(args: argparse.Namespace) -> int:
                     return world, "nothing: the database was built before"
         return build(args.leads), f"{args.leads:,} leads and their history"
 
-    return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries))
+    chosen = [slug for slug in args.pages.split(",") if slug]
+    return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries, chosen))
 
 
 def insert_select(model, expressions: dict[str, str], source_sql: str, params: list | None = None) -> int:
@@ -515,7 +518,7 @@ def build(lead_count: int) -> dict:
     return world
 
 
-def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
+def measure(world: dict, repeat: int, show_queries: bool, chosen_slugs: list[str]) -> list[dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -530,6 +533,8 @@ def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
     fill = {"rep": world["users"]["rep"], "list": world["list"], "sequence": world["sequence"]}
     rows = []
     for chosen in reports_ordered():
+        if chosen_slugs and chosen.slug not in chosen_slugs:
+            continue
         for scope, persona, query in SCOPES:
             path = f"/analytics/{chosen.slug}/?{query.format(**fill)}"
             client = clients[persona]

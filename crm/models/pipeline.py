@@ -53,11 +53,7 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["lead", "-created_at"], name="stagechange_lead_recent"),
-            # Analytics counts the moves made in a date range.
-            models.Index(fields=["created_at"], name="stagechange_created"),
-        ]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="stagechange_lead_recent")]
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.from_stage} → {self.to_stage}"

@@ -6,6 +6,7 @@ from django.apps import AppConfig
 
 # Modules whose @report functions make the pages under /analytics/ (imported once the apps are ready).
 REPORT_MODULES = [
+    "analytics.headline",
     "analytics.funnel",
     "analytics.sources",
     "analytics.outreach",
@@ -20,3 +21,4 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         for module in REPORT_MODULES:
             import_module(module)
+        from analytics import demo  # noqa: F401 (connects the demo receiver)

@@ -60,8 +60,21 @@ def cell_csv(value: Any, kind: str) -> Any:
     return formula_neutralise(str(value))
 
 
+def cell_kind(row: dict[str, Any], column: Column) -> str:
+    """The kind of one cell: the column's, unless the row says otherwise (see analytics.reports)."""
+    return row.get("_kinds", {}).get(column.key, column.kind)
+
+
+def table_text_rows(table: Table) -> list[list[tuple[str, bool]]]:
+    """The table's cells as people read them, each with whether it is a figure (aligned right)."""
+    return [
+        [(cell_text(row.get(column.key), cell_kind(row, column)), column.kind != "text") for column in table.columns]
+        for row in table.rows
+    ]
+
+
 def table_csv_rows(table: Table) -> list[list[Any]]:
     """The table as CSV rows, header first."""
     rows = [[csv_header(column) for column in table.columns]]
-    rows += [[cell_csv(row.get(column.key), column.kind) for column in table.columns] for row in table.rows]
+    rows += [[cell_csv(row.get(column.key), cell_kind(row, column)) for column in table.columns] for row in table.rows]
     return rows

@@ -95,6 +95,11 @@ def scope_from_query(query, user: User) -> tuple[Scope, ScopeForm]:
     start, end = data.get("start"), data.get("end")
     if start is None or end is None or form.non_field_errors():
         start, end = preset_range(DEFAULT_PRESET, site_today())
+    if form.is_bound and not form.errors:
+        # The form shows the dates a preset stands for, so a person sees (and can adjust) the range.
+        shown = form.data.copy()
+        shown["start"], shown["end"] = start.isoformat(), end.isoformat()
+        form.data = shown
     owner, lead_list, campaign, sequence = (data.get(name) for name in ("owner", "list", "campaign", "sequence"))
     scope = Scope.for_user(
         user,
@@ -122,3 +127,35 @@ def scope_query(scope: Scope) -> dict[str, str]:
         if value:
             query[name] = str(value)
     return query
+
+
+class SpendForm(forms.Form):
+    """A month's spend on a source and/or a capture campaign."""
+
+    month = forms.DateField(
+        label="Month",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    source = forms.CharField(
+        label="Source", max_length=60, required=False, widget=forms.TextInput(attrs={"list": "analytics-sources"})
+    )
+    campaign = forms.ModelChoiceField(label="Capture campaign", queryset=Campaign.objects.all(), required=False)
+    amount = forms.DecimalField(label="Amount spent", min_value=0, max_digits=12, decimal_places=2)
+    note = forms.CharField(label="Note", max_length=300, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (data.get("source") or "").strip() and not data.get("campaign"):
+            raise forms.ValidationError("Say which source or campaign the money was spent on.")
+        return data
+
+
+class AdSpendImportForm(forms.Form):
+    source = forms.CharField(
+        label="Source of these ads' leads",
+        max_length=60,
+        help_text="The Source field the leads from these ads carry, e.g. meta or google_ads.",
+        widget=forms.TextInput(attrs={"list": "analytics-sources"}),
+    )
+    file = forms.FileField(label="Export file (CSV or XLSX)")

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from analytics.reports import Chart, Column, Scope, Table, report
-from analytics.scoping import leads_in_scope
+from analytics.scoping import leads_added
 from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Pipeline, Stage, StageChange
 
 COHORT_NOTE = (
-    "Leads added in the period (created between its first and last day), followed to today: a lead counts at a "
-    "stage when it is there now or was moved there, or further, at any time (a lost deal counts up to the furthest "
-    "stage it reached). Stages are the default pipeline's and count leads, not contacts. The median time is from "
-    "the lead's previous move (or from being added) to its move into the stage."
+    "Added: leads and contacts added in the period (created between its first and last day), followed to today: "
+    "a lead counts at a stage when it is there now or was moved there, or further, at any time (a lost deal counts "
+    "up to the furthest stage it reached). Stages are the default pipeline's and count leads, not contacts. The "
+    "median time is from the lead's previous move (or from being added) to its move into the stage."
 )
-
-
-def cohort(scope: Scope) -> QuerySet[Lead]:
-    """The leads the scope's filters keep that were added in its range."""
-    return leads_in_scope(scope).filter(created_at__gte=scope.since, created_at__lt=scope.until)
 
 
 def _furthest_position(pipeline: Pipeline) -> Greatest:
@@ -47,14 +45,44 @@ def _furthest_position(pipeline: Pipeline) -> Greatest:
 
 def stage_medians(leads: QuerySet[Lead]) -> dict[int, float]:
     """Median seconds from a lead's previous move (or its creation) to each move into a stage, per stage id."""
-    lead_ids_sql, params = leads.values("pk").query.sql_with_params()
-    change, lead = StageChange._meta.db_table, Lead._meta.db_table
+    # The cohort as a derived table (no ordering): the planner walks each lead's changes through their lead index.
+    cohort_sql, params = leads.order_by().values("pk", "created_at").query.sql_with_params()
+    change = StageChange._meta.db_table
     previous = "COALESCE(LAG(sc.created_at) OVER (PARTITION BY sc.lead_id ORDER BY sc.created_at, sc.id), l.created_at)"
     values_sql = (
         f"SELECT sc.to_stage_id AS grp, {seconds_between('sc.created_at', previous)} AS value "  # noqa: S608 (our SQL)
-        f"FROM {change} sc JOIN {lead} l ON l.id = sc.lead_id WHERE sc.lead_id IN ({lead_ids_sql})"
+        f"FROM ({cohort_sql}) l JOIN {change} sc ON sc.lead_id = l.pk"
     )
     return median_by_group(values_sql, params)
+
+
+def funnel_counts(leads: QuerySet[Lead], pipeline: Pipeline | None, stages: list[Stage]) -> dict[str, Any]:
+    """Added, leads, reached-each-stage, won (and value) and lost counts of the cohort, in one grouped query.
+
+    The leads are grouped by (lifecycle, stage kind, furthest position reached) - a few dozen groups - and the
+    groups summed here: the furthest-position subquery then runs once per lead, where a conditional count per stage
+    would repeat it for every stage."""
+    furthest = _furthest_position(pipeline) if pipeline else Value(-1, output_field=IntegerField())
+    groups = (
+        leads.annotate(furthest=furthest)
+        .values("lifecycle", "stage__kind", "furthest")
+        .annotate(n=Count("pk"), value=Sum("deal_value"))
+        .order_by()
+    )
+    figures: dict[str, Any] = {"added": 0, "leads": 0, "won": 0, "won_value": Decimal("0"), "lost": 0}
+    figures |= {f"stage_{stage.pk}": 0 for stage in stages}
+    for group in groups:
+        is_lead = group["lifecycle"] == Lead.Lifecycle.LEAD
+        figures["added"] += group["n"]
+        figures["leads"] += group["n"] if is_lead else 0
+        if group["stage__kind"] == Stage.Kind.WON:
+            figures["won"] += group["n"]
+            figures["won_value"] += group["value"] or 0
+        figures["lost"] += group["n"] if group["stage__kind"] == Stage.Kind.LOST else 0
+        for stage in stages:
+            if is_lead and group["furthest"] >= stage.position:
+                figures[f"stage_{stage.pk}"] += group["n"]
+    return figures
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:
@@ -65,22 +93,11 @@ def _rate(part: int | None, whole: int | None) -> float | None:
 def funnel_report(scope: Scope) -> list[Table]:
     pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
     stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST)) if pipeline else []
-    leads = cohort(scope)
-    is_lead = Q(lifecycle=Lead.Lifecycle.LEAD)
-    won = Q(stage__kind=Stage.Kind.WON)
-    counts = {
-        "added": Count("pk"),
-        "leads": Count("pk", filter=is_lead),
-        "won": Count("pk", filter=won),
-        "won_value": Sum("deal_value", filter=won),
-        "lost": Count("pk", filter=Q(stage__kind=Stage.Kind.LOST)),
-    }
-    for stage in stages:
-        counts[f"stage_{stage.pk}"] = Count("pk", filter=is_lead & Q(furthest__gte=stage.position))
-    figures = (leads.annotate(furthest=_furthest_position(pipeline)) if pipeline else leads).aggregate(**counts)
+    leads = leads_added(scope)
+    figures = funnel_counts(leads, pipeline, stages)
     medians = stage_medians(leads) if stages else {}
 
-    steps = [("Added (contacts and leads)", figures["added"], None), ("Leads", figures["leads"], None)]
+    steps = [("Added", figures["added"], None), ("Leads", figures["leads"], None)]
     steps += [(stage.name, figures[f"stage_{stage.pk}"], medians.get(stage.pk)) for stage in stages]
     rows, previous = [], None
     for name, count, median in steps:

@@ -5,7 +5,9 @@ all render the same Tables, so a figure is computed in one place. Reports regist
 
 Values in a row, by the column's kind: text (str), int, number (int, float or Decimal), money (Decimal in the site
 currency), percent (a fraction, 0.25 for 25 %), duration (seconds as a float). None shows as a dash (no figure, such as
-a rate over zero). analytics/formatting.py writes them for pages, emails and CSV files alike.
+a rate over zero). A row may carry "_kinds", {column key: kind}, for cells of another kind than their column's (a
+table of mixed figures); keys starting with "_" are never columns. analytics/formatting.py writes them for pages,
+emails and CSV files alike.
 """
 
 from __future__ import annotations
@@ -153,5 +155,9 @@ def reports_ordered() -> list[Report]:
 
 def report_page(slug: str, scope: Scope) -> ReportPage:
     """The report's tables for the scope; KeyError for an unknown slug (views answer 404 first)."""
+    from analytics.sql import report_queries  # the registry stays free of database details
+
     chosen = REPORTS[slug]
-    return ReportPage(report=chosen, scope=scope, tables=chosen.build(scope))
+    with report_queries():
+        tables = chosen.build(scope)
+    return ReportPage(report=chosen, scope=scope, tables=tables)

@@ -49,3 +49,9 @@ def lead_q(scope: Scope, path: str = "") -> Q:
 def leads_in_scope(scope: Scope) -> QuerySet[Lead]:
     """Every lead the scope's filters keep (any creation date; reports add their own date condition)."""
     return Lead.objects.filter(lead_q(scope))
+
+
+def leads_added(scope: Scope) -> QuerySet[Lead]:
+    """The leads (and contacts) the scope's filters keep that were added in its range: the cohort most reports
+    follow."""
+    return leads_in_scope(scope).filter(created_at__gte=scope.since, created_at__lt=scope.until)

@@ -6,10 +6,11 @@ two middle rows' mean) of each group is picked by window functions: still one qu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def seconds_between(later: str, earlier: str) -> str:
@@ -36,3 +37,18 @@ def median_by_group(values_sql: str, params: Sequence[Any]) -> dict[Any, float]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         return {group: float(value) for group, value in cursor.fetchall() if value is not None}
+
+
+@contextmanager
+def report_queries() -> Iterator[None]:
+    """Run a report's queries with PostgreSQL's JIT compiler off (for these aggregates over tens of thousands of
+    rows, compiling took seconds at a million leads where the queries take milliseconds), and with the planner told
+    that index reads are cheap, as on SSDs: walking a period's leads through their indexes then beats scanning a
+    whole timeline table (measured: 0.97 s down to 0.47 s for the funnel's medians)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        yield

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 
 from analytics.charts import chart_svg
-from analytics.formatting import cell_text, table_csv_rows
+from analytics.formatting import table_csv_rows, table_text_rows
 from analytics.forms import lead_sources, scope_from_query, scope_query
-from analytics.reports import REPORTS, report_page, reports_ordered
+from analytics.headline import headline_figures
+from analytics.reports import REPORTS, Scope, report_page, reports_ordered, site_today
+from analytics.sql import report_queries
+from analytics.summary import summary_opt_set, wants_summary
 from crm.exporting import CSV_BOM, Echo
+from leadflow.roles import can_reassign
+
+# The dashboard's figures cover this many days, against as many before.
+PANEL_DAYS = 30
 
 
 def analytics_index(request: HttpRequest) -> HttpResponse:
@@ -25,15 +34,40 @@ def analytics_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def headline_panel(request: HttpRequest) -> HttpResponse:
+    """The dashboard's headline figures, last 30 days against the 30 before (loaded into the dashboard by htmx: crm
+    imports nothing of analytics, its template only names this URL)."""
+    today = site_today()
+    scope = Scope.for_user(request.user, today - timedelta(days=PANEL_DAYS - 1), today)
+    with report_queries():
+        figures = headline_figures(scope)
+    return render(
+        request,
+        "analytics/_headline.html",
+        {"figures": figures, "scope": scope, "query": urlencode(scope_query(scope))},
+    )
+
+
+def summary_settings(request: HttpRequest) -> HttpResponse:
+    """Whether the signed-in manager or admin gets the weekly summary email."""
+    eligible = can_reassign(request.user)
+    if request.method == "POST" and eligible:
+        wanted = request.POST.get("wanted") == "1"
+        summary_opt_set(user=request.user, wanted=wanted)
+        messages.success(request, "You will get the weekly summary." if wanted else "No more weekly summaries.")
+        return redirect("analytics:summary_settings")
+    return render(
+        request, "analytics/summary_settings.html", {"eligible": eligible, "wanted": wants_summary(request.user)}
+    )
+
+
 def _page_tables(page) -> list[dict]:
     """Each table with its chart drawn and its cells written, ready for the template."""
     return [
         {
             "table": table,
             "chart": chart_svg(table),
-            "rows": [
-                [(cell_text(row.get(c.key), c.kind), c.kind != "text") for c in table.columns] for row in table.rows
-            ],
+            "rows": table_text_rows(table),
         }
         for table in page.tables
     ]

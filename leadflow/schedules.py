@@ -81,6 +81,11 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    # Daily, though the summary is weekly: each person gets each week's once, and a missed day is caught up.
+    "send the weekly analytics summary": {
+        "func": "analytics.summary.weekly_summaries_send",
+        "schedule_type": Schedule.DAILY,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

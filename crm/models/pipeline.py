@@ -53,7 +53,11 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["lead", "-created_at"], name="stagechange_lead_recent")]
+        indexes = [
+            models.Index(fields=["lead", "-created_at"], name="stagechange_lead_recent"),
+            # Moves in a period (analytics: deals won, meetings booked) without reading every move ever made.
+            models.Index(fields=["created_at"], name="stagechange_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.from_stage} → {self.to_stage}"

@@ -23,6 +23,7 @@ TARGETS = [
 # A value that is there at all; an email is verified only when the mailbox answered (status "valid"); a phone when
 # its number is a real line of a known type.
 FOUND = ~Q(status="invalid")
+VERIFIABLE = ("email", "phone")
 VERIFIED = Q(field="email", status="valid") | (Q(field="phone") & ~Q(status__in=["", "invalid", "unknown"]))
 
 
@@ -114,7 +115,8 @@ def sources_tables(scope: Scope) -> list[Table]:
     def figures(row: dict) -> dict:
         return {
             **row,
-            "verified_rate": rate(row["verified"], row["found"]),
+            # Only emails and phones are verified: another field shows no rate rather than 0%.
+            "verified_rate": rate(row["verified"], row["found"]) if row["field"] in VERIFIABLE else None,
             "confidence": round(row["confidence"] or 0, 1),
         }
 

@@ -84,6 +84,8 @@ def test_found_and_verified_per_field_and_source(manager_mia, world):
     assert (fields["email"]["found"], fields["email"]["verified"]) == (9, 8)
     assert (fields["phone"]["found"], fields["phone"]["verified"]) == (4, 3)
     assert fields["linkedin_url"]["found"] == 1
+    assert fields["email"]["verified_rate"] == pytest.approx(8 / 9)
+    assert fields["linkedin_url"]["verified_rate"] is None  # no verification exists for it: no rate, not 0%
     sources = {(row["field"], row["source"]): row["found"] for row in report["by_source"].rows}
     assert sources == {("email", "finder"): 9, ("phone", "phone"): 4, ("linkedin_url", "website"): 1}
 

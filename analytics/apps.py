@@ -9,6 +9,9 @@ REPORT_MODULES = [
     "analytics.headline",
     "analytics.funnel",
     "analytics.sources",
+    "analytics.outreach",
+    "analytics.enrichment",
+    "analytics.reps",
 ]
 
 

@@ -62,6 +62,8 @@ class Message(models.Model):
             models.Index(fields=["provider_message_id"], name="message_provider_id"),
             models.Index(fields=["status", "next_attempt_at"], name="message_status"),
             models.Index(fields=["lead", "-created_at"], name="message_lead_recent"),
+            # Analytics reads the messages sent in a date range (only sent ones are indexed).
+            models.Index(fields=["sent_at"], condition=models.Q(sent_at__isnull=False), name="message_sent"),
         ]
 
     def __str__(self) -> str:

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outreach', '0007_inbox_indexes'),
+        ("outreach", "0007_inbox_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(condition=models.Q(('sent_at__isnull', False)), fields=['sent_at'], name='message_sent'),
+            model_name="message",
+            index=models.Index(condition=models.Q(("sent_at__isnull", False)), fields=["sent_at"], name="message_sent"),
         ),
     ]

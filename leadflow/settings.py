@@ -458,7 +458,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leadflow API",
-    "DESCRIPTION": "Leads, companies, lists, notes, tasks, stages, imports, enrichment, scoring and sequences. "
+    "DESCRIPTION": "Leads, companies, lists, notes, tasks, stages, imports, enrichment, scoring, sequences and CRM "
+    "sync runs. "
     "Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem details.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -471,5 +472,7 @@ SPECTACULAR_SETTINGS = {
         "StageKindEnum": "crm.models.pipeline.Stage.Kind",
         "TaskKindEnum": "crm.models.activity.Task.Kind",
         "ConversationMessageKindEnum": "outreach.models.conversations.ConversationMessage.Kind",
+        "SyncDirectionEnum": "crm.models.sync.CrmConnection.Direction",
+        "SyncRunStatusEnum": "crm.models.sync.SyncRun.Status",
     },
 }

@@ -14,6 +14,16 @@ from tests.factories import LeadFactory, default_stage
 pytestmark = pytest.mark.browser
 
 
+def _held_first(page: Page, held: list, seconds: float = 10):
+    """The first request held by a route: its handler is called from Playwright's event loop, which may come after
+    the page already shows the request started (buttons disabled, indicator on), so wait for it."""
+    for _ in range(int(seconds * 50)):
+        if held:
+            return held[0]
+        page.wait_for_timeout(20)
+    raise AssertionError(f"no request was held within {seconds} s")
+
+
 def test_it_searches_and_filters_the_table_in_place(page: Page, log_in, manager_mia):
     LeadFactory(first_name="Zephyrine", last_name="Quillfeather", company__name="Aster Metals", stage=default_stage(0))
     LeadFactory(first_name="Bartholomew", last_name="Okafor", company__name="Birch Logistics", stage=default_stage(1))
@@ -123,7 +133,7 @@ def test_filtering_shows_the_loading_indicator_until_the_table_arrives(page: Pag
 
     expect(indicator).to_be_visible()
     expect(indicator).to_have_text("Loading…")
-    held[0].continue_()
+    _held_first(page, held).continue_()
     expect(indicator).to_be_hidden()
     expect(page.locator("#lead-table tbody tr")).to_have_count(1)
 
@@ -144,7 +154,7 @@ def test_a_bulk_action_disables_its_buttons_while_it_runs(page: Page, log_in, ma
     expect(table.get_by_role("button", name="Move", exact=True)).to_be_disabled()
     expect(table.get_by_role("button", name="Delete…")).to_be_disabled()
     expect(page.locator("#leads-loading")).to_be_visible()
-    held[0].continue_()
+    _held_first(page, held).continue_()
     expect(table.locator(".message.success")).to_have_text("Moved 1 lead(s) to Contacted.")
     expect(table.get_by_role("button", name="Move", exact=True)).to_be_enabled()
     expect(page.locator("#leads-loading")).to_be_hidden()
@@ -202,7 +212,7 @@ def test_a_late_answer_never_overwrites_the_table_the_last_click_asked_for(page:
     expect(rows.first).to_contain_text("Scored Lead10")
 
     # The sort's answer, let through at last, was abandoned: the page the last click asked for stays.
-    held[0].continue_()
+    _held_first(page, held).continue_()
     expect(page.locator("#leads-loading")).to_be_hidden()
     expect(rows.first).to_contain_text("Scored Lead10")
     expect(page).to_have_url(re.compile(r"page=2"))

@@ -20,19 +20,13 @@ POST /api/v1/leads/bulk/ with 100 leads per request).
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from pages import pages_measured, percentile, seed
-from scratch_databases import postgres_drop, postgres_recreate, worker_environment
+from scratch_databases import worker_figures
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 WARM_UP = 3
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadflow_bench_api"
@@ -63,25 +57,11 @@ def main() -> int:
 
 
 def run_worker(database: str, args: argparse.Namespace) -> dict:
-    scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-api-{database}-"))
-    url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else args.pg_url
-    if database == "postgres":
-        postgres_recreate(url)
-    out = scratch / "results.json"
-    command = [sys.executable, __file__, "--worker", database, "--out", str(out), "--repeat", str(args.repeat)]
-    command += ["--leads", str(args.leads), "--creates", str(args.creates)]
+    options = ["--repeat", str(args.repeat), "--leads", str(args.leads), "--creates", str(args.creates)]
     # The throttle runs (its cache reads and writes are part of every request) but never refuses the bench.
-    env = {**worker_environment(url), "API_THROTTLE_RATE": "1000000/min"}
-    try:
-        subprocess.run(command, env=env, cwd=ROOT, check=True)
-        return json.loads(out.read_text())
-    finally:
-        if args.keep:
-            print(f"kept: {url}", flush=True)
-        elif database == "postgres":
-            postgres_drop(url)
-        if not (args.keep and database == "sqlite"):
-            shutil.rmtree(scratch, ignore_errors=True)
+    return worker_figures(
+        __file__, database, options, pg_url=args.pg_url, keep=args.keep, API_THROTTLE_RATE="1000000/min"
+    )
 
 
 def print_summary(results: dict[str, dict], args: argparse.Namespace) -> None:

@@ -23,21 +23,15 @@ p95 over the 100 ms target.
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from pages import pages_measured, percentile
-from scratch_databases import postgres_drop, postgres_recreate, worker_environment
+from scratch_databases import worker_figures
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 WARM_UP = 3
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadflow_bench_inbox"
@@ -88,24 +82,10 @@ def main() -> int:
 
 
 def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
-    scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-inbox-{database}-"))
-    url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else args.pg_url
-    if database == "postgres":
-        postgres_recreate(url)
-    out = scratch / "results.json"
-    command = [sys.executable, __file__, "--worker", database, "--out", str(out), "--repeat", str(args.repeat)]
-    command += ["--conversations", str(args.conversations), "--messages", str(args.messages)]
-    command += ["--show-queries"] if args.show_queries else []
-    try:
-        subprocess.run(command, env=worker_environment(url), cwd=ROOT, check=True)
-        return json.loads(out.read_text())
-    finally:
-        if args.keep:
-            print(f"kept: {url}", flush=True)
-        elif database == "postgres":
-            postgres_drop(url)
-        if not (args.keep and database == "sqlite"):
-            shutil.rmtree(scratch, ignore_errors=True)
+    options = ["--repeat", str(args.repeat), "--conversations", str(args.conversations)]
+    options += ["--messages", str(args.messages)]
+    options += ["--show-queries"] if args.show_queries else []
+    return worker_figures(__file__, database, options, pg_url=args.pg_url, keep=args.keep)
 
 
 def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> None:

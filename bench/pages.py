@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from company_words import NAME_NOUNS, NAME_PARTS, NAME_SUFFIXES
-from scratch_databases import postgres_drop, postgres_recreate, worker_environment
+from scratch_databases import worker_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -84,28 +83,10 @@ def main() -> int:
 
 def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
     """Run the seeding and timing for one database in a fresh interpreter, and return its figures."""
-    scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-{database}-"))
-    if database == "sqlite":
-        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    else:
-        url = args.pg_url
-        postgres_recreate(url)
-    env = worker_environment(url)
-    out = scratch / "results.json"
-    command = [sys.executable, __file__, "--worker", database, "--out", str(out)]
-    command += ["--leads", str(args.leads), "--repeat", str(args.repeat)]
-    command += ["--show-queries"] if args.show_queries else []
-    command += ["--no-maintenance"] if args.no_maintenance else []
-    try:
-        subprocess.run(command, env=env, cwd=ROOT, check=True)
-        return json.loads(out.read_text())
-    finally:
-        if args.keep:
-            print(f"kept: {url}", flush=True)
-        elif database == "postgres":
-            postgres_drop(url)
-        if not (args.keep and database == "sqlite"):
-            shutil.rmtree(scratch, ignore_errors=True)
+    options = ["--leads", str(args.leads), "--repeat", str(args.repeat)]
+    options += ["--show-queries"] if args.show_queries else []
+    options += ["--no-maintenance"] if args.no_maintenance else []
+    return worker_figures(__file__, database, options, pg_url=args.pg_url, keep=args.keep)
 
 
 def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> None:

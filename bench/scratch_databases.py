@@ -1,9 +1,15 @@
-"""Fresh PostgreSQL databases for the benchmarks, dropped again afterwards, and the environment of the
-subprocesses that use them."""
+"""Fresh PostgreSQL databases for the benchmarks, dropped again afterwards, and the subprocesses that use them
+(their environment, and one run of a bench's worker on a scratch database)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -58,3 +64,25 @@ def worker_environment(url: str, **extra: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+def worker_figures(script: str, database: str, options: list[str], *, pg_url: str, keep: bool, **env: str):
+    """Run `script --worker DATABASE --out FILE OPTIONS` in a fresh interpreter on a scratch database (a new SQLite
+    file, or `pg_url` dropped and created), return the JSON it wrote, and drop the scratch unless `keep`."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-{Path(script).stem}-{database}-"))
+    url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else pg_url
+    if database == "postgres":
+        postgres_recreate(url)
+    out = scratch / "results.json"
+    command = [sys.executable, script, "--worker", database, "--out", str(out), *options]
+    try:
+        root = Path(script).resolve().parent.parent
+        subprocess.run(command, env=worker_environment(url, **env), cwd=root, check=True)
+        return json.loads(out.read_text())
+    finally:
+        if keep:
+            print(f"kept: {url}", flush=True)
+        elif database == "postgres":
+            postgres_drop(url)
+        if not (keep and database == "sqlite"):
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -40,8 +41,21 @@ def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    in_flight: set = set()
+    page.on("request", lambda request: in_flight.add(request))
+    page.on("requestfinished", lambda request: in_flight.discard(request))
+    page.on("requestfailed", lambda request: in_flight.discard(request))
     yield page
+    _wait_for_answers(page, in_flight)
     context.close()
+
+
+def _wait_for_answers(page: Page, in_flight: set) -> None:
+    """Let the live server finish what the page still asked (an htmx panel loading after the test's last check):
+    a request still querying while the test database is flushed deadlocks the flush's TRUNCATE on PostgreSQL."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while in_flight and time.monotonic() < deadline:
+        page.wait_for_timeout(25)
 
 
 @pytest.fixture

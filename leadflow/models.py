@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leadflow.audit import AuditEvent  # noqa: F401 (the audit log's model lives beside its one writer)
 from leadflow.progress import progress_percent, progress_seconds_left
 from leadflow.secrets import EncryptedTextField
 

@@ -137,6 +137,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# The audit log (leadflow/audit.py) keeps events this many days; a daily job removes older ones.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+
 # One cache for every process (web workers, the job cluster), so limits such as allauth's login lockout hold
 # across them: Redis (or any django-environ cache URL) when CACHE_URL or REDIS_URL names one, else a table in the
 # database, created by a migration (crm 0011_cache_table), so `migrate` is all a new machine needs.

@@ -3,7 +3,6 @@ mail provider's one-click POST carries none): the signed token in the URL is the
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from leadflow.audit import client_ip
 from outreach.events import event_record
 from outreach.machines import machine_verdict
 from outreach.models import Message, MessageEvent
@@ -24,19 +24,11 @@ PIXEL = (
 )
 
 
-def _client_ip(request: HttpRequest) -> str:
-    """The visitor's address; behind our proxy, the one the proxy saw (the last X-Forwarded-For entry)."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _hit_record(request: HttpRequest, message_pk: int, kind: str, url: str = "") -> None:
     message = Message.objects.filter(pk=message_pk).first()
     if message is None:
         return  # the message was deleted since: nothing to record
-    at, user_agent, ip = timezone.now(), request.headers.get("User-Agent", ""), _client_ip(request)
+    at, user_agent, ip = timezone.now(), request.headers.get("User-Agent", ""), client_ip(request)
     machine, reason = machine_verdict(message, kind, at=at, user_agent=user_agent, ip=ip, url=url)
     via = "pixel" if kind == MessageEvent.Kind.OPENED else "redirect"
     data = {"user_agent": user_agent[:300], "ip": ip}

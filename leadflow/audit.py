@@ -6,17 +6,61 @@ log can be kept for years and an erasure has nothing to hunt for in it.
 
 from __future__ import annotations
 
+import json
+from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
+
+from leadflow.secrets import EncryptedTextField
 
 # Every action the log knows, with how the log page names it. Add the action here before recording it.
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    # People and roles
+    "user.invited": "User invited",
+    "user.created": "User created",
+    "user.changed": "User changed",
+    "user.role_changed": "Role changed",
+    "user.deactivated": "User deactivated",
+    "user.reactivated": "User reactivated",
+    "user.deleted": "User deleted",
+    # Settings (a secret field's change is written as "changed", never its value)
+    "settings.site_changed": "Site settings changed",
+    "settings.ai_changed": "AI settings changed",
+    "settings.enrichment_changed": "Enrichment settings changed",
+    "mailbox.saved": "Mailbox saved",
+    "provider_account.saved": "Provider key saved",
+    "provider_account.deleted": "Provider key deleted",
+    "capture_source.saved": "Capture source saved",
+    "webhook.created": "Webhook created",
+    "webhook.changed": "Webhook changed",
+    "webhook.deleted": "Webhook deleted",
+    "webhook.secret_rotated": "Webhook secret rotated",
+    "crm_connection.saved": "CRM connection saved",
+    # Data leaving Leadflow
+    "leads.exported": "Leads exported",
+    "analytics.exported": "Analytics downloaded",
+    "import.rejected_downloaded": "Rejected import rows downloaded",
+    "audit.exported": "Audit log exported",
+    # API tokens
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
+    "api_token.used": "API token used",
+    # Bulk changes to leads
+    "leads.deleted": "Leads deleted",
+    "leads.merged": "Leads merged",
+    "import.started": "Import started",
+    "import.finished": "Import finished",
+    "import.undone": "Import undone",
+    # Incoming webhooks whose signature or key did not check out
+    "webhook.refused": "Incoming webhook refused",
 }
 
 # Objects named only by their id in the log: they are people outside the team.
@@ -84,6 +128,25 @@ class AuditEvent(models.Model):
         return ACTIONS.get(self.action, self.action)
 
 
+# The request being served, so a service deep under a view, an admin page or an API call records who and from where
+# without every service taking the request (the way django-auditlog finds its actor).
+_serving: ContextVar[HttpRequest | None] = ContextVar("audit_serving", default=None)
+
+
+class AuditRequestMiddleware:
+    """Makes the request being served known to `record` for the length of the request."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        token = _serving.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _serving.reset(token)
+
+
 def client_ip(request: HttpRequest) -> str:
     """The visitor's address; behind our proxy, the one the proxy saw (the last X-Forwarded-For entry)."""
     forwarded = request.headers.get("X-Forwarded-For", "")
@@ -102,10 +165,13 @@ def record(
     changes: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one event. The actor is the request's user unless given; without a request the channel says where from
-    (command or job). `target` is the object acted on; `changes` maps a field to [before, after]."""
+    """Write one event. The actor is the request's user unless given; the request is the one being served unless
+    given or a channel (command or job) is named. `target` is the object acted on; `changes` maps a field to
+    [before, after]."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}: add it to leadflow.audit.ACTIONS.")
+    if request is None and not channel:
+        request = _serving.get()
     event = AuditEvent(action=action, changes=changes or {}, details=details or {})
     if request is not None:
         user = getattr(request, "user", None)
@@ -126,3 +192,48 @@ def record(
             event.object_label = str(target)[:200]
     event.save()
     return event
+
+
+# What a secret field's change is written as: that it changed, never its value, before or after.
+SECRET_CHANGED = "changed"
+# Bookkeeping that changes with every save and says nothing about what was done.
+UNAUDITED_FIELDS = {"updated_at", "last_login", "date_joined", "created_at"}
+# Secrets that are not encrypted fields: a user's password hash.
+SECRET_FIELD_NAMES = {"password"}
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it (decimals, dates and times as text)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def audit_snapshot(instance: models.Model) -> dict[str, Any]:
+    """The instance's stored fields now, to compare with after a change (`audit_changes`)."""
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def audit_stored(instance: models.Model) -> dict[str, Any]:
+    """The instance's fields as stored before a change (all None for a new one), for `audit_changes`."""
+    stored = type(instance)._base_manager.filter(pk=instance.pk).first() if instance.pk is not None else None
+    if stored is None:
+        return {field.attname: None for field in instance._meta.concrete_fields if not field.primary_key}
+    return audit_snapshot(stored)
+
+
+def audit_changes(before: dict[str, Any], instance: models.Model) -> dict[str, Any]:
+    """{field: [before, after]} for each field that changed since `before`; a secret field only as "changed"."""
+    changes: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.attname not in before or field.attname in UNAUDITED_FIELDS:
+            continue
+        old, new = before[field.attname], getattr(instance, field.attname)
+        if old == new:
+            continue
+        secret = isinstance(field, EncryptedTextField) or field.name in SECRET_FIELD_NAMES
+        changes[field.name] = SECRET_CHANGED if secret else [_plain(old), _plain(new)]
+    return changes
+
+
+def audit_events_expire() -> int:
+    """Remove events older than AUDIT_RETENTION_DAYS (the daily schedule and `expire_audit_events`)."""
+    return AuditEvent.objects.expire_before(timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS))

@@ -92,6 +92,10 @@ SCHEDULES: dict[str, dict] = {
         "func": "analytics.summary.weekly_summaries_send",
         "schedule_type": Schedule.DAILY,
     },
+    "expire old audit events": {
+        "func": "leadflow.audit.audit_events_expire",
+        "schedule_type": Schedule.DAILY,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets leadflow.audit.record name the signed-in user and their address from inside any service.
+    "leadflow.audit.AuditRequestMiddleware",
     # Reads the site settings once per request and shows every time in the user's zone.
     "crm.locale.SiteLocaleMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from leadflow.admin_login import admin_login
 from leadflow.ai_settings import ai_settings, ai_settings_test
+from leadflow.audit_pages import audit_log, audit_log_export
 from leadflow.health import healthz
 from outreach.provider_events import mailgun_inbound, mailgun_tracking
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("settings/ai/", ai_settings, name="ai_settings"),
     path("settings/ai/test/", ai_settings_test, name="ai_settings_test"),
+    path("settings/audit/", audit_log, name="audit_log"),
+    path("settings/audit/export.csv", audit_log_export, name="audit_log_export"),
     path("accounts/", include("allauth.urls")),
     # Before the admin's own URLs: its login form would take passwords without allauth's lockout.
     path("admin/login/", admin_login, name="admin_login"),

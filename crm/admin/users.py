@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 
 from crm.admin.base import ServiceErrorsAsMessages, bulk_form_action, counted
 from crm.models import User
-from crm.services.users import user_set_role
+from crm.services.users import user_role_stored, user_saved_in_back_office, user_set_role, users_delete
+from leadflow.audit import audit_stored
 from leadflow.roles import ROLE_ORDER, Role, role_from_groups
 
 
@@ -79,6 +80,23 @@ class UserAdmin(ServiceErrorsAsMessages, BaseUserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # Groups are prefetched so the role column reads them without a query per row (role_of would query).
         return super().get_queryset(request).prefetch_related("groups")
+
+    # The form saves the user, then its groups: what it was is read first, the event written once both are saved.
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        form.audit_before = (audit_stored(obj), user_role_stored(obj) if change else None)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        before, role_before = form.audit_before
+        user_saved_in_back_office(user=form.instance, before=before, role_before=role_before, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        users_delete(users=[obj], actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users_delete(users=list(queryset), actor=request.user)
 
     @admin.display(description="role")
     def role(self, obj: User) -> str:

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from crm.models import User
 from crm.normalize import time_zone_names
-from leadflow.roles import STAFF_ROLES, Role, require_admin
+from leadflow.audit import audit_changes, record
+from leadflow.roles import STAFF_ROLES, Role, require_admin, role_from_groups
 
 
 def user_role_apply(user: User, role: Role) -> None:
@@ -46,6 +47,7 @@ def user_invite(
         raise ValidationError({"email": "Someone with this email already has an account."})
     user = User.objects.create_user(email=email, password=None, first_name=first_name, last_name=last_name)
     user_role_apply(user, role)
+    record("user.invited", request=request, target=user, details={"role": role.value})
     link = invitation_url(request, user)
     context = {"user": user, "inviter": actor, "link": link}
     transaction.on_commit(
@@ -63,8 +65,17 @@ def user_set_role(*, user: User, role: Role, actor: User) -> User:
     require_admin(actor)
     if user.pk == actor.pk and role != Role.ADMIN:
         raise ValidationError("You cannot take away your own admin role.")
+    before = user_role_stored(user)
     user_role_apply(user, role)
+    if before != role:
+        record("user.role_changed", actor=actor, target=user, changes={"role": [before, role.value]})
     return user
+
+
+def user_role_stored(user: User) -> str | None:
+    """The user's role as the database has it now (not the one remembered on the object)."""
+    role = role_from_groups(user, set(Group.objects.filter(user=user).values_list("name", flat=True)))
+    return role.value if role else None
 
 
 def user_set_active(*, user: User, active: bool, actor: User) -> User:
@@ -72,8 +83,10 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
     require_admin(actor)
     if user.pk == actor.pk:
         raise ValidationError("You cannot deactivate yourself.")
-    user.is_active = active
-    user.save(update_fields=["is_active"])
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        record("user.reactivated" if active else "user.deactivated", actor=actor, target=user)
     return user
 
 
@@ -95,3 +108,25 @@ def user_set_notify_by_email(*, user: User, notify: bool, actor: User) -> User:
     user.notify_by_email = notify
     user.save(update_fields=["notify_by_email"])
     return user
+
+
+def user_saved_in_back_office(*, user: User, before: dict, role_before: str | None, actor: User) -> None:
+    """Record an account made or changed on the Django admin's user form, with its fields and role before and after.
+    (The form saves the user and its groups itself; this runs once both are saved.)"""
+    created = before.get("email") is None
+    changes = audit_changes(before, user)
+    role_after = user_role_stored(user)
+    if role_after != role_before:
+        changes["role"] = [role_before, role_after]
+    if created or changes:
+        record("user.created" if created else "user.changed", actor=actor, target=user, changes=changes)
+
+
+@transaction.atomic
+def users_delete(*, users: list[User], actor: User) -> int:
+    """Delete accounts (the Django admin); their leads become unassigned, their audit events keep their email."""
+    require_admin(actor)
+    for user in users:
+        record("user.deleted", actor=actor, target=user, details={"email": user.email, "role": user_role_stored(user)})
+    User.objects.filter(pk__in=[user.pk for user in users]).delete()
+    return len(users)

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from crm.admin.base import ReadOnlyAdmin
+from enrichment.config import provider_account_save, provider_accounts_delete
 from enrichment.models import AnalysisJob, EnrichmentJob, FieldSource, LeadAnalysis, ProviderAccount
 from enrichment.providers.base import ProviderFailed
 from enrichment.providers.hunter import hunter_test_connection
@@ -79,6 +80,15 @@ class ProviderAccountAdmin(admin.ModelAdmin):
                 f"{ENVIRONMENT_KEYS[account.provider]} is set in the environment: jobs use that key, not this one.",
             )
         return HttpResponseRedirect(reverse("admin:enrichment_provideraccount_change", args=[account.pk]))
+
+    def save_model(self, request: HttpRequest, obj: ProviderAccount, form, change: bool) -> None:
+        provider_account_save(account=obj, actor=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: ProviderAccount) -> None:
+        provider_accounts_delete(accounts=[obj], actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        provider_accounts_delete(accounts=list(queryset), actor=request.user)
 
     # API keys spend the company's money: only admins see or change them.
     def has_module_permission(self, request: HttpRequest) -> bool:

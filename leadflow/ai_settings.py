@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from leadflow.ai import ai_config, ai_month_spent, ai_test_connection
+from leadflow.audit import audit_changes, audit_snapshot, record
 from leadflow.models import AiSettings
 from leadflow.roles import require_admin
 from leadflow.secrets import secret_masked
@@ -84,17 +85,19 @@ def ai_settings_update(
 ) -> AiSettings:
     """Save the AI settings; an empty key keeps the stored one unless clearing it is asked for."""
     require_admin(actor)
-    record = AiSettings.objects.select_for_update().get(pk=AiSettings.load().pk)
-    record.base_url, record.model, record.monthly_budget_usd, record.prices = (
+    settings_row = AiSettings.objects.select_for_update().get(pk=AiSettings.load().pk)
+    before = audit_snapshot(settings_row)
+    settings_row.base_url, settings_row.model, settings_row.monthly_budget_usd, settings_row.prices = (
         base_url,
         model,
         monthly_budget_usd,
         prices,
     )
     if api_key or clear_key:
-        record.api_key = "" if clear_key else api_key.strip()
-    record.save()
-    return record
+        settings_row.api_key = "" if clear_key else api_key.strip()
+    settings_row.save()
+    record("settings.ai_changed", actor=actor, target=settings_row, changes=audit_changes(before, settings_row))
+    return settings_row
 
 
 def ai_settings(request: HttpRequest) -> HttpResponse:

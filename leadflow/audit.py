@@ -195,7 +195,7 @@ def record(
 
 
 # What a secret field's change is written as: that it changed, never its value, before or after.
-SECRET_CHANGED = "changed"
+SECRET_CHANGED = "changed"  # noqa: S105 (a word written instead of a secret)
 # Bookkeeping that changes with every save and says nothing about what was done.
 UNAUDITED_FIELDS = {"updated_at", "last_login", "date_joined", "created_at"}
 # Secrets that are not encrypted fields: a user's password hash.

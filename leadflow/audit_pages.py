@@ -20,12 +20,29 @@ from leadflow.audit import ACTIONS, AuditEvent, record
 from leadflow.roles import require_admin
 
 EVENTS_PER_PAGE = 50
-EXPORT_COLUMNS = ["When (UTC)", "Actor", "Channel", "IP", "Action", "Object type", "Object id", "Object", "Changes", "Details"]
+EXPORT_COLUMNS = [
+    "When (UTC)",
+    "Actor",
+    "Channel",
+    "IP",
+    "Action",
+    "Object type",
+    "Object id",
+    "Object",
+    "Changes",
+    "Details",
+]
+
+
+def _label(item: tuple[str, str]) -> str:
+    return item[1]
 
 
 class AuditFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *sorted(ACTIONS.items(), key=lambda a: a[1])])
+    action = forms.ChoiceField(
+        required=False, choices=lambda: [("", "Any action"), *sorted(ACTIONS.items(), key=_label)]
+    )
     actor = forms.ModelChoiceField(required=False, queryset=User.objects.order_by("email"), empty_label="Anyone")
     since = forms.DateField(required=False, label="From")
     until = forms.DateField(required=False, label="To")

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from crm.locale import site_settings, zone_or_none
 from crm.models import User
+from leadflow.audit import audit_changes, audit_stored, record
 from leadflow.http import BlockedAddress, http_session
 from leadflow.roles import STAFF_ROLES, role_of
 from leadflow.secrets import SecretUnreadable
@@ -188,7 +189,9 @@ def mailbox_save(*, mailbox: Mailbox, actor: User | None) -> Mailbox:
     mailbox_check(mailbox)
     if mailbox.pk is None:
         mailbox.created_by = actor
+    before = audit_stored(mailbox)
     mailbox.save()
+    record("mailbox.saved", actor=actor, target=mailbox, changes=audit_changes(before, mailbox))
     return mailbox
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from crm.models import User
+from leadflow.audit import audit_changes, audit_stored, record
 from leadflow.roles import can_reassign
 from scraping.models import Campaign, Source
 from scraping.runs import campaign_next_run_set
@@ -33,7 +34,9 @@ def source_save(*, actor: User, source: Source, secrets: dict[str, str]) -> Sour
     stored.update({name: value.strip() for name, value in secrets.items() if name in SECRET_NAMES and value.strip()})
     source.credentials = json.dumps(stored) if stored else ""
     source.full_clean()
+    before = audit_stored(source)
     source.save()
+    record("capture_source.saved", actor=actor, target=source, changes=audit_changes(before, source))
     return source
 
 

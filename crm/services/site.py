@@ -9,6 +9,7 @@ from django.db import transaction
 from crm.locale import site_settings
 from crm.models import SiteSettings, User
 from crm.normalize import time_zone_names
+from leadflow.audit import audit_changes, audit_snapshot, record
 from leadflow.roles import require_admin
 
 
@@ -33,8 +34,10 @@ def site_settings_apply(*, currency: str, time_zone: str, actor: User | None = N
         errors["time_zone"] = f"{time_zone or 'An empty name'} is no time zone name such as Europe/Paris."
     if errors:
         raise ValidationError(errors)
-    record = site_settings()
-    record.currency, record.time_zone, record.updated_by = currency, time_zone, actor
+    stored = site_settings()
+    before = audit_snapshot(stored)  # its defaults, as the site used them, until first saved
+    stored.currency, stored.time_zone, stored.updated_by = currency, time_zone, actor
     # The record read in this request is the one saved, so the rest of the request sees the new values.
-    record.save()
-    return record
+    stored.save()
+    record("settings.site_changed", actor=actor, target=stored, changes=audit_changes(before, stored))
+    return stored

@@ -10,6 +10,7 @@ from crm.models import CrmConnection, User
 from crm.sync.base import SyncError
 from crm.sync.clients import client_class, client_for, credentials_for, credentials_missing
 from crm.sync.fields import SYNC_FIELDS
+from leadflow.audit import audit_changes, audit_stored, record
 from leadflow.roles import can_reassign
 
 
@@ -62,5 +63,7 @@ def connection_save(*, connection: CrmConnection, actor: User, mapping: dict[str
     if mapping is not None:
         connection.mapping = mapping_check(connection, mapping)
     connection.full_clean()
+    before = audit_stored(connection)
     connection.save()
+    record("crm_connection.saved", actor=actor, target=connection, changes=audit_changes(before, connection))
     return connection

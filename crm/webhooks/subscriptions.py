@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.models import User, WebhookSubscription
 from crm.webhooks.events import EventType
 from crm.webhooks.publish import event_publish
+from leadflow.audit import SECRET_CHANGED, audit_changes, audit_snapshot, record
 from leadflow.roles import require_admin
 
 SECRET_BYTES = 32
@@ -44,7 +45,13 @@ def subscription_create(
     )
     subscription.full_clean()
     subscription.save()
+    record("webhook.created", actor=actor, target=subscription, details=_audited(subscription))
     return subscription
+
+
+def _audited(subscription: WebhookSubscription) -> dict:
+    """What the log keeps of a subscription: where it sends what (its secret never)."""
+    return {"url": subscription.url, "events": subscription.events, "format": subscription.format}
 
 
 @transaction.atomic
@@ -52,10 +59,12 @@ def subscription_update(
     *, subscription: WebhookSubscription, actor: User, name: str, url: str, events: list[str], format: str
 ) -> WebhookSubscription:
     require_admin(actor)
+    before = audit_snapshot(subscription)
     subscription.name, subscription.url, subscription.format = name, url, format
     subscription.events = _events_check(events)
     subscription.full_clean()
     subscription.save()
+    record("webhook.changed", actor=actor, target=subscription, changes=audit_changes(before, subscription))
     return subscription
 
 
@@ -63,6 +72,7 @@ def subscription_update(
 def subscription_delete(*, subscription: WebhookSubscription, actor: User) -> None:
     """Delete it with its delivery log (its events stay for other subscriptions' logs)."""
     require_admin(actor)
+    record("webhook.deleted", actor=actor, target=subscription, details=_audited(subscription))
     subscription.delete()
 
 
@@ -72,6 +82,7 @@ def subscription_secret_rotate(*, subscription: WebhookSubscription, actor: User
     require_admin(actor)
     subscription.secret = secret_generate()
     subscription.save(update_fields=["secret", "updated_at"])
+    record("webhook.secret_rotated", actor=actor, target=subscription, changes={"secret": SECRET_CHANGED})
     return subscription.secret
 
 
@@ -79,12 +90,14 @@ def subscription_secret_rotate(*, subscription: WebhookSubscription, actor: User
 def subscription_set_active(*, subscription: WebhookSubscription, actor: User, active: bool) -> None:
     """Turn it off, or on again (the run of failures starts over; waiting deliveries go out at the next sweep)."""
     require_admin(actor)
+    before = audit_snapshot(subscription)
     subscription.active = active
     subscription.disabled_at = None if active else timezone.now()
     subscription.disabled_reason = "" if active else f"Disabled by {actor.email}."
     if active:
         subscription.consecutive_failures, subscription.failing_since = 0, None
     subscription.save()
+    record("webhook.changed", actor=actor, target=subscription, changes=audit_changes(before, subscription))
 
 
 def subscription_test_send(*, subscription: WebhookSubscription, actor: User) -> int:

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def test_an_invitation_is_recorded_with_the_role(client, admin_ada, only_event, mailoutbox):
     client.force_login(admin_ada)
-    client.post(reverse("crm:settings_users"), {"email": "new@leadflow.test", "role": "Rep"}, REMOTE_ADDR="198.51.100.4")
+    client.post(
+        reverse("crm:settings_users"), {"email": "new@leadflow.test", "role": "Rep"}, REMOTE_ADDR="198.51.100.4"
+    )
 
     event = only_event("user.invited")
     invited = User.objects.get(email="new@leadflow.test")
@@ -52,7 +54,12 @@ def test_a_user_made_in_the_admin_is_recorded_with_no_password(client, admin_ada
     client.force_login(admin_ada)
     client.post(
         reverse("admin:crm_user_add"),
-        {"email": "ops@leadflow.test", "usable_password": "true", "password1": "Tr1cky-Secret-99", "password2": "Tr1cky-Secret-99"},
+        {
+            "email": "ops@leadflow.test",
+            "usable_password": "true",
+            "password1": "Tr1cky-Secret-99",
+            "password2": "Tr1cky-Secret-99",
+        },
     )
 
     event = only_event("user.created")

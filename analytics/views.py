@@ -20,6 +20,7 @@ from analytics.reports import REPORTS, Scope, report_page, reports_ordered, site
 from analytics.sql import report_queries
 from analytics.summary import summary_opt_set, wants_summary
 from crm.exporting import CSV_BOM, Echo
+from leadflow.audit import record
 from leadflow.roles import can_reassign
 
 # The dashboard's figures cover this many days, against as many before.
@@ -109,6 +110,8 @@ def analytics_table_csv(request: HttpRequest, slug: str, table_slug: str) -> Str
     table = next((table for table in report_page(slug, scope).tables if table.slug == table_slug), None)
     if table is None:
         raise Http404("No such table.")
+    details = {"report": slug, "table": table_slug, "scope": scope_query(scope), "rows": len(table.rows)}
+    record("analytics.exported", request=request, details=details)
     writer = csv.writer(Echo())
     lines = (CSV_BOM * (index == 0) + writer.writerow(row) for index, row in enumerate(table_csv_rows(table)))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")

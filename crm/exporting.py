@@ -16,6 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from crm.models import Lead
 from crm.resources import LeadResource, formula_neutralise
+from leadflow.audit import record
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -26,6 +27,27 @@ CHUNK_SIZE = 2000
 CUSTOM_SUFFIX = " (custom)"
 # Spreadsheet programs read a UTF-8 CSV as UTF-8 (not the local code page) only when it starts with a byte-order mark.
 CSV_BOM = "\ufeff"
+
+
+# Query parameters that say how a file is made, not which leads it holds.
+NOT_FILTERS = {"format", "crm", "page", "leads"}
+
+
+def leads_export_record(
+    leads: QuerySet[Lead], *, export_format: str, filters: dict[str, Any], actor=None, channel: str = ""
+) -> None:
+    """Write the export to the audit log: its format, the filter that chose the leads, and how many. Search words
+    are left out (they may be a lead's name or email); ticked leads are counted."""
+    kept = {key: value for key, value in filters.items() if value not in ("", [], None) and key not in NOT_FILTERS}
+    if kept.pop("q", ""):
+        kept["search"] = True
+    details = {"format": export_format, "filters": kept, "rows": leads.count()}
+    record("leads.exported", actor=actor, channel=channel, details=details)
+
+
+def filters_of(params) -> dict[str, Any]:
+    """A request's query parameters as a dict (a repeated one as a list), for `leads_export_record`."""
+    return {key: values if len(values) > 1 else values[0] for key, values in params.lists()}
 
 
 class LeadExport:

@@ -12,9 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from leadflow.secrets import EncryptedTextField
@@ -192,6 +193,21 @@ def record(
             event.object_label = str(target)[:200]
     event.save()
     return event
+
+
+# A sender refused again and again (a misconfigured provider retrying, or someone probing) is written once a minute.
+REFUSED_QUIET_SECONDS = 60
+
+
+def webhook_refused(
+    request: HttpRequest, *, provider: str, reason: str, status: int = 403, response: HttpResponse | None = None
+) -> HttpResponse:
+    """Refuse an incoming webhook whose signature or key did not check out (with `response`, else the reason as
+    text), and write it to the log."""
+    if cache.add(f"audit:refused:{provider}:{client_ip(request)}", 1, REFUSED_QUIET_SECONDS):
+        details = {"provider": provider, "path": request.path, "reason": reason}
+        record("webhook.refused", request=request, details=details)
+    return response or HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
 
 
 # What a secret field's change is written as: that it changed, never its value, before or after.

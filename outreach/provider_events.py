@@ -13,10 +13,11 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 from anymail.utils import get_anymail_setting
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from leadflow.audit import webhook_refused
 from outreach.events import event_record
 from outreach.machines import machine_verdict
 from outreach.models import Message, MessageEvent
@@ -53,8 +54,11 @@ def _mailgun_signing_key() -> str | None:
 def mailgun_tracking(request: HttpRequest) -> HttpResponse:
     """Mailgun's tracking webhook: anymail's view, once a signing key is set."""
     if not _mailgun_signing_key():
-        return HttpResponseForbidden(UNSIGNED)
-    return _mailgun_tracking(request)
+        return webhook_refused(request, provider="mailgun", reason=UNSIGNED)
+    try:
+        return _mailgun_tracking(request)
+    except AnymailWebhookValidationFailure as exc:
+        return webhook_refused(request, provider="mailgun", reason=str(exc), status=400)
 
 
 @csrf_exempt
@@ -63,8 +67,11 @@ def mailgun_inbound(request: HttpRequest, *args) -> HttpResponse:
     """Mailgun's inbound route (forward() to /anymail/mailgun/inbound/ or, raw MIME, /anymail/mailgun/inbound_mime/):
     anymail's view, once a signing key is set."""
     if not _mailgun_signing_key():
-        return HttpResponseForbidden(UNSIGNED)
-    return _mailgun_inbound(request, *args)
+        return webhook_refused(request, provider="mailgun", reason=UNSIGNED)
+    try:
+        return _mailgun_inbound(request, *args)
+    except AnymailWebhookValidationFailure as exc:
+        return webhook_refused(request, provider="mailgun", reason=str(exc), status=400)
 
 
 def _message_ids(message_id: str) -> list[str]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from leadflow.audit import webhook_refused
 from outreach.channels.twilio_api import signature_valid
 from outreach.models import ConversationChannel
 from outreach.twilio_inbound import is_status_callback, twilio_message_received, twilio_status_received
@@ -20,7 +21,7 @@ from outreach.twilio_inbound import is_status_callback, twilio_message_received,
 def _hook(request: HttpRequest, channel: str) -> HttpResponse:
     url = settings.SITE_URL + request.get_full_path()
     if not signature_valid(url, request.POST, request.headers.get("X-Twilio-Signature", "")):
-        return HttpResponseForbidden("Bad or missing X-Twilio-Signature.")
+        return webhook_refused(request, provider="twilio", reason="Bad or missing X-Twilio-Signature.")
     form = request.POST.dict()
     if is_status_callback(form):
         twilio_status_received(form)

@@ -12,10 +12,11 @@ pins it to one source (two Meta sources sharing an app secret, or a paused one's
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from leadflow.audit import webhook_refused
 from scraping import ads
 from scraping.models import Source
 
@@ -30,12 +31,12 @@ def meta_leadgen(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         token = request.GET.get("hub.verify_token", "")
         if request.GET.get("hub.mode") != "subscribe" or ads.meta_verify_token_source(sources, token) is None:
-            return HttpResponseForbidden("Verify token mismatch.")
+            return webhook_refused(request, provider="meta", reason="Verify token mismatch.")
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     body = request.body  # the raw bytes Meta signed, read before anything parses them
     source = ads.meta_source_signed(sources, body, request.headers.get("X-Hub-Signature-256", ""))
     if source is None:
-        return HttpResponseForbidden("Bad or missing signature.")
+        return webhook_refused(request, provider="meta", reason="Bad or missing signature.")
     try:
         changes = ads.meta_leadgen_changes(body)
     except ads.MalformedWebhook as exc:
@@ -56,7 +57,7 @@ def google_ads_leadform(request: HttpRequest) -> HttpResponse:
     sources = ads.ad_sources(Source.Kind.GOOGLE_ADS, request.GET.get("source"))
     source = ads.google_source_for_key(sources, lead.get("google_key"))
     if source is None:
-        return HttpResponseForbidden("Bad or missing google_key.")
+        return webhook_refused(request, provider="google_ads", reason="Bad or missing google_key.")
     try:
         ads.google_delivery_receive(source=source, lead=lead)
     except ads.MalformedWebhook as exc:

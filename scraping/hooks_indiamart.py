@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from leadflow.audit import webhook_refused
 from scraping.models import AdDelivery, Source
 from scraping.queueing import deliveries_keep
 from scraping.sources.indiamart import enquiry_cells
@@ -64,7 +65,8 @@ def indiamart_push(request: HttpRequest, source_id: int) -> HttpResponse:
     given = request.GET.get("key", "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         logger.info("IndiaMART push for source %s refused: wrong or missing key", source.pk)
-        return JsonResponse({"STATUS": "FAILURE", "MESSAGE": "Wrong key."}, status=403)
+        refusal = JsonResponse({"STATUS": "FAILURE", "MESSAGE": "Wrong key."}, status=403)
+        return webhook_refused(request, provider="indiamart", reason="Wrong or missing key.", response=refusal)
     if source.paused:
         # Acknowledged so that IndiaMART does not redeliver; the enquiry is still in the Lead Manager.
         return JsonResponse({"STATUS": "SUCCESS", "MESSAGE": "Source paused: ignored."})

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin, ImportExportModelAdmin
 
 from crm.admin.base import ImportWithinLimits, ServiceErrorsAsMessages, adopt, bulk_form_action, counted, tag_text
+from crm.exporting import leads_export_record
 from crm.lead_fields import LEAD_FACT_GROUPS
 from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Stage, StageChange, Tag, Task
 from crm.normalize import domain_from_url
@@ -233,6 +234,10 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         leads_delete(leads=list(queryset.prefetch_related(None)), actor=request.user)
+
+    def get_export_data(self, file_format, request: HttpRequest, queryset: QuerySet[Lead], **kwargs):
+        leads_export_record(queryset, export_format=f"admin {file_format.get_title()}", filters={"admin": "selected"})
+        return super().get_export_data(file_format, request, queryset, **kwargs)
 
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)

@@ -33,6 +33,7 @@ from crm.services.pipelines import pipeline_default
 from crm.services.stale import rescore_queue
 from crm.webhooks.events import EventType, import_payload
 from crm.webhooks.publish import events_publish
+from leadflow.audit import record
 from leadflow.leases import lease_claim, lease_end
 from leadflow.roles import can_reassign, require_write
 
@@ -201,6 +202,7 @@ def import_job_start(
     owner: User | None = None,
     region: str = "",
     queue: bool = True,
+    channel: str = "",
 ) -> ImportJob:
     """Fix the mapping and options, and queue the job (after the transaction commits) unless the caller runs it."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -220,6 +222,8 @@ def import_job_start(
     job.status = ImportJob.Status.QUEUED
     job.heartbeat_at = timezone.now()
     job.save()
+    details = {"file": job.original_name, "rows": job.progress_total, "on_duplicate": on_duplicate}
+    record("import.started", actor=actor, channel=channel, target=job, details=details)
     if queue:
         transaction.on_commit(lambda: async_task("crm.importing.jobs.import_job_run", job.pk))
     return job
@@ -262,7 +266,7 @@ def import_job_run(
             lease_owner="",
         )
         if failed:
-            _finished_publish(job_id)
+            _finished_announce(job_id)
         raise
     if outcome == _Outcome.LOST:
         return "another worker took over"
@@ -280,16 +284,21 @@ def import_job_run(
     )
     rescore_queue()  # the leads it wrote were marked stale as they were written
     if done:
-        _finished_publish(job_id)
+        _finished_announce(job_id)
     return "done"
 
 
-def _finished_publish(job_id: int) -> None:
-    """One import.finished event with the counts (not a lead.created per row: an import may bring a million)."""
+def _finished_announce(job_id: int) -> None:
+    """One import.finished webhook event with the counts (not a lead.created per row: an import may bring a
+    million), and its line in the audit log."""
     events_publish(
         EventType.IMPORT_FINISHED,
         lambda: [{"import": import_payload(ImportJob.objects.select_related("created_by").get(pk=job_id))}],
     )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    counts = {name: getattr(job, f"rows_{name}") for name in ("read", "imported", "updated", "skipped", "rejected")}
+    details = {"status": job.status, "source": job.source, **counts}
+    record("import.finished", actor=job.created_by, channel="job", target=job, details=details)
 
 
 def _lease_end(now: datetime) -> datetime:

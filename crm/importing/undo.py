@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.models import Activity, ImportChange, ImportJob, Lead, ListMembership, Note, User
 from crm.services.stale import leads_mark_stale
+from leadflow.audit import record
 from leadflow.roles import can_reassign
 
 # How many kept leads an undo names in its report (the count is always complete).
@@ -51,6 +52,8 @@ def import_job_undo(*, job: ImportJob, actor: User) -> dict:
     job.undone_by = actor
     job.undo_report = report
     job.save(update_fields=["status", "undone_at", "undone_by", "undo_report"])
+    counts = {key: report[key] for key in ("removed", "kept", "restored", "changed_since")}
+    record("import.undone", actor=actor, target=job, details=counts)
     return report
 
 

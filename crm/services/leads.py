@@ -28,6 +28,7 @@ from crm.services.versions import lead_require_version, leads_unchanged_since
 from crm.signals import lead_stage_changed
 from crm.webhooks.events import EventType
 from crm.webhooks.publish import lead_event_publish, leads_event_publish
+from leadflow.audit import record
 from leadflow.roles import can_edit_lead, can_reassign, require_edit_lead, require_write
 
 # Facts a person may change (on the lead page, in the admin, by an admin import); each change is written to the
@@ -384,11 +385,19 @@ def leads_bulk_move_stage(
     return len(targets)
 
 
+# A bulk deletion's event names this many of the leads by id (its count is always complete).
+AUDIT_IDS_KEPT = 1000
+
+
 @transaction.atomic
 def leads_delete(*, leads: list[Lead], actor: User, seen_at: datetime | None = None) -> int:
     """Delete leads the actor may edit and nobody changed after `seen_at`, with their timeline; returns how many
     went."""
     require_write(actor)
     targets = leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
-    Lead.objects.filter(pk__in=[lead.pk for lead in targets]).delete()
+    ids = [lead.pk for lead in targets]
+    Lead.objects.filter(pk__in=ids).delete()
+    if ids:
+        details = {"count": len(ids), "ids": ids[:AUDIT_IDS_KEPT], "asked": len(leads)}
+        record("leads.deleted", actor=actor, details=details)
     return len(targets)

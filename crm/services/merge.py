@@ -24,6 +24,7 @@ from crm.models import (
     User,
 )
 from crm.services.timeline import activity_record
+from leadflow.audit import record
 from leadflow.roles import can_edit_lead, require_write
 
 # The facts a merge takes from one side or the other, in the order the merge page shows them: what people
@@ -127,7 +128,7 @@ def lead_merge(*, survivor: Lead, other: Lead, chosen: dict[str, str], actor: Us
     for _receiver, counts in lead_merging.send(sender=Lead, survivor=survivor, other=other):
         moved.update(counts or {})
 
-    record = MergeRecord.objects.create(
+    merge = MergeRecord.objects.create(
         survivor=survivor,
         merged_lead_id=other_pk,
         merged_snapshot=merged_snapshot,
@@ -147,9 +148,16 @@ def lead_merge(*, survivor: Lead, other: Lead, chosen: dict[str, str], actor: Us
         actor=actor,
         kind=Activity.Kind.MERGED,
         summary=f"Merged with {other_name} (#{other_pk})",
-        data={"merge": record.pk},
+        data={"merge": merge.pk},
     )
-    return record
+    taken = sorted(name for name, side in chosen.items() if side == "other")
+    record(
+        "leads.merged",
+        actor=actor,
+        target=survivor,
+        details={"merged_lead": other_pk, "merge": merge.pk, "taken": taken},
+    )
+    return merge
 
 
 def _related_move(*, survivor: Lead, other: Lead) -> dict[str, int]:

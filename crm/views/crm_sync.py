@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from crm.exporting import filters_of, leads_export_record
 from crm.filters import leads_matching
 from crm.forms_sync import ConnectionForm, MappingForm
 from crm.models import CrmConnection, SyncRun
@@ -117,6 +118,8 @@ def leads_export_crm(request: HttpRequest) -> HttpResponse:
         leads = leads.filter(pk__in=selected) if selected else leads_matching(leads, request.GET)
     except ValidationError as exc:
         raise BadRequest(" ".join(exc.messages)) from exc
+    filters = {**filters_of(request.GET), "ticked": len(selected)} if selected else filters_of(request.GET)
+    leads_export_record(leads, export_format=f"{crm} csv", filters=filters)
     response = StreamingHttpResponse(crm_csv_lines(leads, crm), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{crm_csv_file_name(crm)}"'
     return response

@@ -30,6 +30,7 @@ from crm.models import ImportJob, ImportRejection
 from crm.resources import formula_neutralise
 from crm.selectors import imports_visible_to
 from crm.views.uploads import uploaded_path
+from leadflow.audit import record
 from leadflow.roles import can_reassign, require_write
 
 
@@ -168,6 +169,8 @@ def _detail_context(job: ImportJob) -> dict:
 def import_rejected(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The rejected rows as a CSV to fix and import again: the file's columns plus the line and the reason."""
     job = _visible_job(request, pk)
+    rows = job.rejections.filter(kind=ImportRejection.Kind.REJECTED).count()
+    record("import.rejected_downloaded", request=request, target=job, details={"rows": rows})
     writer = csv.writer(Echo())
 
     def lines():

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.exporting import FORMATS, LeadExport, csv_lines, export_file_name, xlsx_write
+from crm.exporting import FORMATS, LeadExport, csv_lines, export_file_name, filters_of, leads_export_record, xlsx_write
 from crm.filters import LeadFilter, leads_matching
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
@@ -78,9 +78,11 @@ def leads_export(request: HttpRequest) -> HttpResponse:
     if export_format not in FORMATS:
         raise BadRequest("Export as csv or xlsx.")
     try:
-        export = LeadExport(leads_matching(leads_visible_to(request.user), request.GET))
+        leads = leads_matching(leads_visible_to(request.user), request.GET)
     except ValidationError as exc:
         raise BadRequest(" ".join(exc.messages)) from exc
+    leads_export_record(leads, export_format=export_format, filters=filters_of(request.GET))
+    export = LeadExport(leads)
     name = export_file_name(export_format)
     if export_format == "csv":
         response = StreamingHttpResponse(csv_lines(export), content_type=FORMATS["csv"])

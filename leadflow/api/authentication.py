@@ -26,7 +26,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_find(secret)
         if token is None:
             raise exceptions.AuthenticationFailed("This token is not valid, expired or was revoked.")
-        api_token_touch(token)
+        api_token_touch(token, request=request._request)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

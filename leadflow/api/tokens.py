@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from crm.models import User
+from leadflow.audit import AuditEvent, record
 from leadflow.models import ApiToken
 from leadflow.roles import is_admin, role_of
 
@@ -21,6 +23,8 @@ TOKEN_PREFIX = "lf_"  # noqa: S105 (a marker, not a secret)
 VISIBLE_CHARS = 11
 # Writing the last use on every request would make every read a write: once a minute is enough to tell.
 LAST_USED_EVERY = timedelta(minutes=1)
+# The audit log says a token was used (and from where) at most once an hour.
+AUDIT_USE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ def token_hash(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, user: User, name: str, read_only: bool = False, expires_at: datetime | None = None
+    *, user: User, name: str, read_only: bool = False, expires_at: datetime | None = None, channel: str = ""
 ) -> IssuedToken:
     """A new token for the user; its secret is in the answer and nowhere else."""
     if role_of(user) is None:
@@ -56,6 +60,8 @@ def api_token_create(
     )
     token.full_clean(exclude=["token_hash"])
     token.save()
+    details = {"user": user.email, "scope": token.scope, "expires_at": expires_at.isoformat() if expires_at else None}
+    record("api_token.created", channel=channel, target=token, details=details)
     return IssuedToken(token=token, secret=secret)
 
 
@@ -70,19 +76,28 @@ def api_token_find(secret: str) -> ApiToken | None:
     return token
 
 
-def api_token_touch(token: ApiToken, now: datetime | None = None) -> None:
-    """Record that the token was used, at most once a minute (a conditional update: no read, no race)."""
+def api_token_touch(token: ApiToken, now: datetime | None = None, *, request: HttpRequest | None = None) -> None:
+    """Record that the token was used, at most once a minute (a conditional update: of requests at the same moment
+    one wins), and in the audit log, with the caller's address, at most once an hour."""
     now = now or timezone.now()
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    if token.last_used_at is not None and token.last_used_at >= now - LAST_USED_EVERY:
+        return
+    if not ApiToken.objects.filter(pk=token.pk, last_used_at=token.last_used_at).update(last_used_at=now):
+        return
+    token.last_used_at = now
+    used = AuditEvent.objects.filter(action="api_token.used", object_type=token._meta.label_lower, object_id=token.pk)
+    if not used.filter(at__gte=now - AUDIT_USE_EVERY).exists():
+        record("api_token.used", request=request, actor=token.user, target=token, details={"scope": token.scope})
 
 
 def api_token_revoke(*, token: ApiToken, actor: User) -> bool:
     """Revoke one of the actor's own tokens (admins may revoke anyone's); False when it already was."""
     if token.user_id != actor.pk and not is_admin(actor):
         raise PermissionDenied("You can only revoke your own tokens.")
-    return bool(ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        record("api_token.revoked", actor=actor, target=token, details={"user": token.user.email})
+    return bool(revoked)
 
 
 def api_tokens_of(user: User):

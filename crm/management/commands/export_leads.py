@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from crm.exporting import FORMATS, export_write
+from crm.exporting import FORMATS, export_write, leads_export_record
 from crm.filters import leads_matching
 from crm.models import Lead, LeadList, Stage, User
 from crm.selectors import leads_visible_to
@@ -36,6 +36,8 @@ class Command(BaseCommand):
         path: Path = options["output"]
         if not path.parent.is_dir():
             raise CommandError(f"No such folder: {path.parent}")
+        filters = {"q": options["search"], **{name: options[name] for name in ("user", "stage", "owner", "list_name")}}
+        leads_export_record(leads, export_format=options["export_format"], filters=filters, channel="command")
         if options["export_format"] == "xlsx":
             with path.open("wb") as file:
                 count = export_write(leads, "xlsx", file)

@@ -81,6 +81,7 @@ class Command(BaseCommand):
             lead_list=lead_list,
             region=options["region"],
             queue=False,
+            channel="command",
         )
         # Run here rather than on the cluster: a command's caller waits for the result.
         import_job_run(job.pk, seconds=float("inf"))

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"No active user with the email {email}.")
         expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
         try:
-            issued = api_token_create(user=user, name=name, read_only=read_only, expires_at=expires_at)
+            issued = api_token_create(
+                user=user, name=name, read_only=read_only, expires_at=expires_at, channel="command"
+            )
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
         token = issued.token

@@ -395,7 +395,7 @@ def leads_delete(*, leads: list[Lead], actor: User, seen_at: datetime | None = N
     went."""
     require_write(actor)
     targets = leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
-    ids = [lead.pk for lead in targets]
+    ids = sorted(lead.pk for lead in targets)
     Lead.objects.filter(pk__in=ids).delete()
     if ids:
         details = {"count": len(ids), "ids": ids[:AUDIT_IDS_KEPT], "asked": len(leads)}

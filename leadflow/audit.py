@@ -49,6 +49,8 @@ ACTIONS: dict[str, str] = {
     "leads.exported": "Leads exported",
     "analytics.exported": "Analytics downloaded",
     "import.rejected_downloaded": "Rejected import rows downloaded",
+    "attachment.downloaded": "Attachment downloaded",
+    "suppressions.exported": "Suppression list exported",
     "audit.exported": "Audit log exported",
     # API tokens
     "api_token.created": "API token created",

@@ -19,6 +19,7 @@ from crm.models import Lead, Stage, User
 from crm.selectors import lead_for_page
 from crm.services.leads import lead_move_stage
 from crm.services.work import note_create, task_create
+from leadflow.audit import record
 from leadflow.params import count_or, id_or_404, id_or_none
 from leadflow.roles import can_edit_lead, can_reassign, can_write
 from outreach.channels.whatsapp import templates_offered, window_open
@@ -329,6 +330,9 @@ def conversation_attachment(request: HttpRequest, pk: int, index: int) -> HttpRe
     except (OSError, ValueError) as exc:  # gone from storage, or a path outside it
         raise Http404("That file is no longer kept.") from exc
     name = str(attachment.get("name") or "attachment")
+    # Named by ids only: the conversation's and the file's names may be the lead's.
+    details = {"conversation": conversation.pk, "message": message.pk, "index": index}
+    record("attachment.downloaded", request=request, details=details)
     return FileResponse(handle, as_attachment=True, filename=name, content_type="application/octet-stream")
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from leadflow.audit import record
 from leadflow.params import ids
 from leadflow.roles import can_reassign, role_of
 from outreach.models import Suppression
@@ -117,7 +118,8 @@ def suppression_remove_view(request: HttpRequest) -> HttpResponse:
 
 def suppression_export(request: HttpRequest) -> HttpResponse:
     _require_role(request)
-    entries, _search = _entries(request)
+    entries, search = _entries(request)
+    record("suppressions.exported", request=request, details={"rows": entries.count(), "search": bool(search)})
     response = StreamingHttpResponse(suppressions_csv(entries), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="suppressions-{timezone.localdate().isoformat()}.csv"'
     return response

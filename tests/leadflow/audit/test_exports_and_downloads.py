@@ -1,15 +1,21 @@
 """Audit: data leaving Leadflow: the leads table's CSV/XLSX export, the CRM-format export, the admin's export, the
-export_leads command, an analytics table's CSV, and an import's rejected rows."""
+export_leads command, an analytics table's CSV, an import's rejected rows, a conversation's attachment and the
+suppression list."""
 
 import io
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
 from crm.models import ImportJob
+from outreach.models import Suppression
+from outreach.suppression import suppress
 from tests.factories import LeadFactory, default_stage
+from tests.outreach.test_inbox_pages import thread_with
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +101,28 @@ def test_downloading_an_imports_rejected_rows_is_recorded(
         str(job.pk),
         {"rows": 1},
     )
+
+
+def test_downloading_a_conversations_attachment_is_recorded_by_ids_only(client, rep_alice, only_event):
+    lead = LeadFactory(first_name="Priya", owner=rep_alice)
+    path = default_storage.save("inbound/test/priya-cv.pdf", ContentFile(b"%PDF"))
+    conversation = thread_with(lead, "CV attached", attachments=[{"name": "priya-cv.pdf", "size": 4, "path": path}])
+    message = conversation.messages.get()
+    client.force_login(rep_alice)
+    client.get(reverse("outreach:conversation_attachment", args=[conversation.pk, 0]), {"message": message.pk})
+
+    event = only_event("attachment.downloaded")
+    assert (event.actor, event.details) == (
+        rep_alice,
+        {"conversation": conversation.pk, "message": message.pk, "index": 0},
+    )
+    assert "priya" not in str(event.details).lower()
+
+
+def test_exporting_the_suppression_list_is_recorded(client, manager_mia, only_event):
+    suppress("ann@prospect.example", Suppression.Reason.MANUAL)
+    client.force_login(manager_mia)
+    client.get(reverse("outreach:suppression_export"), {"q": "ann"})
+
+    event = only_event("suppressions.exported")
+    assert (event.actor, event.details) == (manager_mia, {"rows": 1, "search": True})

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from crm.models import User
 from crm.services.users import user_role_apply
+from leadflow.audit import record
 from leadflow.roles import Role
 
 CREDENTIALS_FILE_NAME = ".leadflow-admin.txt"  # gitignored
@@ -75,6 +76,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = User.objects.create_superuser(email=email, password=password)
             user_role_apply(user, Role.ADMIN)
+            record(
+                "user.created", channel="command", target=user, details={"role": Role.ADMIN.value, "superuser": True}
+            )
             try:
                 credentials_write(path, user.email, password)
             except OSError as exc:

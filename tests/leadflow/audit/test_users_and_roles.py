@@ -1,7 +1,10 @@
 """Audit: people invited, created, changed, given another role, deactivated, reactivated and deleted."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.urls import reverse
 
 from crm.models import User
@@ -97,3 +100,18 @@ def test_deleting_in_the_admin_is_recorded_with_the_email_kept(client, admin_ada
     event = only_event("user.deleted")
     assert not User.objects.filter(pk=gone.pk).exists()
     assert (event.actor, event.object_id, event.details["email"]) == (admin_ada, str(gone.pk), "leaver@leadflow.test")
+
+
+def test_the_first_admin_made_by_ensure_admin_is_recorded_as_a_command(tmp_path, only_event):
+    call_command(
+        "ensure_admin",
+        "--email",
+        "boss@leadflow.test",
+        "--credentials-file",
+        str(tmp_path / "login.txt"),
+        stdout=io.StringIO(),
+    )
+
+    event = only_event("user.created")
+    assert (event.actor, event.channel, event.object_label) == (None, "command", str(User.objects.get()))
+    assert event.details == {"role": "Admin", "superuser": True}

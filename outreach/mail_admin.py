@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from outreach.mail_forms import MailboxForm, TemplateForm
-from outreach.mailboxes import mailbox_save
+from outreach.mailboxes import mailbox_save, mailboxes_delete
 from outreach.message_templates import template_save
 from outreach.models import Mailbox, Template
 
@@ -20,6 +20,12 @@ class MailboxAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         mailbox_save(mailbox=obj, actor=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        mailboxes_delete(mailboxes=[obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        mailboxes_delete(mailboxes=list(queryset), actor=request.user)
 
 
 @admin.register(Template)

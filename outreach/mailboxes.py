@@ -178,7 +178,7 @@ def mailbox_check(mailbox: Mailbox) -> None:
 
 
 @transaction.atomic
-def mailbox_save(*, mailbox: Mailbox, actor: User | None) -> Mailbox:
+def mailbox_save(*, mailbox: Mailbox, actor: User | None, channel: str = "") -> Mailbox:
     """Check and save a new or changed mailbox; a warm-up given no start day starts today."""
     mailbox.address = mailbox_address(mailbox.address)
     if mailbox.transport == Mailbox.Transport.SMTP and mailbox.smtp_host and not mailbox.smtp_port:
@@ -191,18 +191,28 @@ def mailbox_save(*, mailbox: Mailbox, actor: User | None) -> Mailbox:
         mailbox.created_by = actor
     before = audit_stored(mailbox)
     mailbox.save()
-    record("mailbox.saved", actor=actor, target=mailbox, changes=audit_changes(before, mailbox))
+    record("mailbox.saved", actor=actor, channel=channel, target=mailbox, changes=audit_changes(before, mailbox))
     return mailbox
 
 
-def mailbox_from_url(url: str, *, address: str, name: str, actor: User | None = None, **fields) -> Mailbox:
+def mailbox_from_url(
+    url: str, *, address: str, name: str, actor: User | None = None, channel: str = "", **fields
+) -> Mailbox:
     """Create the mailbox with this address, or update it, sending through what the URL describes; `fields` sets
     others such as daily_cap or postal_address."""
     transport = transport_from_url(url)
     mailbox = Mailbox.objects.filter(address=mailbox_address(address)).first() or Mailbox(address=address)
     for field_name, value in {**transport, "name": name, **fields}.items():
         setattr(mailbox, field_name, value)
-    return mailbox_save(mailbox=mailbox, actor=actor)
+    return mailbox_save(mailbox=mailbox, actor=actor, channel=channel)
+
+
+@transaction.atomic
+def mailboxes_delete(*, mailboxes: list[Mailbox], actor: User) -> None:
+    """Delete mailboxes (the back office), each written to the audit log."""
+    for mailbox in mailboxes:
+        record("mailbox.deleted", actor=actor, target=mailbox)
+    Mailbox.objects.filter(pk__in=[mailbox.pk for mailbox in mailboxes]).delete()
 
 
 def mailbox_transport_summary(mailbox: Mailbox) -> str:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from crm.admin.base import ServiceErrorsAsMessages, bulk_form_action, counted
 from crm.models import User
-from crm.services.users import user_role_stored, user_saved_in_back_office, user_set_role, users_delete
+from crm.services.users import (
+    user_password_set_in_back_office,
+    user_role_stored,
+    user_saved_in_back_office,
+    user_set_role,
+    users_delete,
+)
 from leadflow.audit import audit_stored
 from leadflow.roles import ROLE_ORDER, Role, role_from_groups
 
@@ -47,6 +53,15 @@ class UserEditForm(UserChangeForm):
         )
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """The admin's password form: Django's view saves it directly (no save_model), so the change is recorded here."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        user_password_set_in_back_office(user=user)
+        return user
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=[(role.value, role.value) for role in ROLE_ORDER])
 
@@ -55,6 +70,7 @@ class RoleForm(forms.Form):
 class UserAdmin(ServiceErrorsAsMessages, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = PasswordSetForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from crm.models import User
 from crm.normalize import time_zone_names
-from leadflow.audit import audit_changes, record
+from leadflow.audit import SECRET_CHANGED, audit_changes, record
 from leadflow.roles import STAFF_ROLES, Role, require_admin, role_from_groups
 
 
@@ -120,6 +120,13 @@ def user_saved_in_back_office(*, user: User, before: dict, role_before: str | No
         changes["role"] = [role_before, role_after]
     if created or changes:
         record("user.created" if created else "user.changed", actor=actor, target=user, changes=changes)
+
+
+def user_password_set_in_back_office(*, user: User) -> None:
+    """Record that an admin (the signed-in user of the request being served) set someone's password, or turned it
+    off, on the Django admin's password form: that it changed, never what it is."""
+    details = {"usable": user.has_usable_password()}
+    record("user.password_set", target=user, changes={"password": SECRET_CHANGED}, details=details)
 
 
 @transaction.atomic

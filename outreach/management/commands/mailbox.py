@@ -60,7 +60,7 @@ class Command(BaseCommand):
             if options["imap"]:
                 optional |= imap_from_url(options["imap"])
             mailbox = mailbox_from_url(
-                options["url"], address=options["address"], name=options["name"],
+                options["url"], address=options["address"], name=options["name"], channel="command",
                 **{name: value for name, value in optional.items() if value is not None},
             )  # fmt: skip
         except ValidationError as exc:

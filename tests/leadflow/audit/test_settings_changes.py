@@ -1,15 +1,20 @@
 """Audit: settings changed (site, AI, enrichment, mailboxes, provider keys, capture sources, webhooks, CRM sync),
 each with the fields that changed, and a secret only ever as "changed"."""
 
+import io
 import json
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import CrmConnection, WebhookSubscription
 from enrichment.models import ProviderAccount
 from leadflow.audit import AuditEvent
 from outreach.mailboxes import mailbox_from_url
+from outreach.models import Mailbox
 from scraping.models import Source
 from tests.fakes.hubspot_server import TOKEN, HubSpotStandIn
 
@@ -67,7 +72,7 @@ def test_a_mailbox_password_change_is_recorded_without_the_password(client, admi
         name="Sales",
         postal_address="1 Dock Road",
     )
-    AuditEvent.objects.expire_before(AuditEvent.objects.latest("at").at.replace(year=3000))  # start with an empty log
+    AuditEvent.objects.expire_before(timezone.now() + timedelta(days=1))  # the set-up's own event out of the way
     client.force_login(admin_ada)
     data = {
         "name": "Sales", "address": "sales@acme.example", "transport": "smtp", "smtp_host": "mail2.acme.example",
@@ -171,3 +176,26 @@ def test_a_crm_connection_is_recorded_without_its_token(client, admin_ada, hubsp
     assert (event.actor, event.object_id) == (admin_ada, str(CrmConnection.objects.get().pk))
     assert event.changes["token"] == "changed" and event.changes["kind"] == [None, "hubspot"]
     assert_nowhere(TOKEN)
+
+
+def test_a_mailbox_added_by_the_command_and_deleted_in_the_admin(client, admin_ada, only_event):
+    call_command(
+        "mailbox",
+        "add",
+        "sam@acme.example",
+        "--name",
+        "Sam",
+        "--url",
+        "smtp://sam:Cmd-Secret-5@mail.acme.example:587",
+        stdout=io.StringIO(),
+    )
+    mailbox = Mailbox.objects.get()
+    client.force_login(admin_ada)
+    client.post(reverse("admin:outreach_mailbox_delete", args=[mailbox.pk]), {"post": "yes"})
+
+    saved = only_event("mailbox.saved")
+    assert (saved.actor, saved.channel, saved.changes["smtp_password"]) == (None, "command", "changed")
+    deleted = only_event("mailbox.deleted")
+    assert (deleted.actor, deleted.object_id, deleted.object_label) == (admin_ada, str(mailbox.pk), str(mailbox))
+    assert not Mailbox.objects.exists()
+    assert_nowhere("Cmd-Secret-5")

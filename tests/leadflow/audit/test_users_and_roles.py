@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from crm.models import User
+from leadflow.audit import AuditEvent
 from leadflow.roles import Role
 from tests.factories import UserFactory
 
@@ -115,3 +116,19 @@ def test_the_first_admin_made_by_ensure_admin_is_recorded_as_a_command(tmp_path,
     event = only_event("user.created")
     assert (event.actor, event.channel, event.object_label) == (None, "command", str(User.objects.get()))
     assert event.details == {"role": "Admin", "superuser": True}
+
+
+def test_a_password_set_by_an_admin_is_recorded_without_the_password(client, admin_ada, rep_alice, only_event):
+    client.force_login(admin_ada)
+    url = reverse("admin:auth_user_password_change", args=[rep_alice.pk])
+    answer = client.post(url, {"usable_password": "true", "password1": "N3w-Secret-77x", "password2": "N3w-Secret-77x"})
+    assert answer.status_code == 302
+
+    event = only_event("user.password_set")
+    assert (event.actor, event.object_id, event.changes, event.details) == (
+        admin_ada,
+        str(rep_alice.pk),
+        {"password": "changed"},
+        {"usable": True},
+    )
+    assert "N3w-Secret" not in str(AuditEvent.objects.values())

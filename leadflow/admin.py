@@ -1,9 +1,30 @@
 from django.contrib import admin
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.http import HttpRequest
 
-from leadflow.audit import AuditEvent
+from leadflow.audit import AuditEvent, record
 from leadflow.models import AiCall
 from leadflow.roles import is_admin
+
+# A bulk deletion's event names this many of the records by id (its count is always complete).
+DELETED_IDS_KEPT = 1000
+
+
+@admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+def delete_selected(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset):
+    """Django's "Delete selected", written to the audit log once done. A ModelAdmin with its own delete_queryset
+    deletes through a service, which writes its own event (leads, users, provider keys, mailboxes)."""
+    confirmed = bool(request.POST.get("post"))
+    own_service = type(modeladmin).delete_queryset is not admin.ModelAdmin.delete_queryset
+    ids = list(queryset.values_list("pk", flat=True)) if confirmed and not own_service else []
+    response = django_delete_selected(modeladmin, request, queryset)
+    if response is None and ids:
+        details = {"model": modeladmin.model._meta.label_lower, "count": len(ids), "ids": ids[:DELETED_IDS_KEPT]}
+        record("records.deleted", details=details)
+    return response
+
+
+admin.site.add_action(delete_selected, "delete_selected")
 
 
 @admin.register(AiCall)

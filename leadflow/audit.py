@@ -60,6 +60,7 @@ ACTIONS: dict[str, str] = {
     "api_token.used": "API token used",
     # Bulk changes to leads
     "leads.deleted": "Leads deleted",
+    "records.deleted": "Records deleted in the admin",
     "leads.merged": "Leads merged",
     "import.started": "Import started",
     "import.finished": "Import finished",

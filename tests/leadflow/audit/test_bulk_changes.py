@@ -1,4 +1,5 @@
-"""Audit: bulk deletions (leads table, admin, API), merges, and imports started, finished and undone."""
+"""Audit: bulk deletions (leads table, admin, API; other records in the admin), merges, and imports started,
+finished and undone."""
 
 import io
 
@@ -8,7 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from crm.models import DuplicateCandidate, ImportJob, Lead
-from tests.factories import LeadFactory
+from leadflow.audit import AuditEvent
+from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,27 @@ def test_an_import_from_the_command_is_recorded_as_a_command(tmp_path, admin_ada
     started = only_event("import.started")
     assert (started.actor, started.channel) == (admin_ada, "command")
     assert only_event("import.finished").details["imported"] == 2
+
+
+def test_the_admins_delete_selected_on_other_records_is_recorded(client, admin_ada, only_event):
+    companies = CompanyFactory.create_batch(2)
+    client.force_login(admin_ada)
+    selected = [company.pk for company in companies]
+    client.post(
+        reverse("admin:crm_company_changelist"),
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+    )
+
+    event = only_event("records.deleted")
+    assert (event.actor, event.details) == (admin_ada, {"model": "crm.company", "count": 2, "ids": sorted(selected)})
+    assert not AuditEvent.objects.filter(action="leads.deleted").exists()
+
+
+def test_asking_to_delete_in_the_admin_records_nothing_until_confirmed(client, admin_ada):
+    company = CompanyFactory()
+    client.force_login(admin_ada)
+    client.post(
+        reverse("admin:crm_company_changelist"), {"action": "delete_selected", "_selected_action": [company.pk]}
+    )
+
+    assert not AuditEvent.objects.exists()

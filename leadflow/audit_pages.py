@@ -39,13 +39,15 @@ def _label(item: tuple[str, str]) -> str:
 
 
 class AuditFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(
+        required=False, max_length=200, label="Search", widget=forms.TextInput(attrs={"type": "search"})
+    )
     action = forms.ChoiceField(
         required=False, choices=lambda: [("", "Any action"), *sorted(ACTIONS.items(), key=_label)]
     )
     actor = forms.ModelChoiceField(required=False, queryset=User.objects.order_by("email"), empty_label="Anyone")
-    since = forms.DateField(required=False, label="From")
-    until = forms.DateField(required=False, label="To")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
         data = super().clean()

@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "settings.site_changed": "Site settings changed",
     "settings.ai_changed": "AI settings changed",
     "settings.enrichment_changed": "Enrichment settings changed",
+    "settings.scoring_changed": "Scoring settings changed",
     "mailbox.saved": "Mailbox saved",
     "mailbox.deleted": "Mailbox deleted",
     "provider_account.saved": "Provider key saved",

@@ -10,6 +10,7 @@ from django_q.tasks import async_task
 from crm.models import IdealCustomerProfile, Lead, Pipeline, ScoringSettings, Stage, User
 from crm.rescoring import scoring_settings
 from crm.services.stale import leads_mark_stale
+from leadflow.audit import audit_changes, audit_snapshot, record
 from leadflow.roles import can_reassign
 
 PROFILE_LISTS = (
@@ -114,11 +115,13 @@ def scoring_settings_update(
         errors["weight_fit"] = "At least one component needs some weight."
     if errors:
         raise ValidationError(errors)
-    record = scoring_settings()
-    record.sql_stage, record.promote_at_mql = stage, promote_at_mql
-    record.mql_threshold, record.sql_threshold, record.updated_by = mql_threshold, sql_threshold, actor
+    stored = scoring_settings()
+    before = audit_snapshot(stored)  # its defaults, as scores used them, until first saved
+    stored.sql_stage, stored.promote_at_mql = stage, promote_at_mql
+    stored.mql_threshold, stored.sql_threshold, stored.updated_by = mql_threshold, sql_threshold, actor
     for name, value in weights.items():
-        setattr(record, name, value)
-    record.save()
+        setattr(stored, name, value)
+    stored.save()
+    record("settings.scoring_changed", actor=actor, target=stored, changes=audit_changes(before, stored))
     rescore_all_queue()
-    return record
+    return stored

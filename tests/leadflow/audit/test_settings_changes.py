@@ -1,5 +1,5 @@
-"""Audit: settings changed (site, AI, enrichment, mailboxes, provider keys, capture sources, webhooks, CRM sync),
-each with the fields that changed, and a secret only ever as "changed"."""
+"""Audit: settings changed (site, AI, enrichment, scoring, mailboxes, provider keys, capture sources, webhooks,
+CRM sync), each with the fields that changed, and a secret only ever as "changed"."""
 
 import io
 import json
@@ -199,3 +199,18 @@ def test_a_mailbox_added_by_the_command_and_deleted_in_the_admin(client, admin_a
     assert (deleted.actor, deleted.object_id, deleted.object_label) == (admin_ada, str(mailbox.pk), str(mailbox))
     assert not Mailbox.objects.exists()
     assert_nowhere("Cmd-Secret-5")
+
+
+def test_scoring_settings_changes_are_recorded(client, manager_mia, only_event):
+    form = {"weight_fit": "10", "weight_completeness": "0", "weight_engagement": "90", "weight_recency": "0",
+            "weight_ai": "0", "mql_threshold": "20", "sql_threshold": "60", "promote_at_mql": "on", "stage": "",
+            "save_settings": "1"}  # fmt: skip
+    client.force_login(manager_mia)
+    assert client.post(reverse("crm:settings_scoring"), form).status_code == 302
+
+    event = only_event("settings.scoring_changed")
+    assert (event.actor, event.changes["weight_engagement"][1], event.changes["sql_threshold"][1]) == (
+        manager_mia,
+        90,
+        60,
+    )

@@ -16,7 +16,7 @@ def delete_selected(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
     deletes through a service, which writes its own event (leads, users, provider keys, mailboxes)."""
     confirmed = bool(request.POST.get("post"))
     own_service = type(modeladmin).delete_queryset is not admin.ModelAdmin.delete_queryset
-    ids = list(queryset.values_list("pk", flat=True)) if confirmed and not own_service else []
+    ids = sorted(queryset.values_list("pk", flat=True)) if confirmed and not own_service else []
     response = django_delete_selected(modeladmin, request, queryset)
     if response is None and ids:
         details = {"model": modeladmin.model._meta.label_lower, "count": len(ids), "ids": ids[:DELETED_IDS_KEPT]}

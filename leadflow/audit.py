@@ -17,6 +17,7 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    "backup.created": "Backup written",
 }
 
 # Objects named only by their id in the log: they are people outside the team.

@@ -180,6 +180,11 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Backups (leadflow/backups/): a daily job writes the database and MEDIA_ROOT into a new folder under BACKUP_DIR
+# and keeps the newest BACKUP_KEEP; an empty BACKUP_DIR turns it off.
+BACKUP_DIR = env.str("BACKUP_DIR", default="")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+
 # Imports: files above this size are refused before any row is read; phones without a country code
 # are read as numbers of this region (ISO 3166 code).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=500 * 1024 * 1024)

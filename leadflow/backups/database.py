@@ -1,5 +1,5 @@
 """Copying the configured database out and back in: SQLite through its online backup API, PostgreSQL through
-pg_dump and pg_restore. Each writes one file; both refuse to load into a database that already holds our data."""
+pg_dump and pg_restore, one file each; and whether a database holds any of our data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 from django.apps import apps
@@ -95,31 +96,33 @@ def _sqlite_copy(*, source: Path, target: Path) -> None:
     cluster write, and the same call restores."""
     if not source.is_file():
         raise BackupError(f"The SQLite database {source} does not exist.")
-    with sqlite3.connect(source, timeout=20) as reader, sqlite3.connect(target, timeout=20) as writer:
+    with closing(sqlite3.connect(source, timeout=20)) as reader, closing(sqlite3.connect(target, timeout=20)) as writer:
         reader.backup(writer)
-        # The live database runs in WAL mode; the copy is a single self-contained file.
+        # The live database runs in WAL mode: the copy becomes one self-contained file (a restored database goes
+        # back to WAL when Leadflow next connects).
         writer.execute("PRAGMA journal_mode=DELETE")
-    reader.close()
-    writer.close()
 
 
 def _pg_run(connection: BaseDatabaseWrapper, tool: str, args: list[str]) -> None:
-    _pg_tool_check(connection, tool)
-    done = subprocess.run(  # noqa: S603
-        [tool, *args],
-        env=_pg_environment(connection.settings_dict),
-        capture_output=True,
-        text=True,
-        timeout=PG_TOOL_TIMEOUT_SECONDS,
-        check=False,
-    )
+    executable = _pg_tool(connection, tool)
+    try:
+        done = subprocess.run(  # noqa: S603
+            [executable, *args],
+            env=_pg_environment(connection.settings_dict),
+            capture_output=True,
+            text=True,
+            timeout=PG_TOOL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BackupError(f"{tool} did not finish in {PG_TOOL_TIMEOUT_SECONDS // 3600} hours.") from error
     if done.returncode != 0:
         raise BackupError(f"{tool} failed: {done.stderr.strip()}")
 
 
-def _pg_tool_check(connection: BaseDatabaseWrapper, tool: str) -> None:
-    """The tool must exist and be at least the server's major version (an older pg_dump refuses a newer server; a
-    newer one reads and writes older servers, as PostgreSQL's upgrade guide recommends)."""
+def _pg_tool(connection: BaseDatabaseWrapper, tool: str) -> str:
+    """The tool's path. It must exist and be at least the server's major version (an older pg_dump refuses a newer
+    server; a newer one reads and writes older servers, as PostgreSQL's upgrade guide recommends)."""
     executable = shutil.which(tool)
     if executable is None:
         raise BackupError(f"{tool} is not installed: install PostgreSQL's client tools (postgresql-client).")
@@ -133,6 +136,7 @@ def _pg_tool_check(connection: BaseDatabaseWrapper, tool: str) -> None:
             f"{tool} is version {found.group(1) if found else 'unknown'} but the server is PostgreSQL "
             f"{server_major}: install postgresql-client-{server_major}."
         )
+    return executable
 
 
 def _pg_environment(settings_dict: dict) -> dict[str, str]:

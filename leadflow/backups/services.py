@@ -111,12 +111,12 @@ def backups_prune(*, directory: Path, keep: int) -> list[Path]:
     return old
 
 
-def backup_scheduled() -> str:
+def backup_scheduled(channel: str = "job") -> str:
     """The daily job: a backup into BACKUP_DIR, keeping the newest BACKUP_KEEP. Returns what it did."""
     if not settings.BACKUP_DIR:
         return "Backups are off (BACKUP_DIR is empty)."
     directory = Path(settings.BACKUP_DIR)
-    folder = backup_create(into=directory, channel="job")
+    folder = backup_create(into=directory, channel=channel)
     removed = backups_prune(directory=directory, keep=settings.BACKUP_KEEP)
     deleted = f"deleted {len(removed)} older: {', '.join(p.name for p in removed)}" if removed else "deleted none"
     return f"Backed up to {folder}; kept the newest {settings.BACKUP_KEEP}, {deleted}."

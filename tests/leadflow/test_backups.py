@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils.module_loading import import_string
 
 from crm.models import Lead, Stage
-from leadflow.backups.database import tables_with_data
+from leadflow.backups.database import _pg_environment, tables_with_data
 from leadflow.backups.services import backup_scheduled
 from leadflow.schedules import SCHEDULES
 from tests.factories import LeadFactory, NoteFactory
@@ -288,3 +288,43 @@ def test_without_pg_dump_the_backup_says_what_to_install(media, tmp_path, monkey
     with pytest.raises(CommandError, match=r"pg_dump is not installed: install PostgreSQL's client tools"):
         call_command("backup", str(tmp_path / "backups"))
     assert list((tmp_path / "backups").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"migrations": {"crm": ["9999_from_the_future"]}}, r"made by a newer Leadflow \(.*crm\.9999_from_the_future"),
+        ({"database": {"vendor": "oracle"}}, r"This backup is of a oracle database; the configured one is"),
+    ],
+)
+def test_a_backup_from_a_newer_leadflow_or_another_database_is_refused(tmp_path, change, complaint):
+    folder = backup(tmp_path / "backups")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, **change}))
+
+    with pytest.raises(CommandError, match=complaint):
+        call_command("restore", str(folder))
+
+
+def test_pg_tools_get_the_password_from_the_environment_only():
+    environment = _pg_environment(
+        {
+            "NAME": "crm",
+            "USER": "leadflow",
+            "PASSWORD": "s3cret pass",
+            "HOST": "db.internal",
+            "PORT": 5433,
+            "OPTIONS": {"sslmode": "require"},
+        }
+    )
+
+    assert {
+        key: environment[key] for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSSLMODE")
+    } == {
+        "PGHOST": "db.internal",
+        "PGPORT": "5433",
+        "PGUSER": "leadflow",
+        "PGDATABASE": "crm",
+        "PGPASSWORD": "s3cret pass",
+        "PGSSLMODE": "require",
+    }

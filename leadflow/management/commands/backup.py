@@ -22,7 +22,7 @@ class Command(BaseCommand):
             if dir is None:
                 if keep is not None:
                     raise CommandError(f"--keep needs DIR; the daily job keeps BACKUP_KEEP ({settings.BACKUP_KEEP}).")
-                self.stdout.write(backup_scheduled())
+                self.stdout.write(backup_scheduled(channel="command"))
                 return
             folder = backup_create(into=dir)
             self.stdout.write(f"Backed up to {folder}")

@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
@@ -90,7 +91,10 @@ def backup_restore(*, source: Path, connection: BaseDatabaseWrapper = default_co
             "This backup was made by a newer Leadflow (migrations this code does not have: "
             f"{', '.join(unknown[:5])}): restore it with that version."
         )
-    busy = tables_with_data(connection)
+    try:
+        busy = tables_with_data(connection)
+    except DatabaseError as error:
+        raise BackupError(f"Cannot read the configured database: {error}".strip()) from error
     if busy:
         raise BackupError(
             f"The configured database is not empty (rows in {', '.join(busy[:5])}"

@@ -273,6 +273,18 @@ def test_the_daily_backup_keeps_the_newest_copies_and_nothing_else_it_finds(medi
     assert (tmp_path / "backups" / "README.txt").read_text() == "Our backups"
 
 
+def test_keep_deletes_all_but_the_newest_backups_in_the_folder(tmp_path):
+    first = backup(tmp_path / "backups")
+    out = StringIO()
+
+    call_command("backup", str(tmp_path / "backups"), "--keep", "1", stdout=out)
+
+    kept = [path.name for path in (tmp_path / "backups").iterdir()]
+    assert len(kept) == 1
+    assert kept[0] in out.getvalue()
+    assert f"Deleted 1 older backups: {first.name}" in out.getvalue()
+
+
 def test_the_daily_backup_is_off_without_a_folder(settings):
     settings.BACKUP_DIR = ""
 

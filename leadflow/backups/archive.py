@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +18,8 @@ MEDIA = "media"
 # Names sort in time order, to the microsecond so that two backups in one second do not collide.
 FOLDER_FORMAT = "leadflow-%Y%m%dT%H%M%S.%fZ"
 FOLDER_PATTERN = re.compile(r"leadflow-\d{8}T\d{6}\.\d{6}Z")
+# A backup is written under this prefix and renamed when complete.
+PARTIAL_PREFIX = ".leadflow-partial-"
 CHUNK = 1024 * 1024
 
 
@@ -34,6 +37,18 @@ def backup_folders(directory: Path) -> list[Path]:
     )
 
 
+def partial_folders(directory: Path, *, older_than: float) -> list[Path]:
+    """Backups left half-written (their process was killed), untouched for `older_than` seconds."""
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.name.startswith(PARTIAL_PREFIX) and path.is_dir() and path.stat().st_mtime < cutoff
+    )
+
+
 def backup_folder_find(path: Path) -> Path:
     """`path` itself when it is a backup, else the newest backup inside it."""
     if (path / MANIFEST).is_file():
@@ -44,19 +59,17 @@ def backup_folder_find(path: Path) -> Path:
     return folders[-1]
 
 
-def media_copy(*, source: Path, target: Path) -> list[dict]:
-    """Copy every file under `source` to `target`, hashing as it goes; returns the manifest's entries, their paths
-    relative to `target`'s parent."""
+def media_copy(*, source: Path, folder: Path) -> list[dict]:
+    """Copy every file under `source` (MEDIA_ROOT) into the backup folder's media/, hashing as it goes; returns
+    their manifest entries."""
     entries = []
     for directory, _, names in os.walk(source):
         for name in sorted(names):
-            relative = Path(directory, name).relative_to(source)
-            destination = target / relative
+            relative = PurePosixPath(MEDIA, Path(directory, name).relative_to(source).as_posix())
+            destination = folder.joinpath(*relative.parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             size, digest = _copy_hashed(Path(directory, name), destination)
-            entries.append(
-                {"path": (PurePosixPath(MEDIA) / relative.as_posix()).as_posix(), "size": size, "sha256": digest}
-            )
+            entries.append({"path": relative.as_posix(), "size": size, "sha256": digest})
     return entries
 
 

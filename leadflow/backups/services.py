@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from leadflow import audit
 from leadflow.backups.archive import (
+    PARTIAL_PREFIX,
     backup_folder_find,
     backup_folders,
     file_entry,
@@ -27,6 +28,7 @@ from leadflow.backups.archive import (
     manifest_write,
     media_copy,
     media_restore,
+    partial_folders,
 )
 from leadflow.backups.database import (
     database_dump,
@@ -38,6 +40,9 @@ from leadflow.backups.database import (
 from leadflow.backups.errors import BackupError
 
 FORMAT_VERSION = 1
+# A half-written backup untouched this long was abandoned (its process killed), not still being written: even a
+# pg_dump that runs to its time limit finishes well within it.
+ABANDONED_AFTER_SECONDS = 2 * 24 * 3600
 
 
 def backup_create(
@@ -47,13 +52,13 @@ def backup_create(
     try:
         into.mkdir(parents=True, exist_ok=True)
         # Private to the account that runs Leadflow (mkdtemp's mode is 0700): a backup holds every secret.
-        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=into))
+        partial = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=into))
     except OSError as error:
         raise BackupError(f"Cannot write a backup into {into}: {error.strerror or error}.") from error
     try:
         created_at = timezone.now()
         dump = database_dump(connection=connection, folder=partial)
-        media = media_copy(source=Path(settings.MEDIA_ROOT), target=partial / "media")
+        media = media_copy(source=Path(settings.MEDIA_ROOT), folder=partial)
         manifest_write(
             partial,
             {
@@ -106,10 +111,11 @@ def backup_restore(*, source: Path, connection: BaseDatabaseWrapper = default_co
 
 
 def backups_prune(*, directory: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` backups in `directory`; other files and folders there are left alone."""
+    """Delete all but the newest `keep` backups in `directory`, and abandoned half-written ones; other files and
+    folders there are left alone."""
     if keep < 1:
         raise BackupError("At least one backup must be kept (BACKUP_KEEP ≥ 1).")
-    old = backup_folders(directory)[:-keep]
+    old = backup_folders(directory)[:-keep] + partial_folders(directory, older_than=ABANDONED_AFTER_SECONDS)
     for folder in old:
         shutil.rmtree(folder)
     return old

@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from io import StringIO
@@ -256,6 +257,10 @@ def test_the_daily_backup_keeps_the_newest_copies_and_nothing_else_it_finds(medi
     settings.BACKUP_KEEP = 2
     (tmp_path / "backups" / "leadflow-notes").mkdir(parents=True)
     (tmp_path / "backups" / "README.txt").write_text("Our backups")
+    # Half-written backups: one whose process was killed three days ago, one that may still be being written.
+    (tmp_path / "backups" / ".leadflow-partial-killed").mkdir()
+    os.utime(tmp_path / "backups" / ".leadflow-partial-killed", (time.time() - 3 * 24 * 3600,) * 2)
+    (tmp_path / "backups" / ".leadflow-partial-running").mkdir()
     NoteFactory()
 
     said = []
@@ -267,8 +272,11 @@ def test_the_daily_backup_keeps_the_newest_copies_and_nothing_else_it_finds(medi
     kept = sorted(p.name for p in (tmp_path / "backups").iterdir() if p.name.startswith("leadflow-2"))
     assert len(kept) == 2
     assert kept[-1] in said[-1]
+    assert "kept the newest 2, deleted 1 older: .leadflow-partial-killed" in said[0]
     assert "kept the newest 2, deleted none" in said[1]
     assert "kept the newest 2, deleted 1 older: leadflow-" in said[3]
+    assert not (tmp_path / "backups" / ".leadflow-partial-killed").exists()
+    assert (tmp_path / "backups" / ".leadflow-partial-running").is_dir()
     assert (tmp_path / "backups" / "leadflow-notes").is_dir()
     assert (tmp_path / "backups" / "README.txt").read_text() == "Our backups"
 

@@ -29,6 +29,8 @@ def login_history(user: User) -> QuerySet[AuditEvent]:
 
 def _methods(request: HttpRequest, user: User) -> list[str]:
     """How this sign-in proved who it was, from allauth's record of the session's steps: password, totp, passkey..."""
+    if not hasattr(request, "session"):
+        return []
     methods = []
     for step in get_authentication_records(request, user):
         if step.get("method") != "mfa":

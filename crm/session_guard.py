@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
@@ -14,6 +15,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from crm.locale import site_settings
 from crm.services.sessions import session_idle_expired
 from leadflow.roles import is_admin
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from crm.models import User
 
 # Pages an Admin who must set up two-factor may still open: signing out, confirming who they are, and allauth's
 # two-factor pages (an authenticator app, a passkey, recovery codes), whose names all begin with "mfa_".
@@ -33,7 +39,7 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-def must_set_up_two_factor(user) -> bool:
+def must_set_up_two_factor(user: User | AnonymousUser) -> bool:
     """An Admin without any two-factor method, on a site that requires one of Admins."""
     return (
         user.is_authenticated
@@ -54,7 +60,7 @@ class AdminTwoFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        name = request.resolver_match.url_name or ""
+        name = request.resolver_match.view_name  # with its namespace, so only allauth's own "mfa_" pages match
         if name.startswith("mfa_") or name in OPEN_BEFORE_TWO_FACTOR or not must_set_up_two_factor(request.user):
             return None
         url = reverse("mfa_activate_totp")

@@ -4,25 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0023_activity_kind_time'),
+        ("crm", "0023_activity_kind_time"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sitesettings',
-            name='require_admin_two_factor',
-            field=models.BooleanField(default=False, help_text='Admins without two-factor are sent to set it up before any other page.', verbose_name='require two-factor for Admins'),
+            model_name="sitesettings",
+            name="require_admin_two_factor",
+            field=models.BooleanField(
+                default=False,
+                help_text="Admins without two-factor are sent to set it up before any other page.",
+                verbose_name="require two-factor for Admins",
+            ),
         ),
         migrations.AddField(
-            model_name='sitesettings',
-            name='session_idle_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='A session unused this long is signed out; 0: never.', verbose_name='sign out after idle minutes'),
+            model_name="sitesettings",
+            name="session_idle_minutes",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="A session unused this long is signed out; 0: never.",
+                verbose_name="sign out after idle minutes",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='session_generation',
+            model_name="user",
+            name="session_generation",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

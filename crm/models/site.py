@@ -7,7 +7,8 @@ from django.db import models
 
 
 class SiteSettings(models.Model):
-    """How this Leadflow shows money and time, and how it guards sign-ins; until an admin saves it, the defaults come from the environment."""
+    """How this Leadflow shows money and time, and how it guards sign-ins; until an admin saves it, the defaults come
+    from the environment."""
 
     SINGLETON_PK = 1
 

@@ -97,4 +97,3 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         **api_tokens_context(request),
     }
     return render(request, "crm/my_settings.html", context, status=status)
-

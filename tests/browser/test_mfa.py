@@ -96,3 +96,33 @@ def test_an_admin_without_two_factor_is_sent_to_enroll_until_done(page: Page, ad
     page.goto("/leads/")
 
     expect(page.get_by_role("heading", name="Leads", level=1)).to_be_visible()
+
+
+def test_a_passkey_added_on_my_settings_signs_in_alone(page: Page, log_in, rep_alice):
+    # Chromium's virtual authenticator stands in for a phone or security key: it verifies the user and answers at once.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    log_in(rep_alice)
+    page.goto("/me/")
+    page.get_by_role("link", name="Two-factor and passkeys").click()
+    page.get_by_role("link", name="Add").click()
+    confirm_password(page)
+    page.get_by_label("Passwordless").check()
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
+    sign_out(page)
+
+    page.get_by_role("button", name="Use a passkey").click()
+
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    page.goto("/me/")
+    expect(page.locator(".sign-ins tbody tr").first).to_contain_text("passkey")

@@ -36,6 +36,8 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated and session_idle_expired(request):
             logout(request)
+            minutes = site_settings().session_idle_minutes
+            messages.info(request, f"You were signed out after {minutes} minutes without activity.")
         return self.get_response(request)
 
 

@@ -62,11 +62,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Reads the site settings once per request and shows every time in the user's zone.
     "crm.locale.SiteLocaleMiddleware",
-    # Signs out a session idle past the site's limit, before the login check below sends it to sign in.
-    "crm.session_guard.IdleTimeoutMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session idle past the site's limit (saying so): the login check above runs on the view, after this.
+    "crm.session_guard.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Admins without two-factor go to its enrollment page while the site requires it.

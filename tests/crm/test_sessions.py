@@ -92,6 +92,7 @@ def test_a_session_idle_past_the_limit_is_signed_out(settings, store, rep_alice)
     answer = browser.get(reverse("crm:leads"))
 
     assert answer.status_code == 302 and answer["Location"].startswith(reverse("account_login"))
+    assert "You were signed out after 30 minutes without activity." in browser.get(answer["Location"]).content.decode()
     assert not is_signed_in(browser)
 
 

@@ -27,8 +27,8 @@ OPEN_BEFORE_TWO_FACTOR = {"account_logout", "account_login", "account_reauthenti
 
 
 class IdleTimeoutMiddleware:
-    """Sign out a session idle longer than the site allows (Settings, General); the login check after this one then
-    sends the visitor to sign in again."""
+    """Sign out a session idle longer than the site allows (Settings, General); the login check, which runs on the
+    view after every middleware's first half, then sends the visitor to sign in again."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

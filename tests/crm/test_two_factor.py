@@ -131,6 +131,7 @@ def test_an_admin_with_two_factor_a_rep_or_a_site_not_requiring_it_go_where_they
     assert client.get(reverse("crm:dashboard")).status_code == 200
 
     require_admin_two_factor()
+    assert client.get(reverse("crm:dashboard"))["Location"] == ACTIVATE, "already signed in: sent at the next page"
     client.force_login(rep_alice)
     assert client.get(reverse("crm:dashboard")).status_code == 200
 

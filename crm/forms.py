@@ -14,7 +14,7 @@ from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
 from crm.selectors import task_assignees_for
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
-from crm.services.site import currency_codes
+from crm.services.site import MAX_IDLE_MINUTES, currency_codes
 from leadflow.roles import Role
 
 
@@ -194,6 +194,20 @@ class SiteSettingsForm(forms.Form):
             (code, f"{code} · {get_currency_name(code, locale=site_locale())}") for code in currency_codes()
         ]
         self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone", ""))
+
+
+class SecuritySettingsForm(forms.Form):
+    require_admin_two_factor = forms.BooleanField(
+        label="Require two-factor for Admins",
+        required=False,
+        help_text="Admins without an authenticator app or passkey are sent to set one up before any other page.",
+    )
+    session_idle_minutes = forms.IntegerField(
+        label="Sign out after idle minutes",
+        min_value=0,
+        max_value=MAX_IDLE_MINUTES,
+        help_text="A session unused this long is signed out (checked to the minute); 0: never.",
+    )
 
 
 class MySettingsForm(forms.Form):

@@ -17,6 +17,10 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    "sessions.signed_out_everywhere": "Signed out everywhere",
+    "mfa.enabled": "Added a two-factor method",
+    "mfa.disabled": "Removed a two-factor method",
+    "site.security_changed": "Changed the sign-in security settings",
     "backup.created": "Backup written",
 }
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager["User"]):
@@ -38,6 +39,8 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True)
     # Besides the in-app notification: an email for each reply from a lead they own.
     notify_by_email = models.BooleanField("email me when a lead replies", default=False)
+    # Raised by "Sign out everywhere": it is part of the hash every session keeps, so all sessions end at once.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -48,6 +51,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django checks this hash, kept in each session, on every request (with SECRET_KEY_FALLBACKS too): mixing in
+        the session generation ends every session of the user whatever backend keeps them (database, cache,
+        cookies). Generation 0 keeps Django's own hash, so sessions made before this field existed stay valid."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "crm.models.User.session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def initials(self) -> str:

@@ -13,6 +13,7 @@ from crm.locale import site_locale
 from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
 from crm.selectors import task_assignees_for
+from crm.services.consent import SOURCE_LENGTH
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
 from crm.services.site import currency_codes
 from leadflow.roles import Role
@@ -22,6 +23,16 @@ def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
     """Every real time zone as a choice; one already chosen stays offered, even if this machine lacks it."""
     zones = sorted(time_zone_names() | ({current} - {""}))
     return [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class LawfulBasisForm(forms.Form):
+    """The lead page's lawful basis: which, and where it came from (the time is stamped by the service)."""
+
+    lawful_basis = forms.ChoiceField(label="Lawful basis", choices=[("", "Unknown"), *Lead.LawfulBasis.choices],
+                                     required=False)  # fmt: skip
+    source = forms.CharField(
+        label="Source", max_length=SOURCE_LENGTH, required=False, help_text="Web form, import file, ad form, manual…"
+    )
 
 
 class LeadFactsForm(forms.ModelForm):

@@ -17,6 +17,9 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    # Consent and lawful basis (crm.services.consent): by a person, on the lead page or over the API.
+    "lead.lawful_basis_set": "Recorded a lead's lawful basis",
+    "lead.consent_withdrawn": "Recorded a lead's withdrawal of consent",
 }
 
 # Objects named only by their id in the log: they are people outside the team.

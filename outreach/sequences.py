@@ -100,9 +100,7 @@ def _spec_check(spec: SequenceSpec) -> None:
         raise SequenceProblem("The window must end after it starts.", spec.lines.get("window"))
     if spec.require_lawful_basis not in Sequence.RequiredBasis.values:
         choices = ", ".join(value or '""' for value in Sequence.RequiredBasis.values)
-        raise SequenceProblem(
-            f"require_lawful_basis must be one of {choices}.", spec.lines.get("require_lawful_basis")
-        )
+        raise SequenceProblem(f"require_lawful_basis must be one of {choices}.", spec.lines.get("require_lawful_basis"))
     if not spec.steps:
         raise SequenceProblem("A sequence needs at least one step.", spec.lines.get("steps"))
     for number, step in enumerate(spec.steps, start=1):

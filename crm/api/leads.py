@@ -105,9 +105,9 @@ def _consent_apply(lead: Lead, actor: User, data: dict) -> Lead:
     """The lawful basis (from "API" unless the body names its source) and a withdrawal of consent."""
     if "lawful_basis" in data:
         source = data.get("lawful_basis_source") or "API"
-        lead = lead_lawful_basis_set(lead=lead, basis=data["lawful_basis"], source=source, actor=actor)
+        lead = lead_lawful_basis_set(lead=lead, basis=data["lawful_basis"], source=source, actor=actor, channel="api")
     if data.get("consent_withdrawn"):
-        lead = lead_consent_withdraw(lead=lead, actor=actor, via="API")
+        lead = lead_consent_withdraw(lead=lead, actor=actor, via="API", channel="api")
     return lead
 
 

@@ -178,7 +178,7 @@ class LeadWriteSerializer(StrictModelSerializer):
     # Recorded through crm.services.consent, stamped with the time it arrives ("" clears it: unknown).
     lawful_basis = StrictChoiceField(choices=["", *Lead.LawfulBasis.values], required=False)
     lawful_basis_source = text(
-        Lead._meta.get_field("lawful_basis_source").max_length, required=False, help_text="Defaults to \"API\"."
+        Lead._meta.get_field("lawful_basis_source").max_length, required=False, help_text='Defaults to "API".'
     )
     consent_withdrawn = StrictBooleanField(
         required=False, write_only=True, help_text="true: the person withdrew consent (an unsubscribe everywhere)."

@@ -15,6 +15,7 @@ from django.utils import timezone
 from crm.models import Activity, Lead, User
 from crm.services.timeline import activities_record_each
 from crm.signals import lead_consent_withdrawn
+from leadflow import audit
 from leadflow.roles import require_edit_lead
 
 Basis = Lead.LawfulBasis
@@ -114,27 +115,35 @@ def _refreshed(lead: Lead) -> Lead:
 
 
 @transaction.atomic
-def lead_lawful_basis_set(*, lead: Lead, basis: str, source: str, actor: User | None) -> Lead:
-    """Record one lead's lawful basis (a person on its page, the API); a no-op when it already holds it."""
+def lead_lawful_basis_set(*, lead: Lead, basis: str, source: str, actor: User | None, channel: str = "web") -> Lead:
+    """Record one lead's lawful basis (a person on its page, the API: `channel` for the audit log); a no-op when
+    it already holds it."""
     if actor is not None:
         require_edit_lead(actor, lead)
-    leads_lawful_basis_set(lead_ids=[lead.pk], basis=basis, source=source, actor=actor)
-    return _refreshed(lead)
+    before = lead.lawful_basis
+    if leads_lawful_basis_set(lead_ids=[lead.pk], basis=basis, source=source, actor=actor):
+        lead = _refreshed(lead)
+        changes = {"lawful_basis": [before, lead.lawful_basis]}
+        audit.record("lead.lawful_basis_set", actor=actor, channel=channel, target=lead, changes=changes)
+    return lead
 
 
 @transaction.atomic
-def lead_consent_withdraw(*, lead: Lead, actor: User | None, via: str) -> Lead:
+def lead_consent_withdraw(*, lead: Lead, actor: User | None, via: str, channel: str = "web") -> Lead:
     """The person withdrew consent (said on the lead page, by the API): their basis becomes unknown, whatever it
     was, and they are unsubscribed exactly as an unsubscribe link does (outreach answers lead_consent_withdrawn:
-    the address suppressed, every sequence stopped). Saying it again changes nothing more."""
+    the address suppressed, every sequence stopped). Saying it again changes nothing more. `via` says where it
+    was said on the timeline ("lead page", "API"), `channel` in the audit log."""
     if actor is not None:
         require_edit_lead(actor, lead)
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.consent_withdrawn_at is not None and not lead.lawful_basis:
         return lead  # withdrawn already, and no basis recorded since
-    at = timezone.now()
+    at, before = timezone.now(), lead.lawful_basis
     leads_lawful_basis_set(lead_ids=[lead.pk], basis="", source=f"{WITHDRAWN_SOURCE} ({via})", actor=actor, at=at,
                            withdrawn=True)  # fmt: skip
     lead = _refreshed(lead)
+    changes = {"lawful_basis": [before, ""]}
+    audit.record("lead.consent_withdrawn", actor=actor, channel=channel, target=lead, changes=changes)
     lead_consent_withdrawn.send(sender=Lead, lead=lead, actor=actor, via=via, at=at)
     return lead

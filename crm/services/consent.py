@@ -13,10 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Activity, Lead, User
+from crm.services.leads import leads_editable_by
 from crm.services.timeline import activities_record_each
+from crm.services.versions import leads_unchanged_since
 from crm.signals import lead_consent_withdrawn
 from leadflow import audit
-from leadflow.roles import require_edit_lead
+from leadflow.roles import require_edit_lead, require_write
 
 Basis = Lead.LawfulBasis
 SOURCE_LENGTH: int = Lead._meta.get_field("lawful_basis_source").max_length
@@ -126,6 +128,18 @@ def lead_lawful_basis_set(*, lead: Lead, basis: str, source: str, actor: User | 
         changes = {"lawful_basis": [before, lead.lawful_basis]}
         audit.record("lead.lawful_basis_set", actor=actor, channel=channel, target=lead, changes=changes)
     return lead
+
+
+@transaction.atomic
+def leads_bulk_lawful_basis_set(
+    *, leads: list[Lead], basis: str, source: str, actor: User, seen_at: datetime | None = None
+) -> int:
+    """The leads table's bulk action: record one basis on the leads the actor may change and nobody changed after
+    `seen_at`; how many changed."""
+    require_write(actor)
+    targets = leads_unchanged_since(leads_editable_by(actor, leads), seen_at)
+    changed = leads_lawful_basis_set(lead_ids=[lead.pk for lead in targets], basis=basis, source=source, actor=actor)
+    return len(changed)
 
 
 @transaction.atomic

@@ -176,6 +176,25 @@ def test_an_import_fills_a_missing_basis_but_overwrites_only_when_asked(tmp_path
     assert (kept.lawful_basis, kept.lawful_basis_source) == (Basis.CONSENT, "Import file fair.csv")
 
 
+def test_the_tables_bulk_action_sets_the_basis_on_the_leads_one_may_change(client, rep_alice, rep_bob):
+    mine, unassigned = LeadFactory(owner=rep_alice), LeadFactory(owner=None)
+    client.force_login(rep_alice)
+    url = reverse("crm:leads_bulk")
+    data = {"action": "lawful_basis", "leads": [mine.pk, unassigned.pk], "to_basis": "consent",
+            "basis_source": "Webinar sign-up"}  # fmt: skip
+    html = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Recorded the lawful basis of 1 lead(s)" in html and "1 lead(s) were left alone" in html
+    mine.refresh_from_db()
+    unassigned.refresh_from_db()
+    assert (mine.lawful_basis, mine.lawful_basis_source) == (Basis.CONSENT, "Webinar sign-up")
+    assert unassigned.lawful_basis == ""
+    client.post(url, {"action": "lawful_basis", "leads": [mine.pk], "to_basis": "unknown"}, HTTP_HX_REQUEST="true")
+    mine.refresh_from_db()
+    assert (mine.lawful_basis, mine.lawful_basis_source) == ("", "Manual")
+    odd = client.post(url, {"action": "lawful_basis", "leads": [mine.pk], "to_basis": "maybe"}, HTTP_HX_REQUEST="true")
+    assert odd.status_code == 200 and "Select a valid choice" in odd.content.decode()
+
+
 def test_the_leads_table_filters_by_basis(client, manager_mia):
     consenting = LeadFactory(first_name="Consenting", lawful_basis=Basis.CONSENT)
     unknown = LeadFactory(first_name="Unknowing")

@@ -54,6 +54,26 @@ def lead_enrollments_stop(lead: Lead, reason: str, *, at: datetime.datetime | No
 
 
 @transaction.atomic
+def lead_opt_out(
+    lead: Lead,
+    *,
+    address: str,
+    reason: str,
+    stop: str,
+    message: Message | None = None,
+    note: str = "",
+    actor: User | None = None,
+    at: datetime.datetime | None = None,
+) -> int:
+    """What every opt-out does (an unsubscribe, a complaint, a hard bounce, consent withdrawn): the address gets no
+    more sequence email (Suppression.Reason `reason`) and the lead's sequences stop (Enrollment.StopReason `stop`).
+    How many enrollments stopped."""
+    if address:
+        suppress(address, reason, message=message, note=note, user=actor)
+    return lead_enrollments_stop(lead, stop, at=at)
+
+
+@transaction.atomic
 def lead_unsubscribe(
     lead: Lead,
     *,
@@ -67,11 +87,9 @@ def lead_unsubscribe(
     """The lead asked for no more email other than by a sequence email's own link (which outreach.events records on
     its message): the address (`address`, else the lead's) is suppressed, every sequence stops, the timeline and the
     webhooks say so. How many enrollments stopped."""
-    at = at or timezone.now()
-    if address or lead.email:
-        suppress(address or lead.email, Suppression.Reason.UNSUBSCRIBED, note=note, user=actor)
     activity_record(lead=lead, actor=actor, kind=Activity.Kind.UNSUBSCRIBED, summary=summary)
-    stopped = lead_enrollments_stop(lead, Enrollment.StopReason.UNSUBSCRIBED, at=at)
+    stopped = lead_opt_out(lead, address=address or lead.email, reason=Suppression.Reason.UNSUBSCRIBED,
+                           stop=Enrollment.StopReason.UNSUBSCRIBED, note=note, actor=actor, at=at)  # fmt: skip
     lead_event_publish(EventType.LEAD_UNSUBSCRIBED, lead, channel="email", via=via)
     return stopped
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm.lead_fields import LAWFUL_BASIS_FIELDS
 from crm.models import Activity, Lead, User
 from crm.services.leads import leads_editable_by
 from crm.services.timeline import activities_record_each
@@ -110,9 +111,7 @@ def leads_lawful_basis_set(
 
 
 def _refreshed(lead: Lead) -> Lead:
-    lead.refresh_from_db(
-        fields=["lawful_basis", "lawful_basis_source", "lawful_basis_at", "consent_withdrawn_at", "updated_at"]
-    )
+    lead.refresh_from_db(fields=[*LAWFUL_BASIS_FIELDS, "updated_at"])
     return lead
 
 
@@ -154,7 +153,7 @@ def lead_consent_withdraw(*, lead: Lead, actor: User | None, via: str, channel: 
     if lead.consent_withdrawn_at is not None and not lead.lawful_basis:
         return lead  # withdrawn already, and no basis recorded since
     at, before = timezone.now(), lead.lawful_basis
-    leads_lawful_basis_set(lead_ids=[lead.pk], basis="", source=f"{WITHDRAWN_SOURCE} ({via})", actor=actor, at=at,
+    leads_lawful_basis_set(lead_ids=[lead.pk], basis="", source=f"{WITHDRAWN_SOURCE}: {via}", actor=actor, at=at,
                            withdrawn=True)  # fmt: skip
     lead = _refreshed(lead)
     changes = {"lawful_basis": [before, ""]}

@@ -130,10 +130,10 @@ def test_withdrawing_consent_on_the_lead_page_unsubscribes_like_an_unsubscribe_l
         assert (enrollment.status, enrollment.stop_reason) == (Enrollment.Status.STOPPED, "unsubscribed")
     lead.refresh_from_db()
     assert lead.lawful_basis == "" and lead.consent_withdrawn_at is not None
-    assert lead.lawful_basis_source == "Consent withdrawn (lead page)"
+    assert lead.lawful_basis_source == "Consent withdrawn: lead page"
     kinds = set(lead.activities.values_list("kind", "summary"))
     assert (Activity.Kind.UNSUBSCRIBED, "Unsubscribed: consent withdrawn (lead page)") in kinds
-    assert (Activity.Kind.LAWFUL_BASIS, "Lawful basis: Consent → unknown (Consent withdrawn (lead page))") in kinds
+    assert (Activity.Kind.LAWFUL_BASIS, "Lawful basis: Consent → unknown (Consent withdrawn: lead page)") in kinds
 
 
 def test_withdrawing_twice_changes_nothing_more(rep_alice):

@@ -22,6 +22,9 @@ ACTIONS: dict[str, str] = {
     "mfa.disabled": "Removed a two-factor method",
     "site.security_changed": "Changed the sign-in security settings",
     "backup.created": "Backup written",
+    # Consent and lawful basis (crm.services.consent): by a person, on the lead page or over the API.
+    "lead.lawful_basis_set": "Recorded a lead's lawful basis",
+    "lead.consent_withdrawn": "Recorded a lead's withdrawal of consent",
 }
 
 # Objects named only by their id in the log: they are people outside the team.

@@ -125,6 +125,11 @@ class Lead(models.Model):
         WARM = "warm", "Warm"
         COLD = "cold", "Cold"
 
+    class LawfulBasis(models.TextChoices):
+        CONSENT = "consent", "Consent"
+        LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+        CONTRACT = "contract", "Contract"
+
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     title = models.CharField("job title", max_length=200, blank=True)
@@ -160,6 +165,13 @@ class Lead(models.Model):
     email_verified = models.BooleanField(default=False)
     phone_verified = models.BooleanField(default=False)
     do_not_contact = models.BooleanField(default=False)
+    # Why we may process the person's data, where that came from and when it was recorded (empty: unknown); set
+    # only through crm.services.consent, which writes the timeline.
+    lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices, blank=True)
+    lawful_basis_source = models.CharField("source of the lawful basis", max_length=100, blank=True)
+    lawful_basis_at = models.DateTimeField("lawful basis recorded at", null=True, blank=True)
+    # When the person last withdrew consent (which unsubscribes them everywhere: outreach's lead_unsubscribe).
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="leads")
     custom_fields = models.JSONField(default=dict, blank=True)
     # Every further address and number a source gave beyond the main ones, kept rather than dropped (searched too).
@@ -185,6 +197,7 @@ class Lead(models.Model):
             models.Index(fields=["source"], name="lead_source"),
             models.Index(fields=["grade"], name="lead_grade"),
             models.Index(fields=["lifecycle"], name="lead_lifecycle"),
+            models.Index(fields=["lawful_basis"], name="lead_lawful_basis"),
             models.Index(fields=["last_name", "first_name"], name="lead_name"),
             models.Index(fields=["-score"], name="lead_score"),
             # Only the few stale leads are indexed (PostgreSQL, SQLite): the queued rescore finds them at once.

@@ -24,6 +24,14 @@ from leadflow.secrets import EncryptedTextField
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    "sessions.signed_out_everywhere": "Signed out everywhere",
+    "mfa.enabled": "Added a two-factor method",
+    "mfa.disabled": "Removed a two-factor method",
+    "site.security_changed": "Changed the sign-in security settings",
+    "backup.created": "Backup written",
+    # Consent and lawful basis (crm.services.consent): by a person, on the lead page or over the API.
+    "lead.lawful_basis_set": "Recorded a lead's lawful basis",
+    "lead.consent_withdrawn": "Recorded a lead's withdrawal of consent",
     # People and roles
     "user.invited": "User invited",
     "user.created": "User created",
@@ -219,7 +227,7 @@ def webhook_refused(
 # What a secret field's change is written as: that it changed, never its value, before or after.
 SECRET_CHANGED = "changed"  # noqa: S105 (a word written instead of a secret)
 # Bookkeeping that changes with every save and says nothing about what was done.
-UNAUDITED_FIELDS = {"updated_at", "last_login", "date_joined", "created_at"}
+UNAUDITED_FIELDS = {"updated_at", "updated_by_id", "last_login", "date_joined", "created_at"}
 # Secrets that are not encrypted fields: a user's password hash.
 SECRET_FIELD_NAMES = {"password"}
 

@@ -44,7 +44,8 @@ def test_search_and_filters_find_the_right_events(client, admin_ada, rep_alice):
     def actions(**query) -> list[str]:
         response = client.get(URL, query)
         assert response.status_code == 200
-        return [event.action for event in response.context["page"]]
+        # Signing in is an event too; these are the others.
+        return [event.action for event in response.context["page"] if not event.action.startswith("login.")]
 
     assert actions() == ["webhook.deleted", "user.deactivated", "user.reactivated"]
     assert actions(q="alice") == ["webhook.deleted", "user.deactivated", "user.reactivated"]  # actor or object
@@ -110,7 +111,7 @@ def test_the_admin_shows_events_read_only_and_to_admins_only(client, admin_ada, 
     assert client.get(reverse("admin:leadflow_auditevent_add")).status_code == 403
     assert client.post(reverse("admin:leadflow_auditevent_change", args=[event.pk]), {"action": "x"}).status_code == 403
     assert client.post(reverse("admin:leadflow_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
-    assert AuditEvent.objects.get().action == "user.deactivated"
+    assert AuditEvent.objects.get(pk=event.pk).action == "user.deactivated"
     client.force_login(manager_mia)
     assert client.get(reverse("admin:leadflow_auditevent_changelist")).status_code == 403
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    "person.exported": "Exported a person's data (privacy request)",
+    "person.erased": "Erased a person's data (privacy request)",
 }
 
 # Objects named only by their id in the log: they are people outside the team.

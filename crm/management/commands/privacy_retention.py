@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 
 from crm.privacy.retention import retention_run
 
@@ -23,11 +24,12 @@ class Command(BaseCommand):
             self.stdout.write("Retention is off (PRIVACY_RETENTION_MONTHS=0): nothing to do.")
             return
         oldest = f", the oldest from {report.oldest:%Y-%m-%d}" if report.oldest else ""
-        self.stdout.write(f"{report.found} contacts never engaged after {result.months} months{oldest}.")
+        contacts = f"{report.found} contact{pluralize(report.found)}"
+        self.stdout.write(f"{contacts} never engaged after {result.months} months{oldest}.")
         for reason in result.reasons:
             self.stdout.write(reason)
         if report.dry_run:
             self.stdout.write("Nothing erased (report only).")
         else:
             kept = f"; {result.kept} kept (the same person engaged on another lead)" if result.kept else ""
-            self.stdout.write(f"Erased {report.erased} leads{kept}.")
+            self.stdout.write(f"Erased {report.erased} lead{pluralize(report.erased)}{kept}.")

@@ -25,6 +25,12 @@ HEADER = ["First Name", "Last Name", "Email", "Company", "Mobile Phone", "Favour
 OTHER_ROW = ["Ann", "Other", "ann.other@example.net", "Acme", "+44 20 7946 0000", "blue"]
 
 
+@pytest.fixture(autouse=True)
+def own_media_root(settings, tmp_path):
+    """Stored files of this test alone: the erasure scan reads every file under MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def csv_file(folder: Path, rows: list[list[str]], name: str = "people.csv") -> Path:
     path = folder / name
     with path.open("w", newline="", encoding="utf-8") as handle:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -126,6 +127,14 @@ def _part_write(part: ExportPart, archive: zipfile.ZipFile, document: IO[bytes])
 def person_export_write(person: Person, out: IO[bytes]) -> dict[str, int]:
     """Write the person's zip to `out` (a file or any writable stream; it need not seek). Returns rows per kind."""
     counts: dict[str, int] = {}
+    # One transaction: the export is one moment's data, and PostgreSQL's server-side cursors need no WITH HOLD
+    # (which makes the server copy each whole result before the first row).
+    with transaction.atomic():
+        _write(person, out, counts)
+    return counts
+
+
+def _write(person: Person, out: IO[bytes], counts: dict[str, int]) -> None:
     header = {"exported_at": timezone.now(), "emails": person.emails, "phones": person.phones}
     with (
         tempfile.TemporaryFile() as document,
@@ -140,7 +149,6 @@ def person_export_write(person: Person, out: IO[bytes]) -> dict[str, int]:
         document.seek(0)
         with archive.open("person.json", "w") as target:
             shutil.copyfileobj(document, target, COPY_BUFFER)
-    return counts
 
 
 def person_export(

@@ -81,6 +81,9 @@ def test_a_rep_cannot_export_and_a_manager_can(zebedee, client, rep_alice, rep_b
     zebedee.owner = rep_alice
     zebedee.save(update_fields=["owner"])
     url = reverse("crm:lead_privacy_export", args=[zebedee.pk])
+    client.force_login(rep_alice)
+    page = client.get(reverse("crm:lead", args=[zebedee.pk])).content.decode()
+    assert url not in page and reverse("crm:lead_privacy_erase", args=[zebedee.pk]) not in page
     for user, status in ((rep_alice, 403), (viewer_vic, 403), (rep_bob, 404)):
         client.force_login(user)
         assert client.post(url).status_code == status, user

@@ -11,7 +11,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 LOCK := UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11
 
-.PHONY: install lock run test test-fast lint format browser bench clean
+.PHONY: install lock run test test-fast lint format audit browser bench clean
 
 # Exactly what CI tested: pip refuses any package that is not in the lock or whose hash differs.
 $(VENV)/.installed: $(LOCKS)
@@ -49,6 +49,10 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the locked packages (accepted ones in .pip-audit-accept.toml); see README.
+audit: install
+	bin/audit-deps
 
 format: install
 	$(BIN)/ruff format .

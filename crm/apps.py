@@ -11,4 +11,5 @@ class CrmConfig(AppConfig):
 
         post_migrate.connect(roles_ensure, sender=self)
         post_migrate.connect(pipeline_ensure, sender=self)
+        from crm import login_history  # noqa: F401 (connects the receivers writing sign-ins to the audit log)
         from crm.webhooks import demo  # noqa: F401 (connects the demo's webhook receiver)

@@ -44,6 +44,10 @@ def _sources() -> list[tuple[str, str]]:
     return [(value, value.replace("_", " ").capitalize()) for value in values]
 
 
+# The filter's value for leads with no lawful basis recorded (stored as "").
+UNKNOWN_BASIS = "unknown"
+
+
 def _nulls_last(key: str) -> OrderBy:
     return F(key.lstrip("-")).desc(nulls_last=True) if key.startswith("-") else F(key).asc(nulls_last=True)
 
@@ -61,6 +65,12 @@ class LeadFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(choices=Lead.Grade.choices, empty_label="Any")
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label="Score from", min_value=0)
     lifecycle = django_filters.ChoiceFilter(choices=Lead.Lifecycle.choices, empty_label="Any")
+    lawful_basis = django_filters.ChoiceFilter(
+        choices=[*Lead.LawfulBasis.choices, (UNKNOWN_BASIS, "Unknown")],
+        method="basis",
+        label="Lawful basis",
+        empty_label="Any",
+    )
     tag = django_filters.ModelChoiceFilter(
         field_name="tags", queryset=Tag.objects.all(), to_field_name="name", label="Tag", empty_label="Any"
     )
@@ -95,6 +105,9 @@ class LeadFilter(django_filters.FilterSet):
                 | _InSubquery("company", companies)
             )
         return queryset
+
+    def basis(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
+        return queryset.filter(lawful_basis="" if value == UNKNOWN_BASIS else value)
 
     @property
     def qs(self) -> QuerySet[Lead]:

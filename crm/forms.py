@@ -7,14 +7,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from crm.filters import leads_matching
+from crm.filters import LeadFilter, leads_matching
 from crm.lead_fields import LIST_FACTS, lead_facts, lead_field_length
 from crm.locale import site_locale
 from crm.models import Lead, LeadList, Stage, Task, User
 from crm.normalize import time_zone_names
 from crm.selectors import task_assignees_for
+from crm.services.consent import SOURCE_LENGTH
 from crm.services.leads import NORMALIZERS, lead_fields_normalize
-from crm.services.site import currency_codes
+from crm.services.site import MAX_IDLE_MINUTES, currency_codes
 from leadflow.roles import Role
 
 
@@ -22,6 +23,16 @@ def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
     """Every real time zone as a choice; one already chosen stays offered, even if this machine lacks it."""
     zones = sorted(time_zone_names() | ({current} - {""}))
     return [(zone, zone.replace("_", " ")) for zone in zones]
+
+
+class LawfulBasisForm(forms.Form):
+    """The lead page's lawful basis: which, and where it came from (the time is stamped by the service)."""
+
+    lawful_basis = forms.ChoiceField(label="Lawful basis", choices=[("", "Unknown"), *Lead.LawfulBasis.choices],
+                                     required=False)  # fmt: skip
+    source = forms.CharField(
+        label="Source", max_length=SOURCE_LENGTH, required=False, help_text="Web form, import file, ad form, manual…"
+    )
 
 
 class LeadFactsForm(forms.ModelForm):
@@ -140,6 +151,7 @@ class BulkActionForm(LeadSelectionForm):
         ("assign", "Assign owner"),
         ("move", "Move to stage"),
         ("add_to_list", "Add to list"),
+        ("lawful_basis", "Set lawful basis"),
         ("delete", "Delete"),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
@@ -148,11 +160,15 @@ class BulkActionForm(LeadSelectionForm):
     to_stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
     to_list = forms.ModelChoiceField(queryset=LeadList.objects.filter(archived=False), required=False)
     lost_reason = forms.CharField(max_length=300, required=False)
+    # Named apart from the table's `lawful_basis` filter; "unknown" clears it.
+    to_basis = forms.ChoiceField(choices=[("", "Basis…"), *LeadFilter.base_filters["lawful_basis"].extra["choices"]],
+                                 required=False)  # fmt: skip
+    basis_source = forms.CharField(max_length=SOURCE_LENGTH, required=False)
     confirmed = forms.BooleanField(required=False)
 
     def clean(self):
         data = super().clean()
-        needs = {"move": "to_stage", "add_to_list": "to_list"}
+        needs = {"move": "to_stage", "add_to_list": "to_list", "lawful_basis": "to_basis"}
         field = needs.get(data.get("action"))
         if field and not data.get(field):
             self.add_error(field, "Choose where to put the selected leads.")
@@ -194,6 +210,20 @@ class SiteSettingsForm(forms.Form):
             (code, f"{code} · {get_currency_name(code, locale=site_locale())}") for code in currency_codes()
         ]
         self.fields["time_zone"].choices = time_zone_choices(self.initial.get("time_zone", ""))
+
+
+class SecuritySettingsForm(forms.Form):
+    require_admin_two_factor = forms.BooleanField(
+        label="Require two-factor for Admins",
+        required=False,
+        help_text="Admins without an authenticator app or passkey are sent to set one up before any other page.",
+    )
+    session_idle_minutes = forms.IntegerField(
+        label="Sign out after idle minutes",
+        min_value=0,
+        max_value=MAX_IDLE_MINUTES,
+        help_text="A session unused this long is signed out (checked to the minute); 0: never.",
+    )
 
 
 class MySettingsForm(forms.Form):

@@ -33,6 +33,14 @@ STANDING_FACTS = frozenset({"source", "lifecycle", "grade", "do_not_contact"})
 # Every further address and number, as lists: exported and shown, not on the lead page's inline form; a file
 # import adds to them rather than filling or overwriting them.
 LIST_FACTS = frozenset({"other_emails", "other_phones"})
+# Why we may process a lead's data and since when: shown on its page, by the API and in exports, written only by
+# crm.services.consent (stamped, on the timeline), never as a plain fact.
+LAWFUL_BASIS_FIELDS: tuple[str, ...] = (
+    "lawful_basis",
+    "lawful_basis_source",
+    "lawful_basis_at",
+    "consent_withdrawn_at",
+)
 # Lead fields that are no facts: where it is in the pipeline and whose, derived keys, bookkeeping.
 NOT_FACTS = frozenset(
     {
@@ -48,6 +56,7 @@ NOT_FACTS = frozenset(
         "ai_fit_reason",
         "email_verified",
         "phone_verified",
+        *LAWFUL_BASIS_FIELDS,
         "tags",
         "custom_fields",
         "email_key",

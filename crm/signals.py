@@ -13,3 +13,7 @@ lead_stage_changed = Signal()
 # Sent for each timeline entry recorded through crm.services.timeline, with activity= (the Activity): outreach stops
 # sequences when a meeting is booked.
 lead_activity_recorded = Signal()
+
+# Sent once a lead's withdrawal of consent is saved, with lead= (the Lead), actor= (the User or None), via= (where it
+# was said: "lead page", "API") and at= (when): outreach unsubscribes the lead, exactly as an unsubscribe link does.
+lead_consent_withdrawn = Signal()

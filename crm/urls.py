@@ -1,6 +1,7 @@
 from django.urls import path
 
 from crm.views import (
+    account_security,
     board,
     crm_sync,
     dashboard,
@@ -38,6 +39,8 @@ urlpatterns = [
     path("leads/<int:pk>/claim/", lead_detail.lead_claim, name="lead_claim"),
     path("leads/<int:pk>/score/", lead_score.lead_score, name="lead_score"),
     path("leads/<int:pk>/promote/", lead_detail.lead_promote, name="lead_promote"),
+    path("leads/<int:pk>/lawful-basis/", lead_detail.lead_lawful_basis, name="lead_lawful_basis"),
+    path("leads/<int:pk>/consent-withdrawn/", lead_detail.lead_consent_withdrawn, name="lead_consent_withdrawn"),
     path("leads/<int:pk>/privacy/export/", privacy.lead_privacy_export, name="lead_privacy_export"),
     path("leads/<int:pk>/privacy/erase/", privacy.lead_privacy_erase, name="lead_privacy_erase"),
     path("tasks/", tasks.my_tasks, name="tasks"),
@@ -68,6 +71,7 @@ urlpatterns = [
     path("settings/users/", settings_pages.users_settings, name="settings_users"),
     path("settings/users/<int:pk>/", settings_pages.user_edit, name="user_edit"),
     path("settings/general/", locale_settings.general_settings, name="settings_general"),
+    path("settings/general/security/", locale_settings.security_settings, name="settings_security"),
     path("settings/do-not-call/", do_not_call.do_not_call_settings, name="settings_do_not_call"),
     path("settings/do-not-call/remove/", do_not_call.do_not_call_delete, name="do_not_call_remove"),
     path("settings/scoring/", scoring_pages.scoring_settings_page, name="settings_scoring"),
@@ -86,6 +90,8 @@ urlpatterns = [
         name="webhook_delivery_resend",
     ),
     path("me/", locale_settings.my_settings, name="my_settings"),
+    path("me/sign-ins/", account_security.my_sign_ins, name="my_sign_ins"),
+    path("me/sign-out-everywhere/", account_security.sign_out_everywhere, name="sign_out_everywhere"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notification_read, name="notifications_read"),
     path("settings/crm/", crm_sync.crm_sync_settings, name="settings_crm"),

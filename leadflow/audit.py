@@ -17,6 +17,15 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "login.succeeded": "Signed in",
     "login.failed": "Sign-in failed",
+    "sessions.signed_out_everywhere": "Signed out everywhere",
+    "mfa.enabled": "Added a two-factor method",
+    "mfa.disabled": "Removed a two-factor method",
+    "site.security_changed": "Changed the sign-in security settings",
+    "backup.created": "Backup written",
+    # Consent and lawful basis (crm.services.consent): by a person, on the lead page or over the API.
+    "lead.lawful_basis_set": "Recorded a lead's lawful basis",
+    "lead.consent_withdrawn": "Recorded a lead's withdrawal of consent",
+    # Privacy requests (crm.privacy): details hold counts and keyed hashes only.
     "person.exported": "Exported a person's data (privacy request)",
     "person.erased": "Erased a person's data (privacy request)",
 }

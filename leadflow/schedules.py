@@ -100,6 +100,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,
     },
+    # Off (it says so and does nothing) while BACKUP_DIR is empty.
+    "back up the database and uploaded files": {
+        "func": "leadflow.backups.services.backup_scheduled",
+        "schedule_type": Schedule.DAILY,
+    },
     "start due CRM syncs": {
         "func": "crm.sync.jobs.connections_sync_due",
         "schedule_type": Schedule.MINUTES,

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_htmx",
     "django_q",
     "import_export",
@@ -64,8 +65,12 @@ MIDDLEWARE = [
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session idle past the site's limit (saying so): the login check above runs on the view, after this.
+    "crm.session_guard.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Admins without two-factor go to its enrollment page while the site requires it.
+    "crm.session_guard.AdminTwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "leadflow.permissions_policy.PermissionsPolicyMiddleware",
@@ -135,7 +140,17 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# One lockout rule for every sign-in step: allauth's password form (the admin's sign-in goes through it) and its
+# two-factor code step, which counts wrong codes under this same `login_failed` limit, keyed by the user.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+
+# Two-factor (allauth.mfa): an authenticator app (TOTP) with recovery codes, and passkeys or security keys (WebAuthn,
+# which needs HTTPS or http://localhost), which may also sign in alone. A code is accepted once (allauth keeps used
+# codes in the cache for a period) and only within its own 30-second period (no tolerance for clock drift).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Leadflow"
+MFA_TOTP_TOLERANCE = 0
 
 # The audit log (leadflow/audit.py) keeps events this many days; a daily job removes older ones.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
@@ -179,6 +194,11 @@ STORAGES = {
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+# Backups (leadflow/backups/): a daily job writes the database and MEDIA_ROOT into a new folder under BACKUP_DIR
+# and keeps the newest BACKUP_KEEP; an empty BACKUP_DIR turns it off.
+BACKUP_DIR = env.str("BACKUP_DIR", default="")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 
 # Imports: files above this size are refused before any row is read; phones without a country code
 # are read as numbers of this region (ISO 3166 code).
@@ -273,11 +293,10 @@ CAPTURE_PROMOTE_AT_SCORE = env.int("CAPTURE_PROMOTE_AT_SCORE", default=0)
 CAPTURE_NOTIFY_BY_EMAIL = env.bool("CAPTURE_NOTIFY_BY_EMAIL", default=False)
 
 # Privacy requests (crm.privacy): the key of the hashes an erased person is kept as (default: derived from
-# SECRET_KEY and its fallbacks); erase contacts never engaged after this many months (0: never); where backups are
-# written, so that an erasure can say which copies it could not reach.
+# SECRET_KEY and its fallbacks); erase contacts never engaged after this many months (0: never). An erasure counts
+# the backups in BACKUP_DIR it cannot reach.
 PRIVACY_HASH_KEY = env.str("PRIVACY_HASH_KEY", default="")
 PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=0)
-BACKUP_DIR = env.str("BACKUP_DIR", default="")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -23,7 +23,10 @@ from outreach.models import Conversation, ConversationMessage, Enrollment, Messa
 class SequenceSerializer(ReadSerializer):
     class Meta:
         model = Sequence
-        fields = ["id", "name", "description", "status", "owner", "daily_cap", "is_template", "created_at"]
+        fields = [
+            "id", "name", "description", "status", "owner", "daily_cap", "require_lawful_basis", "is_template",
+            "created_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

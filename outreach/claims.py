@@ -4,8 +4,9 @@
    may have sent them, so a person decides; they are never resent automatically.
 2. A batch of due active enrollments is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers take different
    ones; SQLite: the batch is taken by one UPDATE conditional on the versions it was read with, inside a transaction
-   that already holds the write lock). For each, at send time: the lead not do-not-contact, an address, not suppressed,
-   both windows open, every cap left (send_counts); a WhatsApp step: a number not on the do-not-call list, the
+   that already holds the write lock). For each, at send time: the lead not do-not-contact, holding the lawful basis
+   the sequence requires (outreach.lawful_basis), an address, not suppressed, both windows open, every cap left
+   (send_counts); a WhatsApp step: a number not on the do-not-call list, the
    sequence's window open, and free text only where the lead's 24-hour window is (else the step's template). What
    may go gets its message row (one per enrollment and step) with our Message-ID, status 'sending', the worker and
    the claim time; everything else is skipped, deferred or stopped. All of it commits before any mail server (or
@@ -32,6 +33,7 @@ from outreach.channels.whatsapp import leads_with_window_open, template_variable
 from outreach.compose import Content, approved_drafts, content_for, message_id_new, variant_choose
 from outreach.enrollment_steps import StepBook, TimelineLines
 from outreach.grouped_updates import rows_update
+from outreach.lawful_basis import lawful_basis_missing
 from outreach.mailboxes import mailbox_cap_on
 from outreach.merge import render_for_lead
 from outreach.models import ConversationMessage, Enrollment, Mailbox, Message, Sequence, SequenceStep, StepVariant
@@ -214,6 +216,9 @@ class _BatchClaim:
             self._skip(
                 enrollment, step, "the lead is marked do not contact", stop_reason=Enrollment.StopReason.DO_NOT_CONTACT
             )
+        elif reason := lawful_basis_missing(enrollment.sequence.require_lawful_basis, lead):
+            # Read at send time, as suppression is: a basis removed after enrolling stops the sequence here.
+            self._skip(enrollment, step, reason, stop_reason=Enrollment.StopReason.NO_LAWFUL_BASIS)
         elif step.kind == step.Kind.WHATSAPP:
             self._whatsapp(enrollment, step, existing)
         elif step.kind != step.Kind.EMAIL:

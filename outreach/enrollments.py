@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from crm.models import Lead, User
 from leadflow.roles import can_edit_owned_by, require_edit_lead, require_write
+from outreach.lawful_basis import lawful_basis_missing
 from outreach.models import Enrollment, Sequence
 from outreach.sequences import sequence_has_email_steps, sequence_timeline, step_due_after
 from outreach.suppression import suppression_entry, suppression_reasons
@@ -24,6 +25,7 @@ SKIP_REASONS = {
     "not_yours": "not yours to change",
     "do_not_contact": "marked do-not-contact",
     "suppressed": "on the suppression list",
+    "no_lawful_basis": "without the lawful basis the sequence requires",
     "no_email": "no email address",
     "already_enrolled": "already in this sequence",
 }
@@ -46,8 +48,9 @@ class EnrollResult:
 
 @transaction.atomic
 def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor: User | None) -> EnrollResult:
-    """Enroll the leads the actor may change, skipping (and counting) those marked do-not-contact, suppressed, without
-    an email when the sequence sends email, or already in it; the first step falls due after its delay."""
+    """Enroll the leads the actor may change, skipping (and counting) those marked do-not-contact, suppressed,
+    without the lawful basis the sequence requires, without an email when the sequence sends email, or already in
+    it; the first step falls due after its delay."""
     if actor is not None:
         require_write(actor)
     # One enroller at a time per sequence, so "already enrolled" is read after the last one committed.
@@ -79,6 +82,8 @@ def enroll(sequence: Sequence, leads: QuerySet[Lead] | Iterable[Lead], *, actor:
             result.skip("do_not_contact")
         elif lead.email and suppression_entry(lead.email) in suppressed:
             result.skip("suppressed")
+        elif lawful_basis_missing(sequence.require_lawful_basis, lead):
+            result.skip("no_lawful_basis")
         elif needs_email and not lead.email:
             result.skip("no_email")
         elif lead.pk in enrolled_ids:

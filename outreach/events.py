@@ -21,8 +21,7 @@ from crm.webhooks.events import EventType
 from crm.webhooks.publish import lead_event_publish
 from outreach.machines import LINK_BURST, link_burst_clicks
 from outreach.models import Enrollment, Message, MessageEvent, Suppression
-from outreach.stop_conditions import lead_enrollments_stop
-from outreach.suppression import suppress
+from outreach.stop_conditions import lead_opt_out
 
 Kind = MessageEvent.Kind
 HARD, SOFT = "hard", "soft"
@@ -76,8 +75,8 @@ def _address(message: Message) -> str:
 
 def _opt_out(message: Message, event: MessageEvent, reason: str, stop: str) -> None:
     """The address gets no more sequence email and the lead's sequences stop."""
-    suppress(_address(message), reason, message=message)
-    lead_enrollments_stop(message.lead, stop, at=event.occurred_at)
+    lead_opt_out(message.lead, address=_address(message), reason=reason, stop=stop, message=message,
+                 at=event.occurred_at)  # fmt: skip
 
 
 def _subject(message: Message) -> str:

@@ -27,10 +27,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from crm.matching import identity_email_key
-from crm.models import Activity, Lead
-from crm.services.timeline import activity_record
-from crm.webhooks.events import EventType
-from crm.webhooks.publish import lead_event_publish
+from crm.models import Lead
 from outreach.conversations import conversation_open, message_received, reply_received
 from outreach.enrollments import lead_enrollments_postpone
 from outreach.events import HARD, SOFT, event_record
@@ -40,14 +37,13 @@ from outreach.models import (
     Conversation,
     ConversationChannel,
     ConversationMessage,
-    Enrollment,
     Mailbox,
     Message,
     MessageEvent,
     Suppression,
     UnmatchedEmail,
 )
-from outreach.stop_conditions import lead_enrollments_stop
+from outreach.stop_conditions import lead_unsubscribe
 from outreach.suppression import suppress
 from outreach.windows import lead_zone
 
@@ -262,15 +258,14 @@ def _automatic(message: ConversationMessage, mail: InboundMail, match: Match, vi
 def _unsubscribe_asked(message: ConversationMessage, mail: InboundMail, match: Match, via: str) -> None:
     """The address is suppressed and the lead's sequences stop; it is not a positive reply."""
     lead, at = match.lead, message.occurred_at
+    if match.answered is None:
+        lead_unsubscribe(lead, via="reply", summary="Asked to be removed in a reply", address=mail.sender,
+                         note="Asked in a reply", at=at)  # fmt: skip
+        return
     suppress(mail.sender or lead.email, Suppression.Reason.UNSUBSCRIBED, message=match.answered,
              note="Asked in a reply")  # fmt: skip
-    if match.answered is not None:
-        # The sequence email's own unsubscribe: its time, the timeline line, its address suppressed, sequences stopped.
-        event_record(match.answered, MessageEvent.Kind.UNSUBSCRIBED, occurred_at=at, via="reply")
-        return
-    activity_record(lead=lead, actor=None, kind=Activity.Kind.UNSUBSCRIBED, summary="Asked to be removed in a reply")
-    lead_enrollments_stop(lead, Enrollment.StopReason.UNSUBSCRIBED, at=at)
-    lead_event_publish(EventType.LEAD_UNSUBSCRIBED, lead, channel="email", via="reply")
+    # The sequence email's own unsubscribe: its time, the timeline line, its address suppressed, sequences stopped.
+    event_record(match.answered, MessageEvent.Kind.UNSUBSCRIBED, occurred_at=at, via="reply")
 
 
 def _replied(message: ConversationMessage, mail: InboundMail, match: Match, via: str) -> None:

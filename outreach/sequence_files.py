@@ -7,6 +7,7 @@ mailbox: sales@acme.example
 window: {days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}   # in the lead's time zone
 daily_cap: 200
 pause_company_on_reply: true
+require_lawful_basis: consent   # none (the default) | any | consent: leads without it are skipped and not sent to
 steps:
   - delay_days: 0
     subject: "Quick question, {{ first_name|default:'there' }}"
@@ -46,7 +47,9 @@ from outreach.sequences import (
 )
 
 READY_SEQUENCES = Path(__file__).resolve().parent / "ready_sequences"
-SEQUENCE_KEYS = {"name", "description", "mailbox", "window", "daily_cap", "pause_company_on_reply", "steps"}
+SEQUENCE_KEYS = {
+    "name", "description", "mailbox", "window", "daily_cap", "pause_company_on_reply", "require_lawful_basis", "steps",
+}  # fmt: skip
 STEP_KEYS = {
     "kind", "delay_days", "business_days", "subject", "body", "variants", "use_approved_draft", "title",
     "task_kind", "note", "phantom_agent_id", "template",
@@ -191,6 +194,9 @@ def sequence_spec_parse(text: str) -> SequenceSpec:
         spec.window_end = _clock(window.get("to", "17:00"), window.key_lines.get("to", window.line), "to")
     spec.daily_cap = _whole(document, "daily_cap", spec.daily_cap)
     spec.pause_company_on_reply = _flag(document, "pause_company_on_reply")
+    # none | any | consent (checked with the rest of the spec); absent: none.
+    required = document.get("require_lawful_basis") or ""
+    spec.require_lawful_basis = "" if required == "none" else str(required)
     steps = document.get("steps") or []
     if not isinstance(steps, list):
         raise SequenceFileError("steps must be a list.", lines.get("steps"))
@@ -248,6 +254,8 @@ def sequence_spec_document(spec: SequenceSpec) -> dict:
     }  # fmt: skip
     document["daily_cap"] = spec.daily_cap
     document["pause_company_on_reply"] = spec.pause_company_on_reply
+    if spec.require_lawful_basis:
+        document["require_lawful_basis"] = spec.require_lawful_basis
     document["steps"] = [_step_document(step) for step in spec.steps]
     return document
 

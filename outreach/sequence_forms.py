@@ -61,6 +61,7 @@ def builder_spec(data: QueryDict) -> SequenceSpec:
         window_end=_clock(data.get("window_end"), datetime.time(17, 0)),
         daily_cap=count_or(data.get("daily_cap"), 200),
         pause_company_on_reply=data.get("pause_company_on_reply") == "on",
+        require_lawful_basis=data.get("require_lawful_basis", ""),
         steps=[_step_from(data, index) for index in range(count)],
     )
 

@@ -68,6 +68,7 @@ class SequenceSpec:
     window_end: datetime.time = datetime.time(17, 0)
     daily_cap: int = 200
     pause_company_on_reply: bool = False
+    require_lawful_basis: str = Sequence.RequiredBasis.NONE
     lines: dict[str, int] = field(default_factory=dict)  # a file's line of each top-level key
 
 
@@ -97,6 +98,9 @@ def _spec_check(spec: SequenceSpec) -> None:
         )
     if spec.window_start >= spec.window_end:
         raise SequenceProblem("The window must end after it starts.", spec.lines.get("window"))
+    if spec.require_lawful_basis not in Sequence.RequiredBasis.values:
+        choices = ", ".join(value or '""' for value in Sequence.RequiredBasis.values)
+        raise SequenceProblem(f"require_lawful_basis must be one of {choices}.", spec.lines.get("require_lawful_basis"))
     if not spec.steps:
         raise SequenceProblem("A sequence needs at least one step.", spec.lines.get("steps"))
     for number, step in enumerate(spec.steps, start=1):
@@ -185,6 +189,7 @@ def sequence_save(*, spec: SequenceSpec, actor: User | None, sequence: Sequence 
     sequence.window_start, sequence.window_end = spec.window_start, spec.window_end
     sequence.daily_cap = spec.daily_cap
     sequence.pause_company_on_reply = spec.pause_company_on_reply
+    sequence.require_lawful_basis = spec.require_lawful_basis
     sequence.save()
     _steps_save(sequence, spec.steps)
     return sequence
@@ -253,6 +258,7 @@ def sequence_spec_of(sequence: Sequence) -> SequenceSpec:
         name=sequence.name, description=sequence.description, mailbox=sequence.mailbox, steps=steps,
         window_days=list(sequence.window_days), window_start=sequence.window_start, window_end=sequence.window_end,
         daily_cap=sequence.daily_cap, pause_company_on_reply=sequence.pause_company_on_reply,
+        require_lawful_basis=sequence.require_lawful_basis,
     )  # fmt: skip
 
 

@@ -10,11 +10,14 @@ from django.db.models import F, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
-from crm.models import Activity, Lead, Stage
+from crm.models import Activity, Lead, Stage, User
 from crm.services.leads import lead_promote
 from crm.services.timeline import activities_record_each, activity_record, shown_value
-from crm.signals import lead_activity_recorded, lead_stage_changed
-from outreach.models import Enrollment, Message, MessageEvent, Sequence
+from crm.signals import lead_activity_recorded, lead_consent_withdrawn, lead_stage_changed
+from crm.webhooks.events import EventType
+from crm.webhooks.publish import lead_event_publish
+from outreach.models import Enrollment, Message, MessageEvent, Sequence, Suppression
+from outreach.suppression import suppress
 
 OPEN_STATUSES = [Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED]
 # A stage of these kinds ends the deal, and with it every sequence the lead is in.
@@ -48,6 +51,54 @@ def lead_enrollments_stop(lead: Lead, reason: str, *, at: datetime.datetime | No
     if exclude_sequence is not None:
         enrollments = enrollments.exclude(sequence=exclude_sequence)
     return _enrollments_end(enrollments, status=Enrollment.Status.STOPPED, reason=reason, at=at or timezone.now())
+
+
+@transaction.atomic
+def lead_opt_out(
+    lead: Lead,
+    *,
+    address: str,
+    reason: str,
+    stop: str,
+    message: Message | None = None,
+    note: str = "",
+    actor: User | None = None,
+    at: datetime.datetime | None = None,
+) -> int:
+    """What every opt-out does (an unsubscribe, a complaint, a hard bounce, consent withdrawn): the address gets no
+    more sequence email (Suppression.Reason `reason`) and the lead's sequences stop (Enrollment.StopReason `stop`).
+    How many enrollments stopped."""
+    if address:
+        suppress(address, reason, message=message, note=note, user=actor)
+    return lead_enrollments_stop(lead, stop, at=at)
+
+
+@transaction.atomic
+def lead_unsubscribe(
+    lead: Lead,
+    *,
+    via: str,
+    summary: str,
+    address: str = "",
+    note: str = "",
+    actor: User | None = None,
+    at: datetime.datetime | None = None,
+) -> int:
+    """The lead asked for no more email other than by a sequence email's own link (which outreach.events records on
+    its message): the address (`address`, else the lead's) is suppressed, every sequence stops, the timeline and the
+    webhooks say so. How many enrollments stopped."""
+    activity_record(lead=lead, actor=actor, kind=Activity.Kind.UNSUBSCRIBED, summary=summary)
+    stopped = lead_opt_out(lead, address=address or lead.email, reason=Suppression.Reason.UNSUBSCRIBED,
+                           stop=Enrollment.StopReason.UNSUBSCRIBED, note=note, actor=actor, at=at)  # fmt: skip
+    lead_event_publish(EventType.LEAD_UNSUBSCRIBED, lead, channel="email", via=via)
+    return stopped
+
+
+@receiver(lead_consent_withdrawn, dispatch_uid="outreach_unsubscribe_on_consent_withdrawn")
+def unsubscribe_on_consent_withdrawn(sender, *, lead: Lead, actor: User | None, via: str, at, **kwargs) -> None:
+    # Withdrawing consent is an unsubscribe: one rule for both.
+    lead_unsubscribe(lead, via=via, summary=f"Unsubscribed: consent withdrawn ({via})", note="Consent withdrawn",
+                     actor=actor, at=at)  # fmt: skip
 
 
 @transaction.atomic

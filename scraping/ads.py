@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 from leadflow.params import id_or_none
 from scraping.models import AdDelivery, Source
@@ -71,6 +72,31 @@ GOOGLE_FIELD_MAPPING: dict[str, str] = {
     "POSTAL_CODE": "",
     "STREET_ADDRESS": "",
 }
+
+
+# A lead form's question or checkbox that asks for consent ("I agree to be contacted", "GDPR opt-in", Meta's custom
+# disclaimer checkboxes), and the answers that give it. A form without one gives no lawful basis: legitimate
+# interest is never assumed.
+_CONSENT_QUESTION = re.compile(r"consent|agree|opt[\s_-]?in|permission|gdpr|disclaimer", re.IGNORECASE)
+_CONSENT_GIVEN = frozenset(
+    {"yes", "y", "true", "1", "checked", "agree", "i agree", "accepted", "ja", "oui", "sí", "si"}
+)
+# The column a delivery's consent reaches the import in, mapped to the lead's lawful basis.
+CONSENT_COLUMN = "Lawful basis (from the form)"
+# Where the import says a lead's consent came from, per kind of source.
+CONSENT_SOURCES = {Source.Kind.META: "Meta lead form", Source.Kind.GOOGLE_ADS: "Google lead form"}
+
+
+def is_consent_question(question: str) -> bool:
+    return bool(_CONSENT_QUESTION.search(question))
+
+
+def ad_consent_given(fields: Mapping[str, object]) -> bool:
+    """Whether the person answered yes to a consent question or ticked a consent checkbox of the form."""
+    return any(
+        is_consent_question(question) and str(answer).strip().lower() in _CONSENT_GIVEN
+        for question, answer in fields.items()
+    )
 
 
 class MalformedWebhook(ValueError):
@@ -167,13 +193,18 @@ def meta_deliveries_receive(*, source: Source, changes: list[dict]) -> int:
 
 def meta_lead_fields(lead: dict) -> dict[str, str]:
     """A Graph lead's answers as {question name: first value} (multi-value answers keep the first, as Meta's own
-    CSV export shows single answers)."""
+    CSV export shows single answers), and each custom disclaimer checkbox as "Disclaimer <key>": "checked" or
+    "not checked" (Graph's is_checked: "1", "0", or a boolean)."""
     fields: dict[str, str] = {}
     for item in lead.get("field_data") or []:
         if not isinstance(item, dict) or not item.get("name"):
             continue
         values = item.get("values") or []
         fields[str(item["name"])] = str(values[0]) if isinstance(values, list) and values else ""
+    for item in lead.get("custom_disclaimer_responses") or []:
+        if isinstance(item, dict) and item.get("checkbox_key"):
+            checked = str(item.get("is_checked", "")).strip().lower() in {"1", "true"}
+            fields[f"Disclaimer {item['checkbox_key']}"] = "checked" if checked else "not checked"
     return fields
 
 

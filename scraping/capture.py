@@ -42,6 +42,8 @@ class Destination:
     actor: User | None = None
     # The country of phone numbers written without +code (a campaign's `region: GB`); "": PHONE_DEFAULT_REGION.
     region: str = ""
+    # Where a lawful basis the rows carry came from ("Meta lead form"); "": the import's file.
+    basis_source: str = ""
 
 
 class _CsvFeed:
@@ -123,6 +125,7 @@ def _import(feed: _CsvFeed, folder: Path, part: int, columns: dict[str, str] | N
         lifecycle=to.lifecycle,
         actor=to.actor,
         region=to.region,
+        lawful_basis_source=to.basis_source,
     )
     feed.write_to(Path(job.file.path))
     try:

@@ -19,6 +19,7 @@ from crm.privacy.suppression import SUPPRESSED, Identity, people_suppressed
 from crm.services.leads import lead_create, lead_promote
 from crm.services.pipelines import pipeline_default
 from crm.services.work import task_create
+from scraping.ads import CONSENT_COLUMN, CONSENT_SOURCES, ad_consent_given, is_consent_question
 from scraping.capture import Destination, table_capture
 from scraping.models import AdDelivery, Source
 from scraping.signals import ad_leads_saved
@@ -85,7 +86,12 @@ def _save(source: Source, pending: list[AdDelivery], columns: dict[str, str]) ->
     if not pending:
         return []
     headers = list(dict.fromkeys(name for delivery in pending for name in delivery.fields))
-    table = [[str(d.fields.get(name, "")) for name in headers] + [d.platform_lead_id] for d in pending]
+    # One column says whether each person consented, however many consent questions their form asked.
+    table = [
+        [str(d.fields.get(name, "")) for name in headers]
+        + [Lead.LawfulBasis.CONSENT if ad_consent_given(d.fields) else "", d.platform_lead_id]
+        for d in pending
+    ]
     to = Destination(
         name=f"{source.name} deliveries",
         source_tag=source.kind,
@@ -93,8 +99,16 @@ def _save(source: Source, pending: list[AdDelivery], columns: dict[str, str]) ->
         lead_list=source.lead_list,
         stage=source.stage or pipeline_default().stages.first(),
         lifecycle=Lead.Lifecycle.LEAD,
+        basis_source=CONSENT_SOURCES.get(source.kind, f"{source.get_kind_display()} form"),
     )
-    jobs = table_capture([*headers, PLATFORM_ID_COLUMN], table, columns={**columns, PLATFORM_ID_COLUMN: ""}, to=to)
+    # The consent questions themselves stay custom fields, as the person answered them (never a second basis column).
+    columns = {
+        **{header: "" for header in headers if is_consent_question(header) and header not in columns},
+        **columns,
+        CONSENT_COLUMN: "lawful_basis",
+        PLATFORM_ID_COLUMN: "",
+    }
+    jobs = table_capture([*headers, CONSENT_COLUMN, PLATFORM_ID_COLUMN], table, columns=columns, to=to)
     found: dict[int, int] = {}
     refused: dict[int, str] = {}
     for job in jobs:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin, ImportExportModelAdmin
 
 from crm.admin.base import ImportWithinLimits, ServiceErrorsAsMessages, adopt, bulk_form_action, counted, tag_text
-from crm.lead_fields import LEAD_FACT_GROUPS
+from crm.lead_fields import LAWFUL_BASIS_FIELDS, LEAD_FACT_GROUPS
 from crm.models import Activity, Company, Lead, LeadList, ListMembership, Note, Stage, StageChange, Tag, Task
 from crm.normalize import domain_from_url
 from crm.resources import EXPORT_FORMATS, IMPORT_FORMATS, CompanyResource, LeadResource, lead_apply_edits
@@ -171,6 +171,7 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
         "stage",
         "owner",
         "do_not_contact",
+        "lawful_basis",
         "source",
         "tags",
         "lists",
@@ -178,12 +179,14 @@ class LeadAdmin(ImportWithinLimits, ServiceErrorsAsMessages, ExportActionMixin, 
     search_fields = ("first_name", "last_name", "email", "phone", "company__name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("company", "tags")
-    readonly_fields = ("score", "custom_fields", "created_at", "updated_at")
+    # The lawful basis is shown, never edited here: the lead page and the API record it (crm.services.consent).
+    readonly_fields = ("score", "custom_fields", *LAWFUL_BASIS_FIELDS, "created_at", "updated_at")
     # The facts as crm.lead_fields groups them, with where the lead stands in the pipeline.
     fieldsets = (
         ("Person", {"fields": LEAD_FACT_GROUPS["Person"]}),
         ("Where", {"fields": LEAD_FACT_GROUPS["Where"]}),
         ("Pipeline", {"fields": ("stage", "lost_reason", "owner", "score", *LEAD_FACT_GROUPS["Standing"])}),
+        ("Lawful basis", {"fields": LAWFUL_BASIS_FIELDS}),
         ("More", {"fields": ("tags", "custom_fields", "created_at", "updated_at", "version")}),
     )
     actions = ["assign_owner", "move_stage", "add_to_list"]

@@ -28,6 +28,7 @@ from crm.filters import LeadFilter
 from crm.models import Lead, User
 from crm.normalize import NormalizeError, email_normalize
 from crm.selectors import lead_table_rows, leads_visible_to, leads_with_email
+from crm.services.consent import lead_consent_withdraw, lead_lawful_basis_set
 from crm.services.leads import lead_assign_owner, lead_create, lead_move_stage, lead_update, leads_delete
 from crm.services.pipelines import pipeline_default
 from crm.services.versions import StaleEdit
@@ -80,9 +81,13 @@ SORT_PARAMETER = OpenApiParameter(
 MIN_SCORE_PARAMETER = OpenApiParameter("min_score", float, description="Leads scored at least this.")
 
 
+# Written through crm.services.consent, after the facts.
+CONSENT_KEYS = frozenset({"lawful_basis", "lawful_basis_source", "consent_withdrawn"})
+
+
 def _service_fields(data: dict) -> dict:
-    """A validated write body as the lead services take it: tags as text, the stage and version apart."""
-    fields = {key: value for key, value in data.items() if key not in {"stage", "version", "tags"}}
+    """A validated write body as the lead services take it: tags as text; the stage, version and consent apart."""
+    fields = {key: value for key, value in data.items() if key not in {"stage", "version", "tags", *CONSENT_KEYS}}
     if "tags" in data:
         fields["tags"] = ", ".join(data["tags"])
     return fields
@@ -93,7 +98,17 @@ def _lead_create(actor: User, data: dict) -> Lead:
     fields = _service_fields(data)
     if "owner" in fields and not can_reassign(actor) and fields["owner"] not in (None, actor):
         raise PermissionDenied("Only managers and admins can give a new lead to someone else.")
-    return lead_create(actor=actor, stage=stage, **fields)
+    return _consent_apply(lead_create(actor=actor, stage=stage, **fields), actor, data)
+
+
+def _consent_apply(lead: Lead, actor: User, data: dict) -> Lead:
+    """The lawful basis (from "API" unless the body names its source) and a withdrawal of consent."""
+    if "lawful_basis" in data:
+        source = data.get("lawful_basis_source") or "API"
+        lead = lead_lawful_basis_set(lead=lead, basis=data["lawful_basis"], source=source, actor=actor, channel="api")
+    if data.get("consent_withdrawn"):
+        lead = lead_consent_withdraw(lead=lead, actor=actor, via="API", channel="api")
+    return lead
 
 
 def _lead_update(lead: Lead, actor: User, data: dict) -> Lead:
@@ -105,7 +120,7 @@ def _lead_update(lead: Lead, actor: User, data: dict) -> Lead:
     lead = lead_update(lead=lead, actor=actor, seen_version=data.get("version"), **fields)
     if owner_given and owner != lead.owner:
         lead = lead_assign_owner(lead=lead, owner=owner, actor=actor)
-    return lead
+    return _consent_apply(lead, actor, data)
 
 
 class LeadViewSet(VisibleObjectMixin, viewsets.GenericViewSet):
@@ -136,7 +151,9 @@ class LeadViewSet(VisibleObjectMixin, viewsets.GenericViewSet):
         """A new lead (a rep's is theirs); stage: the default pipeline's first unless given."""
         body = LeadWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(_lead_create(request.user, body.validated_data), status.HTTP_201_CREATED)
+        with transaction.atomic():
+            lead = _lead_create(request.user, body.validated_data)
+        return self._answer(lead, status.HTTP_201_CREATED)
 
     @extend_schema(request=LeadWriteSerializer, responses={200: LeadSerializer})
     def partial_update(self, request: Request, pk: str) -> Response:

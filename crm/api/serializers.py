@@ -9,10 +9,11 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.lead_fields import LEAD_FACTS
+from crm.lead_fields import LAWFUL_BASIS_FIELDS, LEAD_FACTS
 from crm.models import Company, Lead, LeadList, Note, Stage, StageChange, Task, User
 from crm.services.versions import lead_version
 from leadflow.api.fields import (
+    StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictDecimalField,
@@ -111,6 +112,7 @@ class LeadSerializer(ReadSerializer):
             "phone_verified",
             "tags",
             "custom_fields",
+            *LAWFUL_BASIS_FIELDS,
             "created_at",
             "updated_at",
             "version",
@@ -148,6 +150,10 @@ def lead_representation(lead: Lead) -> dict:
         "phone_verified": lead.phone_verified,
         "tags": [tag.name for tag in lead.tags.all()],
         "custom_fields": lead.custom_fields,
+        "lawful_basis": lead.lawful_basis,
+        "lawful_basis_source": lead.lawful_basis_source,
+        "lawful_basis_at": _moment(lead.lawful_basis_at),
+        "consent_withdrawn_at": _moment(lead.consent_withdrawn_at),
         "created_at": _moment(lead.created_at),
         "updated_at": _moment(lead.updated_at),
         "version": lead_version(lead),
@@ -169,6 +175,14 @@ class LeadWriteSerializer(StrictModelSerializer):
     deal_value = StrictDecimalField(max_digits=12, decimal_places=2, min_value=0, allow_null=True, required=False)
     custom_fields = serializers.DictField(child=text(1000), required=False)
     version = StrictCharField(max_length=64, required=False, write_only=True)
+    # Recorded through crm.services.consent, stamped with the time it arrives ("" clears it: unknown).
+    lawful_basis = StrictChoiceField(choices=["", *Lead.LawfulBasis.values], required=False)
+    lawful_basis_source = text(
+        Lead._meta.get_field("lawful_basis_source").max_length, required=False, help_text='Defaults to "API".'
+    )
+    consent_withdrawn = StrictBooleanField(
+        required=False, write_only=True, help_text="true: the person withdrew consent (an unsubscribe everywhere)."
+    )
 
     class Meta:
         model = Lead
@@ -179,8 +193,22 @@ class LeadWriteSerializer(StrictModelSerializer):
             "owner",
             "stage",
             "custom_fields",
+            "lawful_basis",
+            "lawful_basis_source",
+            "consent_withdrawn",
             "version",
         ]
+
+    def validate_consent_withdrawn(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("A withdrawal is not taken back: record a new lawful basis instead.")
+        return value
+
+    def validate(self, data: dict) -> dict:
+        if "lawful_basis_source" in data and "lawful_basis" not in data:
+            problem = "Send it with the lawful_basis it is the source of."
+            raise serializers.ValidationError({"lawful_basis_source": problem})
+        return data
 
     def validate_custom_fields(self, value: dict) -> dict:
         if len(value) > CUSTOM_FIELDS_MAX:

@@ -25,6 +25,8 @@ class LeadDraft:
     company_domain: str = ""
     tags: list[str] = field(default_factory=list)
     note: str = ""
+    # A Lead.LawfulBasis from a column mapped to it (""; none), recorded by crm.services.consent, not as a fact.
+    lawful_basis: str = ""
     custom: dict[str, str] = field(default_factory=dict)
     problems: list[CellProblem] = field(default_factory=list)
     rejected: str = ""

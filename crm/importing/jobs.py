@@ -118,6 +118,7 @@ def import_job_for_table(
     on_duplicate: str = ImportJob.OnDuplicate.FILL,
     actor: User | None = None,
     region: str = "",
+    lawful_basis_source: str = "",
 ) -> ImportJob:
     """An import of a table that a capture source fetched rather than a person uploaded: mapped by the source's known
     columns ({header: field}) and the import's suggestions for the rest, queued for the caller to run. Same reading,
@@ -137,6 +138,7 @@ def import_job_for_table(
         stage=stage,
         lifecycle=lifecycle,
         on_duplicate=on_duplicate,
+        lawful_basis_source=lawful_basis_source,
         region=region.upper() if region.upper() in phonenumbers.SUPPORTED_REGIONS else "",
         status=ImportJob.Status.QUEUED,
         heartbeat_at=timezone.now(),

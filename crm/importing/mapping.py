@@ -31,6 +31,7 @@ FIELDS: dict[str, str] = {
     "tags": "Tags",
     "deal_value": "Deal value",
     "notes": "Notes",
+    "lawful_basis": "Lawful basis",
 }
 # Targets any number of columns may take: a person's further addresses and numbers, kept on the lead (other_emails,
 # other_phones) beside the main one, which each row takes from the first of them when its main column is empty.
@@ -128,6 +129,10 @@ SYNONYMS: dict[str, dict[float, str]] = {
         0.85: "value",
         0.7: "budget",
     },
+    "lawful_basis": {
+        1.0: "lawful basis, legal basis, gdpr basis, lawful basis for processing, legal basis for processing",
+        0.9: "consent, gdpr consent, marketing consent, email consent, opt in, marketing opt in, rechtsgrundlage",
+    },
     "notes": {
         1.0: "notes, note, comments, comment, remarks, lead notes, notizen, bemerkungen, notas",
         0.9: "memo",
@@ -160,7 +165,7 @@ _EXACT: dict[str, tuple[str, float]] = {
 # Headers that are near a synonym in spelling but mean something else ("County" is not "Country").
 _NOT_FUZZY = {
     "county", "state", "states", "stage", "status", "notice", "sites", "title2", "counter", "cities", "persona",
-    "personas", "formname", "adname",
+    "personas", "formname", "adname", "content", "contents", "contract",
 }  # fmt: skip
 # A typo costs this much of a synonym's weight, and must leave at least this much of the spelling right.
 _FUZZY_WEIGHT = 0.85
@@ -188,8 +193,8 @@ _KEYWORDS = (
         frozenset({"email", "emails", "mail", "courriel"}),
         _word_set(
             "status score confidence verified verification valid validity type domain format pattern catch source "
-            "opt optout unsubscribed bounce bounced sent open opened click clicked replied count date last company "
-            "owner label assistant manager spouse"
+            "consent opt optout unsubscribed bounce bounced sent open opened click clicked replied count date last "
+            "company owner label assistant manager spouse"
         ),
     ),
     _Keyword(

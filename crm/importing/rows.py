@@ -7,6 +7,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.core.exceptions import ValidationError
+
 from crm.companies import company_domain_of
 from crm.importing.contacts import RowContacts, contacts_settle, identity_from_custom
 from crm.importing.drafts import CellProblem, LeadDraft, keep_invalid
@@ -30,6 +32,7 @@ from crm.normalize import (
     website_normalize,
 )
 from crm.normalize.text import PLACEHOLDER_FORMS, text_shorten
+from crm.services.consent import lawful_basis_parse
 
 # Longest text each field a cell fills holds (the company: its name), read from the model once (rows are read in a
 # forked child, which inherits this): a longer cell is shortened with an ellipsis and reported, never dropped.
@@ -160,6 +163,8 @@ def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts
             draft.tags = _tags(value)
         elif target == "deal_value":
             draft.fields["deal_value"] = _money(value)
+        elif target == "lawful_basis":
+            draft.lawful_basis = lawful_basis_parse(value) or draft.lawful_basis
         elif target == "notes":
             if "\n" in value:  # a note keeps its lines
                 note, shortened = text_shorten(value, NOTE_LENGTH), len(value) > NOTE_LENGTH
@@ -170,6 +175,8 @@ def _apply_cell(draft: LeadDraft, target: str, header: str, value: str, contacts
             draft.note = note
     except NormalizeError as exc:
         keep_invalid(draft, header, value, str(exc))
+    except ValidationError as exc:
+        keep_invalid(draft, header, value, " ".join(exc.messages))
 
 
 def draft_from_row(row: Row, headers: list[str], mapping: list[str], *, region: str) -> LeadDraft:

@@ -24,6 +24,7 @@ from crm.lead_fields import lead_facts_importable
 from crm.matching import lead_keys_refresh
 from crm.models import Company, ImportJob, Lead, Stage
 from crm.privacy.suppression import SUPPRESSED, Identity, people_suppressed
+from crm.services.consent import SOURCE_LENGTH, leads_lawful_basis_set
 from leadflow.roles import can_edit_owned_by, can_see_owned_by
 
 # The lead fields an import may fill or overwrite on an existing lead (never stage, owner, score or source).
@@ -286,9 +287,26 @@ class BatchWriter:
             leads_update([known.lead for known in changed], [*fields, *KEY_FIELDS, "updated_at", "score_stale"])
         added = extras_save(self.job, extras)
         changes_save(self.job, changed, added, now)
+        self._lawful_bases_save(extras, now)
         conflicts_save(plan.conflicts)
         problem_rows(self.job, plan.drafts, skips).insert()
         return result
+
+    def _lawful_bases_save(self, extras: list[tuple[Known, list[LeadDraft]]], at: datetime) -> None:
+        """The lawful basis each lead's rows name (the last that names one), recorded with its source and time by
+        crm.services.consent, as a basis always is: on new leads, and on matched ones that have none (or over
+        theirs when the import overwrites). A few bulk queries per basis."""
+        by_basis: dict[str, list[int]] = defaultdict(list)
+        for known, drafts in extras:
+            basis = next((draft.lawful_basis for draft in reversed(drafts) if draft.lawful_basis), "")
+            if basis:
+                by_basis[basis].append(known.lead.pk)
+        source = self.job.lawful_basis_source or f"Import file {self.job.original_name}"
+        for basis, lead_ids in by_basis.items():
+            leads_lawful_basis_set(
+                lead_ids=lead_ids, basis=basis, source=source[:SOURCE_LENGTH], actor=self.actor, at=at,
+                only_unknown=not self.overwrite,
+            )  # fmt: skip
 
     def _changed_since(self, plan: BatchPlan) -> set[int]:
         """The leads the plan changes that someone else changed after it read them; the others are locked now."""

@@ -34,6 +34,8 @@ class Activity(models.Model):
         REPLIED = "replied", "Replied"
         MEETING_BOOKED = "meeting_booked", "Meeting booked"
         SCORE = "score", "Score threshold crossed"
+        # The lawful basis recorded, changed or cleared, and consent withdrawn (crm.services.consent).
+        LAWFUL_BASIS = "lawful_basis", "Lawful basis"
 
     # Indexed as the first column of activity_lead_recent.
     lead = models.ForeignKey("crm.Lead", on_delete=models.CASCADE, related_name="activities", db_index=False)

@@ -54,6 +54,8 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=60, default="csv_import")
+    # Where a column mapped to the lawful basis says it came from ("Meta lead form"); "": "Import file <name>".
+    lawful_basis_source = models.CharField(max_length=100, blank=True)
     # Where new leads enter: a stage (None: the default pipeline's first) and as contacts or leads. A capture run or
     # an ad form sets them; files imported by people take the defaults.
     stage = models.ForeignKey("crm.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class UserManager(BaseUserManager["User"]):
@@ -38,6 +39,8 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, blank=True)
     # Besides the in-app notification: an email for each reply from a lead they own.
     notify_by_email = models.BooleanField("email me when a lead replies", default=False)
+    # Raised by "Sign out everywhere": it is part of the hash every session keeps, so all sessions end at once.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -48,6 +51,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django checks this hash, kept in each session, on every request (with SECRET_KEY_FALLBACKS too): mixing in
+        the session generation ends every session of the user whatever backend keeps them (database, cache,
+        cookies). Generation 0 keeps Django's own hash, so sessions made before this field existed stay valid."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "crm.models.User.session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def initials(self) -> str:
@@ -112,6 +125,11 @@ class Lead(models.Model):
         WARM = "warm", "Warm"
         COLD = "cold", "Cold"
 
+    class LawfulBasis(models.TextChoices):
+        CONSENT = "consent", "Consent"
+        LEGITIMATE_INTEREST = "legitimate_interest", "Legitimate interest"
+        CONTRACT = "contract", "Contract"
+
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     title = models.CharField("job title", max_length=200, blank=True)
@@ -147,6 +165,13 @@ class Lead(models.Model):
     email_verified = models.BooleanField(default=False)
     phone_verified = models.BooleanField(default=False)
     do_not_contact = models.BooleanField(default=False)
+    # Why we may process the person's data, where that came from and when it was recorded (empty: unknown); set
+    # only through crm.services.consent, which writes the timeline.
+    lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices, blank=True)
+    lawful_basis_source = models.CharField("source of the lawful basis", max_length=100, blank=True)
+    lawful_basis_at = models.DateTimeField("lawful basis recorded at", null=True, blank=True)
+    # When the person last withdrew consent (which unsubscribes them everywhere: outreach's lead_unsubscribe).
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField("crm.Tag", blank=True, related_name="leads")
     custom_fields = models.JSONField(default=dict, blank=True)
     # Every further address and number a source gave beyond the main ones, kept rather than dropped (searched too).
@@ -172,6 +197,7 @@ class Lead(models.Model):
             models.Index(fields=["source"], name="lead_source"),
             models.Index(fields=["grade"], name="lead_grade"),
             models.Index(fields=["lifecycle"], name="lead_lifecycle"),
+            models.Index(fields=["lawful_basis"], name="lead_lawful_basis"),
             models.Index(fields=["last_name", "first_name"], name="lead_name"),
             models.Index(fields=["-score"], name="lead_score"),
             # Only the few stale leads are indexed (PostgreSQL, SQLite): the queued rescore finds them at once.

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.template.defaultfilters import pluralize
 
 from crm.models import DoNotCallNumber, Lead, MergeRecord, SyncChange, WebhookEvent
 from crm.privacy.import_files import person_import_jobs, person_import_problems, person_rows_remove
@@ -22,6 +22,7 @@ from crm.privacy.person import Person, person_find
 from crm.privacy.signals import person_erasing
 from crm.privacy.suppression import person_digests, person_suppress
 from leadflow import audit
+from leadflow.backups.archive import backup_folders
 from leadflow.models import AiCall
 
 NOT_ERASED_GENERAL = (
@@ -77,10 +78,12 @@ def not_erased_lines() -> list[str]:
     """What an erasure cannot reach, said plainly."""
     if not settings.BACKUP_DIR:
         return [NOT_ERASED_GENERAL]
-    folder = Path(settings.BACKUP_DIR)
-    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    backups = [path for path in folder.iterdir() if path.stat().st_mtime < today] if folder.is_dir() else []
-    return [f"Copies inside backups made before today: {len(backups)} backups in {folder}.", NOT_ERASED_GENERAL]
+    backups = len(backup_folders(Path(settings.BACKUP_DIR)))
+    return [
+        f"Copies inside backups made before this erasure: {backups} backup{pluralize(backups)} in "
+        f"{settings.BACKUP_DIR} (each is deleted once {settings.BACKUP_KEEP} newer ones are kept).",
+        NOT_ERASED_GENERAL,
+    ]
 
 
 def person_erase(

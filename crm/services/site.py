@@ -1,15 +1,20 @@
-"""The site's own settings (currency, default time zone), changed by admins."""
+"""The site's own settings (currency, default time zone, sign-in security), changed by admins."""
 
 from __future__ import annotations
 
 from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from crm.locale import site_settings
 from crm.models import SiteSettings, User
 from crm.normalize import time_zone_names
+from leadflow.audit import record
 from leadflow.roles import require_admin
+
+# A week: past that an idle limit protects nothing a browser's own session cookie does not.
+MAX_IDLE_MINUTES = 7 * 24 * 60
 
 
 def currency_codes() -> list[str]:
@@ -38,3 +43,29 @@ def site_settings_apply(*, currency: str, time_zone: str, actor: User | None = N
     # The record read in this request is the one saved, so the rest of the request sees the new values.
     record.save()
     return record
+
+
+@transaction.atomic
+def site_security_update(
+    *, actor: User, require_admin_two_factor: bool, session_idle_minutes: int, request: HttpRequest | None = None
+) -> SiteSettings:
+    """Save the sign-in security settings and log the change."""
+    require_admin(actor)
+    if not 0 <= session_idle_minutes <= MAX_IDLE_MINUTES:
+        raise ValidationError({"session_idle_minutes": f"Choose 0 (never) to {MAX_IDLE_MINUTES} minutes."})
+    stored = site_settings()
+    changes = {
+        field: [getattr(stored, field), value]
+        for field, value in (
+            ("require_admin_two_factor", require_admin_two_factor),
+            ("session_idle_minutes", session_idle_minutes),
+        )
+        if getattr(stored, field) != value
+    }
+    stored.require_admin_two_factor = require_admin_two_factor
+    stored.session_idle_minutes = session_idle_minutes
+    stored.updated_by = actor
+    stored.save()
+    if changes:
+        record("site.security_changed", request=request, actor=actor, target=stored, changes=changes)
+    return stored

@@ -8,9 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.forms import LeadFactsForm, NoteForm, TaskForm
+from crm.forms import LawfulBasisForm, LeadFactsForm, NoteForm, TaskForm
 from crm.models import Lead, Stage, User
 from crm.selectors import active_users, lead_for_page, lead_page
+from crm.services.consent import SOURCE_SUGGESTIONS, lead_consent_withdraw, lead_lawful_basis_set
 from crm.services.leads import lead_assign_owner, lead_move_stage, lead_update
 from crm.services.leads import lead_claim as lead_claim_service
 from crm.services.leads import lead_promote as lead_promote_service
@@ -45,6 +46,9 @@ def _page_context(request: HttpRequest, lead: Lead, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(lead=lead),
         "facts_form": forms.get("facts_form"),
+        "basis_form": forms.get("basis_form")
+        or LawfulBasisForm(initial={"lawful_basis": lead.lawful_basis, "source": lead.lawful_basis_source}),
+        "basis_sources": SOURCE_SUGGESTIONS,
         "version": lead_version(lead),
     }
 
@@ -202,4 +206,30 @@ def lead_owner(request: HttpRequest, pk: int) -> HttpResponse:
         lead_assign_owner(lead=lead, owner=owner, actor=request.user, seen_version=request.POST.get("version", ""))
     except StaleEdit as exc:
         messages.error(request, f"Owner not changed. {' '.join(exc.messages)} This is the lead as it is now.")
+    return redirect("crm:lead", pk=pk)
+
+
+@require_POST
+def lead_lawful_basis(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the lawful basis chosen on the page; a value the form refuses shows the page again with why (400)."""
+    lead = _visible_lead(request, pk)
+    require_edit_lead(request.user, lead)
+    form = LawfulBasisForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        lead_lawful_basis_set(
+            lead=lead, basis=data["lawful_basis"], source=data["source"] or "Manual", actor=request.user
+        )
+        messages.success(request, "Lawful basis saved.")
+        return redirect("crm:lead", pk=pk)
+    context = _page_context(request, lead, basis_form=form)
+    return render(request, "crm/lead_detail.html", context, status=400)
+
+
+@require_POST
+def lead_consent_withdrawn(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person withdrew consent (told a rep): unsubscribed everywhere, as an unsubscribe link does."""
+    lead = _visible_lead(request, pk)
+    lead_consent_withdraw(lead=lead, actor=request.user, via="lead page")
+    messages.success(request, f"Consent withdrawn: {lead.full_name} is unsubscribed and out of every sequence.")
     return redirect("crm:lead", pk=pk)

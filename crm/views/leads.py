@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.exporting import FORMATS, LeadExport, csv_lines, export_file_name, xlsx_write
-from crm.filters import LeadFilter, leads_matching
+from crm.filters import UNKNOWN_BASIS, LeadFilter, leads_matching
 from crm.forms import BulkActionForm, LeadCreateForm
 from crm.models import LeadList
 from crm.selectors import lead_table_rows, leads_visible_to, leads_with_email
+from crm.services.consent import leads_bulk_lawful_basis_set
 from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
@@ -41,6 +42,7 @@ def _table_context(request: HttpRequest) -> dict:
         "current_list": current_list,
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
+        "bulk_bases": BulkActionForm.base_fields["to_basis"].choices,
         "bulk_owners": lead_filter.filters["owner"].queryset,
         "seen_at": seen_at.isoformat(),
     }
@@ -143,6 +145,12 @@ def _bulk_apply(request: HttpRequest, data: dict) -> None:
                 leads=leads, stage=data["to_stage"], actor=actor, seen_at=seen_at, lost_reason=data["lost_reason"]
             )
             done = f"Moved {changed} lead(s) to {data['to_stage']}."
+        elif action == "lawful_basis":
+            basis = "" if data["to_basis"] == UNKNOWN_BASIS else data["to_basis"]
+            changed = leads_bulk_lawful_basis_set(
+                leads=leads, basis=basis, source=data["basis_source"] or "Manual", actor=actor, seen_at=seen_at
+            )
+            done = f"Recorded the lawful basis of {changed} lead(s)."
         elif action == "add_to_list":
             changed = list_add_leads(lead_list=data["to_list"], leads=leads, actor=actor)
             done = f"Added {changed} lead(s) to {data['to_list']}."

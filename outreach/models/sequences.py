@@ -36,6 +36,11 @@ class Sequence(models.Model):
         PAUSED = "paused", "Paused"
         ARCHIVED = "archived", "Archived"
 
+    class RequiredBasis(models.TextChoices):
+        NONE = "", "None"
+        ANY = "any", "Any lawful basis"
+        CONSENT = "consent", "Consent only"
+
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
     mailbox = models.ForeignKey(
@@ -51,6 +56,10 @@ class Sequence(models.Model):
     daily_cap = models.PositiveIntegerField(default=200)
     # When one person at a company replies, pause everyone else at that company in this sequence.
     pause_company_on_reply = models.BooleanField(default=False)
+    # Whom the sequence may write to: enrolling skips, and sending stops, leads without this lawful basis.
+    require_lawful_basis = models.CharField(
+        max_length=10, choices=RequiredBasis.choices, default=RequiredBasis.NONE, blank=True
+    )
     # A ready sequence shipped to be cloned: never sends itself.
     is_template = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -136,6 +145,7 @@ class Enrollment(models.Model):
         SUPPRESSED = "suppressed", "Suppressed"
         NO_EMAIL = "no_email", "No email address"
         DO_NOT_CONTACT = "do_not_contact", "Do not contact"
+        NO_LAWFUL_BASIS = "no_lawful_basis", "Without the lawful basis required"
         REMOVED = "removed", "Removed by hand"
         FAILED = "failed", "Sending failed"
 

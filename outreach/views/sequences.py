@@ -71,6 +71,7 @@ def _builder(request: HttpRequest, spec: SequenceSpec, sequence: Sequence | None
         "kinds": SequenceStep.Kind.choices,
         "task_kinds": Task.Kind.choices,
         "whatsapp_templates": WhatsAppTemplate.objects.filter(active=True),
+        "required_bases": Sequence.RequiredBasis.choices,
     }
     return render(request, "outreach/sequence_builder.html", context, status=status)
 

@@ -17,8 +17,10 @@ from django.conf import settings
 from leadflow.http import BlockedAddress, ResponseTooLarge, http_session
 from scraping.sources.base import SourceFailed
 
-# What a lead is read with: the answers and where the lead came from.
-LEAD_FIELDS = "id,created_time,ad_id,adset_id,campaign_id,form_id,field_data,is_organic,platform"
+# What a lead is read with: the answers, the custom disclaimer's checkboxes (consent) and where the lead came from.
+LEAD_FIELDS = (
+    "id,created_time,ad_id,adset_id,campaign_id,form_id,field_data,custom_disclaimer_responses,is_organic,platform"
+)
 # Graph error codes worth asking again later: unknown (1), service (2), throttles (4, 17, 32, 341, 613 and the ads
 # ones 80000-80014). Every other code (190 expired token, 10 and 200-299 permissions, 100 no such lead) will not
 # change by waiting.

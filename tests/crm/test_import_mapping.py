@@ -41,6 +41,8 @@ def test_the_fields_are_the_lead_fields_an_import_can_fill():
         "tags",
         "deal_value",
         "notes",
+        # Recorded through crm.services.consent with the file as its source, not as a fact.
+        "lawful_basis",
     ]
     assert CUSTOM == "" and IGNORE == "ignore" and IGNORE not in FIELDS
     # Any number of columns may hold further addresses and numbers of the person.

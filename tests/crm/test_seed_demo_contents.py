@@ -217,3 +217,15 @@ def test_it_shows_capture_sources_campaigns_runs_and_ad_leads(seeded):
     assert Campaign.objects.exclude(next_run_at=None).count() == 4
     assert ScrapeRun.objects.filter(status="failed").exists() and ScrapeRun.objects.filter(status="done").exists()
     assert AdDelivery.objects.filter(lead__isnull=False).exists()
+
+
+def test_it_gives_leads_a_mix_of_lawful_bases_each_with_its_source_and_time(seeded):
+    hand_made = Lead.objects.filter(import_job__isnull=True).exclude(source=TYPED_AGAIN)
+    bases = set(hand_made.values_list("lawful_basis", flat=True))
+    assert bases == {"", "consent", "legitimate_interest", "contract"}
+    assert "lawful bases:" in seeded and "unknown" in seeded
+    for lead in hand_made.exclude(lawful_basis="")[:50]:
+        assert lead.lawful_basis_source and lead.lawful_basis_at == lead.created_at
+        line = lead.activities.get(kind=Activity.Kind.LAWFUL_BASIS)
+        assert line.created_at == lead.created_at and lead.lawful_basis_source in line.summary
+    assert hand_made.filter(source="meta_ads", lawful_basis_source="Meta lead form").exists()

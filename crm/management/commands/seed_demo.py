@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from crm import demo_data as demo
 from crm.companies import company_find
+from crm.demo_consent import demo_lawful_bases_seed
 from crm.demo_data_quality import demo_duplicates_plant, demo_import_run
 from crm.demo_scoring import demo_scoring_seed
 from crm.models import Activity, Company, Lead, Note, SiteSettings, Stage, StageChange, Task, User
@@ -477,6 +478,7 @@ class Command(BaseCommand):
         promotions = seeder.promotions_create(people, users["mia"])
         seeder.tasks_create(people, users, admin)
         lists = seeder.lists_create(people, users)
+        bases = demo_lawful_bases_seed([person.lead.pk for person in people], seed=str(SEED))
         seeder.timeline_backdate([person.lead.pk for person in people])
         imported = demo_import_run(users["mia"], seeder.rng)
         pairs = demo_duplicates_plant(users["mia"])
@@ -502,6 +504,7 @@ class Command(BaseCommand):
             f"{imported.rows_updated} filled in, {imported.rows_rejected} rejected (see Imports)"
         )
         self.stdout.write(f"  {pairs} suspected duplicate pairs to review (see Duplicates)")
+        self.stdout.write(bases)
         for line in others:
             self.stdout.write(f"  {line}")
 

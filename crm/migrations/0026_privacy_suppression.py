@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0023_activity_kind_time"),
+        ("crm", "0025_lawful_basis"),
     ]
 
     operations = [

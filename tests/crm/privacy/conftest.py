@@ -15,6 +15,7 @@ from crm.services.work import note_create, task_create
 from enrichment.models import FieldSource, LeadAnalysis, ProviderAnswer
 from leadflow.models import AiCall
 from outreach.models import Conversation, ConversationMessage, Draft, MessageEvent, Suppression, UnmatchedEmail
+from scraping.models import Campaign, Source
 from tests.factories import EnrollmentFactory, LeadListFactory, MessageFactory
 
 EMAIL = "Zebedee.Quortlebank@Example.org"
@@ -81,6 +82,12 @@ def zebedee(tmp_path, manager_mia) -> Lead:
                           answer={"body": f"Hi {FIRST}"})  # fmt: skip
     payload = {"lead": {"id": lead.pk, "email": EMAIL.lower()}, "at": str(timezone.now())}
     WebhookEvent.objects.create(message_id="msg_1", type="lead.created", payload=payload)
+    directory = Source.objects.create(kind=Source.Kind.WEBSITE, name="Fair directory")
+    run = Campaign.objects.create(name="Fair exhibitors", source=directory).runs.create(status="done")
+    run.raw = {"items": [{"name": f"{FIRST} {LAST}", "email": EMAIL}, {"name": "Ann Other"}]}
+    run.save(update_fields=["raw"])
+    ads = Source.objects.create(kind=Source.Kind.META, name="Spring ads")
+    ads.deliveries.create(platform_lead_id="m-1", status="saved", lead=lead, fields={"email": EMAIL, "full_name": LAST})
     Suppression.objects.create(email=EMAIL.lower(), reason="unsubscribed")
     DoNotCallNumber.objects.create(number=E164, origin="typed")
     return lead

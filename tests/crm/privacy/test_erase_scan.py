@@ -61,7 +61,8 @@ def test_an_erased_person_is_nowhere_but_the_hash_and_never_comes_back(
         kind=Source.Kind.GOOGLE_ADS, name="Forms", credentials=json.dumps({"webhook_key": GOOGLE_KEY})
     )
     before = {hit.split(".")[0] for hit in database_hits()}
-    assert {"crm_lead", "outreach_message", "enrichment_fieldsource", "outreach_draft"} <= before
+    assert {"crm_lead", "outreach_message", "enrichment_fieldsource", "outreach_draft", "scraping_scraperun"} <= before
+    assert {"scraping_addelivery", "leadflow_aicall", "crm_webhookevent", "outreach_unmatchedemail"} <= before
     assert media_hits()
 
     report = person_erase(email=EMAIL, phone=PHONE, actor=admin_ada, channel="command")

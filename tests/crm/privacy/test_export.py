@@ -34,6 +34,9 @@ KINDS = [
     "drafts",
     "enrichment_values",
     "ai_analyses",
+    "ad_form_deliveries",
+    "unmatched_emails",
+    "email_suppressions",
 ]
 
 

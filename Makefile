@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/ai.py
 	$(BIN)/python bench/write.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/privacy.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -27,6 +27,7 @@ from crm.models import (
     Task,
     User,
 )
+from crm.privacy.suppression import Identity, people_suppressed
 from leadflow.roles import (
     Role,
     can_edit_owned_by,
@@ -138,11 +139,14 @@ def lead_crm_links(lead: Lead) -> list[CrmLink]:
 
 
 def numbers_not_to_call(numbers: Iterable[str]) -> set[str]:
-    """Which of these numbers (E.164) are on the do-not-call list: the one question every dialler and sender asks."""
+    """Which of these numbers (E.164) are on the do-not-call list, or belong to a person erased at their request
+    (kept as a keyed hash, crm.privacy): the one question every dialler and sender asks."""
     wanted = [number for number in numbers if number]
     if not wanted:
         return set()
-    return set(DoNotCallNumber.objects.filter(number__in=wanted).values_list("number", flat=True))
+    listed = set(DoNotCallNumber.objects.filter(number__in=wanted).values_list("number", flat=True))
+    erased = people_suppressed([Identity(phones=[number]) for number in wanted])
+    return listed | {wanted[position] for position in erased}
 
 
 def lead_local_time(lead: Lead, now: datetime | None = None) -> str:

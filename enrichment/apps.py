@@ -5,4 +5,4 @@ class EnrichmentConfig(AppConfig):
     name = "enrichment"
 
     def ready(self) -> None:
-        from enrichment import demo, signals  # noqa: F401 (connect the demo and merge receivers)
+        from enrichment import demo, privacy, signals  # noqa: F401 (connect the demo, merge and privacy receivers)

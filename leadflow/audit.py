@@ -76,6 +76,9 @@ ACTIONS: dict[str, str] = {
     "import.undone": "Import undone",
     # Incoming webhooks whose signature or key did not check out
     "webhook.refused": "Incoming webhook refused",
+    # Privacy requests (crm.privacy): details hold counts and keyed hashes only.
+    "person.exported": "Exported a person's data (privacy request)",
+    "person.erased": "Erased a person's data (privacy request)",
 }
 
 # Objects named only by their id in the log: they are people outside the team.

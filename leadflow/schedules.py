@@ -52,6 +52,10 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
+    "erase contacts never engaged": {
+        "func": "crm.privacy.retention.retention_scheduled",
+        "schedule_type": Schedule.DAILY,
+    },
     "forget old raw capture answers": {
         "func": "scraping.runs.runs_raw_forget",
         "schedule_type": Schedule.DAILY,

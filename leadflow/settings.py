@@ -294,6 +294,12 @@ CAPTURE_PROMOTE_AT_SCORE = env.int("CAPTURE_PROMOTE_AT_SCORE", default=0)
 # New ad-form leads are a task for their owner within the hour, and an email too when this is on.
 CAPTURE_NOTIFY_BY_EMAIL = env.bool("CAPTURE_NOTIFY_BY_EMAIL", default=False)
 
+# Privacy requests (crm.privacy): the key of the hashes an erased person is kept as (default: derived from
+# SECRET_KEY and its fallbacks); erase contacts never engaged after this many months (0: never). An erasure counts
+# the backups in BACKUP_DIR it cannot reach.
+PRIVACY_HASH_KEY = env.str("PRIVACY_HASH_KEY", default="")
+PRIVACY_RETENTION_MONTHS = env.int("PRIVACY_RETENTION_MONTHS", default=0)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Leadflow <leadflow@localhost>")

@@ -9,8 +9,8 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
 
-        # The receivers of the demo, the stop conditions and the ad-form acknowledgements.
-        from outreach import acknowledgements, demo, demo_inbox, demo_sequences, stop_conditions  # noqa: F401
+        # The receivers of the demo, the stop conditions, the ad-form acknowledgements and privacy requests.
+        from outreach import acknowledgements, demo, demo_inbox, demo_sequences, privacy, stop_conditions  # noqa: F401
         from outreach.channels import tasks  # noqa: F401 (a task done advances its sequence)
         from outreach.provider_events import inbound_received, tracking_received
 

@@ -15,11 +15,14 @@ from django.db.models import QuerySet
 
 from crm.exporting import CSV_BOM, Echo
 from crm.models import User
+from crm.privacy.suppression import Identity, people_suppressed
 from crm.resources import formula_neutralise
 from crm.services.do_not_call import ListUploadReport
 from leadflow.roles import can_reassign
 from outreach.models import Message, Suppression
 
+# The reason given for an address erased at its owner's request.
+ERASED = "erased at their request"
 EXPORT_COLUMNS = ["email", "reason", "note", "added_by", "created_at"]
 
 
@@ -33,8 +36,9 @@ LOOKUP_CHUNK = 10_000
 
 
 def suppression_reasons(emails: Iterable[str]) -> dict[str, str]:
-    """Why each of these addresses gets no sequence email (its own entry first, then its domain's), keyed by the
-    list's form of the address; addresses the list does not name are left out. One query per LOOKUP_CHUNK."""
+    """Why each of these addresses gets no sequence email (its own entry first, then its domain's, then the erased
+    people's hashes), keyed by the list's form of the address; addresses the list does not name are left out. A
+    query or two per LOOKUP_CHUNK."""
     addresses = sorted({suppression_entry(email) for email in emails if email and "@" in email})
     reasons: dict[str, str] = {}
     for start in range(0, len(addresses), LOOKUP_CHUNK):
@@ -45,6 +49,10 @@ def suppression_reasons(emails: Iterable[str]) -> dict[str, str]:
             reason = listed.get(address) or listed.get("@" + address.rpartition("@")[2])
             if reason:
                 reasons[address] = reason
+    # People erased at their request are kept only as a keyed hash of their address (crm.privacy).
+    unlisted = [address for address in addresses if address not in reasons]
+    for position in people_suppressed([Identity(emails=[address]) for address in unlisted]):
+        reasons[unlisted[position]] = ERASED
     return reasons
 
 

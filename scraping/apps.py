@@ -5,4 +5,4 @@ class ScrapingConfig(AppConfig):
     name = "scraping"
 
     def ready(self) -> None:
-        from scraping import demo  # noqa: F401 (connects the demo receiver)
+        from scraping import demo, privacy  # noqa: F401 (connects the demo and privacy receivers)

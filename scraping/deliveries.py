@@ -15,6 +15,7 @@ from django.utils import timezone
 from crm.matching import identity_email_key
 from crm.models import ImportJob, ImportRejection, Lead, ListMembership, Task
 from crm.normalize import NormalizeError, email_normalize, name_split, phone_e164
+from crm.privacy.suppression import SUPPRESSED, Identity, people_suppressed
 from crm.services.leads import lead_create, lead_promote
 from crm.services.pipelines import pipeline_default
 from crm.services.work import task_create
@@ -57,7 +58,33 @@ def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) ->
     return len(saved)
 
 
+def _delivery_identity(delivery: AdDelivery, columns: dict[str, str]) -> Identity:
+    identity = Identity()
+    for header, value in delivery.fields.items():
+        target, text = columns.get(header, ""), str(value)
+        if target in ("email", "other_email") or "@" in text:
+            identity.emails.append(text)
+        elif target in ("phone", "other_phone"):
+            identity.phones.append(text)
+    return identity
+
+
+def _suppressed_apart(pending: list[AdDelivery], columns: dict[str, str]) -> list[AdDelivery]:
+    """The deliveries of people erased at their request (crm.privacy) are refused and forgotten, the reason kept;
+    the others are returned to be saved."""
+    found = people_suppressed([_delivery_identity(delivery, columns) for delivery in pending])
+    for position in found:
+        delivery = pending[position]
+        delivery.status, delivery.error, delivery.saved_at = AdDelivery.Status.FAILED, SUPPRESSED, timezone.now()
+        delivery.payload, delivery.fields = {}, {}
+        delivery.save(update_fields=["status", "error", "saved_at", "payload", "fields"])
+    return [delivery for position, delivery in enumerate(pending) if position not in found]
+
+
 def _save(source: Source, pending: list[AdDelivery], columns: dict[str, str]) -> list[AdDelivery]:
+    pending = _suppressed_apart(pending, columns)
+    if not pending:
+        return []
     headers = list(dict.fromkeys(name for delivery in pending for name in delivery.fields))
     # One column says whether each person consented, however many consent questions their form asked.
     table = [

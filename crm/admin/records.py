@@ -13,7 +13,9 @@ from crm.models import (
     ImportJob,
     ImportRejection,
     MergeRecord,
+    RetentionReport,
     SavedMapping,
+    SuppressedPerson,
 )
 
 
@@ -74,3 +76,19 @@ class DoNotCallNumberAdmin(ReadOnlyAdmin):
     list_display = ("number", "origin", "added_by", "added_at")
     list_select_related = ("added_by",)
     search_fields = ("number", "origin")
+
+
+@admin.register(SuppressedPerson)
+class SuppressedPersonAdmin(ReadOnlyAdmin):
+    """People erased at their request, as keyed hashes only (crm.privacy); written by erasures alone."""
+
+    list_display = ("kind", "digest", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("digest",)
+
+
+@admin.register(RetentionReport)
+class RetentionReportAdmin(ReadOnlyAdmin):
+    list_display = ("made_at", "months", "dry_run", "found", "erased", "oldest")
+    list_filter = ("dry_run",)
+    date_hierarchy = "made_at"

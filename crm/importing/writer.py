@@ -23,6 +23,7 @@ from crm.importing.tables import TableRows, ids_new, leads_update
 from crm.lead_fields import lead_facts_importable
 from crm.matching import lead_keys_refresh
 from crm.models import Company, ImportJob, Lead, Stage
+from crm.privacy.suppression import SUPPRESSED, Identity, people_suppressed
 from crm.services.consent import SOURCE_LENGTH, leads_lawful_basis_set
 from leadflow.roles import can_edit_owned_by, can_see_owned_by
 
@@ -116,6 +117,24 @@ def _apply(known: Known, draft: LeadDraft, company_id: int | None, overwrite: bo
     return known.changes != before
 
 
+def _draft_identity(draft: LeadDraft) -> Identity:
+    fields = draft.fields
+    emails = [str(fields.get("email", "")), *map(str, fields.get("other_emails", []))]
+    # A refused row's address may not have reached its fields: the cells that hold one count too.
+    emails += [cell for cell in draft.values if "@" in cell]
+    return Identity(emails, [str(fields.get("phone", "")), *map(str, fields.get("other_phones", []))])
+
+
+def _suppressed_apart(drafts: list[LeadDraft]) -> tuple[list[LeadDraft], list[Skip]]:
+    """The rows of people erased at their request (crm.privacy) are skipped and reported by their line alone:
+    nothing of theirs is stored again, not even in the report."""
+    found = people_suppressed([_draft_identity(draft) for draft in drafts])
+    if not found:
+        return drafts, []
+    kept = [draft for position, draft in enumerate(drafts) if position not in found]
+    return kept, [Skip(replace(drafts[position], values=[]), SUPPRESSED) for position in sorted(found)]
+
+
 def _keep_other(others: dict[str, list], name: str, value: object) -> None:
     for other, main in OTHER_VALUES.items():
         if main == name:
@@ -176,6 +195,8 @@ class BatchWriter:
 
     def plan(self, drafts: list[LeadDraft], in_flight: BatchPlan | None = None) -> BatchPlan:
         result = BatchResult()
+        drafts, skips = _suppressed_apart(drafts)
+        result.skipped += len(skips)
         usable = [d for d in drafts if not d.rejected]
         company_ids, companies = _companies_resolve(usable, in_flight)
         leads_in_flight = in_flight.leads_in_flight() if in_flight else {}
@@ -183,7 +204,6 @@ class BatchWriter:
         pending = LeadIndex()
         created: list[tuple[NewLead, LeadDraft]] = []
         matched: dict[int, list[tuple[LeadDraft, int | None, str]]] = defaultdict(list)
-        skips: list[Skip] = []
         conflicts: list[tuple[NewLead, Known, str]] = []
         extras: list[tuple[Known, list[LeadDraft]]] = []
         for draft, company_id in zip(usable, company_ids, strict=True):

@@ -1,7 +1,7 @@
 """The CRM's data, one module per subject; import models from here."""
 
 from crm.models.activity import Activity, Note, Task
-from crm.models.compliance import DoNotCallNumber
+from crm.models.compliance import DoNotCallNumber, RetentionReport, SuppressedPerson
 from crm.models.dedup import DuplicateCandidate, MergeRecord
 from crm.models.importing import ImportChange, ImportJob, ImportRejection, SavedMapping
 from crm.models.lists import LeadList, ListMembership
@@ -31,12 +31,14 @@ __all__ = [
     "Note",
     "Notification",
     "Pipeline",
+    "RetentionReport",
     "SavedMapping",
     "ScoreSnapshot",
     "ScoringSettings",
     "SiteSettings",
     "Stage",
     "StageChange",
+    "SuppressedPerson",
     "SyncChange",
     "SyncRun",
     "Tag",

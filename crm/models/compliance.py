@@ -22,3 +22,41 @@ class DoNotCallNumber(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class SuppressedPerson(models.Model):
+    """A keyed hash of an erased person's email or phone (crm.privacy.suppression): all that is kept of them, so
+    that no import, capture run, ad form or sequence brings them back or writes to them."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    # HMAC-SHA256 of the normalised value, hex; never the value itself.
+    digest = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "suppressed person"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:12]}…"
+
+
+class RetentionReport(models.Model):
+    """One run of the retention job: how many never-engaged contacts it found (and erased, unless only reported)."""
+
+    months = models.PositiveIntegerField()
+    made_at = models.DateTimeField(default=timezone.now)
+    dry_run = models.BooleanField()
+    found = models.PositiveIntegerField(default=0)
+    erased = models.PositiveIntegerField(default=0)
+    oldest = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.made_at:%Y-%m-%d}: {self.found} found, {self.erased} erased"

@@ -118,7 +118,8 @@ def rolled_up(split: Split, stages: list[Stage]) -> tuple[dict[str, Any], dict[i
          for (is_lead, kind, furthest), row in groups.items()),
         stages,
     )  # fmt: skip
-    return figures, split.medians("stage")
+    medians = split.medians("stage")
+    return figures, stage_medians(leads_added(split.scope)) if medians is None else medians
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:

@@ -86,31 +86,32 @@ def cohort_grain(scope: Scope) -> Iterator[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@rollup("durations", DurationDay, (*LEAD_DIMS, "measure", "key", "bucket"), ("n",))
+@rollup("durations", DurationDay, (*LEAD_DIMS, "cut", "measure", "key", "bucket"), ("n",))
 def durations_grain(scope: Scope) -> Iterator[dict]:
     values_sql, params = funnel.stage_durations_sql(leads_added(scope), day=_day("created_at", scope), **_lead_dims(""))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT grp, value, day, lead_source, lead_owner FROM ({values_sql}) AS v", params)  # noqa: S608
-        moves = [dict(zip(("key", "seconds", "day", "source", "owner_id"), row, strict=True)) for row in cursor]
-    for row in bucketed(_as_days(moves), ("day", *LEAD_DIMS, "key")):
+        moves = (dict(zip(("key", "seconds", "day", "source", "owner_id"), row, strict=True)) for row in cursor)
+        stage_rows = bucketed(_as_day(moves))
+    for row in stage_rows:
         yield {"measure": "stage", **row}
     answers = reps.replies_received(scope).values(
         "occurred_at", "answered_at", key=F("conversation__assigned_to_id"), **_lead_dims("conversation__lead__")
     )
     timed = (
         {**row, "day": row["occurred_at"].astimezone(scope.zone).date(), "seconds": _seconds(row)}
-        for row in _named(answers)
+        for row in _named(answers.iterator(10_000))
     )
-    for row in bucketed(timed, ("day", *LEAD_DIMS, "key")):
+    for row in bucketed(timed):
         yield {"measure": "response", **row}
 
 
-def _as_days(rows: list[dict]) -> list[dict]:
+def _as_day(rows: Iterable[dict]) -> Iterator[dict]:
     """SQLite answers a truncated date as text."""
     for row in rows:
         if isinstance(row["day"], str):
             row["day"] = date.fromisoformat(row["day"])
-    return rows
+        yield row
 
 
 def _seconds(row: dict) -> float | None:

@@ -161,8 +161,11 @@ class LeadDay(RollupRow):
 
 class DurationDay(RollupRow):
     """How many durations fell in each log-scaled bucket (analytics.rollups.duration_bucket), per measure and key
-    (a stage's id, an assignee's id): a median over any range is read from the summed buckets."""
+    (a stage's id, an assignee's id): a median over any range is read from the summed buckets. Durations are too
+    varied to keep per source and owner at once (a row per duration): each is counted three times, in the cut of
+    every lead (`cut` "", no source or owner), per owner ("owner") and per source ("source")."""
 
+    cut = models.CharField(max_length=10, blank=True)
     measure = models.CharField(max_length=20)
     key = models.IntegerField(null=True)
     bucket = models.IntegerField()

@@ -108,6 +108,8 @@ def _rolled_up(split: Split, put) -> None:
         counted = split.rows("events", ("person_id",), kind=kind)
         put([{"person_id": person, figure: row["n"]} for (person,), row in counted.items()], "person_id", (figure,))
     medians = split.medians("response")
+    if medians is None:
+        medians = {person: row["response_seconds"] for person, row in reply_figures(split.scope).items()}
     put(
         [{"person_id": person, "response_seconds": median} for person, median in medians.items()],
         "person_id",

@@ -162,9 +162,15 @@ class Split:
                 counted[tuple(row[key] for key in keys)] += row["leads"]
         return counted
 
-    def medians(self, measure: str) -> dict[Any, float]:
-        """The median duration per key of `measure`, from the summed buckets (within the bound above)."""
-        buckets = self.rows("durations", ("key", "bucket"), measure=measure)
+    def medians(self, measure: str) -> dict[Any, float] | None:
+        """The median duration per key of `measure`, from the summed buckets (within the bound above); None for a
+        scope narrowed to both an owner and a source, which the buckets are not kept for."""
+        cut = {(False, False): "", (True, False): "owner", (False, True): "source"}.get(
+            (bool(self.scope.owner_id), bool(self.scope.source))
+        )
+        if cut is None:
+            return None
+        buckets = self.rows("durations", ("key", "bucket"), measure=measure, cut=cut)
         per_key: dict[Any, dict[int, int]] = defaultdict(dict)
         for (key, bucket), row in buckets.items():
             if row["n"]:
@@ -216,10 +222,14 @@ def bucket_median(counts: dict[int, int]) -> float:
     return sum(found) / len(found)
 
 
-def bucketed(rows: Iterable[dict], group: tuple[str, ...]) -> list[dict]:
-    """Rows {*group, "seconds"} as counts per (*group, bucket): what DurationDay stores."""
+def bucketed(rows: Iterable[dict]) -> list[dict]:
+    """Rows {day, key, source, owner_id, seconds} as counts per bucket in each cut: what DurationDay stores."""
     counts: dict[tuple, int] = defaultdict(int)
     for row in rows:
         if row["seconds"] is not None:
-            counts[(*(row[key] for key in group), duration_bucket(float(row["seconds"])))] += 1
-    return [{**dict(zip(group, key[:-1], strict=True)), "bucket": key[-1], "n": n} for key, n in counts.items()]
+            bucket = duration_bucket(float(row["seconds"]))
+            counts[(row["day"], row["key"], bucket, "", "", None)] += 1
+            counts[(row["day"], row["key"], bucket, "owner", "", row["owner_id"])] += 1
+            counts[(row["day"], row["key"], bucket, "source", row["source"], None)] += 1
+    names = ("day", "key", "bucket", "cut", "source", "owner_id")
+    return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in counts.items()]

@@ -188,13 +188,15 @@ def test_every_report_reads_the_live_figures_from_the_rollups(world):
     assert_same_figures(world["manager"])
 
 
-@pytest.mark.parametrize("narrowed", ["owner", "source", "rep"])
+@pytest.mark.parametrize("narrowed", ["owner", "source", "rep", "owner and source"])
 def test_narrowed_scopes_read_the_same_figures(world, narrowed):
     analytics_rollup(full=True)
     if narrowed == "owner":
         assert_same_figures(world["manager"], owner_id=world["bob"].pk)
     elif narrowed == "source":
         assert_same_figures(world["manager"], source="webinar")
+    elif narrowed == "owner and source":
+        assert_same_figures(world["manager"], owner_id=world["alice"].pk, source="import")
     else:
         assert_same_figures(world["alice"])
 
@@ -274,3 +276,13 @@ def test_a_median_from_buckets_is_within_the_bound(values):
     for value in values:
         counts[duration_bucket(value)] = counts.get(duration_bucket(value), 0) + 1
     assert bucket_median(counts) == pytest.approx(median(values), rel=RATIO**0.5 - 1, abs=1)
+
+
+def test_the_nightly_schedule_runs_the_job(world):
+    from django.utils.module_loading import import_string
+
+    from leadflow.schedules import SCHEDULES
+
+    done = import_string(SCHEDULES["roll up analytics figures"]["func"])()
+    assert done.startswith("Analytics rollup (full rebuild)")
+    assert rolled_through() == site_today() - timedelta(days=1)

@@ -98,8 +98,9 @@ def durations_grain(scope: Scope) -> Iterator[dict]:
     answers = reps.replies_received(scope).values(
         "occurred_at", "answered_at", key=F("conversation__assigned_to_id"), **_lead_dims("conversation__lead__")
     )
+    zone = scope.zone  # a property reading the site's settings: once, not per row
     timed = (
-        {**row, "day": row["occurred_at"].astimezone(scope.zone).date(), "seconds": _seconds(row)}
+        {**row, "day": row["occurred_at"].astimezone(zone).date(), "seconds": _seconds(row)}
         for row in _named(answers.iterator(10_000))
     )
     for row in bucketed(timed):
@@ -177,12 +178,13 @@ def _lead_kinds(scope: Scope) -> dict[str, list[QuerySet]]:
 
 @rollup("lead_days", LeadDay, (*LEAD_DIMS, "kind", "previous"), ("leads",))
 def lead_days_grain(scope: Scope) -> Iterator[dict]:
+    zone = scope.zone  # a property reading the site's settings: once, not per row
     for kind, sets in _lead_kinds(scope).items():
         days: dict[int, set[date]] = defaultdict(set)
         dims: dict[int, tuple] = {}
         for rows in sets:
             for row in rows.values("lead_id", "created_at", *(f"lead__{name}" for name in LEAD_DIMS)).iterator(5000):
-                days[row["lead_id"]].add(row["created_at"].astimezone(scope.zone).date())
+                days[row["lead_id"]].add(row["created_at"].astimezone(zone).date())
                 dims[row["lead_id"]] = (row["lead__source"], row["lead__owner_id"])
         before = _last_days_before(scope, kind, list(days)) if scope.start > FIRST_DAY else {}
         counted: dict[tuple, int] = defaultdict(int)
@@ -198,14 +200,14 @@ def lead_days_grain(scope: Scope) -> Iterator[dict]:
 
 def _last_days_before(scope: Scope, kind: str, lead_ids: list[int]) -> dict[int, date]:
     """The last day before the scope's first on which each lead did `kind`."""
-    earlier = dataclasses.replace(scope, start=FIRST_DAY, end=scope.start)
+    earlier, zone = dataclasses.replace(scope, start=FIRST_DAY, end=scope.start), scope.zone
     last: dict[int, date] = {}
     for start in range(0, len(lead_ids), CHUNK):
         chunk = lead_ids[start : start + CHUNK]
         for rows in _lead_kinds(earlier)[kind]:
             found = rows.filter(lead_id__in=chunk, created_at__lt=scope.since).values("lead_id")
             for row in found.annotate(last=Max("created_at")):
-                day = row["last"].astimezone(scope.zone).date()
+                day = row["last"].astimezone(zone).date()
                 last[row["lead_id"]] = max(day, last.get(row["lead_id"], day))
     return last
 
@@ -226,13 +228,14 @@ def outreach_grain(scope: Scope) -> Iterable[dict]:
 @rollup("send_times", SendTimeDay, ("owner_id", "weekday", "hour"), ("sent", "replied"))
 def send_times_grain(scope: Scope) -> Iterator[dict]:
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    site = scope.zone  # a property reading the site's settings: once, not per row
     zones: dict[str, Any] = {}
     messages = outreach.sent_messages(scope).values_list("sent_at", "lead__time_zone", "lead__owner_id", "replied_at")
     for sent_at, zone, owner_id, replied_at in messages.iterator(10_000):
         if zone not in zones:
-            zones[zone] = zone_or_none(zone) or scope.zone
+            zones[zone] = zone_or_none(zone) or site
         local = sent_at.astimezone(zones[zone])
-        slot = counts[(sent_at.astimezone(scope.zone).date(), owner_id, local.weekday(), local.hour)]
+        slot = counts[(sent_at.astimezone(site).date(), owner_id, local.weekday(), local.hour)]
         slot[0] += 1
         slot[1] += replied_at is not None
     for (day, owner_id, weekday, hour), (sent, replied_count) in counts.items():

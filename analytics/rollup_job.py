@@ -88,5 +88,6 @@ def _replace(chosen, scope: Scope) -> int:
 
 
 def analytics_rollup_nightly() -> str:
-    """The schedule's task."""
-    return str(analytics_rollup())
+    """The schedule's task: a full run, so figures that follow older leads to today (their stage, score, replies)
+    are counted again each night; it takes minutes at a million leads (README, Benchmarks)."""
+    return str(analytics_rollup(full=True))

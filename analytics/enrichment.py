@@ -213,7 +213,7 @@ def quality_table(scope: Scope, split: Split | None) -> Table:
     if split is not None:
         bounces = {}
         for verified, kind in MAILED.items():
-            row = split.total("events", kind=kind)
+            row = split.total("mail_events", kind=kind)
             bounces[verified] = {"sent": row["n"], "bounced": int(row["value"] or 0)}
     else:
         bounces = {

@@ -112,13 +112,13 @@ def funnel_counts(leads: QuerySet[Lead], pipeline: Pipeline | None, stages: list
 
 def rolled_up(split: Split, stages: list[Stage]) -> tuple[dict[str, Any], dict[int, float]]:
     """The funnel's counts and medians from the rollups."""
-    groups = split.rows("cohort", ("is_lead", "stage_kind", "furthest"), campaign_id=None)
+    groups = split.rows("cohort", ("is_lead", "stage_kind", "furthest"))
     figures = funnel_figures(
         ({"is_lead": is_lead, "stage_kind": kind, "furthest": furthest, "n": row["added"], "value": row["value"]}
          for (is_lead, kind, furthest), row in groups.items()),
         stages,
     )  # fmt: skip
-    medians = split.medians("stage")
+    medians = split.medians("stage_durations")
     return figures, stage_medians(leads_added(split.scope)) if medians is None else medians
 
 

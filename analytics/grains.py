@@ -18,7 +18,7 @@ from analytics import enrichment, funnel, outreach, reps
 from analytics.measures import meeting_stage_ids, met, qualified_thresholds, replied
 from analytics.models import CohortDay, DurationDay, EnrichedDay, EventDay, FoundDay, LeadDay, OutreachDay, SendTimeDay
 from analytics.reports import Scope
-from analytics.rollups import FIRST_DAY, bucketed, rollup
+from analytics.rollups import FIRST_DAY, bucketed, quick_grain, rollup
 from analytics.scoping import lead_q, leads_added
 from crm.locale import zone_or_none
 from crm.models import Activity, Lead, Stage, StageChange
@@ -52,11 +52,12 @@ def _named(rows: Iterable[dict]) -> Iterator[dict]:
 COHORT_MEASURES = ("added", "value", "mql", "sql", "replied", "met")
 
 
-@rollup("cohort", CohortDay, (*LEAD_DIMS, "campaign_id", "is_lead", "stage_kind", "furthest"), COHORT_MEASURES)
-def cohort_grain(scope: Scope) -> Iterator[dict]:
-    pipeline, _ = funnel.default_pipeline()
+COHORT_DIMS = (*LEAD_DIMS, "campaign_id", "is_lead", "stage_kind", "furthest")
+
+
+def _cohort_counts() -> dict[str, Any]:
     mql, sql = qualified_thresholds()
-    counts = {
+    return {
         "added": Count("pk"),
         "value": Sum("deal_value"),
         "mql": Count("pk", filter=Q(score__gte=mql)),
@@ -64,20 +65,41 @@ def cohort_grain(scope: Scope) -> Iterator[dict]:
         "replied": Count("pk", filter=replied()),
         "met": Count("pk", filter=met()),
     }
-    leads = leads_added(scope)
-    every = funnel.furthest_groups(leads, pipeline, *LEAD_DIMS, day=_day("created_at", scope))
-    # A lead counts for each capture campaign whose runs created it, as the Sources report's campaign table joins.
-    campaigns = funnel.furthest_groups(
-        leads.filter(import_job__scrape_runs__isnull=False),
-        pipeline,
-        *LEAD_DIMS,
-        day=_day("created_at", scope),
-        campaign_id=F("import_job__scrape_runs__campaign_id"),
+
+
+def _cohort_rows(grouped: QuerySet) -> Iterator[dict]:
+    for row in grouped.annotate(**_cohort_counts()):
+        lifecycle, kind = row.pop("lifecycle"), row.pop("stage__kind")
+        yield {"campaign_id": None, **row, "is_lead": lifecycle == Lead.Lifecycle.LEAD, "stage_kind": kind}
+
+
+@rollup("cohort", CohortDay, COHORT_DIMS, COHORT_MEASURES, campaign_id__isnull=True)
+def cohort_grain(scope: Scope) -> Iterator[dict]:
+    pipeline, _ = funnel.default_pipeline()
+    yield from _cohort_rows(
+        funnel.furthest_groups(leads_added(scope), pipeline, *LEAD_DIMS, day=_day("created_at", scope))
     )
-    for grouped in (every, campaigns):
-        for row in grouped.annotate(**counts):
-            lifecycle, kind = row.pop("lifecycle"), row.pop("stage__kind")
-            yield {"campaign_id": None, **row, "is_lead": lifecycle == Lead.Lifecycle.LEAD, "stage_kind": kind}
+
+
+@quick_grain("cohort")
+def leads_added_grain(scope: Scope) -> Iterable[dict]:
+    """The leads added only (what the overview and the reps read), without the per-lead subqueries."""
+    return leads_added(scope).order_by().values(*LEAD_DIMS, day=_day("created_at", scope)).annotate(added=Count("pk"))
+
+
+@rollup("campaign_cohort", CohortDay, COHORT_DIMS, COHORT_MEASURES, campaign_id__isnull=False)
+def campaign_cohort_grain(scope: Scope) -> Iterator[dict]:
+    """A lead counts for each capture campaign whose runs created it, as the Sources report's campaign table joins."""
+    pipeline, _ = funnel.default_pipeline()
+    yield from _cohort_rows(
+        funnel.furthest_groups(
+            leads_added(scope).filter(import_job__scrape_runs__isnull=False),
+            pipeline,
+            *LEAD_DIMS,
+            day=_day("created_at", scope),
+            campaign_id=F("import_job__scrape_runs__campaign_id"),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -86,8 +108,11 @@ def cohort_grain(scope: Scope) -> Iterator[dict]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@rollup("durations", DurationDay, (*LEAD_DIMS, "cut", "measure", "key", "bucket"), ("n",))
-def durations_grain(scope: Scope) -> Iterator[dict]:
+DURATION_DIMS = (*LEAD_DIMS, "cut", "measure", "key", "bucket")
+
+
+@rollup("stage_durations", DurationDay, DURATION_DIMS, ("n",), measure="stage")
+def stage_durations_grain(scope: Scope) -> Iterator[dict]:
     values_sql, params = funnel.stage_durations_sql(leads_added(scope), day=_day("created_at", scope), **_lead_dims(""))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT grp, value, day, lead_source, lead_owner FROM ({values_sql}) AS v", params)  # noqa: S608
@@ -95,6 +120,10 @@ def durations_grain(scope: Scope) -> Iterator[dict]:
         stage_rows = bucketed(_as_day(moves))
     for row in stage_rows:
         yield {"measure": "stage", **row}
+
+
+@rollup("response_durations", DurationDay, DURATION_DIMS, ("n",), measure="response")
+def response_durations_grain(scope: Scope) -> Iterator[dict]:
     answers = reps.replies_received(scope).values(
         "occurred_at", "answered_at", key=F("conversation__assigned_to_id"), **_lead_dims("conversation__lead__")
     )
@@ -124,8 +153,11 @@ def _seconds(row: dict) -> float | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@rollup("events", EventDay, (*LEAD_DIMS, "kind", "person_id"), ("n", "value"))
-def events_grain(scope: Scope) -> Iterator[dict]:
+EVENT_DIMS = (*LEAD_DIMS, "kind", "person_id")
+
+
+@rollup("timeline_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=["replies", "won"])
+def timeline_events_grain(scope: Scope) -> Iterator[dict]:
     replies = Activity.objects.filter(
         lead_q(scope, "lead__"), kind=Activity.Kind.REPLIED, created_at__gte=scope.since, created_at__lt=scope.until
     ).order_by()
@@ -134,12 +166,20 @@ def events_grain(scope: Scope) -> Iterator[dict]:
         lead_q(scope, "lead__"), to_stage__kind=Stage.Kind.WON, created_at__gte=scope.since, created_at__lt=scope.until
     ).order_by()
     yield from _events("won", won, "created_at", scope, n=Count("pk"), value=Sum("lead__deal_value"))
+
+
+@rollup("rep_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=["moves", "tasks_done", "received", "answered"])
+def rep_events_grain(scope: Scope) -> Iterator[dict]:
     yield from _events("moves", reps.stage_moves(scope), "created_at", scope, "actor_id", n=Count("pk"))
     yield from _events("tasks_done", reps.tasks_done(scope), "done_at", scope, "assignee_id", n=Count("pk"))
     received = reps.replies_received(scope)
     assignee, path = "conversation__assigned_to_id", "conversation__lead__"
     yield from _events("received", received, "occurred_at", scope, assignee, path, n=Count("pk"))
     yield from _events("answered", received, "occurred_at", scope, assignee, path, n=Count("answered_at"))
+
+
+@rollup("mail_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=list(enrichment.MAILED.values()))
+def mail_events_grain(scope: Scope) -> Iterator[dict]:
     mailed = enrichment.messages_sent(scope)
     for verified, kind in enrichment.MAILED.items():
         counts = {"n": enrichment.BOUNCES["sent"], "value": enrichment.BOUNCES["bounced"]}
@@ -161,7 +201,8 @@ def _events(
 
 
 def _lead_kinds(scope: Scope) -> dict[str, list[QuerySet]]:
-    """Per kind, the rows (each with a lead and a created_at) that make a lead count for it, over `scope`'s days."""
+    """Per kind, the rows (each with a lead and a created_at) that make a lead count for it, over `scope`'s days:
+    lead_days' kinds and won_leads' "won"."""
     window = {"created_at__gte": scope.since, "created_at__lt": scope.until}
     timeline = Activity.objects.filter(lead_q(scope, "lead__"), **window).order_by()
     changes = StageChange.objects.filter(lead_q(scope, "lead__"), **window).order_by()
@@ -176,10 +217,23 @@ def _lead_kinds(scope: Scope) -> dict[str, list[QuerySet]]:
     }
 
 
-@rollup("lead_days", LeadDay, (*LEAD_DIMS, "kind", "previous"), ("leads",))
+LEAD_DAY_DIMS = (*LEAD_DIMS, "kind", "previous")
+
+
+@rollup("lead_days", LeadDay, LEAD_DAY_DIMS, ("leads",), kind__in=["replied", "emailed", "met"])
 def lead_days_grain(scope: Scope) -> Iterator[dict]:
+    return _lead_days(scope, ("replied", "emailed", "met"))
+
+
+@rollup("won_leads", LeadDay, LEAD_DAY_DIMS, ("leads",), kind="won")
+def won_leads_grain(scope: Scope) -> Iterator[dict]:
+    return _lead_days(scope, ("won",))
+
+
+def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
     zone = scope.zone  # a property reading the site's settings: once, not per row
-    for kind, sets in _lead_kinds(scope).items():
+    for kind in kinds:
+        sets = _lead_kinds(scope)[kind]
         days: dict[int, set[date]] = defaultdict(set)
         dims: dict[int, tuple] = {}
         for rows in sets:

@@ -62,12 +62,15 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _rolled_up(split: Split) -> dict[str, int | float | Decimal | None]:
     """One period's figures from the rollups."""
-    won = split.total("events", kind="won")
-    replied, emailed = split.distinct("replied").get((), 0), split.distinct("emailed").get((), 0)
+    won = split.total("timeline_events", kind="won")
+    replied, emailed = (
+        split.distinct("lead_days", "replied").get((), 0),
+        split.distinct("lead_days", "emailed").get((), 0),
+    )
     return {
-        "new_leads": split.total("cohort", campaign_id=None)["added"],
-        "replies": split.total("events", kind="replies")["n"],
-        "meetings": split.distinct("met").get((), 0),
+        "new_leads": split.total("cohort", quick=True)["added"],
+        "replies": split.total("timeline_events", kind="replies")["n"],
+        "meetings": split.distinct("lead_days", "met").get((), 0),
         "won_deals": won["n"],
         "won_value": won["value"] or Decimal("0"),
         "reply_rate": _rate(replied, emailed),
@@ -75,7 +78,10 @@ def _rolled_up(split: Split) -> dict[str, int | float | Decimal | None]:
 
 
 def headline_figures(scope: Scope) -> list[Figure]:
-    split = rollups_split(scope)
+    return _figures(scope, rollups_split(scope))
+
+
+def _figures(scope: Scope, split: Split | None) -> list[Figure]:
     if split is not None:
         previous = scope.previous()
         now, before = _rolled_up(split), _rolled_up(split.over(previous.start, previous.end))
@@ -140,7 +146,7 @@ def _live_figures(scope: Scope) -> list[Figure]:
     return [Figure(key, label, kind, *figures[key]) for key, label, kind in FIGURES]
 
 
-def headline_table(scope: Scope) -> Table:
+def headline_table(scope: Scope, split: Split | None) -> Table:
     previous = scope.previous()
     return Table(
         slug="headline",
@@ -159,7 +165,7 @@ def headline_table(scope: Scope) -> Table:
                 "change": figure.change,
                 "_kinds": {"now": figure.kind, "before": figure.kind},
             }
-            for figure in headline_figures(scope)
+            for figure in _figures(scope, split)
         ],
         note=f"What happened in the period, against {previous.start:%-d %b %Y} – {previous.end:%-d %b %Y}. "
         "Value won is the expected deal value of deals moved into a won stage.",
@@ -182,15 +188,14 @@ def _bucket_of(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def daily_table(scope: Scope) -> Table:
+def daily_table(scope: Scope, split: Split | None) -> Table:
     """New leads and replies per day of the period, or per week of a long one (buckets without any show zero)."""
     unit, buckets = _buckets(scope)
-    split = rollups_split(scope)
     if split is not None:
         added, replies = defaultdict(int), defaultdict(int)
-        for (day,), row in split.rows("cohort", ("day",), campaign_id=None).items():
+        for (day,), row in split.rows("cohort", ("day",), quick=True).items():
             added[_bucket(day, unit)] += row["added"]
-        for (day,), row in split.rows("events", ("day",), kind="replies").items():
+        for (day,), row in split.rows("timeline_events", ("day",), kind="replies").items():
             replies[_bucket(day, unit)] += row["n"]
     else:
         added, replies = _live_daily(scope, unit)
@@ -239,4 +244,5 @@ def _by_bucket(pairs: Iterable[tuple[date | datetime, int]]) -> dict[date, int]:
 
 @report("overview", "Overview", order=5)
 def overview_report(scope: Scope) -> list[Table]:
-    return [headline_table(scope), daily_table(scope)]
+    split = rollups_split(scope)  # one for both tables: today's live rows are counted once
+    return [headline_table(scope, split), daily_table(scope, split)]

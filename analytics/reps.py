@@ -93,7 +93,7 @@ def _live(scope: Scope, put) -> None:
 
 
 def _rolled_up(split: Split, put) -> None:
-    owned = split.over(FIRST_DAY, LAST_DAY).rows("cohort", ("owner_id",), campaign_id=None)
+    owned = split.over(FIRST_DAY, LAST_DAY).rows("cohort", ("owner_id",), quick=True)
     put(
         [{"owner_id": owner, "leads_owned": row["added"]} for (owner,), row in owned.items()],
         "owner_id",
@@ -105,9 +105,9 @@ def _rolled_up(split: Split, put) -> None:
         ("answered", "replies_answered"),
         ("moves", "stage_moves"),
     ):
-        counted = split.rows("events", ("person_id",), kind=kind)
+        counted = split.rows("rep_events", ("person_id",), kind=kind)
         put([{"person_id": person, figure: row["n"]} for (person,), row in counted.items()], "person_id", (figure,))
-    medians = split.medians("response")
+    medians = split.medians("response_durations")
     if medians is None:
         medians = {person: row["response_seconds"] for person, row in reply_figures(split.scope).items()}
     put(
@@ -115,7 +115,7 @@ def _rolled_up(split: Split, put) -> None:
         "person_id",
         ("response_seconds",),
     )
-    won = split.distinct("won", ("owner_id",))
+    won = split.distinct("won_leads", "won", ("owner_id",))
     put([{"owner_id": owner, "won": count} for (owner,), count in won.items()], "owner_id", ("won",))  # fmt: skip
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import RollupState
@@ -67,6 +67,7 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
                     heartbeat_at=timezone.now(), lease_expires_at=timezone.now() + timedelta(seconds=STALL_SECONDS)
                 )
             mine.update(through=through, basis=basis, finished_at=timezone.now())
+        _analyse({chosen.model for chosen in ROLLUPS.values()})
     finally:
         mine.update(status="idle", started_at=None, lease_owner="", lease_expires_at=None)
     result.seconds = time.perf_counter() - started
@@ -75,7 +76,7 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
 
 def _replace(chosen, scope: Scope) -> int:
     """The rollup's rows of the scope's days, written again; how many."""
-    chosen.model.objects.filter(day__gte=scope.start, day__lte=scope.end).delete()
+    chosen.model.objects.filter(day__gte=scope.start, day__lte=scope.end, **chosen.owns).delete()
     fields = ("day", *chosen.dims, *chosen.measures)
     batch, written = [], 0
     for row in chosen.grain(scope):
@@ -85,6 +86,15 @@ def _replace(chosen, scope: Scope) -> int:
             batch = []
     written += len(chosen.model.objects.bulk_create(batch))
     return written
+
+
+def _analyse(models: set) -> None:
+    """Planner statistics of the rewritten tables (PostgreSQL): a freshly filled table read with none is read whole."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in sorted(models, key=lambda model: model._meta.db_table):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def analytics_rollup_nightly() -> str:

@@ -43,17 +43,33 @@ class Rollup:
     dims: tuple[str, ...]
     measures: tuple[str, ...]
     grain: Callable[[Scope], Iterable[dict]]
+    # Its rows among the model's, when rollups share a model (lookups): a page then counts only the live rows it reads.
+    owns: dict[str, Any] = field(default_factory=dict)
+    # A cheaper grain of some measures only (registered with @quick_grain), for pages that read no others.
+    quick: Callable[[Scope], Iterable[dict]] | None = None
 
 
 ROLLUPS: dict[str, Rollup] = {}
 
 
-def rollup(name: str, model: type[models.Model], dims: tuple[str, ...], measures: tuple[str, ...]) -> Callable:
+def rollup(
+    name: str, model: type[models.Model], dims: tuple[str, ...], measures: tuple[str, ...], **owns: Any
+) -> Callable:
     """Register a grain function: Scope -> rows {"day", *dims, *measures} for the scope's days and owner and source
-    filters (it is called with no filters to fill the table)."""
+    filters (it is called with no filters to fill the table); `owns`: its rows' lookups in a shared model."""
 
     def register(grain: Callable[[Scope], Iterable[dict]]) -> Callable[[Scope], Iterable[dict]]:
-        ROLLUPS[name] = Rollup(name=name, model=model, dims=dims, measures=measures, grain=grain)
+        ROLLUPS[name] = Rollup(name=name, model=model, dims=dims, measures=measures, grain=grain, owns=owns)
+        return grain
+
+    return register
+
+
+def quick_grain(name: str) -> Callable:
+    """Register a cheaper grain for the rollup `name`, counting some of its measures only (the others read 0)."""
+
+    def register(grain: Callable[[Scope], Iterable[dict]]) -> Callable[[Scope], Iterable[dict]]:
+        ROLLUPS[name] = dataclasses.replace(ROLLUPS[name], quick=grain)
         return grain
 
     return register
@@ -94,15 +110,16 @@ class Split:
 
     scope: Scope
     through: date
-    # The live grain rows of the scope's days after `through`, per rollup, computed once per report.
-    _live: dict[str, list[dict]] = field(default_factory=dict, compare=False, repr=False)
+    # The live grain rows of the scope's days after `through`, per rollup (and quick or not), computed once per report.
+    _live: dict[tuple[str, bool], list[dict]] = field(default_factory=dict, compare=False, repr=False)
 
-    def live_rows(self, name: str) -> list[dict]:
+    def live_rows(self, name: str, quick: bool = False) -> list[dict]:
         if not self.live:
             return []
-        if name not in self._live:
-            self._live[name] = list(ROLLUPS[name].grain(self.live))
-        return self._live[name]
+        if (name, quick) not in self._live:
+            grain = ROLLUPS[name].quick if quick else ROLLUPS[name].grain
+            self._live[(name, quick)] = list(grain(self.live))
+        return self._live[(name, quick)]
 
     @property
     def past(self) -> Scope | None:
@@ -121,15 +138,18 @@ class Split:
         return Split(dataclasses.replace(self.scope, start=start, end=end), self.through)
 
     def _stored(self, chosen: Rollup, past: Scope, match: dict[str, Any]) -> models.QuerySet:
-        stored = chosen.model.objects.filter(day_range(past), **match)
+        stored = chosen.model.objects.filter(day_range(past), **chosen.owns).filter(**match)
         if self.scope.owner_id:
             stored = stored.filter(owner_id=self.scope.owner_id)
         if self.scope.source:
             stored = stored.filter(source=self.scope.source)
         return stored.order_by()
 
-    def rows(self, name: str, keys: tuple[str, ...] = (), **match: Any) -> dict[tuple, dict[str, Any]]:
-        """The rollup's measures summed per `keys`, over rows whose fields equal `match` (None: empty)."""
+    def rows(
+        self, name: str, keys: tuple[str, ...] = (), *, quick: bool = False, **match: Any
+    ) -> dict[tuple, dict[str, Any]]:
+        """The rollup's measures summed per `keys`, over rows whose fields equal `match` (None: empty); `quick`: the
+        live days by its quick grain (only its measures are right)."""
         chosen = ROLLUPS[name]
         summed: dict[tuple, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(chosen.measures, 0))
         if self.past:
@@ -138,39 +158,40 @@ class Split:
             grouped = stored.values(*keys).annotate(**sums) if keys else [stored.aggregate(**sums)]
             for row in grouped:
                 _add(summed[tuple(row[key] for key in keys)], {m: row[f"sum_{m}"] for m in chosen.measures})
-        for row in self.live_rows(name):
+        for row in self.live_rows(name, quick):
             if all(row[column] == value for column, value in match.items()):
                 _add(summed[tuple(row[key] for key in keys)], row)
         return summed
 
-    def total(self, name: str, **match: Any) -> dict[str, Any]:
-        return self.rows(name, **match).get((), dict.fromkeys(ROLLUPS[name].measures, 0))
+    def total(self, name: str, *, quick: bool = False, **match: Any) -> dict[str, Any]:
+        return self.rows(name, quick=quick, **match).get((), dict.fromkeys(ROLLUPS[name].measures, 0))
 
-    def distinct(self, kind: str, keys: tuple[str, ...] = ()) -> dict[tuple, int]:
-        """Leads who did `kind` in the range, per `keys`: each lead's first day of it in the range counts."""
+    def distinct(self, name: str, kind: str, keys: tuple[str, ...] = ()) -> dict[tuple, int]:
+        """Leads who did `kind` (of the rollup `name`'s) in the range, per `keys`: each lead's first day of it in the
+        range counts."""
         first = Q(previous__isnull=True) | Q(previous__lt=self.scope.start)
         counted: dict[tuple, int] = defaultdict(int)
         if self.past:
-            stored = self._stored(ROLLUPS["lead_days"], self.past, {"kind": kind}).filter(first)
+            stored = self._stored(ROLLUPS[name], self.past, {"kind": kind}).filter(first)
             grouped = (
                 stored.values(*keys).annotate(total=Sum("leads")) if keys else [stored.aggregate(total=Sum("leads"))]
             )
             for row in grouped:
                 counted[tuple(row[key] for key in keys)] += row["total"] or 0
-        for row in self.live_rows("lead_days"):
+        for row in self.live_rows(name):
             if row["kind"] == kind and (row["previous"] is None or row["previous"] < self.scope.start):
                 counted[tuple(row[key] for key in keys)] += row["leads"]
         return counted
 
-    def medians(self, measure: str) -> dict[Any, float] | None:
-        """The median duration per key of `measure`, from the summed buckets (within the bound above); None for a
-        scope narrowed to both an owner and a source, which the buckets are not kept for."""
+    def medians(self, name: str) -> dict[Any, float] | None:
+        """The median duration per key of the rollup `name`'s, from the summed buckets (within the bound above);
+        None for a scope narrowed to both an owner and a source, which the buckets are not kept for."""
         cut = {(False, False): "", (True, False): "owner", (False, True): "source"}.get(
             (bool(self.scope.owner_id), bool(self.scope.source))
         )
         if cut is None:
             return None
-        buckets = self.rows("durations", ("key", "bucket"), measure=measure, cut=cut)
+        buckets = self.rows(name, ("key", "bucket"), cut=cut)
         per_key: dict[Any, dict[int, int]] = defaultdict(dict)
         for (key, bucket), row in buckets.items():
             if row["n"]:
@@ -180,7 +201,7 @@ class Split:
 
 def _add(into: dict[str, Any], row: dict[str, Any]) -> None:
     for measure in into:
-        into[measure] += row[measure] or 0
+        into[measure] += row.get(measure) or 0
 
 
 def rollups_split(scope: Scope, *, answers: tuple[str, ...] = ("owner_id", "source")) -> Split | None:

@@ -82,17 +82,15 @@ FIGURES = ("added", "leads", "mql", "sql", "replied", "met", "won", "won_value")
 def _rolled_up(split: Split) -> tuple[list[dict], list[dict]]:
     """The rows of both tables from the rollups: per (source or campaign, is lead, stage kind) groups, summed."""
     tables: tuple[dict, dict] = ({}, {})
-    for (source, campaign_id, is_lead, kind), group in split.rows(
-        "cohort", ("source", "campaign_id", "is_lead", "stage_kind")
-    ).items():
-        table, key = (tables[0], source) if campaign_id is None else (tables[1], campaign_id)
-        row = table.setdefault(key, dict.fromkeys(FIGURES, 0))
-        for name in ("added", "mql", "sql", "replied", "met"):
-            row[name] += group[name]
-        row["leads"] += group["added"] if is_lead else 0
-        if kind == Stage.Kind.WON:
-            row["won"] += group["added"]
-            row["won_value"] += group["value"] or 0
+    for table, name, key in ((tables[0], "cohort", "source"), (tables[1], "campaign_cohort", "campaign_id")):
+        for (value, is_lead, kind), group in split.rows(name, (key, "is_lead", "stage_kind")).items():
+            row = table.setdefault(value, dict.fromkeys(FIGURES, 0))
+            for figure in ("added", "mql", "sql", "replied", "met"):
+                row[figure] += group[figure]
+            row["leads"] += group["added"] if is_lead else 0
+            if kind == Stage.Kind.WON:
+                row["won"] += group["added"]
+                row["won_value"] += group["value"] or 0
     names = dict(Campaign.objects.filter(pk__in=tables[1]).values_list("pk", "name"))
     by_source = [{"source": source, **row} for source, row in tables[0].items() if row["added"]]
     by_campaign = [

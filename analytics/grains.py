@@ -16,9 +16,19 @@ from django.db.models.functions import TruncDate
 
 from analytics import enrichment, funnel, outreach, reps
 from analytics.measures import meeting_stage_ids, met, qualified_thresholds, replied
-from analytics.models import CohortDay, DurationDay, EnrichedDay, EventDay, FoundDay, LeadDay, OutreachDay, SendTimeDay
+from analytics.models import (
+    AddedDay,
+    CohortDay,
+    DurationDay,
+    EnrichedDay,
+    EventDay,
+    FoundDay,
+    LeadDay,
+    OutreachDay,
+    SendTimeDay,
+)
 from analytics.reports import Scope
-from analytics.rollups import FIRST_DAY, bucketed, quick_grain, rollup
+from analytics.rollups import FIRST_DAY, bucketed, rollup
 from analytics.scoping import lead_q, leads_added
 from crm.locale import zone_or_none
 from crm.models import Activity, Lead, Stage, StageChange
@@ -81,9 +91,9 @@ def cohort_grain(scope: Scope) -> Iterator[dict]:
     )
 
 
-@quick_grain("cohort")
-def leads_added_grain(scope: Scope) -> Iterable[dict]:
-    """The leads added only (what the overview and the reps read), without the per-lead subqueries."""
+@rollup("added", AddedDay, LEAD_DIMS, ("added",))
+def added_grain(scope: Scope) -> Iterable[dict]:
+    """The leads added only, without the cohort's per-lead subqueries."""
     return leads_added(scope).order_by().values(*LEAD_DIMS, day=_day("created_at", scope)).annotate(added=Count("pk"))
 
 

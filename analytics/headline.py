@@ -63,14 +63,12 @@ def _rate(part: int, whole: int) -> float | None:
 def _rolled_up(split: Split) -> dict[str, int | float | Decimal | None]:
     """One period's figures from the rollups."""
     won = split.total("timeline_events", kind="won")
-    replied, emailed = (
-        split.distinct("lead_days", "replied").get((), 0),
-        split.distinct("lead_days", "emailed").get((), 0),
-    )
+    leads = split.distinct("lead_days")
+    replied, emailed = leads.get(("replied",), 0), leads.get(("emailed",), 0)
     return {
-        "new_leads": split.total("cohort", quick=True)["added"],
+        "new_leads": split.total("added")["added"],
         "replies": split.total("timeline_events", kind="replies")["n"],
-        "meetings": split.distinct("lead_days", "met").get((), 0),
+        "meetings": leads.get(("met",), 0),
         "won_deals": won["n"],
         "won_value": won["value"] or Decimal("0"),
         "reply_rate": _rate(replied, emailed),
@@ -193,7 +191,7 @@ def daily_table(scope: Scope, split: Split | None) -> Table:
     unit, buckets = _buckets(scope)
     if split is not None:
         added, replies = defaultdict(int), defaultdict(int)
-        for (day,), row in split.rows("cohort", ("day",), quick=True).items():
+        for (day,), row in split.rows("added", ("day",)).items():
             added[_bucket(day, unit)] += row["added"]
         for (day,), row in split.rows("timeline_events", ("day",), kind="replies").items():
             replies[_bucket(day, unit)] += row["n"]

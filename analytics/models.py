@@ -133,6 +133,15 @@ class CohortDay(RollupRow):
         indexes = [models.Index(fields=["day"], name="cohortday_day")]
 
 
+class AddedDay(RollupRow):
+    """Leads added on the day: what the overview and the reps read, fewer rows than CohortDay's."""
+
+    added = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["day"], name="addedday_day")]
+
+
 class EventDay(RollupRow):
     """Things that happened on the day (a kind of analytics.rollups.EVENT_KINDS), with the person they are counted
     for where a report groups them by one; `value` is the kind's sum (deal value won, messages bounced)."""
@@ -172,7 +181,7 @@ class DurationDay(RollupRow):
     n = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["measure", "day"], name="durationday_measure_day")]
+        indexes = [models.Index(fields=["measure", "cut", "day"], name="durationday_measure_cut_day")]
 
 
 class OutreachDay(DayRow):

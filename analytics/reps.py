@@ -93,7 +93,7 @@ def _live(scope: Scope, put) -> None:
 
 
 def _rolled_up(split: Split, put) -> None:
-    owned = split.over(FIRST_DAY, LAST_DAY).rows("cohort", ("owner_id",), quick=True)
+    owned = split.over(FIRST_DAY, LAST_DAY).rows("added", ("owner_id",))
     put(
         [{"owner_id": owner, "leads_owned": row["added"]} for (owner,), row in owned.items()],
         "owner_id",
@@ -115,8 +115,8 @@ def _rolled_up(split: Split, put) -> None:
         "person_id",
         ("response_seconds",),
     )
-    won = split.distinct("won_leads", "won", ("owner_id",))
-    put([{"owner_id": owner, "won": count} for (owner,), count in won.items()], "owner_id", ("won",))  # fmt: skip
+    won = split.distinct("won_leads", ("owner_id",))
+    put([{"owner_id": owner, "won": count} for (_, owner), count in won.items()], "owner_id", ("won",))  # fmt: skip
 
 
 def rep_rows(scope: Scope) -> list[dict]:

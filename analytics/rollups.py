@@ -45,8 +45,6 @@ class Rollup:
     grain: Callable[[Scope], Iterable[dict]]
     # Its rows among the model's, when rollups share a model (lookups): a page then counts only the live rows it reads.
     owns: dict[str, Any] = field(default_factory=dict)
-    # A cheaper grain of some measures only (registered with @quick_grain), for pages that read no others.
-    quick: Callable[[Scope], Iterable[dict]] | None = None
 
 
 ROLLUPS: dict[str, Rollup] = {}
@@ -60,16 +58,6 @@ def rollup(
 
     def register(grain: Callable[[Scope], Iterable[dict]]) -> Callable[[Scope], Iterable[dict]]:
         ROLLUPS[name] = Rollup(name=name, model=model, dims=dims, measures=measures, grain=grain, owns=owns)
-        return grain
-
-    return register
-
-
-def quick_grain(name: str) -> Callable:
-    """Register a cheaper grain for the rollup `name`, counting some of its measures only (the others read 0)."""
-
-    def register(grain: Callable[[Scope], Iterable[dict]]) -> Callable[[Scope], Iterable[dict]]:
-        ROLLUPS[name] = dataclasses.replace(ROLLUPS[name], quick=grain)
         return grain
 
     return register
@@ -110,16 +98,15 @@ class Split:
 
     scope: Scope
     through: date
-    # The live grain rows of the scope's days after `through`, per rollup (and quick or not), computed once per report.
-    _live: dict[tuple[str, bool], list[dict]] = field(default_factory=dict, compare=False, repr=False)
+    # The live grain rows of the scope's days after `through`, per rollup, computed once per report.
+    _live: dict[str, list[dict]] = field(default_factory=dict, compare=False, repr=False)
 
-    def live_rows(self, name: str, quick: bool = False) -> list[dict]:
+    def live_rows(self, name: str) -> list[dict]:
         if not self.live:
             return []
-        if (name, quick) not in self._live:
-            grain = ROLLUPS[name].quick if quick else ROLLUPS[name].grain
-            self._live[(name, quick)] = list(grain(self.live))
-        return self._live[(name, quick)]
+        if name not in self._live:
+            self._live[name] = list(ROLLUPS[name].grain(self.live))
+        return self._live[name]
 
     @property
     def past(self) -> Scope | None:
@@ -145,11 +132,8 @@ class Split:
             stored = stored.filter(source=self.scope.source)
         return stored.order_by()
 
-    def rows(
-        self, name: str, keys: tuple[str, ...] = (), *, quick: bool = False, **match: Any
-    ) -> dict[tuple, dict[str, Any]]:
-        """The rollup's measures summed per `keys`, over rows whose fields equal `match` (None: empty); `quick`: the
-        live days by its quick grain (only its measures are right)."""
+    def rows(self, name: str, keys: tuple[str, ...] = (), **match: Any) -> dict[tuple, dict[str, Any]]:
+        """The rollup's measures summed per `keys`, over rows whose fields equal `match` (None: empty)."""
         chosen = ROLLUPS[name]
         summed: dict[tuple, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(chosen.measures, 0))
         if self.past:
@@ -158,29 +142,26 @@ class Split:
             grouped = stored.values(*keys).annotate(**sums) if keys else [stored.aggregate(**sums)]
             for row in grouped:
                 _add(summed[tuple(row[key] for key in keys)], {m: row[f"sum_{m}"] for m in chosen.measures})
-        for row in self.live_rows(name, quick):
+        for row in self.live_rows(name):
             if all(row[column] == value for column, value in match.items()):
                 _add(summed[tuple(row[key] for key in keys)], row)
         return summed
 
-    def total(self, name: str, *, quick: bool = False, **match: Any) -> dict[str, Any]:
-        return self.rows(name, quick=quick, **match).get((), dict.fromkeys(ROLLUPS[name].measures, 0))
+    def total(self, name: str, **match: Any) -> dict[str, Any]:
+        return self.rows(name, **match).get((), dict.fromkeys(ROLLUPS[name].measures, 0))
 
-    def distinct(self, name: str, kind: str, keys: tuple[str, ...] = ()) -> dict[tuple, int]:
-        """Leads who did `kind` (of the rollup `name`'s) in the range, per `keys`: each lead's first day of it in the
-        range counts."""
+    def distinct(self, name: str, keys: tuple[str, ...] = ()) -> dict[tuple, int]:
+        """Leads who did each kind of the rollup `name`'s in the range, per (kind, *keys): each lead's first day of
+        it in the range counts."""
         first = Q(previous__isnull=True) | Q(previous__lt=self.scope.start)
         counted: dict[tuple, int] = defaultdict(int)
         if self.past:
-            stored = self._stored(ROLLUPS[name], self.past, {"kind": kind}).filter(first)
-            grouped = (
-                stored.values(*keys).annotate(total=Sum("leads")) if keys else [stored.aggregate(total=Sum("leads"))]
-            )
-            for row in grouped:
-                counted[tuple(row[key] for key in keys)] += row["total"] or 0
+            stored = self._stored(ROLLUPS[name], self.past, {}).filter(first)
+            for row in stored.values("kind", *keys).annotate(total=Sum("leads")):
+                counted[tuple(row[key] for key in ("kind", *keys))] += row["total"]
         for row in self.live_rows(name):
-            if row["kind"] == kind and (row["previous"] is None or row["previous"] < self.scope.start):
-                counted[tuple(row[key] for key in keys)] += row["leads"]
+            if row["previous"] is None or row["previous"] < self.scope.start:
+                counted[tuple(row[key] for key in ("kind", *keys))] += row["leads"]
         return counted
 
     def medians(self, name: str) -> dict[Any, float] | None:
@@ -201,7 +182,7 @@ class Split:
 
 def _add(into: dict[str, Any], row: dict[str, Any]) -> None:
     for measure in into:
-        into[measure] += row.get(measure) or 0
+        into[measure] += row[measure] or 0
 
 
 def rollups_split(scope: Scope, *, answers: tuple[str, ...] = ("owner_id", "source")) -> Split | None:

@@ -165,7 +165,8 @@ class LeadDay(RollupRow):
     leads = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["kind", "day"], name="leadday_kind_day")]
+        # Covering (PostgreSQL): a count over 90 days reads the index alone, not tens of thousands of rows.
+        indexes = [models.Index(fields=["kind", "day", "previous"], include=["leads"], name="leadday_kind_day")]
 
 
 class DurationDay(RollupRow):

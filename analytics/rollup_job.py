@@ -89,12 +89,14 @@ def _replace(chosen, scope: Scope) -> int:
 
 
 def _analyse(models: set) -> None:
-    """Planner statistics of the rewritten tables (PostgreSQL): a freshly filled table read with none is read whole."""
+    """Planner statistics of the rewritten tables (PostgreSQL): a freshly filled table read with none is read whole;
+    and, outside a transaction, a vacuum, so covering indexes are read without the rows."""
     if connection.vendor != "postgresql":
         return
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
         for model in sorted(models, key=lambda model: model._meta.db_table):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def analytics_rollup_nightly() -> str:

@@ -242,15 +242,17 @@ def won_leads_grain(scope: Scope) -> Iterator[dict]:
 
 def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
     zone = scope.zone  # a property reading the site's settings: once, not per row
+    within = _lead_kinds(scope)  # querysets built once: each build reads the meeting stages
+    earlier = _lead_kinds(dataclasses.replace(scope, start=FIRST_DAY, end=scope.start))
     for kind in kinds:
-        sets = _lead_kinds(scope)[kind]
+        sets = within[kind]
         days: dict[int, set[date]] = defaultdict(set)
         dims: dict[int, tuple] = {}
         for rows in sets:
             for row in rows.values("lead_id", "created_at", *(f"lead__{name}" for name in LEAD_DIMS)).iterator(5000):
                 days[row["lead_id"]].add(row["created_at"].astimezone(zone).date())
                 dims[row["lead_id"]] = (row["lead__source"], row["lead__owner_id"])
-        before = _last_days_before(scope, kind, list(days)) if scope.start > FIRST_DAY else {}
+        before = _last_days_before(scope, earlier[kind], list(days)) if scope.start > FIRST_DAY else {}
         counted: dict[tuple, int] = defaultdict(int)
         for lead_id, lead_days in days.items():
             previous = before.get(lead_id)
@@ -262,13 +264,13 @@ def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
                    "leads": leads}  # fmt: skip
 
 
-def _last_days_before(scope: Scope, kind: str, lead_ids: list[int]) -> dict[int, date]:
-    """The last day before the scope's first on which each lead did `kind`."""
-    earlier, zone = dataclasses.replace(scope, start=FIRST_DAY, end=scope.start), scope.zone
+def _last_days_before(scope: Scope, earlier: list[QuerySet], lead_ids: list[int]) -> dict[int, date]:
+    """The last day before the scope's first on which each lead did the kind (`earlier`: its rows before it)."""
+    zone = scope.zone
     last: dict[int, date] = {}
     for start in range(0, len(lead_ids), CHUNK):
         chunk = lead_ids[start : start + CHUNK]
-        for rows in _lead_kinds(earlier)[kind]:
+        for rows in earlier:
             found = rows.filter(lead_id__in=chunk, created_at__lt=scope.since).values("lead_id")
             for row in found.annotate(last=Max("created_at")):
                 day = row["last"].astimezone(zone).date()

@@ -35,6 +35,8 @@ from crm.models import Activity, Lead, Stage, StageChange
 
 # Each lead-attributed row's dimensions: the lead's source and owner now.
 LEAD_DIMS = ("source", "owner_id")
+# Longer ranges than this are read through server-side cursors (the nightly fill), shorter ones in one fetch.
+LIVE_DAYS = 31
 # A query's IN list at most this long (SQLite's limit on bound parameters is 32,766).
 CHUNK = 10_000
 
@@ -241,7 +243,6 @@ def won_leads_grain(scope: Scope) -> Iterator[dict]:
 
 
 def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
-    zone = scope.zone  # a property reading the site's settings: once, not per row
     within = _lead_kinds(scope)  # querysets built once: each build reads the meeting stages
     earlier = _lead_kinds(dataclasses.replace(scope, start=FIRST_DAY, end=scope.start))
     for kind in kinds:
@@ -249,9 +250,11 @@ def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
         days: dict[int, set[date]] = defaultdict(set)
         dims: dict[int, tuple] = {}
         for rows in sets:
-            for row in rows.values("lead_id", "created_at", *(f"lead__{name}" for name in LEAD_DIMS)).iterator(5000):
-                days[row["lead_id"]].add(row["created_at"].astimezone(zone).date())
-                dims[row["lead_id"]] = (row["lead__source"], row["lead__owner_id"])
+            pairs = rows.values_list("lead_id", _day("created_at", scope), "lead__source", "lead__owner_id").distinct()
+            # A server-side cursor for the nightly fill's millions of rows; a request's day in one fetch.
+            for lead_id, day, *lead_dims in pairs.iterator(5000) if scope.days > LIVE_DAYS else pairs:
+                days[lead_id].add(date.fromisoformat(day) if isinstance(day, str) else day)
+                dims[lead_id] = tuple(lead_dims)
         before = _last_days_before(scope, earlier[kind], list(days)) if scope.start > FIRST_DAY else {}
         counted: dict[tuple, int] = defaultdict(int)
         for lead_id, lead_days in days.items():

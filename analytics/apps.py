@@ -21,4 +21,4 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         for module in REPORT_MODULES:
             import_module(module)
-        from analytics import demo  # noqa: F401 (connects the demo receiver)
+        from analytics import demo, grains  # noqa: F401 (connects the demo receiver, registers the rollups)

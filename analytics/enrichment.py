@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from analytics.cohort import in_range, rate
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import Split, rollups_split
 from analytics.scoping import lead_q
 from crm.models import DuplicateCandidate, MergeRecord
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource, ProviderAnswer
@@ -37,22 +38,28 @@ def _values_found(item_field: str, *, field: str | None = None, verified: bool =
     return Exists(found)
 
 
-def target_table(scope: Scope) -> Table:
+def items_finished(scope: Scope) -> QuerySet:
+    return EnrichmentItem.objects.filter(in_range(scope, "finished_at"), lead_q(scope, "lead__")).order_by()
+
+
+def item_counts() -> dict[str, Count]:
+    """Per group of enrichment items: how many, and for how many the job found a value (an email, a phone)."""
+    return {
+        "items": Count("pk"),
+        "succeeded": Count("pk", filter=Q(status=EnrichmentItem.Status.DONE) & _values_found("job_id")),
+        "email": Count("pk", filter=_values_found("job_id", field="email")),
+        "email_verified": Count("pk", filter=_values_found("job_id", field="email", verified=True)),
+        "phone": Count("pk", filter=_values_found("job_id", field="phone")),
+    }
+
+
+def target_table(scope: Scope, split: Split | None) -> Table:
     """Each target's rate over the enrichment items finished in the range, with each job's asked fields deciding
     which items count towards email and phone discovery."""
-    per_job = (
-        EnrichmentItem.objects.filter(in_range(scope, "finished_at"), lead_q(scope, "lead__"))
-        .order_by()
-        .values("job_id")
-        .annotate(
-            items=Count("pk"),
-            succeeded=Count("pk", filter=Q(status=EnrichmentItem.Status.DONE) & _values_found("job_id")),
-            email=Count("pk", filter=_values_found("job_id", field="email")),
-            email_verified=Count("pk", filter=_values_found("job_id", field="email", verified=True)),
-            phone=Count("pk", filter=_values_found("job_id", field="phone")),
-        )
-    )
-    per_job = list(per_job)
+    if split is not None:
+        per_job = [{"job_id": job_id, **row} for (job_id,), row in split.rows("enriched", ("job_id",)).items()]
+    else:
+        per_job = list(items_finished(scope).values("job_id").annotate(**item_counts()))
     asked = dict(EnrichmentJob.objects.filter(pk__in=[row["job_id"] for row in per_job]).values_list("pk", "fields"))
     done, out_of = Counter(), Counter()
     for row in per_job:
@@ -96,14 +103,31 @@ def target_table(scope: Scope) -> Table:
     )
 
 
-def sources_tables(scope: Scope) -> list[Table]:
-    values = FieldSource.objects.filter(in_range(scope, "found_at"), lead_q(scope, "lead__")).order_by()
-    counted = {
-        "found": Count("pk", filter=FOUND),
-        "verified": Count("pk", filter=VERIFIED),
-        "applied": Count("pk", filter=Q(applied=True)),
-        "confidence": Avg("confidence"),
-    }
+def values_found(scope: Scope) -> QuerySet:
+    return FieldSource.objects.filter(in_range(scope, "found_at"), lead_q(scope, "lead__")).order_by()
+
+
+VALUE_COUNTS = {
+    "found": Count("pk", filter=FOUND),
+    "verified": Count("pk", filter=VERIFIED),
+    "applied": Count("pk", filter=Q(applied=True)),
+}
+
+
+def _found_rows(split: Split, keys: tuple[str, ...]) -> list[dict]:
+    """The per-field (and source) rows from the rollups, ordered as the live query orders them."""
+    rows = []
+    for key, row in sorted(split.rows("found", keys).items()):
+        if row["values"]:
+            named = dict(zip(("field", "source"), key, strict=False))
+            counts = {name: row[name] for name in VALUE_COUNTS}
+            rows.append({**named, **counts, "confidence": row["confidence_sum"] / row["values"]})
+    return rows
+
+
+def sources_tables(scope: Scope, split: Split | None) -> list[Table]:
+    values = values_found(scope)
+    counted = {**VALUE_COUNTS, "confidence": Avg("confidence")}
     columns = [
         Column("found", "Found", "int"),
         Column("verified", "Verified", "int"),
@@ -120,10 +144,14 @@ def sources_tables(scope: Scope) -> list[Table]:
             "confidence": round(row["confidence"] or 0, 1),
         }
 
-    by_field = [figures(row) for row in values.values("field").annotate(**counted).order_by("field")]
-    by_source = [
-        figures(row) for row in values.values("field", "source").annotate(**counted).order_by("field", "source")
-    ]
+    if split is not None:
+        by_field = [figures(row) for row in _found_rows(split, ("field",))]
+        by_source = [figures(row) for row in _found_rows(split, ("field", "found_by"))]
+    else:
+        by_field = [figures(row) for row in values.values("field").annotate(**counted).order_by("field")]
+        by_source = [
+            figures(row) for row in values.values("field", "source").annotate(**counted).order_by("field", "source")
+        ]
     note = (
         "Values found in the date range for leads matching the filters (an invalid value is not found). Verified: "
         "an email whose mailbox answered, a phone whose number is a known line type."
@@ -171,15 +199,27 @@ def credits_table(scope: Scope) -> Table:
     )
 
 
-def quality_table(scope: Scope) -> Table:
+def messages_sent(scope: Scope) -> QuerySet:
+    return Message.objects.filter(in_range(scope, "sent_at"), lead_q(scope, "lead__")).order_by()
+
+
+BOUNCES = {"sent": Count("pk"), "bounced": Count("pk", filter=Q(bounced_at__isnull=False))}
+# The rollups' event kinds of messages sent to a verified (an unverified) email: n sent, value bounced.
+MAILED = {True: "mailed_verified", False: "mailed_unverified"}
+
+
+def quality_table(scope: Scope, split: Split | None) -> Table:
     """The bounce rate of verified against unverified emails, and the duplicates found and merged."""
-    messages = Message.objects.filter(in_range(scope, "sent_at"), lead_q(scope, "lead__")).order_by()
-    bounces = {
-        row["lead__email_verified"]: row
-        for row in messages.values("lead__email_verified").annotate(
-            sent=Count("pk"), bounced=Count("pk", filter=Q(bounced_at__isnull=False))
-        )
-    }
+    if split is not None:
+        bounces = {}
+        for verified, kind in MAILED.items():
+            row = split.total("mail_events", kind=kind)
+            bounces[verified] = {"sent": row["n"], "bounced": int(row["value"] or 0)}
+    else:
+        bounces = {
+            row["lead__email_verified"]: row
+            for row in messages_sent(scope).values("lead__email_verified").annotate(**BOUNCES)
+        }
     merged = MergeRecord.objects.filter(in_range(scope, "created_at"), lead_q(scope, "survivor__")).count()
     found = DuplicateCandidate.objects.filter(in_range(scope, "found_at"), lead_q(scope, "lead_a__")).count()
     rows = []
@@ -213,4 +253,10 @@ def quality_table(scope: Scope) -> Table:
 
 @report("enrichment", "Enrichment and data quality", order=40)
 def enrichment_report(scope: Scope) -> list[Table]:
-    return [target_table(scope), *sources_tables(scope), credits_table(scope), quality_table(scope)]
+    split = rollups_split(scope)
+    return [
+        target_table(scope, split),
+        *sources_tables(scope, split),
+        credits_table(scope),
+        quality_table(scope, split),
+    ]

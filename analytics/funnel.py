@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import Split, rollups_split
 from analytics.scoping import leads_added
 from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Pipeline, Stage, StageChange
@@ -43,46 +45,81 @@ def _furthest_position(pipeline: Pipeline) -> Greatest:
     )
 
 
-def stage_medians(leads: QuerySet[Lead]) -> dict[int, float]:
-    """Median seconds from a lead's previous move (or its creation) to each move into a stage, per stage id."""
+def stage_durations_sql(leads: QuerySet[Lead], **columns: Any) -> tuple[str, list]:
+    """SQL selecting `grp` (the stage moved into), `value` (seconds from the lead's previous move, or its creation,
+    to the move) and the lead's `columns` (name -> expression), for every move of the leads, with its parameters."""
     # The cohort as a derived table (no ordering): the planner walks each lead's changes through their lead index.
-    cohort_sql, params = leads.order_by().values("pk", "created_at").query.sql_with_params()
+    cohort_sql, params = leads.order_by().values("created_at", lead_pk=F("pk"), **columns).query.sql_with_params()
     change = StageChange._meta.db_table
     previous = "COALESCE(LAG(sc.created_at) OVER (PARTITION BY sc.lead_id ORDER BY sc.created_at, sc.id), l.created_at)"
+    selected = "".join(f", l.{name} AS {name}" for name in columns)
     values_sql = (
-        f"SELECT sc.to_stage_id AS grp, {seconds_between('sc.created_at', previous)} AS value "  # noqa: S608 (our SQL)
-        f"FROM ({cohort_sql}) l JOIN {change} sc ON sc.lead_id = l.pk"
+        f"SELECT sc.to_stage_id AS grp, {seconds_between('sc.created_at', previous)} AS value{selected} "  # noqa: S608
+        f"FROM ({cohort_sql}) l JOIN {change} sc ON sc.lead_id = l.lead_pk"
     )
-    return median_by_group(values_sql, params)
+    return values_sql, list(params)
 
 
-def funnel_counts(leads: QuerySet[Lead], pipeline: Pipeline | None, stages: list[Stage]) -> dict[str, Any]:
-    """Added, leads, reached-each-stage, won (and value) and lost counts of the cohort, in one grouped query.
+def stage_medians(leads: QuerySet[Lead]) -> dict[int, float]:
+    """Median seconds from a lead's previous move (or its creation) to each move into a stage, per stage id."""
+    return median_by_group(*stage_durations_sql(leads))
 
-    The leads are grouped by (lifecycle, stage kind, furthest position reached) - a few dozen groups - and the
-    groups summed here: the furthest-position subquery then runs once per lead, where a conditional count per stage
-    would repeat it for every stage."""
+
+def default_pipeline() -> tuple[Pipeline | None, list[Stage]]:
+    """The pipeline the funnel follows and its stages but the lost ones."""
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+    return pipeline, list(pipeline.stages.exclude(kind=Stage.Kind.LOST)) if pipeline else []
+
+
+def furthest_groups(leads: QuerySet[Lead], pipeline: Pipeline | None, *fields: str, **expressions: Any) -> QuerySet:
+    """The leads grouped by (lifecycle, stage kind, furthest position reached) and the callers' `fields` and
+    `expressions` - a few dozen groups: the furthest-position subquery then runs once per lead, where a conditional
+    count per stage would repeat it for every stage. Callers add the counts."""
     furthest = _furthest_position(pipeline) if pipeline else Value(-1, output_field=IntegerField())
-    groups = (
-        leads.annotate(furthest=furthest)
-        .values("lifecycle", "stage__kind", "furthest")
-        .annotate(n=Count("pk"), value=Sum("deal_value"))
-        .order_by()
-    )
+    grouped = leads.annotate(furthest=furthest).values("lifecycle", "stage__kind", "furthest", *fields, **expressions)
+    return grouped.order_by()
+
+
+def funnel_figures(groups: Iterable[dict], stages: list[Stage]) -> dict[str, Any]:
+    """Added, leads, reached-each-stage, won (and value) and lost counts of the cohort, summed from its groups
+    ({is_lead, stage_kind, furthest, n, value})."""
     figures: dict[str, Any] = {"added": 0, "leads": 0, "won": 0, "won_value": Decimal("0"), "lost": 0}
     figures |= {f"stage_{stage.pk}": 0 for stage in stages}
     for group in groups:
-        is_lead = group["lifecycle"] == Lead.Lifecycle.LEAD
         figures["added"] += group["n"]
-        figures["leads"] += group["n"] if is_lead else 0
-        if group["stage__kind"] == Stage.Kind.WON:
+        figures["leads"] += group["n"] if group["is_lead"] else 0
+        if group["stage_kind"] == Stage.Kind.WON:
             figures["won"] += group["n"]
             figures["won_value"] += group["value"] or 0
-        figures["lost"] += group["n"] if group["stage__kind"] == Stage.Kind.LOST else 0
+        figures["lost"] += group["n"] if group["stage_kind"] == Stage.Kind.LOST else 0
         for stage in stages:
-            if is_lead and group["furthest"] >= stage.position:
+            if group["is_lead"] and group["furthest"] >= stage.position:
                 figures[f"stage_{stage.pk}"] += group["n"]
     return figures
+
+
+def funnel_counts(leads: QuerySet[Lead], pipeline: Pipeline | None, stages: list[Stage]) -> dict[str, Any]:
+    """The funnel's counts of the cohort, in one grouped query."""
+    groups = furthest_groups(leads, pipeline).annotate(n=Count("pk"), value=Sum("deal_value"))
+    return funnel_figures(
+        (
+            {**group, "is_lead": group["lifecycle"] == Lead.Lifecycle.LEAD, "stage_kind": group["stage__kind"]}
+            for group in groups
+        ),
+        stages,
+    )
+
+
+def rolled_up(split: Split, stages: list[Stage]) -> tuple[dict[str, Any], dict[int, float]]:
+    """The funnel's counts and medians from the rollups."""
+    groups = split.rows("cohort", ("is_lead", "stage_kind", "furthest"))
+    figures = funnel_figures(
+        ({"is_lead": is_lead, "stage_kind": kind, "furthest": furthest, "n": row["added"], "value": row["value"]}
+         for (is_lead, kind, furthest), row in groups.items()),
+        stages,
+    )  # fmt: skip
+    medians = split.medians("stage_durations")
+    return figures, stage_medians(leads_added(split.scope)) if medians is None else medians
 
 
 def _rate(part: int | None, whole: int | None) -> float | None:
@@ -91,11 +128,14 @@ def _rate(part: int | None, whole: int | None) -> float | None:
 
 @report("funnel", "Funnel", order=10)
 def funnel_report(scope: Scope) -> list[Table]:
-    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
-    stages = list(pipeline.stages.exclude(kind=Stage.Kind.LOST)) if pipeline else []
-    leads = leads_added(scope)
-    figures = funnel_counts(leads, pipeline, stages)
-    medians = stage_medians(leads) if stages else {}
+    pipeline, stages = default_pipeline()
+    split = rollups_split(scope)
+    if split is not None:
+        figures, medians = rolled_up(split, stages)
+    else:
+        leads = leads_added(scope)
+        figures = funnel_counts(leads, pipeline, stages)
+        medians = stage_medians(leads) if stages else {}
 
     steps = [("Added", figures["added"], None), ("Leads", figures["leads"], None)]
     steps += [(stage.name, figures[f"stage_{stage.pk}"], medians.get(stage.pk)) for stage in stages]

@@ -9,6 +9,7 @@ the same few aggregate queries over indexed time columns.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ from django.db.models.functions import TruncDate, TruncWeek
 
 from analytics.measures import meeting_stage_ids
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import Split, rollups_split
 from analytics.scoping import lead_q, leads_in_scope
 from crm.models import Activity, Stage, StageChange
 
@@ -58,7 +60,44 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _rolled_up(split: Split) -> dict[str, int | float | Decimal | None]:
+    """One period's figures from the rollups."""
+    won = split.total("timeline_events", kind="won")
+    leads = split.distinct("lead_days")
+    replied, emailed = leads.get(("replied",), 0), leads.get(("emailed",), 0)
+    return {
+        "new_leads": split.total("added")["added"],
+        "replies": split.total("timeline_events", kind="replies")["n"],
+        "meetings": leads.get(("met",), 0),
+        "won_deals": won["n"],
+        "won_value": won["value"] or Decimal("0"),
+        "reply_rate": _rate(replied, emailed),
+    }
+
+
 def headline_figures(scope: Scope) -> list[Figure]:
+    return _figures(scope, rollups_split(scope))
+
+
+def _figures(scope: Scope, split: Split | None) -> list[Figure]:
+    if split is not None:
+        previous = scope.previous()
+        now, before = _rolled_up(split), _rolled_up(split.over(previous.start, previous.end))
+        return [Figure(key, label, kind, now[key], before[key]) for key, label, kind in FIGURES]
+    return _live_figures(scope)
+
+
+FIGURES = [
+    ("new_leads", "New leads and contacts", "int"),
+    ("replies", "Replies", "int"),
+    ("meetings", "Meetings booked", "int"),
+    ("won_deals", "Deals won", "int"),
+    ("won_value", "Value won", "money"),
+    ("reply_rate", "Reply rate (leads who replied of leads emailed)", "percent"),
+]
+
+
+def _live_figures(scope: Scope) -> list[Figure]:
     previous = scope.previous()
     added = _both("created_at", scope, previous)
     leads = (
@@ -91,23 +130,21 @@ def headline_figures(scope: Scope) -> list[Figure]:
             deals_before=Count("pk", filter=when["before"]),
         )
     )
-    return [
-        Figure("new_leads", "New leads and contacts", "int", leads["now"], leads["before"]),
-        Figure("replies", "Replies", "int", timeline["replies_now"], timeline["replies_before"]),
-        Figure("meetings", "Meetings booked", "int", _meetings(scope), _meetings(previous)),
-        Figure("won_deals", "Deals won", "int", won["deals_now"], won["deals_before"]),
-        Figure("won_value", "Value won", "money", won["now"] or Decimal("0"), won["before"] or Decimal("0")),
-        Figure(
-            "reply_rate",
-            "Reply rate (leads who replied of leads emailed)",
-            "percent",
+    figures = {
+        "new_leads": (leads["now"], leads["before"]),
+        "replies": (timeline["replies_now"], timeline["replies_before"]),
+        "meetings": (_meetings(scope), _meetings(previous)),
+        "won_deals": (won["deals_now"], won["deals_before"]),
+        "won_value": (won["now"] or Decimal("0"), won["before"] or Decimal("0")),
+        "reply_rate": (
             _rate(timeline["replied_now"], timeline["emailed_now"]),
             _rate(timeline["replied_before"], timeline["emailed_before"]),
         ),
-    ]
+    }
+    return [Figure(key, label, kind, *figures[key]) for key, label, kind in FIGURES]
 
 
-def headline_table(scope: Scope) -> Table:
+def headline_table(scope: Scope, split: Split | None) -> Table:
     previous = scope.previous()
     return Table(
         slug="headline",
@@ -126,7 +163,7 @@ def headline_table(scope: Scope) -> Table:
                 "change": figure.change,
                 "_kinds": {"now": figure.kind, "before": figure.kind},
             }
-            for figure in headline_figures(scope)
+            for figure in _figures(scope, split)
         ],
         note=f"What happened in the period, against {previous.start:%-d %b %Y} – {previous.end:%-d %b %Y}. "
         "Value won is the expected deal value of deals moved into a won stage.",
@@ -149,9 +186,35 @@ def _bucket_of(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def daily_table(scope: Scope) -> Table:
+def daily_table(scope: Scope, split: Split | None) -> Table:
     """New leads and replies per day of the period, or per week of a long one (buckets without any show zero)."""
     unit, buckets = _buckets(scope)
+    if split is not None:
+        added, replies = defaultdict(int), defaultdict(int)
+        for (day,), row in split.rows("added", ("day",)).items():
+            added[_bucket(day, unit)] += row["added"]
+        for (day,), row in split.rows("timeline_events", ("day",), kind="replies").items():
+            replies[_bucket(day, unit)] += row["n"]
+    else:
+        added, replies = _live_daily(scope, unit)
+    return Table(
+        slug="daily",
+        title="Per day" if unit == "day" else "Per week",
+        columns=[
+            Column("day", "Day" if unit == "day" else "Week of"),
+            Column("added", "New leads and contacts", "int"),
+            Column("replies", "Replies", "int"),
+        ],
+        rows=[{"day": d.isoformat(), "added": added.get(d, 0), "replies": replies.get(d, 0)} for d in buckets],
+        chart=Chart(kind="line", x="day", series=("added", "replies")),
+    )
+
+
+def _bucket(day: date, unit: str) -> date:
+    return day if unit == "day" else day - timedelta(days=day.weekday())
+
+
+def _live_daily(scope: Scope, unit: str) -> tuple[dict[date, int], dict[date, int]]:
     truncate = TruncDate if unit == "day" else TruncWeek
     day = truncate("created_at", tzinfo=scope.zone)
     window = {"created_at__gte": scope.since, "created_at__lt": scope.until}
@@ -170,17 +233,7 @@ def daily_table(scope: Scope) -> Table:
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
-    return Table(
-        slug="daily",
-        title="Per day" if unit == "day" else "Per week",
-        columns=[
-            Column("day", "Day" if unit == "day" else "Week of"),
-            Column("added", "New leads and contacts", "int"),
-            Column("replies", "Replies", "int"),
-        ],
-        rows=[{"day": d.isoformat(), "added": added.get(d, 0), "replies": replies.get(d, 0)} for d in buckets],
-        chart=Chart(kind="line", x="day", series=("added", "replies")),
-    )
+    return added, replies
 
 
 def _by_bucket(pairs: Iterable[tuple[date | datetime, int]]) -> dict[date, int]:
@@ -189,4 +242,5 @@ def _by_bucket(pairs: Iterable[tuple[date | datetime, int]]) -> dict[date, int]:
 
 @report("overview", "Overview", order=5)
 def overview_report(scope: Scope) -> list[Table]:
-    return [headline_table(scope), daily_table(scope)]
+    split = rollups_split(scope)  # one for both tables: today's live rows are counted once
+    return [headline_table(scope, split), daily_table(scope, split)]

@@ -67,3 +67,182 @@ class SummarySent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: week of {self.week_start}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rollups: the reports' figures per whole past day, written by `manage.py analytics_rollup` (analytics/rollup_job.py)
+# and read by the reports up to RollupState.through; the days after it are counted live (analytics/rollups.py).
+# Their people, stages and jobs are plain ids, not foreign keys: a figure row names what it counted, and deleting a
+# user or a stage must not delete history (the next run writes the rows again as the live queries would count them).
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class RollupState(models.Model):
+    """The rollup job's one row: its lease (one runner at a time), the last whole day the tables hold, and the
+    settings the figures were counted under (a report ignores tables counted under other ones)."""
+
+    status = models.CharField(max_length=10, default="idle")
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    through = models.DateField(null=True, blank=True)
+    basis = models.JSONField(default=dict)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Analytics rollups through {self.through}"
+
+
+class DayRow(models.Model):
+    day = models.DateField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.day}"
+
+
+class RollupRow(DayRow):
+    """A day of figures for leads of one source and owner (the filters the rollups answer)."""
+
+    source = models.CharField(max_length=60, blank=True)
+    owner_id = models.IntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class CohortDay(RollupRow):
+    """Leads added on the day, grouped by what they are now (funnel and sources). Rows with a campaign count the
+    leads a capture campaign's runs created (a lead of two campaigns in each); those without count every lead."""
+
+    campaign_id = models.IntegerField(null=True)
+    is_lead = models.BooleanField()
+    stage_kind = models.CharField(max_length=10, null=True)
+    furthest = models.IntegerField()
+    added = models.IntegerField()
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    mql = models.IntegerField()
+    sql = models.IntegerField()
+    replied = models.IntegerField()
+    met = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["day"], name="cohortday_day")]
+
+
+class AddedDay(RollupRow):
+    """Leads added on the day: what the overview and the reps read, fewer rows than CohortDay's."""
+
+    added = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["day"], name="addedday_day")]
+
+
+class EventDay(RollupRow):
+    """Things that happened on the day (a kind of analytics.rollups.EVENT_KINDS), with the person they are counted
+    for where a report groups them by one; `value` is the kind's sum (deal value won, messages bounced)."""
+
+    kind = models.CharField(max_length=20)
+    person_id = models.IntegerField(null=True)
+    n = models.IntegerField()
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["kind", "day"], name="eventday_kind_day")]
+
+
+class LeadDay(RollupRow):
+    """Leads who did something (a kind) on the day, by the day they last did it before (`previous`): the leads who
+    did it in any range [a, b] are the rows of its days whose previous day is before a (or none), so a count of
+    distinct leads is a sum."""
+
+    kind = models.CharField(max_length=20)
+    previous = models.DateField(null=True)
+    leads = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        # Covering (PostgreSQL): a count over 90 days reads the index alone, not tens of thousands of rows.
+        indexes = [models.Index(fields=["kind", "day", "previous"], include=["leads"], name="leadday_kind_day")]
+
+
+class DurationDay(RollupRow):
+    """How many durations fell in each log-scaled bucket (analytics.rollups.duration_bucket), per measure and key
+    (a stage's id, an assignee's id): a median over any range is read from the summed buckets. Durations are too
+    varied to keep per source and owner at once (a row per duration): each is counted three times, in the cut of
+    every lead (`cut` "", no source or owner), per owner ("owner") and per source ("source")."""
+
+    cut = models.CharField(max_length=10, blank=True)
+    measure = models.CharField(max_length=20)
+    key = models.IntegerField(null=True)
+    bucket = models.IntegerField()
+    n = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["measure", "cut", "day"], name="durationday_measure_cut_day")]
+
+
+class OutreachDay(DayRow):
+    """Sequence messages sent on the day, per step, variant, mailbox and lead owner, and what became of them."""
+
+    owner_id = models.IntegerField(null=True)
+    step_id = models.IntegerField(null=True)
+    variant_id = models.IntegerField(null=True)
+    mailbox_id = models.IntegerField(null=True)
+    sent = models.IntegerField()
+    delivered = models.IntegerField()
+    opened = models.IntegerField()
+    machine_opened = models.IntegerField()
+    clicked = models.IntegerField()
+    replied = models.IntegerField()
+    bounced = models.IntegerField()
+    unsubscribed = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="outreachday_day")]
+
+
+class SendTimeDay(DayRow):
+    """Sequence messages sent on the day (the site's), per lead owner and the weekday and hour in the lead's zone."""
+
+    owner_id = models.IntegerField(null=True)
+    weekday = models.SmallIntegerField()
+    hour = models.SmallIntegerField()
+    sent = models.IntegerField()
+    replied = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="sendtimeday_day")]
+
+
+class EnrichedDay(RollupRow):
+    """Enrichment items finished on the day, per job: how many, and for how many a value (an email, a phone) was
+    found."""
+
+    job_id = models.IntegerField()
+    items = models.IntegerField()
+    succeeded = models.IntegerField()
+    email = models.IntegerField()
+    email_verified = models.IntegerField()
+    phone = models.IntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["day"], name="enrichedday_day")]
+
+
+class FoundDay(RollupRow):
+    """Values found on the day, per field and the source that found them."""
+
+    field = models.CharField(max_length=40)
+    found_by = models.CharField(max_length=40)
+    found = models.IntegerField()
+    verified = models.IntegerField()
+    applied = models.IntegerField()
+    values = models.IntegerField()
+    confidence_sum = models.BigIntegerField()
+
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["day"], name="foundday_day")]

@@ -16,10 +16,11 @@ from datetime import UTC
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncMinute
 
 from analytics.cohort import in_range, rate
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import rollups_split
 from analytics.scoping import lead_q
 from crm.locale import zone_or_none
 from crm.models import User
@@ -121,7 +122,18 @@ def counts_postgresql(scope: Scope) -> tuple[list[dict], dict[tuple[int, int], t
     return rows, local
 
 
+GRAIN = ("step_id", "variant_id", "mailbox_id", "owner_id")
+
+
 def outreach_counts(scope: Scope) -> tuple[list[dict], dict[tuple[int, int], tuple[int, int]]]:
+    # The rollups hold no lead source: a scope narrowed to one is counted live.
+    split = rollups_split(scope, answers=("owner_id",))
+    if split is not None:
+        rows = [dict(zip(GRAIN, key, strict=True)) | counts for key, counts in split.rows("outreach", GRAIN).items()]
+        local = {
+            key: (row["sent"], row["replied"]) for key, row in split.rows("send_times", ("weekday", "hour")).items()
+        }
+        return [row for row in rows if row["sent"]], local
     if connection.vendor == "postgresql":
         return counts_postgresql(scope)
     return grain_rows(scope), local_hour_weekday_counts(scope)
@@ -253,12 +265,13 @@ def _postgresql_zones() -> list[str]:
 
 
 def local_hour_weekday_counts(scope: Scope) -> dict[tuple[int, int], tuple[int, int]]:
-    """{(weekday 0=Monday, hour): (sent, replied)} without AT TIME ZONE (SQLite): counts per (lead's zone, UTC hour)
-    from the database, each hour then shifted to its zone here: a row per zone and hour in the range, never per
-    message. (PostgreSQL counts them in the database: counts_postgresql.)"""
+    """{(weekday 0=Monday, hour): (sent, replied)} without AT TIME ZONE (SQLite): counts per (lead's zone, UTC minute)
+    from the database, each minute then shifted to its zone here (by the hour, a half-hour zone's sends would fall in
+    the wrong local hour): a row per zone and minute sent in, never per message. (PostgreSQL counts them in the
+    database: counts_postgresql.)"""
     grouped = (
         sent_messages(scope)
-        .annotate(hour=TruncHour("sent_at", tzinfo=UTC))
+        .annotate(hour=TruncMinute("sent_at", tzinfo=UTC))
         .values("lead__time_zone", "hour")
         .annotate(sent=Count("pk"), replied=Count("pk", filter=Q(replied_at__isnull=False)))
     )
@@ -325,6 +338,8 @@ def timing_tables(counts: dict[tuple[int, int], tuple[int, int]]) -> list[Table]
 def outreach_report(scope: Scope) -> list[Table]:
     rows, local = outreach_counts(scope)
     steps = _steps({row["step_id"] for row in rows})
+    # Rolled-up rows of a step deleted since keep its id until the next run: they have nothing left to be named by.
+    rows = [row for row in rows if row["step_id"] in steps]
     mailboxes = {
         pk: str(mailbox)
         for pk, mailbox in Mailbox.objects.in_bulk({row["mailbox_id"] for row in rows} - {None}).items()

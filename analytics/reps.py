@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from analytics.cohort import in_range
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import FIRST_DAY, LAST_DAY, Split, rollups_split
 from analytics.scoping import lead_q
 from analytics.sql import median_by_group, seconds_between
 from crm.models import Lead, Stage, StageChange, Task, User
@@ -29,10 +30,9 @@ def _first_answer_after():
     return Subquery(answers.values("occurred_at")[:1])
 
 
-def reply_figures(scope: Scope) -> dict[int | None, dict]:
-    """Per conversation assignee: the lead's messages received in the range, those a person answered, and the median
-    time to that first answer (seconds)."""
-    received = (
+def replies_received(scope: Scope) -> QuerySet:
+    """The leads' messages received in the range, with when a person of the team first answered each."""
+    return (
         ConversationMessage.objects.filter(
             in_range(scope, "occurred_at"),
             lead_q(scope, "conversation__lead__"),
@@ -42,6 +42,12 @@ def reply_figures(scope: Scope) -> dict[int | None, dict]:
         .order_by()
         .annotate(answered_at=_first_answer_after())
     )
+
+
+def reply_figures(scope: Scope) -> dict[int | None, dict]:
+    """Per conversation assignee: the lead's messages received in the range, those a person answered, and the median
+    time to that first answer (seconds)."""
+    received = replies_received(scope)
     counted = received.values("conversation__assigned_to_id").annotate(
         replies=Count("pk"), replies_answered=Count("answered_at")
     )
@@ -54,6 +60,65 @@ def reply_figures(scope: Scope) -> dict[int | None, dict]:
     return figures
 
 
+def deals_won(scope: Scope) -> QuerySet:
+    """Moves into a won stage in the range (from any other: a move between won stages wins nothing new)."""
+    return (
+        StageChange.objects.filter(
+            in_range(scope, "created_at"), lead_q(scope, "lead__"), to_stage__kind=Stage.Kind.WON
+        )
+        .exclude(from_stage__kind=Stage.Kind.WON)
+        .order_by()
+    )
+
+
+def stage_moves(scope: Scope) -> QuerySet:
+    return StageChange.objects.filter(
+        in_range(scope, "created_at"), lead_q(scope, "lead__"), from_stage__isnull=False
+    ).order_by()
+
+
+def tasks_done(scope: Scope) -> QuerySet:
+    return Task.objects.filter(in_range(scope, "done_at"), lead_q(scope, "lead__"), done=True).order_by()
+
+
+def _live(scope: Scope, put) -> None:
+    leads = Lead.objects.filter(lead_q(scope)).order_by()
+    put(leads.values("owner_id").annotate(leads_owned=Count("pk")), "owner_id", ("leads_owned",))
+    put(tasks_done(scope).values("assignee_id").annotate(tasks_done=Count("pk")), "assignee_id", ("tasks_done",))
+    for assignee, row in reply_figures(scope).items():
+        put([{"assignee": assignee, **row}], "assignee", tuple(row))
+    put(stage_moves(scope).values("actor_id").annotate(stage_moves=Count("pk")), "actor_id", ("stage_moves",))
+    won = deals_won(scope).values("lead__owner_id").annotate(won=Count("lead", distinct=True))
+    put(won, "lead__owner_id", ("won",))
+
+
+def _rolled_up(split: Split, put) -> None:
+    owned = split.over(FIRST_DAY, LAST_DAY).rows("added", ("owner_id",))
+    put(
+        [{"owner_id": owner, "leads_owned": row["added"]} for (owner,), row in owned.items()],
+        "owner_id",
+        ("leads_owned",),
+    )
+    for kind, figure in (
+        ("tasks_done", "tasks_done"),
+        ("received", "replies"),
+        ("answered", "replies_answered"),
+        ("moves", "stage_moves"),
+    ):
+        counted = split.rows("rep_events", ("person_id",), kind=kind)
+        put([{"person_id": person, figure: row["n"]} for (person,), row in counted.items()], "person_id", (figure,))
+    medians = split.medians("response_durations")
+    if medians is None:
+        medians = {person: row["response_seconds"] for person, row in reply_figures(split.scope).items()}
+    put(
+        [{"person_id": person, "response_seconds": median} for person, median in medians.items()],
+        "person_id",
+        ("response_seconds",),
+    )
+    won = split.distinct("won_leads", ("owner_id",))
+    put([{"owner_id": owner, "won": count} for (_, owner), count in won.items()], "owner_id", ("won",))  # fmt: skip
+
+
 def rep_rows(scope: Scope) -> list[dict]:
     figures: dict[int | None, dict] = defaultdict(lambda: dict.fromkeys(FIGURES, 0) | {"response_seconds": None})
 
@@ -61,24 +126,14 @@ def rep_rows(scope: Scope) -> list[dict]:
         for row in rows:
             figures[row[key]].update({name: row[name] for name in names})
 
-    leads = Lead.objects.filter(lead_q(scope)).order_by()
-    put(leads.values("owner_id").annotate(leads_owned=Count("pk")), "owner_id", ("leads_owned",))
-    tasks = Task.objects.filter(lead_q(scope, "lead__")).order_by()
-    put(
-        tasks.filter(in_range(scope, "done_at"), done=True).values("assignee_id").annotate(tasks_done=Count("pk")),
-        "assignee_id",
-        ("tasks_done",),
-    )
-    overdue = tasks.filter(done=False, due_at__lt=timezone.now())
+    split = rollups_split(scope)
+    if split is not None:
+        _rolled_up(split, put)
+    else:
+        _live(scope, put)
+    # Open tasks overdue now: a figure of this moment, counted live either way.
+    overdue = Task.objects.filter(lead_q(scope, "lead__"), done=False, due_at__lt=timezone.now()).order_by()
     put(overdue.values("assignee_id").annotate(tasks_overdue=Count("pk")), "assignee_id", ("tasks_overdue",))
-    for assignee, row in reply_figures(scope).items():
-        figures[assignee].update(row)
-    moves = StageChange.objects.filter(in_range(scope, "created_at"), lead_q(scope, "lead__"), from_stage__isnull=False)
-    put(moves.order_by().values("actor_id").annotate(stage_moves=Count("pk")), "actor_id", ("stage_moves",))
-    won = StageChange.objects.filter(
-        in_range(scope, "created_at"), lead_q(scope, "lead__"), to_stage__kind=Stage.Kind.WON
-    ).exclude(from_stage__kind=Stage.Kind.WON)
-    put(won.order_by().values("lead__owner_id").annotate(won=Count("lead", distinct=True)), "lead__owner_id", ("won",))
 
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=[pk for pk in figures if pk is not None])}
     # A rep sees their own row: the scope's owner filter holds them to their leads, and other people's rows would

@@ -11,8 +11,10 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from analytics.costs import RangeCosts, costs_in_range
 from analytics.measures import met, qualified_thresholds, replied, won
 from analytics.reports import Chart, Column, Scope, Table, report
+from analytics.rollups import Split, rollups_split
 from analytics.scoping import leads_added
-from crm.models import Lead
+from crm.models import Lead, Stage
+from scraping.models import Campaign
 
 NOTE = (
     "Leads and contacts added in the period, by their Source field, followed to today: qualified means a score at "
@@ -74,9 +76,44 @@ COLUMNS = [
 SERIES = ("added", "mql", "won")
 
 
+FIGURES = ("added", "leads", "mql", "sql", "replied", "met", "won", "won_value")
+
+
+def _rolled_up(split: Split) -> tuple[list[dict], list[dict]]:
+    """The rows of both tables from the rollups: per (source or campaign, is lead, stage kind) groups, summed."""
+    tables: tuple[dict, dict] = ({}, {})
+    for table, name, key in ((tables[0], "cohort", "source"), (tables[1], "campaign_cohort", "campaign_id")):
+        for (value, is_lead, kind), group in split.rows(name, (key, "is_lead", "stage_kind")).items():
+            row = table.setdefault(value, dict.fromkeys(FIGURES, 0))
+            for figure in ("added", "mql", "sql", "replied", "met"):
+                row[figure] += group[figure]
+            row["leads"] += group["added"] if is_lead else 0
+            if kind == Stage.Kind.WON:
+                row["won"] += group["added"]
+                row["won_value"] += group["value"] or 0
+    names = dict(Campaign.objects.filter(pk__in=tables[1]).values_list("pk", "name"))
+    by_source = [{"source": source, **row} for source, row in tables[0].items() if row["added"]]
+    by_campaign = [
+        {"campaign_id": pk, "campaign": names.get(pk), **row} for pk, row in tables[1].items() if row["added"]
+    ]
+    return sorted(by_source, key=lambda row: -row["added"]), sorted(by_campaign, key=lambda row: -row["added"])
+
+
 @report("sources", "Sources", order=20)
 def sources_report(scope: Scope) -> list[Table]:
     leads = leads_added(scope)
+    split = rollups_split(scope)
+    if split is not None:
+        source_figures, campaign_figures = _rolled_up(split)
+    else:
+        source_figures = list(_figures(leads, "source"))
+        campaign_figures = list(
+            _figures(
+                leads.filter(import_job__scrape_runs__isnull=False),
+                campaign_id=F("import_job__scrape_runs__campaign_id"),
+                campaign=F("import_job__scrape_runs__campaign__name"),
+            )
+        )
     # Spend is per source and campaign, not per person or list: it matches the figures only without those filters.
     costs_apply = not (scope.owner_id or scope.list_id or scope.sequence_id)
     costs = (
@@ -85,17 +122,10 @@ def sources_report(scope: Scope) -> list[Table]:
         else RangeCosts()
     )
     source_costs = costs.by_source if not scope.campaign_id else {}
-    rows = [_with_costs(row, source_costs.get(row["source"])) for row in _figures(leads, "source")]
+    rows = [_with_costs(row, source_costs.get(row["source"])) for row in source_figures]
     for row in rows:
         row["source"] = row["source"] or "(none)"
-    campaign_rows = [
-        _with_costs(row, costs.by_campaign.get(row["campaign_id"]))
-        for row in _figures(
-            leads.filter(import_job__scrape_runs__isnull=False),
-            campaign_id=F("import_job__scrape_runs__campaign_id"),
-            campaign=F("import_job__scrape_runs__campaign__name"),
-        )
-    ]
+    campaign_rows = [_with_costs(row, costs.by_campaign.get(row["campaign_id"])) for row in campaign_figures]
     note = NOTE if costs_apply else NOTE + NO_COSTS_NOTE
     return [
         Table(

@@ -100,6 +100,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "leadflow.audit.audit_events_expire",
         "schedule_type": Schedule.DAILY,
     },
+    # Past days' analytics figures into the rollup tables the reports read (analytics/rollup_job.py).
+    "roll up analytics figures": {
+        "func": "analytics.rollup_job.analytics_rollup_nightly",
+        "schedule_type": Schedule.DAILY,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

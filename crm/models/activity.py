@@ -103,6 +103,9 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "done", "due_at"], name="task_assignee_due"),
             models.Index(fields=["lead", "done"], name="task_lead_open"),
+            # Analytics: tasks done in a period, and open ones overdue now, over every assignee.
+            models.Index(fields=["done_at"], name="task_done_time"),
+            models.Index(fields=["due_at"], condition=models.Q(done=False), name="task_open_due"),
         ]
 
     def __str__(self) -> str:

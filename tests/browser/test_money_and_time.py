@@ -20,7 +20,7 @@ def test_an_admin_picks_the_currency_and_the_dashboard_follows(page: Page, log_i
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="General").click()
     page.get_by_label("Currency").select_option("EUR")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save money and time").click()
     expect(page.get_by_text("Saved. Deal values now read like €12,500.")).to_be_visible()
 
     page.get_by_role("link", name="Dashboard").click()

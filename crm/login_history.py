@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import signals as account_signals
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
@@ -78,3 +79,11 @@ def method_added(sender: type, request: HttpRequest, user: User, authenticator: 
 def method_removed(sender: type, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
     if authenticator.type in TWO_FACTOR_TYPES:
         record("mfa.disabled", request=request, actor=user, details={"type": authenticator.type})
+
+
+@receiver(account_signals.password_changed, dispatch_uid="crm.login_history.password_changed")
+@receiver(account_signals.password_reset, dispatch_uid="crm.login_history.password_reset")
+def own_password_changed(sender: type, request: HttpRequest, user: User, signal: Any, **kwargs: Any) -> None:
+    """A person changing their own password (or resetting it by email); an admin setting one is user.password_set."""
+    how = "reset by email" if signal is account_signals.password_reset else "changed"
+    record("user.password_changed", request=request, actor=user, target=user, details={"how": how})

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "user.changed": "User changed",
     "user.role_changed": "Role changed",
     "user.password_set": "Password set by an admin",
+    "user.password_changed": "Own password changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
     "user.deleted": "User deleted",

@@ -80,3 +80,19 @@ def test_my_settings_shows_the_last_20_and_links_to_older_ones(client, rep_alice
     assert "method-05" in older and "method-00" in older and "method-06" not in older
     assert "Page 2 of 2" in older
     assert client.get(reverse("crm:my_sign_ins"), {"page": "x"}).status_code == 200
+
+
+def test_changing_my_own_password_is_logged_without_either_password(rep_alice):
+    client = sign_in(rep_alice.email, PASSWORD)
+    new_password = "a much longer passphrase 7"
+
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": new_password, "password2": new_password},
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="user.password_changed")
+    assert (event.actor, event.object_id, event.details) == (rep_alice, str(rep_alice.pk), {"how": "changed"})
+    stored = json.dumps([event.details, event.changes, event.object_label])
+    assert PASSWORD not in stored and new_password not in stored

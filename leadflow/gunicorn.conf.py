@@ -2,6 +2,9 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # LEADFLOW_ADDR as for the demo server; a platform that assigns a port sets PORT instead.
 bind = [os.environ.get("LEADFLOW_ADDR") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
@@ -29,4 +32,28 @@ max_requests_jitter = max_requests // 10
 
 # Django's own JSON log lines carry each request with its id; gunicorn's access log would say it twice.
 accesslog = None
+# No control socket (gunicornc): several servers on one machine would share its default path.
 errorlog = "-"
+control_socket_disable = True
+
+# django-prometheus counts in each worker process; /metrics sums the workers' files in this folder. A folder of its
+# own per start (unless one is given), emptied at start: figures of an earlier run must not be summed again.
+_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="leadflow-metrics-")
+
+
+def on_starting(server) -> None:
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

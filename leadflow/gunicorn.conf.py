@@ -26,6 +26,10 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 limit_request_line = 8190
 limit_request_fields = 100
 
+# Django, every URL and its views are loaded once in the master before the workers fork from it: a new worker (at
+# start, after max_requests) answers its first request at once and shares that memory with the others.
+preload_app = True
+
 # A worker is replaced after about this many requests, so slow leaks cannot grow without end.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
@@ -46,6 +50,12 @@ if _own_metrics_dir:
 def on_starting(server) -> None:
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
+
+
+def when_ready(server) -> None:
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view module, in the master
 
 
 def child_exit(server, worker) -> None:

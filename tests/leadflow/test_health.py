@@ -43,23 +43,25 @@ def test_a_task_waiting_too_long_is_a_reason(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_with_a_real_cluster_beating_it_is_ok(client, tmp_path):
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=manage_environment(media_root=tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    log = tmp_path / "cluster.log"
+    with log.open("wb") as output:
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=manage_environment(media_root=tmp_path),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while (body := client.get(reverse("healthz")).json())["status"] != "ok" and time.monotonic() < deadline:
-            assert cluster.poll() is None, cluster.stderr.read().decode()[-3000:]
+            assert cluster.poll() is None, log.read_text()[-3000:]
             time.sleep(1)
     finally:
         os.killpg(cluster.pid, signal.SIGTERM)
         cluster.wait(timeout=60)
-    assert body == {
+    assert body == {  # (the cluster's log is in tmp_path/cluster.log)
         "status": "ok",
         "database": "ok",
         "queue": {"broker": "orm", "queued": 0, "clusters": 1, "status": "ok", "oldest_seconds": 0.0},

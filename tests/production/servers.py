@@ -111,16 +111,24 @@ def server_start(
     server = RunningServer(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
     if ready_within is None:
         return server
+    try:
+        _wait_until_answering(server, ready_within)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
+def _wait_until_answering(server: RunningServer, ready_within: float) -> None:
     deadline = time.monotonic() + ready_within
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server ended with {process.returncode}:\n{server.log()[-4000:]}")
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server ended with {server.process.returncode}:\n{server.log()[-4000:]}")
         try:
             requests.get(f"{server.url}/healthz", timeout=30)
-            return server
+            return
         except requests.RequestException:
             time.sleep(1)
-    server.kill()
     raise AssertionError(f"the server did not answer within {ready_within} s:\n{server.log()[-4000:]}")
 
 

@@ -51,41 +51,43 @@ def _task_succeeded(database_url: str, name: str) -> bool:
         return db.execute("SELECT success FROM django_q_task WHERE name = %s", [name]).fetchone() == (True,)
 
 
-def test_a_postgresql_restart_fails_requests_fast_then_everything_recovers(own_postgresql, tmp_path):
+def test_a_postgresql_restart_fails_requests_fast_then_everything_recovers(own_postgresql, tmp_path, request):
     database_url = database_copy(source_url=_source_url(), server=own_postgresql, name="leadflow")
     env = production_environment(database_url=database_url, tmp_path=tmp_path, WEB_THREADS="2")
     token = manage("shell", "-c", CREATE_TOKEN, env=env).strip().splitlines()[-1]
     web = server_start(
         ["bash", "-c", f"exec {procfile_command('web')}"], env=env, log_path=tmp_path / "web.log", ready_within=300
     )
+    request.addfinalizer(web.kill)
     worker = server_start(
-        ["bash", "-c", f"exec {procfile_command('worker')}"], env=env, log_path=tmp_path / "worker.log", ready_within=0
+        ["bash", "-c", f"exec {procfile_command('worker')}"],
+        env=env,
+        log_path=tmp_path / "worker.log",
+        ready_within=None,
     )
+    request.addfinalizer(worker.kill)
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {token}"
     leads = f"{web.url}/api/v1/leads/"
-    try:
-        # Every thread of both workers opens (and keeps) a connection.
-        assert {api.get(leads, timeout=FAST).status_code for _ in range(12)} == {200}
+    # Every thread of both workers opens (and keeps) a connection.
+    assert {api.get(leads, timeout=FAST).status_code for _ in range(12)} == {200}
 
-        own_postgresql.stop()
-        down = [api.get(leads, timeout=FAST) for _ in range(6)]
-        assert [answer.status_code for answer in down] == [503] * 6
-        assert {answer.headers["Retry-After"] for answer in down} == {"10"}
-        health = requests.get(f"{web.url}/healthz", timeout=FAST)
-        assert (health.status_code, health.json()) == (503, {"status": "error", "database": "unreachable"})
+    own_postgresql.stop()
+    down = [api.get(leads, timeout=FAST) for _ in range(6)]
+    assert [answer.status_code for answer in down] == [503] * 6
+    assert {answer.headers["Retry-After"] for answer in down} == {"10"}
+    health = requests.get(f"{web.url}/healthz", timeout=FAST)
+    assert (health.status_code, health.json()) == (503, {"status": "error", "database": "unreachable"})
 
-        own_postgresql.start()
-        assert [api.get(leads, timeout=FAST).status_code for _ in range(24)] == [200] * 24
+    own_postgresql.start()
+    assert [api.get(leads, timeout=FAST).status_code for _ in range(24)] == [200] * 24
 
-        # The cluster lived through it: a task queued now is run.
-        queue = "from django_q.tasks import async_task; async_task('math.floor', 2.5, task_name='after-restart')"
-        manage("shell", "-c", queue, env=env)
-        deadline = time.monotonic() + 120
-        while not _task_succeeded(database_url, "after-restart") and time.monotonic() < deadline:
-            assert worker.process.poll() is None, worker.log()[-3000:]
-            time.sleep(1)
-        assert _task_succeeded(database_url, "after-restart"), worker.log()[-3000:]
-    finally:
-        web.stop()
-        worker.stop()
+    # The cluster lived through it: a task queued now is run.
+    queue = "from django_q.tasks import async_task; async_task('math.floor', 2.5, task_name='after-restart')"
+    manage("shell", "-c", queue, env=env)
+    deadline = time.monotonic() + 120
+    while not _task_succeeded(database_url, "after-restart") and time.monotonic() < deadline:
+        assert worker.process.poll() is None, worker.log()[-3000:]
+        time.sleep(1)
+    assert _task_succeeded(database_url, "after-restart"), worker.log()[-3000:]
+    assert web.stop() == 0 and worker.stop() == 0

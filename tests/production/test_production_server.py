@@ -33,7 +33,11 @@ def production_server(fresh_postgresql_database, tmp_path_factory):
     )
     # Migrations, static files and schedules come first: minutes on a busy 2-core machine.
     server = server_start(["bin/serve", "--prod"], env=env, log_path=tmp_path / "server.log", ready_within=900)
-    manage("shell", "-c", CREATE_ADMIN, env=env)
+    try:
+        manage("shell", "-c", CREATE_ADMIN, env=env)
+    except BaseException:
+        server.kill()
+        raise
     yield server
     server.kill()
 

@@ -59,8 +59,12 @@ def test_with_a_real_cluster_beating_it_is_ok(client, tmp_path):
             assert cluster.poll() is None, log.read_text()[-3000:]
             time.sleep(1)
     finally:
-        os.killpg(cluster.pid, signal.SIGTERM)
-        cluster.wait(timeout=60)
+        cluster.send_signal(signal.SIGTERM)  # to the cluster's own process, which stops its workers
+        try:
+            cluster.wait(timeout=60)
+        finally:
+            if cluster.poll() is None:
+                os.killpg(cluster.pid, signal.SIGKILL)
     assert body == {  # (the cluster's log is in tmp_path/cluster.log)
         "status": "ok",
         "database": "ok",

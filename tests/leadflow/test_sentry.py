@@ -75,7 +75,7 @@ def sentry_ingest():
 
 def test_a_server_error_reaches_sentry_without_personal_data(sentry_ingest, tmp_path):
     dsn = f"http://publickey@127.0.0.1:{sentry_ingest.server_address[1]}/42"
-    env = manage_environment(media_root=tmp_path, SENTRY_DSN=dsn)
+    env = manage_environment(media_root=tmp_path, SENTRY_DSN=dsn, ALLOWED_HOSTS="testserver")
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )

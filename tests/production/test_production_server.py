@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 
 import pytest
@@ -93,6 +94,25 @@ def test_log_lines_are_json_with_request_ids_and_no_email(production_server):
     searches = [line["path"] for line in lines if line.get("path", "").startswith("/leads/?q=")]
     assert searches == ["/leads/?q=s***@client.example"]
     assert "someone.else" not in production_server.log() and EMAIL not in production_server.log()
+
+
+def test_slow_and_silent_clients_do_not_hold_up_other_people(production_server):
+    """Fewer stalled clients than threads (2 workers with 4 threads each here): the others are served meanwhile, and
+    the silent ones are dropped by gunicorn (handed back to its poller after 5 s, closed after WEB_KEEPALIVE)."""
+    address = production_server.url.removeprefix("http://").split(":")
+    silent = [socket.create_connection((address[0], int(address[1]))) for _ in range(3)]
+    trickling = [socket.create_connection((address[0], int(address[1]))) for _ in range(2)]
+    for connection in trickling:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # and never the rest
+    try:
+        # The 15 s bound is how long a person would wait, not a speed measurement.
+        assert [requests.get(f"{production_server.url}/healthz", timeout=15).status_code for _ in range(8)] == [200] * 8
+        for connection in silent:
+            connection.settimeout(60)
+            assert connection.recv(1) == b""  # closed by the server
+    finally:
+        for connection in silent + trickling:
+            connection.close()
 
 
 def test_it_stops_cleanly_with_its_web_server_and_cluster(production_server):

@@ -42,13 +42,14 @@ def test_a_task_waiting_too_long_is_a_reason(client, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_a_real_cluster_beating_it_is_ok(client, tmp_path):
+def test_with_a_real_cluster_beating_it_is_ok(client, tmp_path, settings):
     log = tmp_path / "cluster.log"
     with log.open("wb") as output:
         cluster = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
-            env=manage_environment(media_root=tmp_path),
+            # The cluster signs its heartbeat with SECRET_KEY: the same one as this process, which reads it.
+            env=manage_environment(media_root=tmp_path, SECRET_KEY=settings.SECRET_KEY),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -16,8 +16,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 threads = int(os.environ.get("WEB_THREADS", "4"))
 
 # A worker silent this long is killed and replaced; a stopping worker gets this long to finish its requests; an idle
-# kept-alive connection is closed after `keepalive` seconds, so idle clients hold no thread. A client that sends
-# nothing is handed back to the poller after 5 s (gunicorn's gthread data timeout) instead of holding a thread.
+# kept-alive connection is closed after `keepalive` seconds. A new connection that sends nothing holds a thread for
+# at most 5 s (gunicorn's gthread data timeout), then waits in the poller until `keepalive` closes it. A client that
+# trickles its headers holds a thread until done: the buffering proxy in front absorbs those (README, Production).
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))

@@ -25,7 +25,14 @@ class Command(BaseCommand):
         reconcilers = {name: import_string(spec["func"]) for name, spec in RECONCILERS.items()}
         while True:
             for name, reconcile in reconcilers.items():
-                outcome = reconcile()
+                try:
+                    outcome = reconcile()
+                except Exception as exc:
+                    if not options["every"]:
+                        raise
+                    # The broker or the database restarting: the next sweep tries again, as the next schedule would.
+                    self.stderr.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {name} failed: {exc}")
+                    continue
                 if outcome:
                     self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {name}: {outcome}")
             self.stdout.flush()

@@ -20,8 +20,7 @@ from django.db import connection
 from crm.models import CrmConnection, CrmLink, ImportJob, Lead, SyncRun
 from crm.sync.jobs import sync_run_start
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
-from scraping.models import Campaign, ScrapeRun, Source
-from scraping.runs import scrape_run_start
+from scraping.models import ScrapeRun
 from tests.crm.sync.conftest import Remote
 from tests.crm.sync.helpers import connect
 from tests.crm.test_import_jobs import _csv, _started
@@ -37,6 +36,7 @@ from tests.outreach.test_send_crash import (
     _settled,
     processes_kill_and_count_claims,
 )
+from tests.queue.capture import CAPTURED, capture_run_queued
 from tests.queue.own_redis import OwnRedis
 from tests.queue.processes import ManagedProcesses, group_members
 from tests.queue.test_cluster import REDIS_URL, manage_environment
@@ -44,7 +44,6 @@ from tests.queue.test_cluster import REDIS_URL, manage_environment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMPORTED, ENRICHED, RECIPIENTS, SYNCED = 6_000, 60, 150, 60
-CAPTURED = 7  # the listings of the directory site's three Leeds pages
 KILLS = 3
 # A job's lease, and how long a queued job may wait for its task; an import's lease is renewed at each batch of
 # 2,000 rows, which takes seconds on a busy machine: a shorter one would have each runner taken over mid-batch.
@@ -75,23 +74,6 @@ def _enrichment_queued(actor) -> EnrichmentJob:
     job = EnrichmentJob.objects.create(created_by=actor, fields=["phone"], sources=["phone"], progress_total=ENRICHED)
     EnrichmentItem.objects.bulk_create(EnrichmentItem(job=job, lead=lead) for lead in leads)
     return job
-
-
-def _capture_queued(site: DirectorySite, actor) -> ScrapeRun:
-    campaign = Campaign.objects.create(
-        name="Plumbers in Leeds",
-        source=Source.objects.create(kind="website", name="Directories"),
-        source_tag="directory-leeds",
-        target={
-            "start_urls": [site.url("plumbers/leeds/")],
-            "item": "div.listing",
-            "region": "GB",
-            "fields": {"company": "h2", "phone": ".tel"},
-            "next_page": "a.next@href",
-        },
-        created_by=actor,
-    )
-    return scrape_run_start(campaign=campaign, actor=actor, queue=False)
 
 
 def _sync_queued(remote: Remote, actor) -> SyncRun:
@@ -134,7 +116,7 @@ def test_two_clusters_killed_at_random_and_a_redis_restart_finish_every_job_once
     jobs = {
         "import": _import_queued(tmp_path, manager_mia),
         "enrichment": _enrichment_queued(manager_mia),
-        "capture": _capture_queued(site, manager_mia),
+        "capture": capture_run_queued(site, manager_mia),
         "sync": _sync_queued(remote, manager_mia),
     }
     sequence = _recipients_due(mailbox, RECIPIENTS)

@@ -209,3 +209,17 @@ def _fit_publish(analysis: LeadAnalysis) -> None:
     built-in analysis reads the same facts the fit score does, so counting it again would weigh them twice."""
     if analysis.source == LeadAnalysis.Source.AI and analysis.fit is not None:
         lead_ai_fit_set(lead=analysis.lead, fit=analysis.fit, reason=analysis.fit_reasoning)
+
+
+def analyses_requeue_stalled() -> int:
+    """The periodic reconciler of analyses asked from a lead's page: one still pending or running long after it was
+    asked lost its task (its worker died, or the Redis broker lost the queue) and is queued again; the task claims
+    it only if it is still waiting or stale. An analysis a job makes is its job's to redo (analysis_jobs)."""
+    stale = timezone.now() - timedelta(seconds=ai_job_stall_seconds(STALE_SECONDS))
+    waiting = LeadAnalysis.objects.filter(
+        status__in=[LeadAnalysis.Status.PENDING, LeadAnalysis.Status.RUNNING], job__isnull=True, created_at__lt=stale
+    )
+    ids = list(waiting.values_list("pk", flat=True))
+    for analysis_id in ids:
+        async_task("enrichment.analysis.analysis_task", analysis_id)
+    return len(ids)

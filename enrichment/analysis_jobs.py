@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -19,7 +18,7 @@ from crm.selectors import leads_visible_to
 from enrichment.analysis import lead_analyze
 from enrichment.models import AnalysisItem, AnalysisJob, LeadAnalysis
 from leadflow.ai import ai_job_stall_seconds
-from leadflow.leases import lease_claim, lease_end
+from leadflow.leases import lease_claim, lease_end, leases_requeue_stalled
 from leadflow.roles import can_edit_lead, require_write
 
 logger = logging.getLogger(__name__)
@@ -151,12 +150,6 @@ def _item_finish(job_id: int, runner: str, item: AnalysisItem, analysis: LeadAna
 
 
 def analysis_jobs_requeue_stalled() -> int:
-    """Queue again the jobs whose runner went silent past their lease (its worker died): the periodic reconciler."""
-    stalled = AnalysisJob.objects.filter(
-        Q(status=AnalysisJob.Status.RUNNING, lease_expires_at__lt=timezone.now())
-        | Q(status=AnalysisJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
-    )
-    ids = list(stalled.values_list("pk", flat=True))
-    for job_id in ids:
-        async_task(TASK, job_id)
-    return len(ids)
+    """The periodic reconciler: jobs whose runner died or whose task was lost are queued again."""
+    stall_seconds = ai_job_stall_seconds(settings.ENRICHMENT_STALL_SECONDS)
+    return leases_requeue_stalled(AnalysisJob.objects.all(), task=TASK, stall_seconds=stall_seconds)

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,14 +36,14 @@ from enrichment.waterfall import (
     lead_facts,
     lead_has,
 )
-from leadflow.leases import lease_claim, lease_end
+from leadflow.leases import lease_claim, lease_end, lease_renew_every, leases_requeue_stalled
 from leadflow.roles import can_edit_lead, can_reassign, require_write, sees_all_leads
 
 logger = logging.getLogger(__name__)
 
 # A task hands over to a fresh one after this long, well inside the cluster's timeout (Q_CLUSTER["timeout"]).
 TASK_SECONDS = 240
-# Leads asked at once; each batch is then kept lead by lead.
+# While a batch is asked (nothing kept meanwhile), the lease is renewed this often at most.
 LEASE_RENEW_SECONDS = 20
 
 
@@ -238,7 +238,8 @@ def _ask_batch(
 
     with ThreadPoolExecutor(max_workers=settings.ENRICHMENT_CONCURRENCY, thread_name_prefix="enrich") as pool:
         futures = [pool.submit(ask_company, entries) for entries in by_company.values()]
-        while wait(futures, timeout=LEASE_RENEW_SECONDS).not_done:
+        renew_every = lease_renew_every(settings.ENRICHMENT_STALL_SECONDS, most=LEASE_RENEW_SECONDS)
+        while wait(futures, timeout=renew_every).not_done:
             _lease_renew(job_id, runner)
         return [asked for future in futures for asked in future.result()]
 
@@ -316,12 +317,9 @@ def _item_finish(
 
 
 def enrichment_jobs_requeue_stalled() -> int:
-    """Queue again the jobs whose runner went silent past their lease (its worker died): the periodic reconciler."""
-    stalled = EnrichmentJob.objects.filter(
-        Q(status=EnrichmentJob.Status.RUNNING, lease_expires_at__lt=timezone.now())
-        | Q(status=EnrichmentJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
+    """The periodic reconciler: jobs whose runner died or whose task was lost are queued again."""
+    return leases_requeue_stalled(
+        EnrichmentJob.objects.all(),
+        task="enrichment.jobs.enrichment_job_run",
+        stall_seconds=settings.ENRICHMENT_STALL_SECONDS,
     )
-    ids = list(stalled.values_list("pk", flat=True))
-    for job_id in ids:
-        async_task("enrichment.jobs.enrichment_job_run", job_id)
-    return len(ids)

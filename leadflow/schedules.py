@@ -13,26 +13,6 @@ SCHEDULES: dict[str, dict] = {
         "func": "crm.dedup.duplicates_scan",
         "schedule_type": Schedule.DAILY,
     },
-    "resume stalled imports": {
-        "func": "crm.importing.jobs.imports_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
-    "resume stalled enrichment jobs": {
-        "func": "enrichment.jobs.enrichment_jobs_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
-    "resume stalled draft jobs": {
-        "func": "outreach.jobs.draft_jobs_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
-    "resume stalled analysis jobs": {
-        "func": "enrichment.analysis_jobs.analysis_jobs_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
     "forget old enrichment answers": {
         "func": "enrichment.answers.answers_prune",
         "schedule_type": Schedule.DAILY,
@@ -65,19 +45,9 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
     },
-    "resume stalled capture runs": {
-        "func": "scraping.runs.runs_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
     "rescore every lead": {
         "func": "crm.rescoring.leads_rescore_all",
         "schedule_type": Schedule.DAILY,
-    },
-    "rescore leads a lost task left stale": {
-        "func": "crm.rescoring.leads_stale_reconcile",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 10,
     },
     # Overlapping ticks are harmless: each batch is claimed in its own transaction (outreach/scheduler.py).
     "send due sequence messages": {
@@ -119,9 +89,25 @@ SCHEDULES: dict[str, dict] = {
         "schedule_type": Schedule.MINUTES,
         "minutes": 5,
     },
-    "resume stalled CRM syncs": {
-        "func": "crm.sync.jobs.sync_runs_requeue_stalled",
-        "schedule_type": Schedule.MINUTES,
-        "minutes": 5,
-    },
+}
+
+# Each kind of job's reconciler, every few minutes: it queues again the jobs whose worker died or whose task the
+# Redis broker lost (a cluster killed with tasks taken, a Redis restarted without its data). Each task claims its
+# job's lease first, so a job queued twice still runs once. `manage.py requeue_stalled_jobs` runs them all at once.
+# The other kinds need none of their own: each of their schedules above picks up what is due, lost work included
+# (sends and their stale claims, webhook deliveries, ad-form deliveries, due campaigns and CRM syncs, and the
+# nightly rescore, rollup and duplicate scan, whose next run redoes a lost one whole).
+RECONCILERS: dict[str, dict] = {
+    "resume stalled imports": {"func": "crm.importing.jobs.imports_requeue_stalled", "minutes": 5},
+    "resume stalled enrichment jobs": {"func": "enrichment.jobs.enrichment_jobs_requeue_stalled", "minutes": 5},
+    "resume stalled draft jobs": {"func": "outreach.jobs.draft_jobs_requeue_stalled", "minutes": 5},
+    "resume stalled analysis jobs": {"func": "enrichment.analysis_jobs.analysis_jobs_requeue_stalled", "minutes": 5},
+    "resume analyses asked from a lead's page": {"func": "enrichment.analysis.analyses_requeue_stalled", "minutes": 5},
+    "resume stalled capture runs": {"func": "scraping.runs.runs_requeue_stalled", "minutes": 5},
+    "resume stalled CRM syncs": {"func": "crm.sync.jobs.sync_runs_requeue_stalled", "minutes": 5},
+    "rescore leads a lost task left stale": {"func": "crm.rescoring.leads_stale_reconcile", "minutes": 10},
+}
+SCHEDULES |= {
+    name: {"func": spec["func"], "schedule_type": Schedule.MINUTES, "minutes": spec["minutes"]}
+    for name, spec in RECONCILERS.items()
 }

@@ -6,18 +6,17 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from crm.models import Lead, User
 from crm.selectors import leads_visible_to
 from leadflow.ai import ai_job_stall_seconds
-from leadflow.leases import lease_claim, lease_end
+from leadflow.leases import lease_claim, lease_end, leases_requeue_stalled
 from leadflow.roles import can_edit_lead, can_reassign, require_write
 from outreach.drafts import Composed, choices_check, draft_compose, draft_save
 from outreach.models import DraftItem, DraftJob, Length, Tone
@@ -163,12 +162,5 @@ def _reason(exc: Exception) -> str:
 
 
 def draft_jobs_requeue_stalled() -> int:
-    """Queue again the jobs whose runner went silent past their lease (its worker died): the periodic reconciler."""
-    stalled = DraftJob.objects.filter(
-        Q(status=DraftJob.Status.RUNNING, lease_expires_at__lt=timezone.now())
-        | Q(status=DraftJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
-    )
-    ids = list(stalled.values_list("pk", flat=True))
-    for job_id in ids:
-        async_task(TASK, job_id)
-    return len(ids)
+    """The periodic reconciler: jobs whose runner died or whose task was lost are queued again."""
+    return leases_requeue_stalled(DraftJob.objects.all(), task=TASK, stall_seconds=ai_job_stall_seconds(STALL_SECONDS))

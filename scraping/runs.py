@@ -12,13 +12,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
 from crm.locale import site_settings
 from crm.models import Lead, User
-from leadflow.leases import lease_claim, lease_end
+from leadflow.leases import lease_claim, lease_end, lease_renew_every
 from leadflow.roles import require_write
 from scraping.capture import Destination, leads_round_robin, table_capture
 from scraping.models import Campaign, ScrapeRun, Source
@@ -113,7 +114,7 @@ def _lease_kept(run_id: int, runner: str):
 
     def renew() -> None:
         try:
-            while not stop.wait(LEASE_RENEW_SECONDS):
+            while not stop.wait(lease_renew_every(settings.CAPTURE_STALL_SECONDS, most=LEASE_RENEW_SECONDS)):
                 now = timezone.now()
                 ScrapeRun.objects.filter(pk=run_id, lease_owner=runner).update(
                     heartbeat_at=now, lease_expires_at=lease_end(now, settings.CAPTURE_STALL_SECONDS)
@@ -239,11 +240,13 @@ def campaign_next_run_set(campaign: Campaign) -> None:
 
 
 def runs_requeue_stalled() -> int:
-    """Queue again the runs whose runner went silent past its lease (a worker that died)."""
+    """Queue again the runs whose runner went silent past its lease (a worker that died), and those whose retry
+    was due long ago (its task, queued by a one-off schedule, was lost with the Redis broker's queue)."""
+    silent_since = timezone.now() - timedelta(seconds=settings.CAPTURE_STALL_SECONDS)
     stalled = ScrapeRun.objects.filter(
+        Q(retry_at__isnull=True) | Q(retry_at__lt=silent_since),
         status__in=[ScrapeRun.Status.QUEUED, ScrapeRun.Status.RUNNING],
-        heartbeat_at__lt=timezone.now() - timedelta(seconds=settings.CAPTURE_STALL_SECONDS),
-        retry_at__isnull=True,
+        heartbeat_at__lt=silent_since,
     )
     ids = list(stalled.values_list("pk", flat=True))
     for run_id in ids:

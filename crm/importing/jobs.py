@@ -136,6 +136,7 @@ def import_job_for_table(
         owner=owner,
         lead_list=lead_list,
         source=source[:60],
+        fed_by_caller=True,
         stage=stage,
         lifecycle=lifecycle,
         on_duplicate=on_duplicate,
@@ -430,16 +431,27 @@ def imports_requeue_stalled() -> int:
     """Queue again every queued or running import silent for IMPORT_STALL_SECONDS: its task was lost (a Redis
     broker drops the task of a worker that died; the database broker hands it out again by itself), and its
     lease expired with the silence. Harmless if the task was only slow: a runner whose lease was taken over
-    stops at its next batch."""
+    stops at its next batch. An import its caller fed (a capture's) is failed instead: the capture runs again."""
     stalled_before = timezone.now() - timedelta(seconds=settings.IMPORT_STALL_SECONDS)
-    stalled = list(
-        ImportJob.objects.filter(
-            status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], heartbeat_at__lt=stalled_before
-        ).values_list("pk", flat=True)
+    stalled = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], heartbeat_at__lt=stalled_before
     )
+    orphans = list(stalled.filter(fed_by_caller=True).values_list("pk", flat=True))
+    for job_id in orphans:
+        failed = stalled.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            error="Its capture stopped before the table was whole; the capture imports it again.",
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if failed:
+            logger.warning("Import %s lost the capture feeding it; failed", job_id)
+            _finished_announce(job_id)
+    resumed = list(stalled.filter(fed_by_caller=False).values_list("pk", flat=True))
     # Their leases end here (they had run out with the silence): the task queued now claims the job at once.
-    ImportJob.objects.filter(pk__in=stalled).update(heartbeat_at=timezone.now(), lease_owner="", lease_expires_at=None)
-    for job_id in stalled:
+    ImportJob.objects.filter(pk__in=resumed).update(heartbeat_at=timezone.now(), lease_owner="", lease_expires_at=None)
+    for job_id in resumed:
         logger.warning("Import %s stalled; queued again", job_id)
         async_task("crm.importing.jobs.import_job_run", job_id)
-    return len(stalled)
+    return len(resumed)

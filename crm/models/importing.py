@@ -54,6 +54,9 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     source = models.CharField(max_length=60, default="csv_import")
+    # Rows written into its file while it ran, by the task that ran it (a capture's table): a job whose runner died
+    # is failed, not resumed, since its file may not be whole; the capture that made it fetches and imports again.
+    fed_by_caller = models.BooleanField(default=False)
     # Where a column mapped to the lawful basis says it came from ("Meta lead form"); "": "Import file <name>".
     lawful_basis_source = models.CharField(max_length=100, blank=True)
     # Where new leads enter: a stage (None: the default pipeline's first) and as contacts or leads. A capture run or

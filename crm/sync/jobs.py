@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -16,7 +15,7 @@ from crm.models import CrmConnection, SyncRun, User
 from crm.sync.base import SyncError
 from crm.sync.clients import client_for
 from crm.sync.engine import SyncEngine
-from leadflow.leases import lease_claim
+from leadflow.leases import lease_claim, leases_requeue_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +60,21 @@ def sync_run_execute(run_id: int) -> str:
     ended. A failure (rate limits outlasting the retries, a refused token, an outage) fails this run cleanly; the
     next run starts where the links and the pull's watermark say, so nothing is done twice."""
     connection_id = SyncRun.objects.filter(pk=run_id).values_list("connection_id", flat=True).first()
-    others = SyncRun.objects.filter(connection_id=connection_id, status=SyncRun.Status.RUNNING).exclude(pk=run_id)
-    if others.filter(lease_expires_at__gt=timezone.now()).exists():
-        # One sync per connection at a time (two would both create the same new people); this one stays queued
-        # and the reconciler (sync_runs_requeue_stalled) offers it again.
-        return "waiting for the connection's running sync"
-    runner = lease_claim(
-        SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]),
-        job_id=run_id,
-        running=SyncRun.Status.RUNNING,
-        stall_seconds=settings.SYNC_STALL_SECONDS,
-    )
+    # The check and the claim under the connection's row lock: two runs of one connection claimed by two workers at
+    # the same moment would otherwise both find the other not running yet.
+    with transaction.atomic():
+        CrmConnection.objects.select_for_update().filter(pk=connection_id).exists()
+        others = SyncRun.objects.filter(connection_id=connection_id, status=SyncRun.Status.RUNNING).exclude(pk=run_id)
+        if others.filter(lease_expires_at__gt=timezone.now()).exists():
+            # One sync per connection at a time (two would both create the same new people); this one stays queued
+            # and the reconciler (sync_runs_requeue_stalled) offers it again.
+            return "waiting for the connection's running sync"
+        runner = lease_claim(
+            SyncRun.objects.filter(status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]),
+            job_id=run_id,
+            running=SyncRun.Status.RUNNING,
+            stall_seconds=settings.SYNC_STALL_SECONDS,
+        )
     if runner is None:
         return "nothing to do"
     run = SyncRun.objects.select_related("connection__acting_user").get(pk=run_id)
@@ -107,15 +110,9 @@ def connections_sync_due(now=None) -> int:
 
 
 def sync_runs_requeue_stalled() -> int:
-    """Queue again the runs whose runner went silent past their lease, or that were never picked up."""
-    stalled = SyncRun.objects.filter(
-        Q(status=SyncRun.Status.RUNNING, lease_expires_at__lt=timezone.now())
-        | Q(status=SyncRun.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
-    )
-    ids = list(stalled.values_list("pk", flat=True))
-    for run_id in ids:
-        async_task(RUN_TASK, run_id)
-    return len(ids)
+    """The periodic reconciler: runs whose runner died, whose task was lost, or that waited for the connection's
+    running sync, are queued again."""
+    return leases_requeue_stalled(SyncRun.objects.all(), task=RUN_TASK, stall_seconds=settings.SYNC_STALL_SECONDS)
 
 
 def leads_qualified_push(lead_ids: list[int]) -> int:

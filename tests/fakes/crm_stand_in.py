@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -22,6 +23,7 @@ class CrmStandIn:
         self.server = server
         self._failures: list[tuple[str, Response]] = []
         self._lock = threading.Lock()
+        self.delay = 0.0  # seconds before each answer: a slow CRM, so that a worker can be killed mid-sync
         server.expect_request(re.compile(r"^/.*$")).respond_with_handler(self._handle_locked)
 
     @classmethod
@@ -52,6 +54,7 @@ class CrmStandIn:
         ]
 
     def _handle_locked(self, request: Request) -> Response:
+        time.sleep(self.delay)
         with self._lock:
             for index, (prefix, response) in enumerate(self._failures):
                 if request.path.startswith(prefix):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class LocalSite:
     def __init__(self, root: Path):
         self.root = root
         self.server = HTTPServer(host="localhost", port=0, threaded=True)
+        self.delay = 0.0  # seconds before each answer: a slow site, so that a worker can be killed mid-fetch
 
     def start(self):
         self.server.start()
@@ -60,6 +62,7 @@ class LocalSite:
         return []
 
     def _respond(self, request: Request) -> Response:
+        time.sleep(self.delay)
         special = self._special(request)
         if special is not None:
             return special

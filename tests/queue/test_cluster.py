@@ -23,7 +23,9 @@ REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS_URL", "")
 BROKERS = ["database", pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="no test Redis"))]
 
 
-def manage_environment(*, media_root: Path, broker: str = "database", **extra: str) -> dict[str, str]:
+def manage_environment(
+    *, media_root: Path, broker: str = "database", redis_url: str = REDIS_URL, **extra: str
+) -> dict[str, str]:
     """The environment of a manage.py process with the production settings (queue not synchronous) on the test DB."""
     database = connection.settings_dict
     if database["ENGINE"].endswith("sqlite3"):
@@ -43,7 +45,7 @@ def manage_environment(*, media_root: Path, broker: str = "database", **extra: s
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.pop("Q_REDIS_URL", None)
     if broker == "redis":
-        env["Q_REDIS_URL"] = REDIS_URL
+        env["Q_REDIS_URL"] = redis_url
     return env
 
 

@@ -21,7 +21,8 @@ class Command(BaseCommand):
             }
             _, created = Schedule.objects.update_or_create(name=name, defaults=fields)
             self.stdout.write(f"{'Created' if created else 'Updated'} schedule: {name}")
-        stale = Schedule.objects.exclude(name__in=SCHEDULES)
+        # One-off schedules are the app's own (a capture run's retry): they delete themselves once run.
+        stale = Schedule.objects.exclude(name__in=SCHEDULES).exclude(schedule_type=Schedule.ONCE)
         for name in stale.values_list("name", flat=True):
             self.stdout.write(f"Deleted schedule: {name}")
         stale.delete()

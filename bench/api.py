@@ -24,8 +24,7 @@ import statistics
 import sys
 import time
 
-from crm_world import seed
-from pages import pages_measured, percentile
+from pages import pages_measured, percentile, seed
 from scratch_databases import worker_figures
 
 TARGET_MS = 100.0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import secrets
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -114,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.redis_url:
         redis_empty(args.redis_url)
         env.update(Q_REDIS_URL=args.redis_url, CACHE_URL=args.redis_url)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request of the Graph stand-in
     graph = MetaGraphStandIn.started()
     graph.answers_every_lead()
     plan["graph_base_url"] = graph.base_url
@@ -124,9 +127,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.reuse:
             postgres_recreate(args.pg_url)
         stage_run("prepare", plan_file, env)
+        plan = json.loads(plan_file.read_text())
         log = scratch / "server.log"
         server = server_start(env, address, log)
-        server_wait(plan["site_url"], server)
+        server_wait(plan["site_url"], server, log)
         print(f"load: {args.users} staff, {args.webhooks_per_second:g} webhooks/s, {args.duration:g} s", flush=True)
         print("load average before: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()), flush=True)
         stage_run("locust", plan_file, {**os.environ, "PYTHONPATH": str(ROOT)})
@@ -182,17 +186,20 @@ def server_start(env: dict, address: str, log: Path) -> list[subprocess.Popen]:
         ]
 
 
-def server_wait(site_url: str, server: list[subprocess.Popen], timeout: float = 120) -> None:
+def server_wait(site_url: str, server: list[subprocess.Popen], log: Path, timeout: float = 300) -> None:
+    """Until /healthz answers 200 (a busy machine takes a while to start the workers)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in server):
-            raise SystemExit("the server stopped while starting; see its log")
+            raise SystemExit(f"the server stopped while starting; see {log}")
         try:
-            with urllib.request.urlopen(f"{site_url}/healthz", timeout=5):  # noqa: S310 (the bench's own http URL)
+            with urllib.request.urlopen(f"{site_url}/healthz", timeout=10):  # noqa: S310 (the bench's own http URL)
                 return
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"/healthz answered {exc.code}: {exc.read()[:300]!r}; see {log}") from exc
         except OSError:
             time.sleep(1)
-    raise SystemExit(f"the server did not answer {site_url}/healthz within {timeout:.0f} s")
+    raise SystemExit(f"the server did not answer {site_url}/healthz within {timeout:.0f} s; see {log}")
 
 
 def server_stop(server: list[subprocess.Popen]) -> None:

@@ -66,16 +66,12 @@ def worker_environment(url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def worker_figures(
-    script: str, database: str, options: list[str], *, pg_url: str, keep: bool, fresh: bool = True, **env: str
-):
+def worker_figures(script: str, database: str, options: list[str], *, pg_url: str, keep: bool, **env: str):
     """Run `script --worker DATABASE --out FILE OPTIONS` in a fresh interpreter on a scratch database (a new SQLite
-    file, or `pg_url` dropped and created), return the JSON it wrote, and drop the scratch unless `keep`. Not
-    `fresh`: on the PostgreSQL database `pg_url` as it is, which is kept."""
+    file, or `pg_url` dropped and created), return the JSON it wrote, and drop the scratch unless `keep`."""
     scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-{Path(script).stem}-{database}-"))
     url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else pg_url
-    keep = keep or not fresh
-    if database == "postgres" and fresh:
+    if database == "postgres":
         postgres_recreate(url)
     out = scratch / "results.json"
     command = [sys.executable, script, "--worker", database, "--out", str(out), *options]

@@ -29,8 +29,17 @@ class SortKey:
 
     def order(self, *, reverse: bool = False) -> OrderBy:
         descending = self.descending != reverse
-        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        # Saying NULLS LAST of a column that has none would keep PostgreSQL from reading its index backwards.
+        nulls = ({"nulls_first": True} if reverse else {"nulls_last": True}) if self.nullable else {}
         return F(self.name).desc(**nulls) if descending else F(self.name).asc(**nulls)
+
+    def bound(self, value: Any, *, reverse: bool) -> Q:
+        """A range every row beyond `value` lies in, given by this key alone: said as well, it lets the database
+        start reading its index at the cursor rather than skip every row before it."""
+        if self.nullable or value is None:
+            return Q()
+        lookup = "lte" if self.descending != reverse else "gte"
+        return Q(**{f"{self.name}__{lookup}": value})
 
     def beyond(self, value: Any, *, reverse: bool) -> Q:
         """The rows this key alone puts after `value` (before it when `reverse`)."""
@@ -54,6 +63,7 @@ def keyset_filter(rows: QuerySet, keys: list[SortKey], values: list[Any], *, rev
         for earlier, value in zip(keys[:position], values[:position], strict=True):
             step &= earlier.equal(value)
         condition |= step
+    condition &= keys[0].bound(values[0], reverse=reverse)
     return rows.filter(condition).order_by(*(key.order(reverse=reverse) for key in keys))
 
 

@@ -23,8 +23,8 @@ def stage_totals(stage_ids: list[int], owners: list[int | None] | None, owner_id
         rows = rows.filter(owner_key__in=[UNASSIGNED if owner is None else owner for owner in owners])
     if owner_id:
         rows = rows.filter(owner_key=owner_id)
-    sums = rows.order_by().values("stage_id").annotate(count=Sum("leads"), total=Sum("value"))
-    return {row["stage_id"]: {"count": row["count"], "total": row["total"] or Decimal(0)} for row in sums}
+    sums = rows.order_by().values("stage_id").annotate(count=Sum("leads"), cents=Sum("cents"))
+    return {row["stage_id"]: {"count": row["count"], "total": Decimal(row["cents"]) / 100} for row in sums}
 
 
 @transaction.atomic
@@ -33,16 +33,16 @@ def stage_totals_compact() -> int:
     What the DELETE saw is what is folded: changes written meanwhile stay as they are, for the next time."""
     table = connection.ops.quote_name(StageTotal._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} RETURNING stage_id, owner_key, leads, value")  # noqa: S608 (a model's table)
+        cursor.execute(f"DELETE FROM {table} RETURNING stage_id, owner_key, leads, cents")  # noqa: S608 (a model's table)
         removed = cursor.fetchall()
-    folded: dict[tuple[int, int], list] = defaultdict(lambda: [0, Decimal(0)])
-    for stage_id, owner_key, leads, value in removed:
+    folded: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for stage_id, owner_key, leads, cents in removed:
         place = folded[(stage_id, owner_key)]
         place[0] += leads
-        place[1] += Decimal(str(value))  # SQLite hands back a float
+        place[1] += cents
     StageTotal.objects.bulk_create(
-        StageTotal(stage_id=stage_id, owner_key=owner_key, leads=leads, value=value)
-        for (stage_id, owner_key), (leads, value) in folded.items()
-        if leads or value
+        StageTotal(stage_id=stage_id, owner_key=owner_key, leads=leads, cents=cents)
+        for (stage_id, owner_key), (leads, cents) in folded.items()
+        if leads or cents
     )
     return len(removed)

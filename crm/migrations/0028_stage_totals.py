@@ -6,37 +6,45 @@ per stage and owner, and concurrent writers only append (no row is updated: no l
 SQLite has only row triggers; it has one writer at a time anyway. The table starts from the leads already there.
 """
 
+import re
+
 from django.db import migrations, models
+
+
+def _cents(sql: str) -> str:
+    """CENTS(column) in the SQL below: a deal value as whole cents (0 when empty), which add up exactly."""
+    return re.sub(r"CENTS\(([\w.]+)\)", r"CAST(ROUND(COALESCE(\1, 0) * 100) AS BIGINT)", sql)
+
 
 # One row per lead changed: its old place out, its new place in; only changes of stage, owner or value count.
 POSTGRES_FUNCTIONS = """
 CREATE FUNCTION crm_stage_totals_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-    SELECT stage_id, COALESCE(owner_id, 0), COUNT(*), SUM(COALESCE(deal_value, 0))
+    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+    SELECT stage_id, COALESCE(owner_id, 0), COUNT(*), SUM(CENTS(deal_value))
     FROM new_leads GROUP BY 1, 2;
     RETURN NULL;
 END $$;
 CREATE FUNCTION crm_stage_totals_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-    SELECT stage_id, COALESCE(owner_id, 0), -COUNT(*), -SUM(COALESCE(deal_value, 0))
+    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+    SELECT stage_id, COALESCE(owner_id, 0), -COUNT(*), -SUM(CENTS(deal_value))
     FROM old_leads GROUP BY 1, 2;
     RETURN NULL;
 END $$;
 CREATE FUNCTION crm_stage_totals_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-    SELECT place.stage_id, place.owner_key, SUM(place.leads), SUM(place.value)
+    INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+    SELECT place.stage_id, place.owner_key, SUM(place.leads), SUM(place.cents)
     FROM old_leads o JOIN new_leads n ON n.id = o.id
     CROSS JOIN LATERAL (VALUES
-        (o.stage_id, COALESCE(o.owner_id, 0), -1, -COALESCE(o.deal_value, 0)),
-        (n.stage_id, COALESCE(n.owner_id, 0), 1, COALESCE(n.deal_value, 0))
-    ) AS place (stage_id, owner_key, leads, value)
+        (o.stage_id, COALESCE(o.owner_id, 0), -1, -CENTS(o.deal_value)),
+        (n.stage_id, COALESCE(n.owner_id, 0), 1, CENTS(n.deal_value))
+    ) AS place (stage_id, owner_key, leads, cents)
     WHERE o.stage_id IS DISTINCT FROM n.stage_id OR o.owner_id IS DISTINCT FROM n.owner_id
         OR o.deal_value IS DISTINCT FROM n.deal_value
     GROUP BY 1, 2
-    HAVING SUM(place.leads) <> 0 OR SUM(place.value) <> 0;
+    HAVING SUM(place.leads) <> 0 OR SUM(place.cents) <> 0;
     RETURN NULL;
 END $$;
 CREATE FUNCTION crm_stage_totals_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -66,25 +74,25 @@ DROP FUNCTION IF EXISTS crm_stage_totals_truncated();
 """
 SQLITE_TRIGGERS = [
     """CREATE TRIGGER crm_lead_stage_totals_insert AFTER INSERT ON crm_lead BEGIN
-        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-        VALUES (NEW.stage_id, COALESCE(NEW.owner_id, 0), 1, COALESCE(NEW.deal_value, 0));
+        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+        VALUES (NEW.stage_id, COALESCE(NEW.owner_id, 0), 1, CENTS(NEW.deal_value));
     END""",
     """CREATE TRIGGER crm_lead_stage_totals_delete AFTER DELETE ON crm_lead BEGIN
-        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-        VALUES (OLD.stage_id, COALESCE(OLD.owner_id, 0), -1, -COALESCE(OLD.deal_value, 0));
+        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+        VALUES (OLD.stage_id, COALESCE(OLD.owner_id, 0), -1, -CENTS(OLD.deal_value));
     END""",
     """CREATE TRIGGER crm_lead_stage_totals_update AFTER UPDATE OF stage_id, owner_id, deal_value ON crm_lead
     WHEN OLD.stage_id IS NOT NEW.stage_id OR OLD.owner_id IS NOT NEW.owner_id OR OLD.deal_value IS NOT NEW.deal_value
     BEGIN
-        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value) VALUES
-            (OLD.stage_id, COALESCE(OLD.owner_id, 0), -1, -COALESCE(OLD.deal_value, 0)),
-            (NEW.stage_id, COALESCE(NEW.owner_id, 0), 1, COALESCE(NEW.deal_value, 0));
+        INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents) VALUES
+            (OLD.stage_id, COALESCE(OLD.owner_id, 0), -1, -CENTS(OLD.deal_value)),
+            (NEW.stage_id, COALESCE(NEW.owner_id, 0), 1, CENTS(NEW.deal_value));
     END""",
 ]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS crm_lead_stage_totals_{event}" for event in ("insert", "delete", "update")]
 INITIAL_TOTALS = """
-INSERT INTO crm_stagetotal (stage_id, owner_key, leads, value)
-SELECT stage_id, COALESCE(owner_id, 0), COUNT(*), SUM(COALESCE(deal_value, 0)) FROM crm_lead GROUP BY 1, 2
+INSERT INTO crm_stagetotal (stage_id, owner_key, leads, cents)
+SELECT stage_id, COALESCE(owner_id, 0), COUNT(*), SUM(CENTS(deal_value)) FROM crm_lead GROUP BY 1, 2
 """
 
 
@@ -93,11 +101,11 @@ def triggers_create(apps, schema_editor) -> None:
     if vendor == "postgresql":
         # Taken before the leads are summed, so that no write lands between the sum and the triggers.
         schema_editor.execute("LOCK TABLE crm_lead IN SHARE MODE")
-        schema_editor.execute(POSTGRES_FUNCTIONS)
+        schema_editor.execute(_cents(POSTGRES_FUNCTIONS))
     else:
         for statement in SQLITE_TRIGGERS:
-            schema_editor.execute(statement)
-    schema_editor.execute(INITIAL_TOTALS)
+            schema_editor.execute(_cents(statement))
+    schema_editor.execute(_cents(INITIAL_TOTALS))
 
 
 def triggers_drop(apps, schema_editor) -> None:
@@ -121,10 +129,10 @@ class Migration(migrations.Migration):
                 ("stage_id", models.IntegerField()),
                 ("owner_key", models.IntegerField()),
                 ("leads", models.BigIntegerField()),
-                ("value", models.DecimalField(decimal_places=2, max_digits=16)),
+                ("cents", models.BigIntegerField()),
             ],
             options={
-                "indexes": [models.Index(fields=["stage_id", "owner_key", "leads", "value"], name="stagetotal_sums")],
+                "indexes": [models.Index(fields=["stage_id", "owner_key", "leads", "cents"], name="stagetotal_sums")],
             },
         ),
         migrations.RunPython(triggers_create, triggers_drop),

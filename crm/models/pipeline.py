@@ -74,11 +74,12 @@ class StageTotal(models.Model):
     # The owner's id, 0 for unassigned leads (a key the triggers can write on both databases).
     owner_key = models.IntegerField()
     leads = models.BigIntegerField()
-    value = models.DecimalField(max_digits=16, decimal_places=2)
+    # The deal value in cents: whole numbers add up exactly on both databases (SQLite keeps decimals as floats).
+    cents = models.BigIntegerField()
 
     class Meta:
         # Covers the board's sums: no visit to the table.
-        indexes = [models.Index(fields=["stage_id", "owner_key", "leads", "value"], name="stagetotal_sums")]
+        indexes = [models.Index(fields=["stage_id", "owner_key", "leads", "cents"], name="stagetotal_sums")]
 
     def __str__(self) -> str:
-        return f"stage {self.stage_id}, owner {self.owner_key}: {self.leads:+} leads, {self.value:+}"
+        return f"stage {self.stage_id}, owner {self.owner_key}: {self.leads:+} leads, {self.cents:+} cents"

@@ -74,13 +74,14 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-maintenance", action="store_true", help="skip the daily statistics job after seeding")
     parser.add_argument("--reuse", action="store_true", help="time the kept PostgreSQL database without reseeding it")
+    parser.add_argument("--sql-seed", action="store_true", help="PostgreSQL: seed in SQL (minutes at a million leads)")
     parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
-    if args.reuse and args.db != "postgres":
-        parser.error("--reuse needs --db postgres (a SQLite bench database is a temporary file)")
+    if (args.reuse or args.sql_seed) and args.db != "postgres":
+        parser.error("--reuse and --sql-seed need --db postgres")
 
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, list[dict]] = {}
@@ -97,6 +98,7 @@ def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
     options += ["--show-queries"] if args.show_queries else []
     options += ["--no-maintenance"] if args.no_maintenance else []
     options += ["--reuse"] if args.reuse else []
+    options += ["--sql-seed"] if args.sql_seed else []
     return worker_figures(__file__, database, options, pg_url=args.pg_url, keep=args.keep, reuse=args.reuse)
 
 
@@ -137,7 +139,8 @@ def worker(args: argparse.Namespace) -> int:
         if args.reuse:
             world, made = seeded_world(), "nothing new (reused)"
         else:
-            world, made = seed(args.leads, maintenance=not args.no_maintenance), f"{args.leads:,} leads"
+            world = seed(args.leads, maintenance=not args.no_maintenance, sql=args.sql_seed)
+            made = f"{args.leads:,} leads"
         return outreach_seed(world, maintenance=not args.no_maintenance), made
 
     return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries))
@@ -208,8 +211,9 @@ BATCH = 2000
 PAGE_LEAD_NAME = ("Megan", "Fraser")
 
 
-def seed(lead_count: int, *, maintenance: bool = True) -> dict:
-    """Fill the empty database quickly with bulk inserts; returns the ids the measured URLs need."""
+def seed(lead_count: int, *, maintenance: bool = True, sql: bool = False) -> dict:
+    """Fill the empty database quickly with bulk inserts (`sql`: the leads by INSERT ... SELECT on PostgreSQL,
+    bench/pages_sql_seed.py); returns the ids the measured URLs need."""
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
     from django.utils import timezone
@@ -230,6 +234,7 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
 
     with transaction.atomic():
         users = {}
+        page_lead = None
         for persona, email, first, last, role, _ in USERS:
             user = User.objects.create_user(email=email, first_name=first, last_name=last)
             if role == "Admin":
@@ -247,8 +252,10 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
         lists = LeadList.objects.bulk_create(
             [LeadList(name=name, folder="Bench", created_by=users["manager"]) for name in LISTS]
         )
+        if sql:
+            page_lead = _leads_seeded_in_sql(lead_count, users=users, stages=stages, tags=tags, lists=lists, rng=rng)
         companies = []
-        company_count = max(lead_count // 10, 1)
+        company_count = max(lead_count // 10, 1) if not sql else 0
         for start in range(0, company_count, BATCH):
             batch = []
             for index in range(start, min(start + BATCH, company_count)):
@@ -268,8 +275,7 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
         updated_at = Lead._meta.get_field("updated_at")
         updated_at.auto_now = False
         try:
-            page_lead = None
-            for start in range(0, lead_count, BATCH):
+            for start in range(0, lead_count if not sql else 0, BATCH):
                 batch = []
                 for _ in range(start, min(start + BATCH, lead_count)):
                     pool = rng.choices(name_pools, pool_weights)[0]
@@ -418,6 +424,28 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
         "search": page_lead.last_name,
         "stage": stages[1].pk,
     }
+
+
+def _leads_seeded_in_sql(lead_count: int, *, users: dict, stages: list, tags: list, lists: list, rng) -> object:
+    """The leads made by bench/pages_sql_seed.py; the first one becomes the lead page's lead, as in the Python seed."""
+    from django.utils import timezone
+    from pages_sql_seed import seed_leads_sql
+
+    from crm.models import Company, Lead
+
+    seed_leads_sql(lead_count, users=users, stages=stages, tags=tags, lists=lists, rng=rng)
+    page_lead = Lead.objects.order_by("pk").first()
+    first, last = PAGE_LEAD_NAME
+    Lead.objects.filter(pk=page_lead.pk).update(
+        first_name=first,
+        last_name=last,
+        owner=users["rep"],
+        stage=stages[3],
+        updated_at=timezone.now(),
+        company_id=page_lead.company_id or Company.objects.order_by("pk").values_list("pk", flat=True).first(),
+    )
+    page_lead.refresh_from_db()
+    return page_lead
 
 
 def seeded_world() -> dict:

@@ -13,6 +13,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "crm.dedup.duplicates_scan",
         "schedule_type": Schedule.DAILY,
     },
+    "fold the board's stage totals": {
+        "func": "crm.stage_totals.stage_totals_compact",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+    },
     "resume stalled imports": {
         "func": "crm.importing.jobs.imports_requeue_stalled",
         "schedule_type": Schedule.MINUTES,

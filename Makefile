@@ -11,7 +11,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.9
 LOCK := UV_CUSTOM_COMPILE_COMMAND="make lock" $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11
 
-.PHONY: install lock run test test-fast lint format audit browser bench clean
+.PHONY: install lock run prod test test-fast lint format audit browser bench clean
 
 # Exactly what CI tested: pip refuses any package that is not in the lock or whose hash differs.
 $(VENV)/.installed: $(LOCKS)
@@ -36,6 +36,11 @@ run: install
 	DEBUG=true $(BIN)/python manage.py sync_schedules
 	@DEBUG=true $(BIN)/python manage.py ensure_admin
 	DEBUG=true bin/serve
+
+# Production (see README, Production): DEBUG off, settings from the environment or .env; static files collected,
+# migrations and schedules applied, then gunicorn and the job cluster (bin/serve --prod, the Procfile's commands).
+prod: install
+	bin/serve --prod
 
 # Browser tests drive Debian's Chromium; install it when missing (needs root, as on CI and dev machines).
 browser:

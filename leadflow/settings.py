@@ -5,6 +5,10 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS
+from whitenoise.compress import Compressor
+
+from leadflow.sentry import sentry_start
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +56,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics (leadflow/metrics.py): the first and the last middleware.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Names each request (X-Request-ID) for the response, every log line and the jobs it queues; one access line.
+    "leadflow.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # API bodies over the limit are refused before anything reads them (and API 404s are problem details).
     "leadflow.api.middleware.ApiEdgeMiddleware",
@@ -76,6 +84,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "leadflow.permissions_policy.PermissionsPolicyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "leadflow.urls"
@@ -101,6 +110,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A kept connection is checked before each request reuses it, so a restarted database costs no failed request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the job cluster writes. A 64 MB page cache (the default is 2 MB) keeps a
     # big database's indexes in memory: importing 100,000 rows into 1,000,000 leads took a fifth less time.
@@ -116,6 +127,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c idle_in_transaction_session_timeout={idle_seconds * 1000}"
     )
+    # A database that is down or unreachable fails a request in seconds (a 503, leadflow/outage.py), not minutes.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
@@ -183,7 +196,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -193,6 +206,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# WhiteNoise serves the hashed names (cached for a year, immutable) and their gzip and brotli copies. Only hashed
+# names are kept and source maps are left uncompressed: compressing the API docs' bundles and maps twice took
+# collectstatic minutes.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -362,7 +380,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and Prometheus on the private network speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 X_FRAME_OPTIONS = "DENY"
 # Pages run only the scripts and styles served from static/ (no inline handlers, <script> blocks or style=
 # attributes: tests/leadflow/test_security_headers.py scans the templates), so injected markup can do nothing.
@@ -423,17 +442,43 @@ LEADS_COUNT_CACHE_SECONDS = env.int("LEADS_COUNT_CACHE_SECONDS", default=30)
 # Cards per board column before "Show more": a laptop shows about five at a time, and each one costs render time.
 BOARD_COLUMN_SIZE = 15
 
+# Logs go to the console (gunicorn and the job cluster write them to their stderr): one JSON object a line in
+# production (LOG_FORMAT=json, the default when DEBUG is off), plain lines in development. Every line of a request
+# (and of the jobs it queued) carries its `request_id`; emails and phone numbers are masked in every line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"refusals_without_traceback": {"()": "leadflow.log_filters.RefusalsWithoutTraceback"}},
+    "filters": {
+        "refusals_without_traceback": {"()": "leadflow.log_filters.RefusalsWithoutTraceback"},
+        "request_id": {"()": "leadflow.request_ids.RequestIdFilter"},
+        "personal_data": {"()": "leadflow.redaction.PersonalDataFilter"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # django.request's `request` object would be written out as its repr.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+            "timestamp": False,
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["refusals_without_traceback"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["refusals_without_traceback", "request_id", "personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own loggers write through ours alone: its default console handler (in debug) printed each line twice.
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Every request has its own line from leadflow.requests (with the request id): Django's runserver line and
+        # the 4xx warnings would say it again.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # urllib3 logs each retry with the full URL, whose query may hold a provider's key (IndiaMART's CRM key, a
         # Graph token): the session reports failures itself, without it.
         "urllib3": {"handlers": ["console"], "level": "ERROR", "propagate": False},
@@ -441,6 +486,26 @@ LOGGING = {
         "twilio": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Prometheus scrapes /metrics from these addresses (networks allowed; the direct peer, so behind a proxy that is
+# the proxy), or from anywhere with `Authorization: Bearer <METRICS_TOKEN>`. Counts over the database are kept in
+# the cache this long between scrapes.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_CACHE_SECONDS = env.int("METRICS_CACHE_SECONDS", default=15)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+# /healthz says the job queue is stalled when no cluster beats or a task has waited longer than this.
+HEALTH_QUEUE_STALL_SECONDS = env.int("HEALTH_QUEUE_STALL_SECONDS", default=300)
+
+# Errors (web and jobs) to Sentry when SENTRY_DSN is set, without personal data (leadflow/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    sentry_start(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # CRM sync (crm/sync/): each CRM's API at its <CRM>_BASE_URL, a token from the environment when a connection stores
 # none. A rate-limited call waits Retry-After (capped by HTTP_RETRY_AFTER_MAX) and is tried again this many times

@@ -9,10 +9,13 @@ from leadflow.admin_login import admin_login
 from leadflow.ai_settings import ai_settings, ai_settings_test
 from leadflow.audit_pages import audit_log, audit_log_export
 from leadflow.health import healthz
+from leadflow.metrics import metrics
 from outreach.provider_events import mailgun_inbound, mailgun_tracking
 
 admin.site.site_header = "Leadflow back office"
 admin.site.site_title = "Leadflow admin"
+# A lost database connection is a 503 with Retry-After, not a server error.
+handler500 = "leadflow.outage.server_error"
 
 urlpatterns = [
     path("", include("crm.urls")),
@@ -37,6 +40,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page says; the static name is looked up when asked (hashed in
     # production, where the manifest may not exist yet when URLs load).
     path("favicon.ico", login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True))),

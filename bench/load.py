@@ -171,19 +171,16 @@ def stage_run(stage: str, plan_file: Path, env: dict) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def server_commands(address: str) -> list[list[str]]:
-    """What `bin/serve --prod` runs: gunicorn with a worker per core and one more, and the job cluster."""
-    workers = str(2 * (os.cpu_count() or 1) + 1)
-    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "leadflow.wsgi", "--bind", address, "--workers", workers]
-    return [gunicorn, [sys.executable, "manage.py", "qcluster"]]
-
-
 def server_start(env: dict, address: str, log: Path) -> list[subprocess.Popen]:
+    """The production server as an operator starts it: `bin/serve --prod` (static files collected, migrations and
+    schedules, then gunicorn and the job cluster) on LEADFLOW_ADDR, in a session of its own."""
     with log.open("ab") as out:
-        return [
-            subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            for command in server_commands(address)
-        ]
+        command = [str(ROOT / "bin/serve"), "--prod"]
+        env = {**env, "LEADFLOW_ADDR": address}
+        server = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return [server]
 
 
 def server_wait(site_url: str, server: list[subprocess.Popen], log: Path, timeout: float = 300) -> None:
@@ -235,24 +232,26 @@ def _django() -> None:
 
 
 def stage_prepare(args: argparse.Namespace) -> int:
-    """Migrate, seed (unless reused), collect static files, and make what the simulated people need."""
+    """Migrate, seed (unless reused), and make what the simulated people need."""
     _django()
-    from crm_world import seed, world_find
     from django.core.management import call_command
     from load_setup import load_setup_make
+    from pages import seed, seeded_world
+
+    from crm.models import User
 
     plan_file = Path(args.plan)
     plan = json.loads(plan_file.read_text())
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     if plan["reuse"]:
-        world = world_find()
-        if world is None:
-            raise SystemExit("--reuse: the database holds no bench world (run once without --reuse)")
+        try:
+            world = seeded_world()
+        except User.DoesNotExist:
+            raise SystemExit("--reuse: no bench world in this database (run once without --reuse)") from None
         made = "reused"
     else:
-        world = seed(plan["leads"])
+        world = seed(plan["leads"], sql=True)  # the leads in SQL: minutes at a million
         made = f"seeded {plan['leads']:,} leads"
     plan.update(load_setup_make(plan, world, source_name=BENCH_SOURCE, sequence_name=BENCH_SEQUENCE))
     plan["count_before"] = plan["count_now"]

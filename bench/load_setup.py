@@ -63,8 +63,10 @@ def _reported_messages(sequence_name: str, manager) -> tuple[list[str], list[str
                     provider_message_id=f"<load-{number}@mg.bench.example>",
                     message_id=f"<load-{number}.sequence@bench.example>",
                 )
-                conversation = Conversation.objects.create(
-                    lead=lead, channel=ConversationChannel.WHATSAPP, peer="whatsapp:+447700900123", assigned_to=manager
+                conversation, _ = Conversation.objects.get_or_create(
+                    lead=lead,
+                    channel=ConversationChannel.WHATSAPP,
+                    defaults={"peer": "whatsapp:+447700900123", "assigned_to": manager},
                 )
                 ConversationMessage.objects.create(
                     conversation=conversation,

@@ -14,6 +14,11 @@ lead, and as a rep, who sees their own and unassigned ones:
 
     leads table  /leads/                       search  /leads/?q=<a last name that exists>
     filter       /leads/?stage=<id>&owner=<id>  lead    /leads/<pk>/           board  /pipeline/
+    deep page    /leads/?page=<past the count's cap>&after=<the cursor a Next link gives>
+    inbox        /inbox/                       sequences  /sequences/         sequence  /sequences/<pk>/
+
+The inbox and sequences pages read conversations for one lead in twenty (four messages each) and three sequences
+with enrollments of one lead in fifteen, seeded after the leads.
 
 It prints the median and 95th percentile of `--repeat` timed requests per page (after a few warm-up
 ones), the number of queries each makes, and flags every p95 over the 100 ms target. Each database runs
@@ -21,7 +26,9 @@ in its own subprocess so that settings (read from the environment) are fresh. Af
 is analysed by Leadflow's daily maintenance job (`leadflow.maintenance.database_optimize`), as it would
 have been on a live install (`--no-maintenance` shows the figures without planner statistics), and the
 collector is frozen as `leadflow/wsgi.py` does at start-up. `--show-queries` prints
-each page's slowest queries; `--keep` leaves the bench databases behind for EXPLAIN.
+each page's slowest queries; `--keep` leaves the bench databases behind for EXPLAIN; `--reuse` times the kept
+PostgreSQL database (`--pg-url`) again without seeding it anew: it is migrated (new migrations apply to it), the
+ids the pages need are read back from it, and the inbox and sequences data are added the first time.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -48,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 WARM_UP = 3
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadflow_bench"
-PAGES = ["leads table", "search", "filter", "lead page", "board"]
+PAGES = ["leads table", "search", "filter", "deep page", "lead page", "board", "inbox", "sequences", "sequence"]
 PERSONAS = ["manager", "rep"]
 
 
@@ -66,11 +73,15 @@ def main() -> int:
     parser.add_argument("--show-queries", action="store_true", help="print each page's slowest queries")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-maintenance", action="store_true", help="skip the daily statistics job after seeding")
+    parser.add_argument("--reuse", action="store_true", help="time the kept PostgreSQL database without reseeding it")
+    parser.add_argument("--sql-seed", action="store_true", help="PostgreSQL: seed in SQL (minutes at a million leads)")
     parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
+    if (args.reuse or args.sql_seed) and args.db != "postgres":
+        parser.error("--reuse and --sql-seed need --db postgres")
 
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     results: dict[str, list[dict]] = {}
@@ -86,7 +97,9 @@ def run_worker(database: str, args: argparse.Namespace) -> list[dict]:
     options = ["--leads", str(args.leads), "--repeat", str(args.repeat)]
     options += ["--show-queries"] if args.show_queries else []
     options += ["--no-maintenance"] if args.no_maintenance else []
-    return worker_figures(__file__, database, options, pg_url=args.pg_url, keep=args.keep)
+    options += ["--reuse"] if args.reuse else []
+    options += ["--sql-seed"] if args.sql_seed else []
+    return worker_figures(__file__, database, options, pg_url=args.pg_url, keep=args.keep, reuse=args.reuse)
 
 
 def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> None:
@@ -123,7 +136,12 @@ def print_summary(results: dict[str, list[dict]], args: argparse.Namespace) -> N
 
 def worker(args: argparse.Namespace) -> int:
     def seeded() -> tuple[dict, str]:
-        return seed(args.leads, maintenance=not args.no_maintenance), f"{args.leads:,} leads"
+        if args.reuse:
+            world, made = seeded_world(), "nothing new (reused)"
+        else:
+            world = seed(args.leads, maintenance=not args.no_maintenance, sql=args.sql_seed)
+            made = f"{args.leads:,} leads"
+        return outreach_seed(world, maintenance=not args.no_maintenance), made
 
     return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.show_queries))
 
@@ -193,8 +211,9 @@ BATCH = 2000
 PAGE_LEAD_NAME = ("Megan", "Fraser")
 
 
-def seed(lead_count: int, *, maintenance: bool = True) -> dict:
-    """Fill the empty database quickly with bulk inserts; returns the ids the measured URLs need."""
+def seed(lead_count: int, *, maintenance: bool = True, sql: bool = False) -> dict:
+    """Fill the empty database quickly with bulk inserts (`sql`: the leads by INSERT ... SELECT on PostgreSQL,
+    bench/pages_sql_seed.py); returns the ids the measured URLs need."""
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
     from django.utils import timezone
@@ -215,6 +234,7 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
 
     with transaction.atomic():
         users = {}
+        page_lead = None
         for persona, email, first, last, role, _ in USERS:
             user = User.objects.create_user(email=email, first_name=first, last_name=last)
             if role == "Admin":
@@ -232,8 +252,10 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
         lists = LeadList.objects.bulk_create(
             [LeadList(name=name, folder="Bench", created_by=users["manager"]) for name in LISTS]
         )
+        if sql:
+            page_lead = _leads_seeded_in_sql(lead_count, users=users, stages=stages, tags=tags, lists=lists, rng=rng)
         companies = []
-        company_count = max(lead_count // 10, 1)
+        company_count = max(lead_count // 10, 1) if not sql else 0
         for start in range(0, company_count, BATCH):
             batch = []
             for index in range(start, min(start + BATCH, company_count)):
@@ -253,8 +275,7 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
         updated_at = Lead._meta.get_field("updated_at")
         updated_at.auto_now = False
         try:
-            page_lead = None
-            for start in range(0, lead_count, BATCH):
+            for start in range(0, lead_count if not sql else 0, BATCH):
                 batch = []
                 for _ in range(start, min(start + BATCH, lead_count)):
                     pool = rng.choices(name_pools, pool_weights)[0]
@@ -405,8 +426,156 @@ def seed(lead_count: int, *, maintenance: bool = True) -> dict:
     }
 
 
+def _leads_seeded_in_sql(lead_count: int, *, users: dict, stages: list, tags: list, lists: list, rng) -> object:
+    """The leads made by bench/pages_sql_seed.py; the first one becomes the lead page's lead, as in the Python seed."""
+    from django.utils import timezone
+    from pages_sql_seed import seed_leads_sql
+
+    from crm.models import Company, Lead
+
+    seed_leads_sql(lead_count, users=users, stages=stages, tags=tags, lists=lists, rng=rng)
+    page_lead = Lead.objects.order_by("pk").first()
+    first, last = PAGE_LEAD_NAME
+    Lead.objects.filter(pk=page_lead.pk).update(
+        first_name=first,
+        last_name=last,
+        owner=users["rep"],
+        stage=stages[3],
+        updated_at=timezone.now(),
+        company_id=page_lead.company_id or Company.objects.order_by("pk").values_list("pk", flat=True).first(),
+    )
+    page_lead.refresh_from_db()
+    return page_lead
+
+
+def seeded_world() -> dict:
+    """The ids the measured URLs need, read back from a database seeded by an earlier run (--reuse)."""
+    from crm.models import Lead, User
+    from crm.services.pipelines import pipeline_default
+
+    users = {persona: User.objects.get(email=email).pk for persona, email, *_ in USERS}
+    first, last = PAGE_LEAD_NAME
+    page_lead = Lead.objects.filter(first_name=first, last_name=last, owner_id=users["rep"]).order_by("pk").first()
+    return {
+        "users": users,
+        "page_lead": page_lead.pk,
+        "search": last,
+        "stage": list(pipeline_default().stages.all())[1].pk,
+    }
+
+
+# One lead in CONVERSATION_EVERY has a conversation of MESSAGES_PER_CONVERSATION messages; one in ENROLLED_EVERY is
+# enrolled in each of the SEQUENCES.
+CONVERSATION_EVERY = 20
+MESSAGES_PER_CONVERSATION = 4
+ENROLLED_EVERY = 15
+SEQUENCES = ["Bench outbound", "Bench webinar follow-up", "Bench re-engage"]
+
+
+def outreach_seed(world: dict, *, maintenance: bool = True) -> dict:
+    """Conversations and sequences over the seeded leads (once: a reused database has them already); returns the
+    world with the sequence the sequence page shows."""
+    from django.db import transaction
+    from django.db.models.functions import Mod
+    from django.utils import timezone
+    from inbox import LINES, rows_insert
+
+    from crm.models import Lead
+    from outreach.models import Conversation, ConversationMessage, Enrollment, Sequence, SequenceStep, StepVariant
+
+    existing = Sequence.objects.filter(name=SEQUENCES[0]).first()
+    if existing is not None:
+        return {**world, "sequence": existing.pk}
+    started = time.perf_counter()
+    rng = random.Random(20261203)
+    now = timezone.now()
+    leads = Lead.objects.order_by().alias(bucket=Mod("id", CONVERSATION_EVERY)).filter(bucket=0)
+    with transaction.atomic():
+        conversations = []
+        for lead_id, owner_id, email, updated_at in leads.values_list("id", "owner_id", "email", "updated_at"):
+            unread = rng.randint(1, 3) if rng.random() < 0.06 else 0
+            conversations.append(
+                Conversation(
+                    lead_id=lead_id,
+                    channel="email",
+                    assigned_to_id=owner_id,
+                    peer=email,
+                    subject="Quick question",
+                    last_message_at=updated_at,
+                    last_inbound_at=updated_at,
+                    preview=rng.choice(LINES),
+                    unread=unread,
+                    created_at=updated_at - timedelta(days=30),
+                    updated_at=updated_at,
+                )
+            )
+        for start in range(0, len(conversations), BATCH):
+            made = Conversation.objects.bulk_create(conversations[start : start + BATCH])
+            rows_insert(
+                ConversationMessage,
+                [
+                    {
+                        "conversation_id": conversation.pk,
+                        "direction": "in" if position % 2 else "out",
+                        "status": "received" if position % 2 else "delivered",
+                        "sender": conversation.peer if position % 2 else "sales@bench.example",
+                        "recipient": "sales@bench.example" if position % 2 else conversation.peer,
+                        "subject": "Re: Quick question",
+                        "text": rng.choice(LINES),
+                        "message_id": f"<{conversation.pk}.{position}@bench.example>",
+                        "occurred_at": conversation.last_message_at - timedelta(hours=6 * (3 - position)),
+                        "created_at": conversation.last_message_at - timedelta(hours=6 * (3 - position)),
+                    }
+                    for conversation in made
+                    for position in range(MESSAGES_PER_CONVERSATION)
+                ],
+            )
+        sequences = []
+        for offset, name in enumerate(SEQUENCES):
+            sequence = Sequence.objects.create(name=name, status=Sequence.Status.ACTIVE)
+            for position in (1, 2, 3):
+                step = SequenceStep.objects.create(sequence=sequence, position=position, delay_days=2 * (position - 1))
+                StepVariant.objects.create(step=step, subject=f"Step {position}", body="Hello {{ first_name }}")
+            enrolled = Lead.objects.order_by().alias(bucket=Mod("id", ENROLLED_EVERY)).filter(bucket=offset)
+            statuses = (["active", "finished", "stopped"], [70, 20, 10])
+            for lead_ids in _batches(enrolled.values_list("id", flat=True)):
+                Enrollment.objects.bulk_create(
+                    [
+                        Enrollment(
+                            sequence=sequence,
+                            lead_id=lead_id,
+                            status=(status := rng.choices(*statuses)[0]),
+                            next_position=rng.randint(1, 3),
+                            due_at=now + timedelta(days=rng.randint(0, 9)) if status == "active" else None,
+                            stop_reason="replied" if status == "stopped" else "",
+                            enrolled_at=now - timedelta(days=rng.uniform(0, 90)),
+                        )
+                        for lead_id in lead_ids
+                    ]
+                )
+            sequences.append(sequence)
+    if maintenance:
+        from leadflow.maintenance import database_optimize
+
+        database_optimize()
+    print(f"seeded {len(conversations):,} conversations and 3 sequences in {time.perf_counter() - started:.1f} s")
+    return {**world, "sequence": sequences[0].pk}
+
+
+def _batches(ids) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for lead_id in ids.iterator(chunk_size=BATCH):
+        batch.append(lead_id)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
     """Time every page for every persona, printing each result as it comes."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -420,11 +589,17 @@ def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
         "filter": f"/leads/?stage={world['stage']}&owner={rep_id}",
         "lead page": f"/leads/{world['page_lead']}/",
         "board": "/pipeline/",
+        "inbox": "/inbox/",
+        "sequences": "/sequences/",
+        "sequence": f"/sequences/{world['sequence']}/",
     }
     rows = []
     for persona in PERSONAS:
         client = Client()
         client.force_login(User.objects.get(pk=world["users"][persona]))
+        # The first page past the count's cap, through the Next link of the last page before it, as a person would.
+        last_counted = client.get(f"/leads/?page={settings.LEADS_COUNT_CAP // settings.LEADS_PAGE_SIZE}")
+        paths["deep page"] = f"/leads/?{last_counted.context['next_query']}"
         for page in PAGES:
             path = paths[page]
             for _ in range(WARM_UP):

@@ -66,12 +66,16 @@ def worker_environment(url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def worker_figures(script: str, database: str, options: list[str], *, pg_url: str, keep: bool, **env: str):
+def worker_figures(
+    script: str, database: str, options: list[str], *, pg_url: str, keep: bool, reuse: bool = False, **env: str
+):
     """Run `script --worker DATABASE --out FILE OPTIONS` in a fresh interpreter on a scratch database (a new SQLite
-    file, or `pg_url` dropped and created), return the JSON it wrote, and drop the scratch unless `keep`."""
+    file, or `pg_url` dropped and created; `reuse` leaves an existing PostgreSQL one as it is, and keeps it), return
+    the JSON it wrote, and drop the scratch unless `keep`."""
     scratch = Path(tempfile.mkdtemp(prefix=f"leadflow-bench-{Path(script).stem}-{database}-"))
     url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else pg_url
-    if database == "postgres":
+    keep = keep or reuse
+    if database == "postgres" and not reuse:
         postgres_recreate(url)
     out = scratch / "results.json"
     command = [sys.executable, script, "--worker", database, "--out", str(out), *options]

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Expression, F, Q, QuerySet, Subquery
-from django.db.models.expressions import OrderBy
+from django.db.models import BooleanField, Case, Expression, F, IntegerField, Q, QuerySet, Subquery, Value, When
 
+from crm.keyset import SortKey
 from crm.models import Company, Lead, LeadList, Stage, Tag, User
 
 
@@ -48,8 +48,26 @@ def _sources() -> list[tuple[str, str]]:
 UNKNOWN_BASIS = "unknown"
 
 
-def _nulls_last(key: str) -> OrderBy:
-    return F(key.lstrip("-")).desc(nulls_last=True) if key.startswith("-") else F(key).asc(nulls_last=True)
+# Sort columns that may be empty: their empty values sort last either way, as SQLite and PostgreSQL otherwise would
+# not agree (and a keyset page needs one order).
+NULLABLE_SORTS = {"score", "deal_value", "company__name"}
+# The table's order when none is chosen; ties on any order fall back to the newest id, so every row has one place.
+DEFAULT_SORT = [SortKey("updated_at", descending=True)]
+TIE_BREAK = SortKey("id", descending=True)
+# How well a lead matches one searched word: its name is the word, starts with it (the email too), or holds it.
+SEARCH_RANK_NAME, SEARCH_RANK_START, SEARCH_RANK_INSIDE = 0, 1, 2
+
+
+def _word_rank(word: str) -> Case:
+    return Case(
+        When(Q(last_name__iexact=word) | Q(first_name__iexact=word), then=Value(SEARCH_RANK_NAME)),
+        When(
+            Q(last_name__istartswith=word) | Q(first_name__istartswith=word) | Q(email__istartswith=word),
+            then=Value(SEARCH_RANK_START),
+        ),
+        default=Value(SEARCH_RANK_INSIDE),
+        output_field=IntegerField(),
+    )
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -92,8 +110,16 @@ class LeadFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
-        """Every word must match a name, an email or phone number (the lead's others too), or the company name."""
-        for word in value.split()[:5]:
+        """Every word must match a name, an email or phone number (the lead's others too), or the company name; the
+        best matches (names that are the words, then names and emails that start with them) rank first."""
+        words = value.split()[:5]
+        if not words:
+            return queryset
+        rank = _word_rank(words[0])
+        for word in words[1:]:
+            rank += _word_rank(word)
+        queryset = queryset.annotate(search_rank=rank)
+        for word in words:
             # The company as a subquery, not a join, so that PostgreSQL can use the trigram indexes of all four.
             companies = Company.objects.filter(name__icontains=word).order_by().values("pk")
             queryset = queryset.filter(
@@ -112,10 +138,20 @@ class LeadFilter(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet[Lead]:
         leads = super().qs
-        # Unscored leads (no score yet) last either way, as SQLite does and PostgreSQL would not by itself.
-        order = [_nulls_last(key) if key.lstrip("-") == "score" else key for key in leads.query.order_by]
-        # A stable order for pagination: ties on the chosen column fall back to the newest id.
-        return leads.order_by(*(order or ["-updated_at"]), "-id")
+        return leads.order_by(*(key.order() for key in self.sort_keys(leads)))
+
+    def sort_keys(self, leads: QuerySet[Lead] | None = None) -> list[SortKey]:
+        """The table's order as keys (keyset pages read them): the chosen column, else the search's ranking then the
+        most recently updated, else the most recently updated; the newest id last."""
+        leads = super().qs if leads is None else leads
+        chosen = [
+            SortKey(key.lstrip("-"), descending=key.startswith("-"), nullable=key.lstrip("-") in NULLABLE_SORTS)
+            for key in leads.query.order_by
+            if isinstance(key, str) and key.lstrip("-") != "id"
+        ]
+        if not chosen and "search_rank" in leads.query.annotations:
+            chosen = [SortKey("search_rank"), *DEFAULT_SORT]
+        return [*(chosen or DEFAULT_SORT), TIE_BREAK]
 
 
 def leads_matching(leads: QuerySet[Lead], params: Mapping[str, str]) -> QuerySet[Lead]:

@@ -28,6 +28,7 @@ from crm.models import (
     User,
 )
 from crm.privacy.suppression import Identity, people_suppressed
+from crm.stage_totals import stage_totals
 from leadflow.roles import (
     Role,
     can_edit_owned_by,
@@ -38,14 +39,26 @@ from leadflow.roles import (
 )
 
 
-def leads_visible_to(user: User) -> QuerySet[Lead]:
-    """The one answer to "which leads may this user see": reps see theirs and unassigned ones."""
-    leads = Lead.objects.all()
+def owners_visible_to(user: User) -> list[int | None] | None:
+    """The one answer to "whose leads may this user see": None for everyone's; else the owners' ids, None standing
+    for unassigned leads. Reps see theirs and unassigned ones."""
     if sees_all_leads(user):
-        return leads
+        return None
     if role_of(user) == Role.REP:
-        return leads.filter(Q(owner=user) | Q(owner__isnull=True))
-    return leads.none()
+        return [user.pk, None]
+    return []
+
+
+def leads_visible_to(user: User) -> QuerySet[Lead]:
+    """The leads this user may see (owners_visible_to)."""
+    leads = Lead.objects.all()
+    owners = owners_visible_to(user)
+    if owners is None:
+        return leads
+    if not owners:
+        return leads.none()
+    seen = Q(owner_id__in=[owner for owner in owners if owner is not None])
+    return leads.filter(seen | Q(owner__isnull=True) if None in owners else seen)
 
 
 def leads_with_email(user: User, email: str) -> list[Lead]:
@@ -277,11 +290,12 @@ def board_totals(leads: QuerySet[Lead]) -> dict[int, dict]:
 
 
 def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -> list[BoardColumn]:
-    """The Kanban board: one query for the totals, one for the first cards of each stage (by index), two for what
-    the cards show beyond their leads."""
+    """The Kanban board: one query for the totals (kept per stage by the database), one for the first cards of each
+    stage (by index), two for what the cards show beyond their leads."""
     stages = list(pipeline.stages.all())
-    leads = board_leads([stage.pk for stage in stages], user, owner_id)
-    totals = board_totals(leads)
+    stage_ids = [stage.pk for stage in stages]
+    leads = board_leads(stage_ids, user, owner_id)
+    totals = stage_totals(stage_ids, owners_visible_to(user), owner_id)
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {})
@@ -289,7 +303,7 @@ def board_columns(pipeline: Pipeline, user: User, owner_id: int | None = None) -
             BoardColumn(
                 stage=stage,
                 count=row.get("count", 0),
-                total_value=row.get("total") or Decimal(0),
+                total_value=row.get("total", Decimal(0)),
                 cards=board_column_cards(leads, stage),
             )
         )

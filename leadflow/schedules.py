@@ -13,6 +13,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "crm.dedup.duplicates_scan",
         "schedule_type": Schedule.DAILY,
     },
+    "fold the board's stage totals": {
+        "func": "crm.stage_totals.stage_totals_compact",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+    },
     "forget old enrichment answers": {
         "func": "enrichment.answers.answers_prune",
         "schedule_type": Schedule.DAILY,

@@ -435,6 +435,10 @@ if Q_REDIS_URL:
     Q_CLUSTER["redis"] = Q_REDIS_URL
 
 LEADS_PAGE_SIZE = 50
+# The leads table counts matching leads up to this many ("1,000+" past it: counting a million on every request would
+# cost more than the page) and keeps a count this many seconds for the same filter; pages past the cap are keyset ones.
+LEADS_COUNT_CAP = env.int("LEADS_COUNT_CAP", default=1000)
+LEADS_COUNT_CACHE_SECONDS = env.int("LEADS_COUNT_CACHE_SECONDS", default=30)
 # Cards per board column before "Show more": a laptop shows about five at a time, and each one costs render time.
 BOARD_COLUMN_SIZE = 15
 

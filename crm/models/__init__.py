@@ -7,7 +7,7 @@ from crm.models.importing import ImportChange, ImportJob, ImportRejection, Saved
 from crm.models.lists import LeadList, ListMembership
 from crm.models.notifications import Notification
 from crm.models.people import Company, Lead, Tag, User, UserManager
-from crm.models.pipeline import Pipeline, Stage, StageChange
+from crm.models.pipeline import Pipeline, Stage, StageChange, StageTotal
 from crm.models.scoring import IdealCustomerProfile, ScoreSnapshot, ScoringSettings
 from crm.models.site import SiteSettings
 from crm.models.sync import CrmConnection, CrmLink, SyncChange, SyncRun
@@ -38,6 +38,7 @@ __all__ = [
     "SiteSettings",
     "Stage",
     "StageChange",
+    "StageTotal",
     "SuppressedPerson",
     "SyncChange",
     "SyncRun",

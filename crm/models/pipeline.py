@@ -61,3 +61,25 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.from_stage} → {self.to_stage}"
+
+
+class StageTotal(models.Model):
+    """A change to the number and deal value of one owner's leads in one stage, written by database triggers on
+    crm_lead (migration crm 0028) for every insert, move, reassignment, value change and delete, whatever code
+    made it: imports by COPY and bulk updates too. The board sums them instead of reading a million leads;
+    crm.stage_totals folds them into one row per stage and owner now and then. Plain ids, no foreign keys: a
+    deleted user's or stage's rows simply no longer match anything."""
+
+    stage_id = models.IntegerField()
+    # The owner's id, 0 for unassigned leads (a key the triggers can write on both databases).
+    owner_key = models.IntegerField()
+    leads = models.BigIntegerField()
+    # The deal value in cents: whole numbers add up exactly on both databases (SQLite keeps decimals as floats).
+    cents = models.BigIntegerField()
+
+    class Meta:
+        # Covers the board's sums: no visit to the table.
+        indexes = [models.Index(fields=["stage_id", "owner_key", "leads", "cents"], name="stagetotal_sums")]
+
+    def __str__(self) -> str:
+        return f"stage {self.stage_id}, owner {self.owner_key}: {self.leads:+} leads, {self.cents:+} cents"

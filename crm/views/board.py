@@ -17,11 +17,12 @@ from crm.selectors import (
     board_column_cards,
     board_columns,
     board_leads,
-    board_totals,
     leads_visible_to,
+    owners_visible_to,
 )
 from crm.services.leads import lead_move_stage
 from crm.services.pipelines import pipeline_default
+from crm.stage_totals import stage_totals
 from leadflow.params import count_or, id_or_404, id_or_none
 
 
@@ -59,7 +60,11 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
     cards = board_column_cards(leads, stage, offset)
     board_cards_facts(cards, request.user)
     next_offset = offset + settings.BOARD_COLUMN_SIZE
-    has_more = len(cards) == settings.BOARD_COLUMN_SIZE and leads.filter(stage=stage).count() > next_offset
+    if len(cards) == settings.BOARD_COLUMN_SIZE:
+        total = stage_totals([stage.pk], owners_visible_to(request.user), owner_id).get(stage.pk, {})
+        has_more = total.get("count", 0) > next_offset
+    else:
+        has_more = False
     context = {
         "stage": stage,
         "cards": cards,
@@ -96,12 +101,11 @@ def board_move(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "message": str(exc) or "You cannot move this lead."}, status=403)
     except ValidationError as exc:
         return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=409)
-    leads = board_leads([from_stage, stage.pk], request.user, _owner_id(request))
-    totals = board_totals(leads)
+    totals = stage_totals([from_stage, stage.pk], owners_visible_to(request.user), _owner_id(request))
     columns = {
         str(stage_id): {
             "count": totals.get(stage_id, {}).get("count", 0),
-            "total": money_format(totals.get(stage_id, {}).get("total") or 0),
+            "total": money_format(totals.get(stage_id, {}).get("total", 0)),
         }
         for stage_id in (from_stage, stage.pk)
     }

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import tempfile
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +21,7 @@ from crm.services.leads import lead_create, leads_bulk_assign, leads_bulk_move_s
 from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
 from crm.services.versions import leads_changed_after, leads_changed_message
+from crm.table_pages import lead_counts_forget, table_page
 from leadflow.params import id_or_none, moment_or_none
 from leadflow.roles import can_reassign, require_write
 
@@ -30,15 +29,17 @@ from leadflow.roles import can_reassign, require_write
 def _table_context(request: HttpRequest) -> dict:
     seen_at = timezone.now()  # before the rows are read: a bulk change leaves leads changed after it alone
     lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
-    page = Paginator(lead_table_rows(lead_filter.qs), settings.LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = table_page(lead_table_rows(lead_filter.qs), lead_filter.sort_keys(), request.GET)
     list_id = request.GET.get("list")
     current_list = LeadList.objects.filter(pk=id_or_none(list_id)).first() if id_or_none(list_id) else None
     return {
         "filter": lead_filter,
         "page": page,
-        "query": _query(request, page=None),
-        "sort_query": {column: _query(request, page=None, sort=key) for column, key in SORT_LINKS.items()},
-        "export_query": {export_format: _query(request, page=None, format=export_format) for export_format in FORMATS},
+        "query": _query(request, **NO_PAGE),
+        "next_query": _query(request, **{**NO_PAGE, **page.next_params}) if page.next_params else "",
+        "previous_query": _query(request, **{**NO_PAGE, **page.previous_params}) if page.previous_params else "",
+        "sort_query": {column: _query(request, **NO_PAGE, sort=key) for column, key in SORT_LINKS.items()},
+        "export_query": {export_format: _query(request, **NO_PAGE, format=export_format) for export_format in FORMATS},
         "current_list": current_list,
         "bulk_stages": pipeline_default().stages.all(),
         "bulk_lists": LeadList.objects.filter(archived=False),
@@ -48,6 +49,9 @@ def _table_context(request: HttpRequest) -> dict:
     }
 
 
+# The parameters that say which page of the table: links that change the filter or the sort start again on page 1.
+PAGE_PARAMETERS = ["page", "after", "before"]
+NO_PAGE: dict[str, None] = dict.fromkeys(PAGE_PARAMETERS)
 # Column header -> the order it links to (crm.filters.LeadFilter's sort keys): names A-Z, figures highest first.
 SORT_LINKS = {"name": "name", "company": "company", "score": "-score", "value": "-value", "updated": "-updated"}
 
@@ -120,11 +124,12 @@ def leads_bulk(request: HttpRequest) -> HttpResponse:
 def leads_table_after_post(request: HttpRequest, otherwise: HttpResponse) -> HttpResponse:
     """After a bulk change posted from the table: the table again, in place, with its filters (they travel in the
     hx-include'd form) and the change's message; `otherwise` without htmx."""
+    lead_counts_forget()  # the count its user looks at next is the one the change altered
     if not request.htmx:
         return otherwise
     # Only the table's own parameters: the action's fields (ids, csrf token, selection) stay out of its links.
     request.GET = QueryDict(mutable=True)
-    for key in [*LeadFilter.base_filters, "page"]:
+    for key in [*LeadFilter.base_filters, *PAGE_PARAMETERS]:
         request.GET.setlist(key, request.POST.getlist(key))
     return render(request, "crm/leads.html#table", _table_context(request))
 

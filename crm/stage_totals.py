@@ -1,0 +1,48 @@
+"""The board's column totals from the changes the database keeps per stage and owner (crm.models.StageTotal): a sum
+over a few rows, however many leads there are."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from crm.models import StageTotal
+
+# The owner key of unassigned leads in StageTotal.
+UNASSIGNED = 0
+
+
+def stage_totals(stage_ids: list[int], owners: list[int | None] | None, owner_id: int | None = None) -> dict[int, dict]:
+    """Count and total deal value per stage of the leads of these owners (crm.selectors.owners_visible_to: None for
+    everyone's), and of one owner's when given, in one grouped query: {stage id: {"count": n, "total": Decimal}}."""
+    rows = StageTotal.objects.filter(stage_id__in=stage_ids)
+    if owners is not None:
+        rows = rows.filter(owner_key__in=[UNASSIGNED if owner is None else owner for owner in owners])
+    if owner_id:
+        rows = rows.filter(owner_key=owner_id)
+    sums = rows.order_by().values("stage_id").annotate(count=Sum("leads"), cents=Sum("cents"))
+    return {row["stage_id"]: {"count": row["count"], "total": Decimal(row["cents"]) / 100} for row in sums}
+
+
+@transaction.atomic
+def stage_totals_compact() -> int:
+    """Fold the changes into one row per stage and owner (none where they cancel out); returns how many rows went.
+    What the DELETE saw is what is folded: changes written meanwhile stay as they are, for the next time."""
+    table = connection.ops.quote_name(StageTotal._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING stage_id, owner_key, leads, cents")  # noqa: S608 (a model's table)
+        removed = cursor.fetchall()
+    folded: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for stage_id, owner_key, leads, cents in removed:
+        place = folded[(stage_id, owner_key)]
+        place[0] += leads
+        place[1] += cents
+    StageTotal.objects.bulk_create(
+        StageTotal(stage_id=stage_id, owner_key=owner_key, leads=leads, cents=cents)
+        for (stage_id, owner_key), (leads, cents) in folded.items()
+        if leads or cents
+    )
+    return len(removed)

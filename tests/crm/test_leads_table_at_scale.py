@@ -1,0 +1,158 @@
+"""The leads table on a large CRM: a capped, briefly kept count; keyset pages past the cap; ranked search."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import Lead
+from tests.factories import CompanyFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_pages(settings):
+    """Two leads a page, counted up to five: from the fourth page on, pages are keyset ones."""
+    settings.LEADS_PAGE_SIZE = 2
+    settings.LEADS_COUNT_CAP = 5
+    return settings
+
+
+def _leads_with_ties() -> list[Lead]:
+    """Thirteen leads whose sort columns repeat and are sometimes empty, all updated at one of three moments."""
+    now = timezone.now()
+    companies = [CompanyFactory(name="Acme"), CompanyFactory(name="Binary"), None]
+    leads = []
+    for index in range(13):
+        leads.append(
+            LeadFactory(
+                last_name=f"Name{index % 4}",
+                score=None if index % 5 == 0 else index % 3 * 10,
+                deal_value=None if index % 4 == 0 else Decimal(index % 2 * 500),
+                company=companies[index % 3],
+            )
+        )
+    for index, lead in enumerate(leads):
+        Lead.objects.filter(pk=lead.pk).update(updated_at=now - timedelta(hours=index % 3))
+    return leads
+
+
+def _walk(client, params: dict, direction: str = "next_query", start: str = "") -> list[tuple[int, list[int]]]:
+    """Follow the table's Next (or Previous) links from the first page (or `start`): each page's number and ids."""
+    response = client.get(f"{reverse('crm:leads')}?{start}" if start else reverse("crm:leads"), params)
+    pages = []
+    while True:
+        pages.append((response.context["page"].number, [lead.pk for lead in response.context["page"]]))
+        link = response.context[direction]
+        if not link:
+            return pages
+        response = client.get(f"{reverse('crm:leads')}?{link}")
+
+
+def test_a_count_past_the_cap_shows_as_cap_plus(client, manager_mia, small_pages):
+    for _ in range(6):
+        LeadFactory()
+    client.force_login(manager_mia)
+    html = client.get(reverse("crm:leads")).content.decode()
+    assert "<strong>5+</strong> leads" in html
+    assert "Select all 5+ leads matching this filter" in html
+    assert "Page 1</span>" in html  # no "of N": the number of pages is not known
+    small_pages.LEADS_COUNT_CAP = 1000
+    html = client.get(reverse("crm:leads")).content.decode()
+    assert "<strong>6</strong> leads" in html and "Page 1 of 3" in html
+
+
+@pytest.mark.parametrize("sort", ["", "-updated", "name", "company", "-score", "score", "-value", "value", "created"])
+def test_keyset_pages_hold_every_lead_once_in_the_tables_order(client, manager_mia, small_pages, sort):
+    _leads_with_ties()
+    client.force_login(manager_mia)
+    params = {"sort": sort} if sort else {}
+    pages = _walk(client, params)
+
+    walked = [pk for _, ids in pages for pk in ids]
+    small_pages.LEADS_COUNT_CAP = 1000  # everything on OFFSET pages: the order the table always had
+    small_pages.LEADS_PAGE_SIZE = 50
+    expected = [lead.pk for lead in client.get(reverse("crm:leads"), params).context["page"]]
+    assert walked == expected
+    assert [number for number, _ in pages] == list(range(1, 8))
+    assert all(len(ids) == 2 for _, ids in pages[:-1])
+    # Deep pages came by cursor; walking back from the last one gives the same pages in reverse.
+    small_pages.LEADS_COUNT_CAP, small_pages.LEADS_PAGE_SIZE = 5, 2
+    last_link = client.get(reverse("crm:leads"), params).context["next_query"]
+    for _ in range(5):
+        last_link = client.get(f"{reverse('crm:leads')}?{last_link}").context["next_query"]
+    assert "after=" in last_link
+    backwards = _walk(client, {}, direction="previous_query", start=last_link)
+    assert backwards == pages[::-1]
+
+
+def test_a_keyset_page_shows_no_lead_twice_when_leads_arrive_in_front(client, manager_mia, small_pages):
+    _leads_with_ties()
+    client.force_login(manager_mia)
+    page_four = client.get(reverse("crm:leads"), {"page": 3}).context["next_query"]
+    before = [lead.pk for lead in client.get(f"{reverse('crm:leads')}?{page_four}").context["page"]]
+    LeadFactory()  # the most recently updated: first in the table
+    assert [lead.pk for lead in client.get(f"{reverse('crm:leads')}?{page_four}").context["page"]] == before
+
+
+def test_a_rep_pages_through_only_the_leads_they_see(client, rep_alice, rep_bob, small_pages):
+    mine = {LeadFactory(owner=rep_alice).pk for _ in range(5)} | {LeadFactory(owner=None).pk for _ in range(3)}
+    for _ in range(6):
+        LeadFactory(owner=rep_bob)
+    client.force_login(rep_alice)
+    walked = [pk for _, ids in _walk(client, {}) for pk in ids]
+    assert sorted(walked) == sorted(mine)
+
+
+def test_an_edited_cursor_starts_again_from_the_top(client, manager_mia, small_pages):
+    _leads_with_ties()
+    client.force_login(manager_mia)
+    for cursor in ["not-a-cursor", "WyJub3QgYSBkYXRlIiwgMV0", "WzEsMiwzXQ"]:
+        response = client.get(reverse("crm:leads"), {"page": 9, "after": cursor})
+        assert response.status_code == 200
+        assert response.context["page"].number == 3  # the last page OFFSET reaches
+
+
+def test_the_count_is_kept_briefly_and_forgotten_after_a_bulk_change(client, manager_mia, rep_bob, settings):
+    settings.LEADS_COUNT_CACHE_SECONDS = 60
+    leads = [LeadFactory() for _ in range(3)]
+    client.force_login(manager_mia)
+    assert "<strong>3</strong> leads" in client.get(reverse("crm:leads")).content.decode()
+    LeadFactory()
+    # Within the minute the same filter's count is read back, not counted again.
+    assert "<strong>3</strong> leads" in client.get(reverse("crm:leads")).content.decode()
+    assert "<strong>4</strong> leads" in client.get(reverse("crm:leads"), {"owner": "none"}).content.decode()
+    client.post(
+        reverse("crm:leads_bulk"),
+        {"action": "assign", "leads": [leads[0].pk], "to_owner": rep_bob.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "<strong>4</strong> leads" in client.get(reverse("crm:leads")).content.decode()
+    assert "<strong>3</strong> leads" in client.get(reverse("crm:leads"), {"owner": "none"}).content.decode()
+
+
+def test_search_ranks_names_first_then_beginnings_then_the_rest(client, manager_mia):
+    now = timezone.now()
+    ranked = [
+        LeadFactory(first_name="Ann", last_name="Fraser"),
+        LeadFactory(first_name="Fraser", last_name="Doe"),
+        LeadFactory(first_name="Bo", last_name="Frasermann"),
+        LeadFactory(first_name="Cy", last_name="Lee", email="cy.fraser@example.com"),
+        LeadFactory(first_name="Di", last_name="Moe", company=CompanyFactory(name="Fraser Holdings")),
+    ]
+    LeadFactory(first_name="Ed", last_name="Unrelated")
+    # The weakest matches were updated last: the ranking, not recency, puts the names first.
+    for age, lead in enumerate(ranked):
+        Lead.objects.filter(pk=lead.pk).update(updated_at=now - timedelta(hours=10 - age))
+    client.force_login(manager_mia)
+    found = [lead.pk for lead in client.get(reverse("crm:leads"), {"q": "fraser"}).context["page"]]
+    # Names that are the word (the more recent first), a name that starts with it, then the rest by recency.
+    assert found == [ranked[1].pk, ranked[0].pk, ranked[2].pk, ranked[4].pk, ranked[3].pk]
+    # A chosen sort still wins over the ranking.
+    by_name = [
+        lead.last_name for lead in client.get(reverse("crm:leads"), {"q": "fraser", "sort": "name"}).context["page"]
+    ]
+    assert by_name == sorted(by_name)

@@ -118,7 +118,7 @@ def triggers_drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0027_task_analytics_indexes"),
+        ("crm", "0028_importjob_fed_by_caller"),
     ]
 
     operations = [

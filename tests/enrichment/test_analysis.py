@@ -14,7 +14,7 @@ from django.utils import timezone
 from crm.models import Lead, ListMembership
 from crm.rescoring import leads_rescore
 from enrichment import analysis_jobs
-from enrichment.analysis import lead_analyze
+from enrichment.analysis import analyses_requeue_stalled, lead_analyze
 from enrichment.analysis_jobs import analysis_job_create
 from enrichment.models import AnalysisJob, LeadAnalysis, ProviderAnswer
 from leadflow.ai import DATA_RULE, QUOTE_CLOSE
@@ -363,3 +363,16 @@ def test_a_redelivered_task_leaves_an_analysis_alone_while_its_answer_may_still_
     LeadAnalysis.objects.filter(pk=running.pk).update(created_at=timezone.now() - timedelta(seconds=1000))
     settings.OPENAI_API_KEY = ""
     assert analysis_task(running.pk) == "ok"
+
+
+def test_an_analysis_whose_task_was_lost_is_queued_again_by_the_reconciler(plumber, rep_alice, settings):
+    settings.OPENAI_API_KEY = ""
+    waiting = LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice)  # its task never came
+    of_a_job = LeadAnalysis.objects.create(lead=plumber, requested_by=rep_alice, job=AnalysisJob.objects.create())
+    assert analyses_requeue_stalled() == 0  # asked moments ago: its task may still come
+    LeadAnalysis.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    assert analyses_requeue_stalled() == 1  # run at once by the synchronous test cluster
+    waiting.refresh_from_db()
+    assert waiting.status == LeadAnalysis.Status.OK and waiting.source == LeadAnalysis.Source.BUILT_IN
+    of_a_job.refresh_from_db()
+    assert of_a_job.status == LeadAnalysis.Status.PENDING  # its job redoes the lead (analysis_jobs)

@@ -1,10 +1,14 @@
 """`manage.py sync_schedules` makes django-q2's schedules match leadflow/schedules.py."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
-from leadflow.schedules import SCHEDULES
+from enrichment.models import EnrichmentJob
+from leadflow.schedules import RECONCILERS, SCHEDULES
 
 pytestmark = pytest.mark.django_db
 
@@ -20,3 +24,22 @@ def test_it_creates_updates_and_deletes_schedules():
     assert schedule.schedule_type == SCHEDULES[name]["schedule_type"]
     call_command("sync_schedules")
     assert Schedule.objects.count() == len(SCHEDULES)
+
+
+def test_it_keeps_the_apps_one_off_schedules():
+    # A capture run's retry: it deletes itself once run.
+    Schedule.objects.create(name="capture run 7 retry 1", func="math.floor", schedule_type=Schedule.ONCE)
+    call_command("sync_schedules")
+    assert Schedule.objects.filter(name="capture run 7 retry 1").exists()
+
+
+def test_every_reconciler_is_scheduled_and_run_by_the_command(capsys, manager_mia):
+    call_command("sync_schedules")
+    assert {spec["func"] for spec in RECONCILERS.values()} <= set(Schedule.objects.values_list("func", flat=True))
+    capsys.readouterr()
+    # An enrichment job whose task was lost: queued for longer than a lease, never started.
+    job = EnrichmentJob.objects.create(created_by=manager_mia, created_at=timezone.now() - timedelta(hours=1))
+    call_command("requeue_stalled_jobs")
+    assert "resume stalled enrichment jobs: 1" in capsys.readouterr().out
+    job.refresh_from_db()
+    assert job.status == "done"  # run at once by the synchronous test cluster

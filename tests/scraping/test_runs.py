@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
 from crm.models import Lead
 from scraping.models import Campaign, ScrapeRun, Source
-from scraping.runs import RunRefused, campaigns_run_due, scrape_run_execute, scrape_run_start
+from scraping.runs import RunRefused, campaigns_run_due, runs_requeue_stalled, scrape_run_execute, scrape_run_start
 from scraping.timing import schedule_clean, schedule_next
 from tests.factories import LeadFactory, LeadListFactory
 from tests.fakes.apify_server import TOKEN, ApifyStandIn
@@ -226,3 +227,21 @@ def test_a_large_fetch_is_imported_in_chunks_and_counted_whole(apify, plumbers, 
     assert len(jobs) == run.rows_fetched >= 2
     assert jobs[1].original_name.endswith("(part 2).csv")
     assert run.leads_created == sum(job.rows_imported for job in jobs) == Lead.objects.count()
+
+
+def test_a_retry_whose_task_was_lost_is_queued_again_by_the_reconciler(apify, plumbers, settings):
+    plumbers.target = {"actor": MAPS, "run": "start"}
+    plumbers.save()
+    apify.add_run(MAPS, "run-1", ["TIMED-OUT"], dataset_id="none")
+    apify.starts_into(MAPS, "run-1")
+    run = _run(plumbers)
+    assert run.status == "queued" and run.retry_at is not None
+    # The one-off schedule's task went with the Redis broker's queue (or `sync_schedules` ran meanwhile, before the
+    # change that keeps one-off schedules); the retry was due long ago and nobody took it.
+    Schedule.objects.filter(func="scraping.runs.scrape_run_execute").delete()
+    assert runs_requeue_stalled() == 0  # due, but not yet for longer than a lease
+    long_ago = timezone.now() - timedelta(seconds=settings.CAPTURE_STALL_SECONDS + 1)
+    ScrapeRun.objects.filter(pk=run.pk).update(retry_at=long_ago, heartbeat_at=long_ago)
+    assert runs_requeue_stalled() == 1  # run at once by the synchronous test cluster: its second try
+    run.refresh_from_db()
+    assert run.attempts == 2

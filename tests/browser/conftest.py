@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from crm.models import User
@@ -38,6 +39,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
     """A new browser tab with its own cookies, pointed at the live server."""
+    # The cache's table outlives the flush between live-server tests: no test sees counts another one kept.
+    cache.clear()
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

@@ -15,7 +15,6 @@ from pathlib import Path
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.db import connection, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -27,6 +26,7 @@ from crm.importing.drafts import LeadDraft
 from crm.importing.mapping import CUSTOM, FIELDS, IGNORE, REPEATABLE, mapping_suggest
 from crm.importing.reading import FileRefused, TableInfo, table_inspect, table_sample
 from crm.importing.rows import draft_from_row
+from crm.importing.storing import file_keep
 from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import ImportJob, Lead, LeadList, SavedMapping, Stage, User
 from crm.services.pipelines import pipeline_default
@@ -71,7 +71,7 @@ def import_job_create(*, actor: User, path: Path, original_name: str) -> ImportJ
         created_by=actor,
         owner=actor if not can_reassign(actor) else None,
     )
-    _file_keep(job, path, original_name)
+    file_keep(job.file, path, original_name)
     job.save()
     return job
 
@@ -98,11 +98,6 @@ def _job_for_table(path: Path, info: TableInfo, original_name: str, **fields) ->
         progress_total=info.size,
         **fields,
     )
-
-
-def _file_keep(job: ImportJob, path: Path, original_name: str) -> None:
-    with path.open("rb") as handle:
-        job.file.save(Path(original_name).name or "import.csv", File(handle), save=False)
 
 
 @transaction.atomic
@@ -144,7 +139,7 @@ def import_job_for_table(
         status=ImportJob.Status.QUEUED,
         heartbeat_at=timezone.now(),
     )
-    _file_keep(job, path, original_name)
+    file_keep(job.file, path, original_name)
     job.save()
     return job
 

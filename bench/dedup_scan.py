@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/dedup_scan.py [--db postgres|sqlite|both] [--leads 100000,1000000] [--pg-url URL]
 
-Each size gets a fresh database seeded as bench/import_csv.py seeds its own (companies shared by many leads, a few
-by thousands; first and last names from small pools, so colleagues' names are often alike), and one lead in a
-hundred copied as a second record of the same person (same email, LinkedIn profile, phone and name), which the
-scan must pair with the first. A fresh subprocess then runs the scan twice: first over a table with no candidates
-(every pair new), then again (every pair already there: the daily run's usual work). Seeding is not timed. The
-scan is linear when seconds per 1,000 leads stay level from size to size; the ratio is printed. Every run checks
-that each planted copy was paired with its original.
+A fresh database is seeded with the first size as bench/import_csv.py seeds its own (companies shared by many
+leads, a few by thousands; first and last names from small pools, so colleagues' names are often alike), and one
+lead in a hundred is copied as a second record of the same person (same email, LinkedIn profile, phone and name),
+which the scan must pair with the first. A fresh subprocess runs the scan twice: first with no candidates stored
+(every pair new), then again (every pair already there: the daily run's usual work). The table then grows to each
+next size by copies of those leads made in SQL (emails, LinkedIn profiles and phones made distinct per copy; the
+same companies, so each holds proportionally more people, and the planted pairs copied along), and the scan runs
+twice again. Seeding and growing are not timed. The scan is linear when seconds per 1,000 leads stay level from
+size to size; the ratio is printed. Every run checks that each planted pair was found.
 """
 
 from __future__ import annotations
@@ -43,16 +45,18 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sizes = sorted(int(size) for size in args.leads.split(","))
     if args.worker:
-        return worker_scan(Path(args.out))
+        return worker_scan(sizes, Path(args.out))
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = [scenario_run(db, int(size), args.pg_url) for db in databases for size in args.leads.split(",")]
+    results = [result for database in databases for result in database_run(database, sizes, args.pg_url)]
     summary_print(results)
     return 0
 
 
-def scenario_run(database: str, leads: int, pg_url: str) -> dict:
-    print(f"\n== {database}: the duplicate scan over {leads:,} leads ==", flush=True)
+def database_run(database: str, sizes: list[int], pg_url: str) -> list[dict]:
+    """Seed the first size, then scan, grow and scan again in one subprocess; its figures per size."""
+    print(f"\n== {database}: the duplicate scan over {', '.join(f'{size:,}' for size in sizes)} leads ==", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="leadflow-bench-dedup-"))
     url = f"sqlite:///{scratch / 'bench.sqlite3'}" if database == "sqlite" else pg_url
     if database == "postgres":
@@ -60,24 +64,17 @@ def scenario_run(database: str, leads: int, pg_url: str) -> dict:
     env = worker_environment(url, MEDIA_ROOT=str(scratch / "media"))
     try:
         started = time.perf_counter()
-        seed = [sys.executable, str(SEEDER), "--worker", "seed", "--leads", str(leads)]
+        seed = [sys.executable, str(SEEDER), "--worker", "seed", "--leads", str(sizes[0])]
         subprocess.run(seed, env=env, cwd=ROOT, check=True)
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
         out = scratch / "result.json"
-        subprocess.run([sys.executable, __file__, "--worker", "--out", str(out)], env=env, cwd=ROOT, check=True)
-        result = {**json.loads(out.read_text()), "database": database}
+        command = [sys.executable, __file__, "--worker", "--leads", ",".join(map(str, sizes)), "--out", str(out)]
+        subprocess.run(command, env=env, cwd=ROOT, check=True)
+        return [{**result, "database": database} for result in json.loads(out.read_text())]
     finally:
         if database == "postgres":
             postgres_drop(url)
         shutil.rmtree(scratch, ignore_errors=True)
-    for run in ("first", "again"):
-        print(
-            f"{database:<8} {result['leads']:>9,} leads, scan {run:<5}: {result[run]['seconds']:7.1f} s, "
-            f"{result[run]['new']:,} new pairs, CPU {result[run]['cpu_seconds']:.1f} s",
-            flush=True,
-        )
-    print(f"         peak {result['peak_mb']:.0f} MB; " + ("; ".join(result["problems"]) or "every copy paired"))
-    return result
 
 
 def summary_print(results: list[dict]) -> None:
@@ -101,16 +98,37 @@ def summary_print(results: list[dict]) -> None:
     print("(the machine's other work shows in the seconds; CPU s is the scanning process's own)")
 
 
-def worker_scan(out: Path) -> int:
-    """Plant the copies, then time the scan twice; write the figures."""
+def worker_scan(sizes: list[int], out: Path) -> int:
+    """Plant the copies, then for each size: grow the table to it, time the scan twice. Writes the figures."""
     import django
 
     django.setup()
+    from crm.models import Lead
+
+    planted = copies_plant()
+    seeded = Lead.objects.order_by("-pk").values_list("pk", flat=True).first()
+    results = []
+    for size in sizes:
+        grown = table_grow(seeded, size)
+        result = scan_twice()
+        # Each planted pair, and its copy in every batch of copies the table grew by.
+        result["problems"] = pairs_missed(planted, grown)
+        results.append(result)
+        print(
+            f"{result['leads']:>9,} leads: scan first {result['first']['seconds']:.1f} s "
+            f"({result['first']['new']:,} new pairs), again {result['again']['seconds']:.1f} s; "
+            + ("; ".join(result["problems"]) or "every planted pair found"),
+            flush=True,
+        )
+    out.write_text(json.dumps(results))
+    return 0
+
+
+def scan_twice() -> dict:
     from crm.dedup import duplicates_scan
     from crm.models import DuplicateCandidate, Lead
 
-    originals = copies_plant()
-    figures = {"leads": Lead.objects.count(), "copies": len(originals)}
+    figures: dict = {"leads": Lead.objects.count()}
     for run in ("first", "again"):
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
@@ -122,14 +140,8 @@ def worker_scan(out: Path) -> int:
             "new": new,
         }
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    paired = set(DuplicateCandidate.objects.values_list("lead_a_id", "lead_b_id"))
-    figures["pairs"] = len(paired)
-    missed = [pair for pair in originals.items() if pair not in paired]
-    figures["problems"] = [f"{len(missed):,} planted copies not paired, e.g. {missed[:3]}"] if missed else []
-    if figures["again"]["new"]:
-        figures["problems"].append(f"the second scan found {figures['again']['new']:,} new pairs")
-    out.write_text(json.dumps(figures))
-    return 0
+    figures["pairs"] = DuplicateCandidate.objects.count()
+    return figures
 
 
 def copies_plant() -> dict[int, int]:
@@ -149,6 +161,58 @@ def copies_plant() -> dict[int, int]:
             made = Lead.objects.bulk_create(batch)
         copies.update(zip(originals, (lead.pk for lead in made), strict=True))
     return copies
+
+
+# The keys made distinct in each grown copy, so that a copy is a new person (the planted pairs stay pairs).
+DISTINCT_KEYS = ("email", "email_key", "linkedin_url", "linkedin_slug", "phone")
+
+
+def table_grow(seeded: int, size: int) -> list[int]:
+    """Copy the leads up to pk `seeded` (the seed and its planted copies) until the table holds `size`; returns
+    the pk offset of each batch of copies made so far (0 for the leads themselves)."""
+    from django.db import connection, transaction
+
+    from crm.models import Lead
+    from leadflow.maintenance import database_optimize
+
+    quote = connection.ops.quote_name
+    fields = [field for field in Lead._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    offsets = [0]
+    while (count := Lead.objects.count()) < size:
+        suffix = f"-{len(offsets)}"
+        values = ", ".join(
+            f"CASE WHEN {quote(f.column)} = '' THEN '' ELSE {quote(f.column)} || '{suffix}' END"
+            if f.column in DISTINCT_KEYS
+            else quote(f.column)
+            for f in fields
+        )
+        first = Lead.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) SELECT {values} FROM "  # noqa: S608 (model names)
+                f"{quote(Lead._meta.db_table)} WHERE id <= %s ORDER BY id LIMIT %s",
+                [seeded, size - count],
+            )
+        # The copies keep their order: the lead at pk p in the seed is at pk p + offset in this batch of copies.
+        offsets.append(first - Lead.objects.order_by("pk").values_list("pk", flat=True).first())
+    database_optimize()  # the planner statistics the daily job keeps
+    return offsets
+
+
+def pairs_missed(planted: dict[int, int], offsets: list[int]) -> list[str]:
+    from crm.models import DuplicateCandidate, Lead
+
+    live = set(Lead.objects.values_list("pk", flat=True))
+    expected = {
+        (original + offset, copy + offset)
+        for offset in offsets
+        for original, copy in planted.items()
+        if original + offset in live and copy + offset in live
+    }
+    found = set(DuplicateCandidate.objects.values_list("lead_a_id", "lead_b_id"))
+    missed = sorted(expected - found)
+    return [f"{len(missed):,} of {len(expected):,} planted pairs not found, e.g. {missed[:3]}"] if missed else []
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 from rapidfuzz import fuzz, process
@@ -181,9 +182,17 @@ def _colleague_queries(drafts: list[LeadDraft], company_ids: list[int | None]) -
         # A company where another draft lacks some of these keys itself is read by that wider query.
         wider = set().union(*(lacking[other] for other in lacking if set(other) < set(strong)))
         if companies - wider:
-            # "Has no email" is not asked as email_key = "": SQLite's statistics cannot tell that "" is a good
-            # share of the column, and would look it up in that index rather than in the company's.
-            lengths = {f"{key}_length": Length(key) for key in strong}
-            narrowed = Lead.objects.alias(**lengths).filter(**dict.fromkeys(lengths, 0))
-            queries.append(narrowed.filter(OneOf(F("company_id"), companies - wider)).exclude(name_key=""))
+            queries.append(_lacking(strong).filter(OneOf(F("company_id"), companies - wider)).exclude(name_key=""))
     return queries
+
+
+def _lacking(keys: tuple[str, ...]) -> QuerySet:
+    """Leads without any of these keys, asked so that each database finds them in the colleagues index."""
+    if connection.vendor == "postgresql":
+        # As equalities, which the index (company, email_key, linkedin_slug, ...) answers by reading only the
+        # colleagues without them: with the column's length PostgreSQL read every colleague at the company.
+        return Lead.objects.filter(**dict.fromkeys(keys, ""))
+    # Not asked as email_key = "" on SQLite: its statistics cannot tell that "" is a good share of the column, and
+    # it would look "" up in that column's own index rather than read the company's colleagues.
+    lengths = {f"{key}_length": Length(key) for key in keys}
+    return Lead.objects.alias(**lengths).filter(**dict.fromkeys(lengths, 0))

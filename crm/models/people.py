@@ -206,8 +206,10 @@ class Lead(models.Model):
             models.Index(fields=["linkedin_slug"], name="lead_linkedin_slug"),
             models.Index(fields=["phone"], name="lead_phone"),
             # Colleagues at a company, with the keys an import matches them on (SQLite reads them from the index alone).
+            # The keys a colleague lacks come before the name: PostgreSQL then reads only the colleagues lacking
+            # them, not every colleague at a big company in every batch of a big import.
             models.Index(
-                fields=["company", "name_key", "email_key", "linkedin_slug", "phone"], name="lead_company_colleagues"
+                fields=["company", "email_key", "linkedin_slug", "name_key", "phone"], name="lead_company_colleagues"
             ),
         ]
 

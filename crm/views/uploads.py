@@ -10,6 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from crm.importing.storing import disk_full_refused
+
 
 @contextmanager
 def uploaded_path(upload) -> Iterator[Path]:
@@ -20,8 +22,10 @@ def uploaded_path(upload) -> Iterator[Path]:
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
         return
+    # The copy is removed however the block ends, a disk that filled up part-way included.
     with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as copy:
-        for chunk in upload.chunks():
-            copy.write(chunk)
-        copy.flush()
+        with disk_full_refused():
+            for chunk in upload.chunks():
+                copy.write(chunk)
+            copy.flush()
         yield Path(copy.name)

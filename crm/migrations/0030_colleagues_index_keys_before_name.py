@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0027_task_analytics_indexes"),
+        ("crm", "0029_stage_totals"),
     ]
 
     operations = [

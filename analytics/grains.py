@@ -286,29 +286,31 @@ def _last_days_before(scope: Scope, earlier: list[QuerySet], lead_ids: list[int]
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@rollup("outreach", OutreachDay, outreach.GRAIN, outreach.COUNTS)
+@rollup("outreach", OutreachDay, (*LEAD_DIMS, "step_id", "variant_id", "mailbox_id"), outreach.COUNTS)
 def outreach_grain(scope: Scope) -> Iterable[dict]:
     grouped = outreach.sent_messages(scope).values(
-        "step_id", "variant_id", "mailbox_id", day=_day("sent_at", scope), owner_id=F("lead__owner_id")
+        "step_id", "variant_id", "mailbox_id", day=_day("sent_at", scope), **_lead_dims("lead__")
     )
-    return outreach._counted(grouped)
+    return _named(outreach._counted(grouped))
 
 
-@rollup("send_times", SendTimeDay, ("owner_id", "weekday", "hour"), ("sent", "replied"))
+@rollup("send_times", SendTimeDay, (*LEAD_DIMS, "weekday", "hour"), ("sent", "replied"))
 def send_times_grain(scope: Scope) -> Iterator[dict]:
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     site = scope.zone  # a property reading the site's settings: once, not per row
     zones: dict[str, Any] = {}
-    messages = outreach.sent_messages(scope).values_list("sent_at", "lead__time_zone", "lead__owner_id", "replied_at")
-    for sent_at, zone, owner_id, replied_at in messages.iterator(10_000):
+    messages = outreach.sent_messages(scope).values_list(
+        "sent_at", "lead__time_zone", "lead__source", "lead__owner_id", "replied_at"
+    )
+    for sent_at, zone, source, owner_id, replied_at in messages.iterator(10_000):
         if zone not in zones:
             zones[zone] = zone_or_none(zone) or site
         local = sent_at.astimezone(zones[zone])
-        slot = counts[(sent_at.astimezone(site).date(), owner_id, local.weekday(), local.hour)]
+        slot = counts[(sent_at.astimezone(site).date(), source, owner_id, local.weekday(), local.hour)]
         slot[0] += 1
         slot[1] += replied_at is not None
-    for (day, owner_id, weekday, hour), (sent, replied_count) in counts.items():
-        yield {"day": day, "owner_id": owner_id, "weekday": weekday, "hour": hour, "sent": sent,
+    for (day, source, owner_id, weekday, hour), (sent, replied_count) in counts.items():
+        yield {"day": day, "source": source, "owner_id": owner_id, "weekday": weekday, "hour": hour, "sent": sent,
                "replied": replied_count}  # fmt: skip
 
 

@@ -105,8 +105,10 @@ class DayRow(models.Model):
 
 
 class RollupRow(DayRow):
-    """A day of figures for leads of one source and owner (the filters the rollups answer)."""
+    """A day of figures for leads of one source and owner, among every lead or the members of one list or sequence
+    (`segment`, analytics.rollups.segment_of): the filters the rollups answer."""
 
+    segment = models.CharField(max_length=24, blank=True)
     source = models.CharField(max_length=60, blank=True)
     owner_id = models.IntegerField(null=True)
 
@@ -130,7 +132,7 @@ class CohortDay(RollupRow):
     met = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["day"], name="cohortday_day")]
+        indexes = [models.Index(fields=["segment", "day"], name="cohortday_segment_day")]
 
 
 class AddedDay(RollupRow):
@@ -139,7 +141,7 @@ class AddedDay(RollupRow):
     added = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["day"], name="addedday_day")]
+        indexes = [models.Index(fields=["segment", "day"], name="addedday_segment_day")]
 
 
 class EventDay(RollupRow):
@@ -152,7 +154,7 @@ class EventDay(RollupRow):
     value = models.DecimalField(max_digits=16, decimal_places=2, null=True)
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["kind", "day"], name="eventday_kind_day")]
+        indexes = [models.Index(fields=["segment", "kind", "day"], name="eventday_segment_kind_day")]
 
 
 class LeadDay(RollupRow):
@@ -166,7 +168,11 @@ class LeadDay(RollupRow):
 
     class Meta(RollupRow.Meta):
         # Covering (PostgreSQL): a count over 90 days reads the index alone, not tens of thousands of rows.
-        indexes = [models.Index(fields=["kind", "day", "previous"], include=["leads"], name="leadday_kind_day")]
+        indexes = [
+            models.Index(
+                fields=["segment", "kind", "day", "previous"], include=["leads"], name="leadday_segment_kind_day"
+            )
+        ]
 
 
 class DurationDay(RollupRow):
@@ -182,13 +188,13 @@ class DurationDay(RollupRow):
     n = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["measure", "cut", "day"], name="durationday_measure_cut_day")]
+        indexes = [models.Index(fields=["segment", "measure", "cut", "day"], name="durationday_seg_measure_day")]
 
 
-class OutreachDay(DayRow):
-    """Sequence messages sent on the day, per step, variant, mailbox and lead owner, and what became of them."""
+class OutreachDay(RollupRow):
+    """Sequence messages sent on the day, per step, variant, mailbox and lead source and owner, and what became of
+    them."""
 
-    owner_id = models.IntegerField(null=True)
     step_id = models.IntegerField(null=True)
     variant_id = models.IntegerField(null=True)
     mailbox_id = models.IntegerField(null=True)
@@ -201,21 +207,21 @@ class OutreachDay(DayRow):
     bounced = models.IntegerField()
     unsubscribed = models.IntegerField()
 
-    class Meta:
-        indexes = [models.Index(fields=["day"], name="outreachday_day")]
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["segment", "day"], name="outreachday_segment_day")]
 
 
-class SendTimeDay(DayRow):
-    """Sequence messages sent on the day (the site's), per lead owner and the weekday and hour in the lead's zone."""
+class SendTimeDay(RollupRow):
+    """Sequence messages sent on the day (the site's), per lead source and owner and the weekday and hour in the
+    lead's zone."""
 
-    owner_id = models.IntegerField(null=True)
     weekday = models.SmallIntegerField()
     hour = models.SmallIntegerField()
     sent = models.IntegerField()
     replied = models.IntegerField()
 
-    class Meta:
-        indexes = [models.Index(fields=["day"], name="sendtimeday_day")]
+    class Meta(RollupRow.Meta):
+        indexes = [models.Index(fields=["segment", "day"], name="sendtimeday_segment_day")]
 
 
 class EnrichedDay(RollupRow):
@@ -230,7 +236,7 @@ class EnrichedDay(RollupRow):
     phone = models.IntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["day"], name="enrichedday_day")]
+        indexes = [models.Index(fields=["segment", "day"], name="enrichedday_segment_day")]
 
 
 class FoundDay(RollupRow):
@@ -245,4 +251,4 @@ class FoundDay(RollupRow):
     confidence_sum = models.BigIntegerField()
 
     class Meta(RollupRow.Meta):
-        indexes = [models.Index(fields=["day"], name="foundday_day")]
+        indexes = [models.Index(fields=["segment", "day"], name="foundday_segment_day")]

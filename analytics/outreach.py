@@ -126,8 +126,7 @@ GRAIN = ("step_id", "variant_id", "mailbox_id", "owner_id")
 
 
 def outreach_counts(scope: Scope) -> tuple[list[dict], dict[tuple[int, int], tuple[int, int]]]:
-    # The rollups hold no lead source: a scope narrowed to one is counted live.
-    split = rollups_split(scope, answers=("owner_id",))
+    split = rollups_split(scope)
     if split is not None:
         rows = [dict(zip(GRAIN, key, strict=True)) | counts for key, counts in split.rows("outreach", GRAIN).items()]
         local = {

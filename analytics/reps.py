@@ -131,8 +131,10 @@ def rep_rows(scope: Scope) -> list[dict]:
         _rolled_up(split, put)
     else:
         _live(scope, put)
-    # Open tasks overdue now: a figure of this moment, counted live either way.
+    # Open tasks overdue now: a figure of this moment, counted live either way (task_open_due covers it).
     overdue = Task.objects.filter(lead_q(scope, "lead__"), done=False, due_at__lt=timezone.now()).order_by()
+    if scope.owner_id is not None:
+        overdue = overdue.filter(assignee_id=scope.owner_id)  # the one row shown (below): only theirs to join
     put(overdue.values("assignee_id").annotate(tasks_overdue=Count("pk")), "assignee_id", ("tasks_overdue",))
 
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=[pk for pk in figures if pk is not None])}

@@ -1,25 +1,32 @@
 """The rollup job: `manage.py analytics_rollup` and the nightly schedule store the grain rows (analytics.rollups)
 of whole past days, under a lease so two workers never write them at once.
 
-Each run replaces the rows of the days it counts (delete, then insert) and moves RollupState.through in one
-transaction: a report reads either the old rows or the new ones, never half of each, and a run repeated gives the same
-rows. A full run counts every day since the first lead; a partial one the last `days` days (and any days since the
-previous run): figures of older days that follow leads to today (stage reached, score, replies) wait for a full one.
+Every grain is counted over every lead and again over the members of each list and each sequence (their segments),
+so a report narrowed to one reads stored rows too. Each run replaces the rows of the days it counts (delete, then
+insert) and moves RollupState.through in one transaction: a report reads either the old rows or the new ones, never
+half of each, and a run repeated gives the same rows. A full run counts every day since the first lead; a partial one
+the last `days` days (and any days since the previous run): figures of older days that follow leads to today (stage
+reached, score, replies, lists) wait for a full one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from analytics.models import RollupState
 from analytics.reports import Scope, site_today
-from analytics.rollups import FIRST_DAY, ROLLUPS, rollup_basis
+from analytics.rollups import FIRST_DAY, ROLLUPS, rollup_basis, segment_of
+from crm.models import LeadList, ListMembership
 from leadflow.leases import lease_claim
+from outreach.models import Enrollment, Sequence
 
 # A runner silent this long has died: the next one takes over (a full run at a million leads takes a few minutes).
 STALL_SECONDS = 3600
@@ -58,14 +65,15 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
         basis, through = rollup_basis(), site_today() - timedelta(days=1)
         full = full or state.through is None or state.basis != basis
         start = FIRST_DAY if full else min(state.through + timedelta(days=1), through - timedelta(days=days - 1))
-        scope = Scope(user=None, start=start, end=through)
+        scopes = segment_scopes(Scope(user=None, start=start, end=through))
         result = RollupResult(ran=True, start=None if full else start, through=through, full=full)
+
+        def heartbeat() -> None:
+            mine.update(heartbeat_at=timezone.now(), lease_expires_at=timezone.now() + timedelta(seconds=STALL_SECONDS))
+
         with transaction.atomic():
             for chosen in ROLLUPS.values():
-                result.rows[chosen.name] = _replace(chosen, scope)
-                mine.update(
-                    heartbeat_at=timezone.now(), lease_expires_at=timezone.now() + timedelta(seconds=STALL_SECONDS)
-                )
+                result.rows[chosen.name] = _replace(chosen, scopes, heartbeat)
             mine.update(through=through, basis=basis, finished_at=timezone.now())
         _analyse({chosen.model for chosen in ROLLUPS.values()})
     finally:
@@ -74,17 +82,33 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
     return result
 
 
-def _replace(chosen, scope: Scope) -> int:
-    """The rollup's rows of the scope's days, written again; how many."""
-    chosen.model.objects.filter(day__gte=scope.start, day__lte=scope.end, **chosen.owns).delete()
+def segment_scopes(scope: Scope) -> dict[str, Scope]:
+    """The scope over every lead, and narrowed to each list and each sequence that has members: per segment
+    (analytics.rollups.segment_of), what the job counts."""
+    lists = LeadList.objects.filter(Exists(ListMembership.objects.filter(lead_list=OuterRef("pk"))))
+    sequences = Sequence.objects.filter(Exists(Enrollment.objects.filter(sequence=OuterRef("pk"))))
+    narrowed = [dataclasses.replace(scope, list_id=pk) for pk in lists.order_by("pk").values_list("pk", flat=True)]
+    narrowed += [
+        dataclasses.replace(scope, sequence_id=pk) for pk in sequences.order_by("pk").values_list("pk", flat=True)
+    ]
+    return {segment_of(each): each for each in (scope, *narrowed)}
+
+
+def _replace(chosen, scopes: dict[str, Scope], heartbeat: Callable[[], None]) -> int:
+    """The rollup's rows of the scopes' days, in every segment, written again; how many."""
+    first = next(iter(scopes.values()))
+    chosen.model.objects.filter(day__gte=first.start, day__lte=first.end, **chosen.owns).delete()
     fields = ("day", *chosen.dims, *chosen.measures)
-    batch, written = [], 0
-    for row in chosen.grain(scope):
-        batch.append(chosen.model(**{name: row[name] for name in fields}))
-        if len(batch) >= BATCH:
-            written += len(chosen.model.objects.bulk_create(batch))
-            batch = []
-    written += len(chosen.model.objects.bulk_create(batch))
+    written = 0
+    for segment, scope in scopes.items():
+        batch = []
+        for row in chosen.grain(scope):
+            batch.append(chosen.model(segment=segment, **{name: row[name] for name in fields}))
+            if len(batch) >= BATCH:
+                written += len(chosen.model.objects.bulk_create(batch))
+                batch = []
+        written += len(chosen.model.objects.bulk_create(batch))
+        heartbeat()
     return written
 
 

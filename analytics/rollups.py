@@ -5,10 +5,11 @@ Each rollup is a grain function registered with @rollup: the figures of a scope'
 the live tables. `manage.py analytics_rollup` stores its rows for whole past days (analytics/rollup_job.py); a report
 reads a scope through `rollups_split`: the stored rows up to the last rolled-up day, plus the same grain function run
 live over the days after it (today), so the figures count everything up to the request. Rollups answer the owner and
-source filters (their rows' columns); a scope narrowed to a list, a capture campaign or a sequence, or tables counted
-under other settings (the site's zone, the score thresholds, the default pipeline's stages), are answered by the live
-queries. Figures that follow leads to today (their stage, score, replies) are as of the last run for leads added
-before it: the nightly run counts them again.
+source filters (their rows' columns) and a list or a sequence (the job counts every grain again over the members of
+each list and each sequence, in rows of their own `segment`); a scope narrowed to a capture campaign, to a list and a
+sequence at once, or tables counted under other settings (the site's zone, the score thresholds, the default
+pipeline's stages), are answered by the live queries. Figures that follow leads to today (their stage, score,
+replies, owner, lists) are as of the last run for leads added before it: the nightly run counts them again.
 
 Counts of distinct leads (leads who replied in the range) add up through LeadDay's `previous` day; medians through
 log-scaled buckets: a bucket b >= 1 holds durations in [RATIO^(b-1), RATIO^b) seconds and stands for their geometric
@@ -88,6 +89,18 @@ def rolled_through() -> date | None:
     return state["through"]
 
 
+def segment_of(scope: Scope) -> str | None:
+    """The rows of the leads a scope narrows to: "" every lead, "list:ID" a list's members, "sequence:ID" a
+    sequence's (its own messages, for outreach); None for a list and a sequence at once, which no rows hold."""
+    if scope.list_id and scope.sequence_id:
+        return None
+    if scope.list_id:
+        return f"list:{scope.list_id}"
+    if scope.sequence_id:
+        return f"sequence:{scope.sequence_id}"
+    return ""
+
+
 def day_range(scope: Scope, field: str = "day") -> Q:
     return Q(**{f"{field}__gte": scope.start, f"{field}__lte": scope.end})
 
@@ -125,7 +138,8 @@ class Split:
         return Split(dataclasses.replace(self.scope, start=start, end=end), self.through)
 
     def _stored(self, chosen: Rollup, past: Scope, match: dict[str, Any]) -> models.QuerySet:
-        stored = chosen.model.objects.filter(day_range(past), **chosen.owns).filter(**match)
+        stored = chosen.model.objects.filter(day_range(past), segment=segment_of(self.scope), **chosen.owns)
+        stored = stored.filter(**match)
         if self.scope.owner_id:
             stored = stored.filter(owner_id=self.scope.owner_id)
         if self.scope.source:
@@ -185,11 +199,10 @@ def _add(into: dict[str, Any], row: dict[str, Any]) -> None:
         into[measure] += row[measure] or 0
 
 
-def rollups_split(scope: Scope, *, answers: tuple[str, ...] = ("owner_id", "source")) -> Split | None:
+def rollups_split(scope: Scope) -> Split | None:
     """The scope read from rollups, or None when they cannot answer it (a filter they do not hold, none run yet,
     counted under other settings): the report then runs its live queries."""
-    unanswered = {"list_id", "campaign_id", "sequence_id", "owner_id", "source"} - set(answers)
-    if any(getattr(scope, name) for name in unanswered):
+    if scope.campaign_id or segment_of(scope) is None:
         return None
     through = rolled_through()
     return Split(scope, through) if through is not None else None

@@ -38,12 +38,20 @@ def analytics_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def panel_scope(user) -> Scope:
+    today = site_today()
+    return Scope.for_user(user, today - timedelta(days=PANEL_DAYS - 1), today)
+
+
+def panel_cache_key(scope: Scope) -> str:
+    return f"analytics:headline:{scope.owner_id or 'all'}:{scope.start}:{scope.end}"
+
+
 def headline_panel(request: HttpRequest) -> HttpResponse:
     """The dashboard's headline figures, last 30 days against the 30 before (loaded into the dashboard by htmx: crm
     imports nothing of analytics, its template only names this URL)."""
-    today = site_today()
-    scope = Scope.for_user(request.user, today - timedelta(days=PANEL_DAYS - 1), today)
-    key = f"analytics:headline:{scope.owner_id or 'all'}:{scope.start}:{scope.end}"
+    scope = panel_scope(request.user)
+    key = panel_cache_key(scope)
     figures = cache.get(key)
     if figures is None:
         with report_queries():

@@ -19,7 +19,8 @@ and any other's) is requested through Django's test client, in-process (the serv
 queries, template, charts), over several scopes: the last 30 and 90 days as a manager, the last 30 days narrowed to
 one owner, one source, one list and one sequence, and the last 30 days as a rep (their own figures). It prints the
 median and 95th percentile of --repeat requests per page and scope, the queries each makes, and each page's worst p95
-against the 300 ms target.
+against the 300 ms target. The dashboard (`/`) and its htmx headline panel (cached, and counted afresh) are measured
+the same way, as page "dashboard" and "headline".
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from scratch_databases import postgres_recreate, worker_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300.0
+# The stricter aim: unfiltered pages and the dashboard answer within this.
+FAST_MS = 150.0
 WARM_UP = 2
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadflow_bench_analytics"
 # (persona, email, role, share of leads owned); the rest are unassigned.
@@ -122,11 +125,11 @@ def print_summary(rows: list[dict], args: argparse.Namespace) -> None:
     print(f"{'page':<12} {'scope':<10} {'median':>8} {'p95':>8} {'q':>4}")
     worst: dict[str, dict] = {}
     for row in rows:
-        flag = "!" if row["p95"] > TARGET_MS else " "
+        flag = "!" if row["p95"] > TARGET_MS else "*" if row["p95"] > FAST_MS else " "
         print(f"{row['page']:<12} {row['scope']:<10} {row['median']:8.1f} {row['p95']:8.1f}{flag}{row['queries']:4d}")
         if row["page"] not in worst or row["p95"] > worst[row["page"]]["p95"]:
             worst[row["page"]] = row
-    print("(q = queries per request; ! = p95 over the target)\n\nEach page's worst p95:")
+    print(f"(q = queries per request; ! = p95 over the target; * = over {FAST_MS:.0f} ms)\n\nEach page's worst p95:")
     for page, row in worst.items():
         verdict = "over the target" if row["p95"] > TARGET_MS else "within the target"
         print(f"  {page:<12} {row['p95']:8.1f} ms ({row['scope']}) {verdict}")
@@ -549,35 +552,66 @@ def measure(world: dict, repeat: int, show_queries: bool, chosen_slugs: list[str
         clients[persona] = Client()
         clients[persona].force_login(User.objects.get(pk=world["users"][persona]))
     fill = {"rep": world["users"]["rep"], "list": world["list"], "sequence": world["sequence"]}
+    measured = [
+        (chosen.slug, scope, persona, f"/analytics/{chosen.slug}/?{query.format(**fill)}", None)
+        for chosen in reports_ordered()
+        for scope, persona, query in SCOPES
+    ]
+    measured += dashboard_requests(clients)
     rows = []
-    for chosen in reports_ordered():
-        if chosen_slugs and chosen.slug not in chosen_slugs:
+    for page, scope, persona, path, before in measured:
+        if chosen_slugs and page not in chosen_slugs:
             continue
-        for scope, persona, query in SCOPES:
-            path = f"/analytics/{chosen.slug}/?{query.format(**fill)}"
-            client = clients[persona]
-            for _ in range(WARM_UP):
-                response = client.get(path)
-                if response.status_code != 200:
-                    raise SystemExit(f"{path} as {persona} answered {response.status_code}")
-            with CaptureQueriesContext(connection) as captured:
-                client.get(path)
-            queries = captured.captured_queries
-            samples = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                client.get(path)
-                samples.append((time.perf_counter() - started) * 1000)
-            row = {"page": chosen.slug, "scope": scope, "path": path, "median": statistics.median(samples),
-                   "p95": percentile(samples, 95), "queries": len(queries)}  # fmt: skip
-            rows.append(row)
-            flag = "  OVER TARGET" if row["p95"] > TARGET_MS else ""
-            print(f"{chosen.slug:<12} {scope:<10} median {row['median']:7.1f} ms  p95 {row['p95']:7.1f} ms  "
-                  f"{row['queries']:3d} queries  {path}{flag}", flush=True)  # fmt: skip
-            if show_queries:
-                for query in sorted(queries, key=lambda q: -float(q["time"]))[:4]:
-                    print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}", flush=True)
+        client = clients[persona]
+        for _ in range(WARM_UP):
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} as {persona} answered {response.status_code}")
+        if before:
+            before()
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        queries = captured.captured_queries
+        samples = []
+        for _ in range(repeat):
+            if before:
+                before()
+            started = time.perf_counter()
+            client.get(path)
+            samples.append((time.perf_counter() - started) * 1000)
+        row = {"page": page, "scope": scope, "path": path, "median": statistics.median(samples),
+               "p95": percentile(samples, 95), "queries": len(queries)}  # fmt: skip
+        rows.append(row)
+        flag = "  OVER TARGET" if row["p95"] > TARGET_MS else ""
+        print(f"{page:<12} {scope:<10} median {row['median']:7.1f} ms  p95 {row['p95']:7.1f} ms  "
+              f"{row['queries']:3d} queries  {path}{flag}", flush=True)  # fmt: skip
+        if show_queries:
+            for query in sorted(queries, key=lambda q: -float(q["time"]))[:4]:
+                print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}", flush=True)
     return rows
+
+
+def dashboard_requests(clients: dict) -> list[tuple]:
+    """The dashboard (`/`) and the headline panel its page asks for by htmx, as a manager and as a rep: the panel
+    both as most visits get it (its figures cached) and as the first visit after the cache ran out (counted)."""
+    from django.core.cache import cache
+
+    from analytics.views import panel_cache_key, panel_scope
+    from crm.models import User
+
+    requests = []
+    for scope, persona, counted in (("30 days", "manager", "30d count"), ("as rep", "rep", "rep count")):
+        user = User.objects.get(pk=clients[persona].session["_auth_user_id"])
+
+        def forget(user=user) -> None:
+            cache.delete(panel_cache_key(panel_scope(user)))
+
+        requests += [
+            ("dashboard", scope, persona, "/", None),
+            ("headline", scope, persona, "/analytics/headline/", None),
+            ("headline", counted, persona, "/analytics/headline/", forget),
+        ]
+    return requests
 
 
 if __name__ == "__main__":

@@ -347,25 +347,58 @@ def task_buckets(user: User, now: datetime | None = None) -> TaskBuckets:
     return buckets
 
 
+# The dashboard lists this many of a user's overdue tasks, and of those due today; the tasks page lists them all.
+DASHBOARD_TASKS = 10
+
+
+@dataclass
+class DueTasks:
+    """A user's open tasks overdue and due later today: how many of each, and the first few (soonest due first)."""
+
+    overdue: list[Task]
+    today: list[Task]
+    overdue_count: int
+    today_count: int
+
+
+def due_tasks(user: User, now: datetime | None = None, shown: int = DASHBOARD_TASKS) -> DueTasks:
+    """Counted and listed from the assignee's index: a rep with thousands of overdue tasks costs the same."""
+    now = now or timezone.now()
+    end_of_today = end_of_day(now)
+    counts = Task.objects.filter(assignee=user, done=False, due_at__lt=end_of_today).aggregate(
+        overdue=Count("pk", filter=Q(due_at__lt=now)), today=Count("pk", filter=Q(due_at__gte=now))
+    )
+    return DueTasks(
+        overdue=list(tasks_for(user).filter(due_at__lt=now)[:shown]),
+        today=list(tasks_for(user).filter(due_at__gte=now, due_at__lt=end_of_today)[:shown]),
+        overdue_count=counts["overdue"],
+        today_count=counts["today"],
+    )
+
+
 @dataclass
 class Dashboard:
     contacts: int
     leads: int
     pipeline: list[BoardColumn]
-    tasks: TaskBuckets
+    tasks: DueTasks
     recent: list[Activity]
 
 
 def dashboard(user: User) -> Dashboard:
     visible = leads_visible_to(user)
-    counts = visible.aggregate(
-        contacts=Count("id", filter=Q(lifecycle=Lead.Lifecycle.CONTACT)),
-        leads=Count("id", filter=Q(lifecycle=Lead.Lifecycle.LEAD)),
-    )
+    # One pass over the visible leads for both the contact and lead counts and the pipeline's columns.
+    lifecycles: dict[str, int] = {}
+    totals: dict[int, dict] = {}
+    grouped = visible.order_by().values("stage_id", "lifecycle").annotate(count=Count("*"), total=Sum("deal_value"))
+    for row in grouped:
+        lifecycles[row["lifecycle"]] = lifecycles.get(row["lifecycle"], 0) + row["count"]
+        column = totals.setdefault(row["stage_id"], {"count": 0, "total": Decimal(0)})
+        column["count"] += row["count"]
+        column["total"] += row["total"] or 0
     pipeline = Pipeline.objects.filter(is_default=True).first()
     columns = []
     if pipeline is not None:
-        totals = board_totals(visible.filter(stage__pipeline=pipeline))
         for stage in pipeline.stages.filter(kind=Stage.Kind.OPEN):
             row = totals.get(stage.pk, {})
             columns.append(BoardColumn(stage, row.get("count", 0), row.get("total") or Decimal(0), []))
@@ -373,10 +406,10 @@ def dashboard(user: User) -> Dashboard:
     if not sees_all_leads(user):
         recent = recent.filter(Q(lead__owner=user) | Q(lead__owner__isnull=True))
     return Dashboard(
-        contacts=counts["contacts"],
-        leads=counts["leads"],
+        contacts=lifecycles.get(Lead.Lifecycle.CONTACT, 0),
+        leads=lifecycles.get(Lead.Lifecycle.LEAD, 0),
         pipeline=columns,
-        tasks=task_buckets(user),
+        tasks=due_tasks(user),
         recent=list(recent[:15]),
     )
 

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from analytics.models import CohortDay, DurationDay, EventDay, LeadDay, OutreachDay, RollupState
 from analytics.reports import REPORTS, Scope, report_page, site_today, site_zone
 from analytics.rollup_job import STALL_SECONDS, analytics_rollup
-from analytics.rollups import RATIO, ROLLUPS, bucket_median, rolled_through
-from crm.models import Activity, ImportJob, ScoringSettings, StageChange
+from analytics.rollups import RATIO, ROLLUPS, bucket_median, rolled_through, rollups_split, segment_of
+from crm.models import Activity, ImportJob, Lead, ListMembership, ScoringSettings, StageChange
 from enrichment.models import EnrichmentItem, EnrichmentJob, FieldSource
 from leadflow.leases import lease_claim
 from outreach.models import Conversation, ConversationMessage, MessageEvent, StepVariant
@@ -46,7 +46,7 @@ def dated(instance, field: str, when: datetime):
     return instance
 
 
-def lead_history(index: int, days: int, owner, *, steps, variants, job, enrichment_job, stages) -> None:
+def lead_history(index: int, days: int, owner, *, steps, variants, job, enrichment_job, stages) -> Lead:
     """A lead added `days` ago with a spread of everything the reports count, on its days and later ones."""
     later = [max(days - offset, 0) for offset in (0, 1, 3, 17, 40)]
     lead = LeadFactory(
@@ -115,6 +115,7 @@ def lead_history(index: int, days: int, owner, *, steps, variants, job, enrichme
                 lead=lead, job=enrichment_job, field=field, value=f"{field} {lead.pk}", source=found_by,
                 confidence=50 + index % 50, status=status, found_at=at(later[2], 6),
             )  # fmt: skip
+    return lead
 
 
 @pytest.fixture
@@ -123,18 +124,33 @@ def world(manager_mia, rep_alice, rep_bob):
     campaign = Campaign.objects.create(name="Berlin dentists", source=Source.objects.create(kind="website", name="D"))
     job = ImportJob.objects.create(original_name="run.csv")
     ScrapeRun.objects.create(campaign=campaign).import_jobs.add(job)
-    sequence = SequenceFactory(name="Intro")
-    steps = [SequenceStepFactory(sequence=sequence, position=position) for position in (1, 2, 3)]
-    variants = [StepVariant.objects.create(step=steps[0], label=label) for label in "AB"]
+    # Two sequences, each sending to every other lead; some leads are enrolled in the other one too, unmessaged.
+    intro, follow_up = (sequence_sent(name) for name in ("Intro", "Follow-up"))
+    lists = [LeadListFactory(name="Dentists"), LeadListFactory(name="Webinar guests")]
     enrichment_job = EnrichmentJob.objects.create(fields=["email", "phone"], sources=["finder", "phone"], status="done")
     stages = list(default_stage().pipeline.stages.all())
-    common = {"steps": steps, "variants": variants, "job": job, "enrichment_job": enrichment_job, "stages": stages}
+    common = {**intro, "job": job, "enrichment_job": enrichment_job, "stages": stages}
     index = 0
     for days in DAYS:
         for owner in (rep_alice, rep_bob, None):
-            lead_history(index, days, owner, **common)
+            sent_by, other = (follow_up, intro) if index % 2 else (intro, follow_up)
+            lead = lead_history(index, days, owner, **{**common, **sent_by})
+            if index % 5 == 0:
+                EnrollmentFactory(sequence=other["steps"][0].sequence, lead=lead)
+            # Lists overlapping each other and the sequences, with won, moved and untouched leads in each.
+            for lead_list, member in zip(lists, (index % 4 in (0, 1), index % 5 in (0, 2, 3)), strict=True):
+                if member:
+                    ListMembership.objects.create(lead_list=lead_list, lead=lead)
             index += 1
-    return {**common, "alice": rep_alice, "bob": rep_bob, "manager": manager_mia}
+    return {**common, "alice": rep_alice, "bob": rep_bob, "manager": manager_mia, "lists": lists,
+            "follow_up": follow_up["steps"][0].sequence}  # fmt: skip
+
+
+def sequence_sent(name: str) -> dict:
+    """A sequence of three steps, the first an A/B test: the steps and variants lead_history sends."""
+    sequence = SequenceFactory(name=name)
+    steps = [SequenceStepFactory(sequence=sequence, position=position) for position in (1, 2, 3)]
+    return {"steps": steps, "variants": [StepVariant.objects.create(step=steps[0], label=label) for label in "AB"]}
 
 
 @contextmanager
@@ -212,10 +228,38 @@ def test_todays_activity_after_the_run_counts_live(world):
     assert_same_figures(world["manager"], owner_id=world["alice"].pk)
 
 
+@pytest.mark.parametrize("narrowed", ["list", "sequence", "list and owner", "sequence as a rep"])
+def test_list_and_sequence_scopes_read_their_own_rollup_rows(world, narrowed):
+    analytics_rollup(full=True)
+    user = world["alice"] if narrowed.endswith("rep") else world["manager"]
+    filters = {"list_id": world["lists"][0].pk} if narrowed.startswith("list") else {}
+    filters |= {"sequence_id": world["follow_up"].pk} if narrowed.startswith("sequence") else {}
+    filters |= {"owner_id": world["bob"].pk} if narrowed.endswith("owner") else {}
+    # Read from rows of the list's (the sequence's) own: every grain stored some for it.
+    segment = segment_of(Scope.for_user(user, site_today(), site_today(), **filters))
+    assert segment and rollups_split(Scope.for_user(user, site_today(), site_today(), **filters)) is not None
+    for chosen in ROLLUPS.values():
+        assert chosen.model.objects.filter(segment=segment, **chosen.owns).exists(), chosen.name
+    assert_same_figures(user, **filters)
+
+
+def test_a_list_after_the_run_counts_its_members_at_the_next(world):
+    """A list made after a run is counted, with its members, by the next one."""
+    analytics_rollup(full=True)
+    new_list = LeadListFactory(name="Added today")
+    for lead in Lead.objects.order_by("pk")[:9]:
+        ListMembership.objects.create(lead_list=new_list, lead=lead)
+    analytics_rollup(full=True)
+    assert_same_figures(world["manager"], list_id=new_list.pk)
+
+
 def test_scopes_the_rollups_cannot_answer_use_the_live_queries(world):
     analytics_rollup(full=True)
-    members = LeadListFactory()
-    assert_same_figures(world["manager"], list_id=members.pk)
+    campaign = Campaign.objects.get()
+    assert_same_figures(world["manager"], campaign_id=campaign.pk)
+    both = {"list_id": world["lists"][1].pk, "sequence_id": world["follow_up"].pk}
+    assert rollups_split(Scope.for_user(world["manager"], site_today(), site_today(), **both)) is None
+    assert_same_figures(world["manager"], **both)
     # Figures counted under other score thresholds are not read at all.
     ScoringSettings.objects.filter(pk=ScoringSettings.SINGLETON_PK).update(mql_threshold=10)
     assert rolled_through() is None

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.selectors import task_buckets
+from crm.selectors import DASHBOARD_TASKS, due_tasks, task_buckets
 from tests.factories import LeadFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,5 +65,27 @@ def test_dashboard_counts_pipeline_tasks_and_activity(client, rep_alice, rep_bob
     dash = response.context["dash"]
     assert (dash.contacts, dash.leads) == (1, 1)  # Bob's lead is not Alice's to see
     assert dash.pipeline[0].stage.name == "New" and dash.pipeline[0].count == 2
-    assert len(dash.tasks.overdue) == 1
+    assert len(dash.tasks.overdue) == 1 and dash.tasks.overdue_count == 1
     assert "Note: loves the product" in response.content.decode()
+
+
+def test_the_dashboard_counts_every_task_due_and_lists_the_soonest(client, rep_alice, rep_bob):
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    lead = LeadFactory(owner=rep_alice)
+    overdue = [
+        TaskFactory(lead=lead, assignee=rep_alice, title=f"Call {days}", due_at=noon - timedelta(days=days))
+        for days in range(1, DASHBOARD_TASKS + 4)
+    ]
+    today = [TaskFactory(lead=lead, assignee=rep_alice, due_at=noon + timedelta(hours=hours)) for hours in (1, 2)]
+    TaskFactory(lead=lead, assignee=rep_alice, due_at=noon + timedelta(days=1))  # tomorrow: neither
+    TaskFactory(lead=lead, assignee=rep_alice, due_at=noon - timedelta(days=1), done=True)
+    TaskFactory(lead=lead, assignee=rep_bob, due_at=noon - timedelta(days=1))
+    due = due_tasks(rep_alice, now=noon)
+    assert (due.overdue_count, due.today_count) == (DASHBOARD_TASKS + 3, 2)
+    assert due.overdue == sorted(overdue, key=lambda task: task.due_at)[:DASHBOARD_TASKS] and due.today == today
+    client.force_login(rep_alice)
+    html = client.get(reverse("crm:dashboard")).content.decode()
+    # The page's own moment splits today's two between overdue and due today; together they are all listed.
+    assert f"All {DASHBOARD_TASKS + 3 + 2} tasks overdue and due today" in html
+    still_today = sum(task.due_at > timezone.now() for task in today)
+    assert html.count('<li class="task') == DASHBOARD_TASKS + still_today  # more than ten overdue either way

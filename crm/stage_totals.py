@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from crm.models import StageTotal
+from crm.models import Stage, StageTotal
 
 # The owner key of unassigned leads in StageTotal.
 UNASSIGNED = 0
@@ -29,8 +29,9 @@ def stage_totals(stage_ids: list[int], owners: list[int | None] | None, owner_id
 
 @transaction.atomic
 def stage_totals_compact() -> int:
-    """Fold the changes into one row per stage and owner (none where they cancel out); returns how many rows went.
-    What the DELETE saw is what is folded: changes written meanwhile stay as they are, for the next time."""
+    """Fold the changes into one row per stage and owner (none where they cancel out, none for a deleted stage);
+    returns how many rows went. What the DELETE saw is what is folded: changes written meanwhile stay as they are, for
+    the next time."""
     table = connection.ops.quote_name(StageTotal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} RETURNING stage_id, owner_key, leads, cents")  # noqa: S608 (a model's table)
@@ -40,9 +41,10 @@ def stage_totals_compact() -> int:
         place = folded[(stage_id, owner_key)]
         place[0] += leads
         place[1] += cents
+    stages = set(Stage.objects.filter(pk__in={stage_id for stage_id, _ in folded}).values_list("pk", flat=True))
     StageTotal.objects.bulk_create(
         StageTotal(stage_id=stage_id, owner_key=owner_key, leads=leads, cents=cents)
         for (stage_id, owner_key), (leads, cents) in folded.items()
-        if leads or cents
+        if (leads or cents) and stage_id in stages
     )
     return len(removed)

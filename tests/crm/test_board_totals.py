@@ -85,6 +85,19 @@ def test_folding_the_changes_keeps_the_totals(manager_mia, rep_alice, rep_bob):
     assert StageTotal.objects.count() == len(places) < rows_before
 
 
+def test_folding_drops_the_rows_of_a_deleted_stage(manager_mia):
+    LeadFactory(owner=manager_mia, stage=default_stage(1), deal_value=Decimal(5))
+    # What a stage deleted after its leads left behind (its id is never given again).
+    gone = default_stage(1).pk + 1000
+    StageTotal.objects.create(stage_id=gone, owner_key=manager_mia.pk, leads=-2, cents=-700)
+
+    stage_totals_compact()
+
+    assert list(StageTotal.objects.values_list("stage_id", "owner_key", "leads", "cents")) == [
+        (default_stage(1).pk, manager_mia.pk, 1, 500)
+    ]
+
+
 def test_show_more_counts_only_the_cards_a_rep_sees(client, rep_alice, rep_bob, settings):
     settings.BOARD_COLUMN_SIZE = 2
     for _ in range(4):

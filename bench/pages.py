@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import html
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -590,8 +592,8 @@ def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
         "lead page": f"/leads/{world['page_lead']}/",
         "board": "/pipeline/",
         "inbox": "/inbox/",
-        "sequences": "/sequences/",
-        "sequence": f"/sequences/{world['sequence']}/",
+        "sequences": "/outreach/sequences/",
+        "sequence": f"/outreach/sequences/{world['sequence']}/",
     }
     rows = []
     for persona in PERSONAS:
@@ -599,7 +601,10 @@ def measure(world: dict, repeat: int, show_queries: bool) -> list[dict]:
         client.force_login(User.objects.get(pk=world["users"][persona]))
         # The first page past the count's cap, through the Next link of the last page before it, as a person would.
         last_counted = client.get(f"/leads/?page={settings.LEADS_COUNT_CAP // settings.LEADS_PAGE_SIZE}")
-        paths["deep page"] = f"/leads/?{last_counted.context['next_query']}"
+        next_link = re.search(r'href="\?([^"]*after=[^"]*)"', last_counted.content.decode())
+        if not next_link:
+            raise SystemExit(f"no keyset Next link on the last counted page as {persona}")
+        paths["deep page"] = "/leads/?" + html.unescape(next_link.group(1))
         for page in PAGES:
             path = paths[page]
             for _ in range(WARM_UP):

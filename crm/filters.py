@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import BooleanField, Case, Expression, F, IntegerField, Q, QuerySet, Subquery, Value, When
 
 from crm.keyset import SortKey
@@ -39,8 +40,23 @@ class _InSubquery(Expression):
         return self.as_sql(compiler, connection, template="{column} = ANY(ARRAY{subquery})")
 
 
+# The distinct sources in order, one index seek each (a "loose index scan"): SELECT DISTINCT read every lead's entry
+# of the source index, 125-140 ms at a million leads on every leads-table request, for a dozen values.
+_SOURCES_SQL = """
+WITH RECURSIVE sources (source) AS (
+    SELECT MIN(source) FROM {table} WHERE source > ''
+    UNION ALL
+    SELECT (SELECT MIN(lead.source) FROM {table} lead WHERE lead.source > sources.source)
+    FROM sources WHERE sources.source IS NOT NULL
+)
+SELECT source FROM sources WHERE source IS NOT NULL
+"""
+
+
 def _sources() -> list[tuple[str, str]]:
-    values = Lead.objects.exclude(source="").order_by("source").values_list("source", flat=True).distinct()
+    with connection.cursor() as cursor:
+        cursor.execute(_SOURCES_SQL.format(table=connection.ops.quote_name(Lead._meta.db_table)))
+        values = [value for (value,) in cursor.fetchall()]
     return [(value, value.replace("_", " ").capitalize()) for value in values]
 
 

@@ -241,3 +241,17 @@ def test_bulk_delete_of_all_matching_without_javascript_confirms_the_count_first
     client.post(url, {"action": "delete", "confirmed": "on", "all_matching": "on", "matching": "grade=cold"})
     assert list(Lead.objects.all()) == [kept]
     assert not Lead.objects.filter(pk__in=[lead.pk for lead in doomed]).exists()
+
+
+def test_the_source_filter_offers_each_source_once_in_order(client, manager_mia):
+    for source in ("website", "csv_import", "", "website", "linkedin", "csv_import"):
+        LeadFactory(source=source)
+    client.force_login(manager_mia)
+
+    form = client.get(reverse("crm:leads")).context["filter"].form
+
+    assert list(form.fields["source"].choices)[1:] == [
+        ("csv_import", "Csv import"),
+        ("linkedin", "Linkedin"),
+        ("website", "Website"),
+    ]

@@ -41,24 +41,24 @@ from tests.queue.own_redis import OwnRedis
 from tests.queue.processes import ManagedProcesses, group_members
 from tests.queue.test_cluster import REDIS_URL, manage_environment
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 IMPORTED, ENRICHED, RECIPIENTS, SYNCED = 6_000, 60, 150, 60
 KILLS = 3
 # A job's lease, and how long a queued job may wait for its task; an import's lease is renewed at each batch of
 # 2,000 rows, which takes seconds on a busy machine: a shorter one would have each runner taken over mid-batch.
 STALL_SECONDS, IMPORT_STALL_SECONDS = "4", "15"
 
-if connection.vendor != "postgresql":
-    pytest.skip(
-        "Two clusters and a sending tick against one SQLite file prove nothing about row locks (SQLite is one writer "
-        "at a time, and the README supports one cluster on it); CI runs this on PostgreSQL.",
-        allow_module_level=True,
-    )
 if shutil.which("redis-server") is None:
     # CI's PostgreSQL pass has Redis (it sets LEADFLOW_TEST_REDIS_URL): there a missing server is a failure.
     assert not REDIS_URL, "LEADFLOW_TEST_REDIS_URL is set but redis-server is not installed: the fault test needs it"
-    pytest.skip("needs redis-server (the test starts one of its own)", allow_module_level=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="Two clusters and a sending tick against one SQLite file prove nothing about row locks (SQLite is one "
+        "writer at a time, and the README supports one cluster on it); CI runs this on PostgreSQL.",
+    ),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server (the test starts its own)"),
+]
 
 
 def _import_queued(tmp_path, actor) -> ImportJob:

@@ -51,7 +51,10 @@ def stage_durations_sql(leads: QuerySet[Lead], **columns: Any) -> tuple[str, lis
     # The cohort as a derived table (no ordering): the planner walks each lead's changes through their lead index.
     cohort_sql, params = leads.order_by().values("created_at", lead_pk=F("pk"), **columns).query.sql_with_params()
     change = StageChange._meta.db_table
-    previous = "COALESCE(LAG(sc.created_at) OVER (PARTITION BY sc.lead_id ORDER BY sc.created_at, sc.id), l.created_at)"
+    # Per lead and its columns: a lead joined once per list it is in (the rollups' segments) has one history in each.
+    partition = ", ".join(["sc.lead_id", *(f"l.{name}" for name in columns)])
+    window = f"PARTITION BY {partition} ORDER BY sc.created_at, sc.id"
+    previous = f"COALESCE(LAG(sc.created_at) OVER ({window}), l.created_at)"
     selected = "".join(f", l.{name} AS {name}" for name in columns)
     values_sql = (
         f"SELECT sc.to_stage_id AS grp, {seconds_between('sc.created_at', previous)} AS value{selected} "  # noqa: S608

@@ -35,6 +35,10 @@ from crm.models import Activity, Lead, Stage, StageChange
 
 # Each lead-attributed row's dimensions: the lead's source and owner now.
 LEAD_DIMS = ("source", "owner_id")
+# The rollup job counts each grain three times: over every lead (segment ""), then over the lists' members and the
+# sequences' enrolled leads, each in one pass with the lead's list (sequence) joined as a dimension - a lead in two
+# lists counts in both - rather than once per list and sequence. The join from a lead to its lists (sequences):
+SEGMENT_JOINS = {"list": "memberships__lead_list_id", "sequence": "enrollments__sequence_id"}
 # Longer ranges than this are read through server-side cursors (the nightly fill), shorter ones in one fetch.
 LIVE_DAYS = 31
 # A query's IN list at most this long (SQLite's limit on bound parameters is 32,766).
@@ -45,14 +49,36 @@ def _day(field: str, scope: Scope) -> TruncDate:
     return TruncDate(field, tzinfo=scope.zone)
 
 
-def _lead_dims(path: str) -> dict[str, F]:
-    """The lead's source and owner, under names no model's own field has (FieldSource has a source)."""
-    return {"lead_source": F(f"{path}source"), "lead_owner": F(f"{path}owner_id")}
+def _segment_dim(path: str, segment_by: str, own: str = "") -> dict[str, F]:
+    """The list (sequence) of the lead reached through `path`, as "lead_segment", when counting per `segment_by`;
+    `own`: the rows' own sequence instead of the lead's enrolments (outreach counts a sequence's own messages)."""
+    if not segment_by:
+        return {}
+    return {"lead_segment": F(own if segment_by == "sequence" and own else f"{path}{SEGMENT_JOINS[segment_by]}")}
 
 
-def _named(rows: Iterable[dict]) -> Iterator[dict]:
-    """Rows with the lead's dimensions under the rollups' names."""
+def _lead_dims(path: str, segment_by: str = "", own: str = "") -> dict[str, F]:
+    """The lead's source and owner, under names no model's own field has (FieldSource has a source); and its
+    segment when counting per list or sequence."""
+    dims = {"lead_source": F(f"{path}source"), "lead_owner": F(f"{path}owner_id")}
+    return dims | _segment_dim(path, segment_by, own)
+
+
+def _segmented(rows: Iterable[dict], segment_by: str) -> Iterator[dict]:
+    """Rows with their segment ("list:ID", "sequence:ID") when counting per `segment_by`; the rows of leads in no
+    list (sequence) are left out."""
     for row in rows:
+        if segment_by:
+            member_of = row.pop("lead_segment")
+            if member_of is None:
+                continue
+            row["segment"] = f"{segment_by}:{member_of}"
+        yield row
+
+
+def _named(rows: Iterable[dict], segment_by: str = "") -> Iterator[dict]:
+    """Rows with the lead's dimensions under the rollups' names."""
+    for row in _segmented(rows, segment_by):
         row["source"], row["owner_id"] = row.pop("lead_source"), row.pop("lead_owner")
         yield row
 
@@ -86,32 +112,36 @@ def _cohort_rows(grouped: QuerySet) -> Iterator[dict]:
 
 
 @rollup("cohort", CohortDay, COHORT_DIMS, COHORT_MEASURES, campaign_id__isnull=True)
-def cohort_grain(scope: Scope) -> Iterator[dict]:
+def cohort_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     pipeline, _ = funnel.default_pipeline()
-    yield from _cohort_rows(
-        funnel.furthest_groups(leads_added(scope), pipeline, *LEAD_DIMS, day=_day("created_at", scope))
+    grouped = funnel.furthest_groups(
+        leads_added(scope), pipeline, *LEAD_DIMS, day=_day("created_at", scope), **_segment_dim("", segment_by)
     )
+    yield from _segmented(_cohort_rows(grouped), segment_by)
 
 
 @rollup("added", AddedDay, LEAD_DIMS, ("added",))
-def added_grain(scope: Scope) -> Iterable[dict]:
+def added_grain(scope: Scope, segment_by: str = "") -> Iterable[dict]:
     """The leads added only, without the cohort's per-lead subqueries."""
-    return leads_added(scope).order_by().values(*LEAD_DIMS, day=_day("created_at", scope)).annotate(added=Count("pk"))
+    grouped = (
+        leads_added(scope).order_by().values(*LEAD_DIMS, day=_day("created_at", scope), **_segment_dim("", segment_by))
+    )
+    return _segmented(grouped.annotate(added=Count("pk")), segment_by)
 
 
 @rollup("campaign_cohort", CohortDay, COHORT_DIMS, COHORT_MEASURES, campaign_id__isnull=False)
-def campaign_cohort_grain(scope: Scope) -> Iterator[dict]:
+def campaign_cohort_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     """A lead counts for each capture campaign whose runs created it, as the Sources report's campaign table joins."""
     pipeline, _ = funnel.default_pipeline()
-    yield from _cohort_rows(
-        funnel.furthest_groups(
-            leads_added(scope).filter(import_job__scrape_runs__isnull=False),
-            pipeline,
-            *LEAD_DIMS,
-            day=_day("created_at", scope),
-            campaign_id=F("import_job__scrape_runs__campaign_id"),
-        )
+    grouped = funnel.furthest_groups(
+        leads_added(scope).filter(import_job__scrape_runs__isnull=False),
+        pipeline,
+        *LEAD_DIMS,
+        day=_day("created_at", scope),
+        campaign_id=F("import_job__scrape_runs__campaign_id"),
+        **_segment_dim("", segment_by),
     )
+    yield from _segmented(_cohort_rows(grouped), segment_by)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -124,25 +154,29 @@ DURATION_DIMS = (*LEAD_DIMS, "cut", "measure", "key", "bucket")
 
 
 @rollup("stage_durations", DurationDay, DURATION_DIMS, ("n",), measure="stage")
-def stage_durations_grain(scope: Scope) -> Iterator[dict]:
-    values_sql, params = funnel.stage_durations_sql(leads_added(scope), day=_day("created_at", scope), **_lead_dims(""))
+def stage_durations_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
+    dims = _lead_dims("", segment_by)
+    values_sql, params = funnel.stage_durations_sql(leads_added(scope), day=_day("created_at", scope), **dims)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT grp, value, day, lead_source, lead_owner FROM ({values_sql}) AS v", params)  # noqa: S608
-        moves = (dict(zip(("key", "seconds", "day", "source", "owner_id"), row, strict=True)) for row in cursor)
-        stage_rows = bucketed(_as_day(moves))
+        cursor.execute(f"SELECT grp, value, day, {', '.join(dims)} FROM ({values_sql}) AS v", params)  # noqa: S608
+        moves = (dict(zip(("key", "seconds", "day", *dims), row, strict=True)) for row in cursor)
+        stage_rows = bucketed(_named(_as_day(moves), segment_by))
     for row in stage_rows:
         yield {"measure": "stage", **row}
 
 
 @rollup("response_durations", DurationDay, DURATION_DIMS, ("n",), measure="response")
-def response_durations_grain(scope: Scope) -> Iterator[dict]:
+def response_durations_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     answers = reps.replies_received(scope).values(
-        "occurred_at", "answered_at", key=F("conversation__assigned_to_id"), **_lead_dims("conversation__lead__")
+        "occurred_at",
+        "answered_at",
+        key=F("conversation__assigned_to_id"),
+        **_lead_dims("conversation__lead__", segment_by),
     )
     zone = scope.zone  # a property reading the site's settings: once, not per row
     timed = (
         {**row, "day": row["occurred_at"].astimezone(zone).date(), "seconds": _seconds(row)}
-        for row in _named(answers.iterator(10_000))
+        for row in _named(answers.iterator(10_000), segment_by)
     )
     for row in bucketed(timed):
         yield {"measure": "response", **row}
@@ -169,40 +203,49 @@ EVENT_DIMS = (*LEAD_DIMS, "kind", "person_id")
 
 
 @rollup("timeline_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=["replies", "won"])
-def timeline_events_grain(scope: Scope) -> Iterator[dict]:
+def timeline_events_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     replies = Activity.objects.filter(
         lead_q(scope, "lead__"), kind=Activity.Kind.REPLIED, created_at__gte=scope.since, created_at__lt=scope.until
     ).order_by()
-    yield from _events("replies", replies, "created_at", scope, n=Count("pk"))
+    yield from _events("replies", replies, "created_at", scope, segment_by, n=Count("pk"))
     won = StageChange.objects.filter(
         lead_q(scope, "lead__"), to_stage__kind=Stage.Kind.WON, created_at__gte=scope.since, created_at__lt=scope.until
     ).order_by()
-    yield from _events("won", won, "created_at", scope, n=Count("pk"), value=Sum("lead__deal_value"))
+    yield from _events("won", won, "created_at", scope, segment_by, n=Count("pk"), value=Sum("lead__deal_value"))
 
 
 @rollup("rep_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=["moves", "tasks_done", "received", "answered"])
-def rep_events_grain(scope: Scope) -> Iterator[dict]:
-    yield from _events("moves", reps.stage_moves(scope), "created_at", scope, "actor_id", n=Count("pk"))
-    yield from _events("tasks_done", reps.tasks_done(scope), "done_at", scope, "assignee_id", n=Count("pk"))
+def rep_events_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
+    counted = {"scope": scope, "segment_by": segment_by}
+    yield from _events("moves", reps.stage_moves(scope), "created_at", **counted, person="actor_id", n=Count("pk"))
+    yield from _events("tasks_done", reps.tasks_done(scope), "done_at", **counted, person="assignee_id", n=Count("pk"))
     received = reps.replies_received(scope)
-    assignee, path = "conversation__assigned_to_id", "conversation__lead__"
-    yield from _events("received", received, "occurred_at", scope, assignee, path, n=Count("pk"))
-    yield from _events("answered", received, "occurred_at", scope, assignee, path, n=Count("answered_at"))
+    counted |= {"person": "conversation__assigned_to_id", "path": "conversation__lead__"}
+    yield from _events("received", received, "occurred_at", **counted, n=Count("pk"))
+    yield from _events("answered", received, "occurred_at", **counted, n=Count("answered_at"))
 
 
 @rollup("mail_events", EventDay, EVENT_DIMS, ("n", "value"), kind__in=list(enrichment.MAILED.values()))
-def mail_events_grain(scope: Scope) -> Iterator[dict]:
+def mail_events_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     mailed = enrichment.messages_sent(scope)
     for verified, kind in enrichment.MAILED.items():
         counts = {"n": enrichment.BOUNCES["sent"], "value": enrichment.BOUNCES["bounced"]}
-        yield from _events(kind, mailed.filter(lead__email_verified=verified), "sent_at", scope, **counts)
+        yield from _events(kind, mailed.filter(lead__email_verified=verified), "sent_at", scope, segment_by, **counts)
 
 
 def _events(
-    kind: str, rows: QuerySet, when: str, scope: Scope, person: str = "", path: str = "lead__", **counts: Any
+    kind: str,
+    rows: QuerySet,
+    when: str,
+    scope: Scope,
+    segment_by: str,
+    person: str = "",
+    path: str = "lead__",
+    **counts: Any,
 ) -> Iterator[dict]:
     named = {"person_id": F(person)} if person else {}
-    for row in _named(rows.values(day=_day(when, scope), **_lead_dims(path), **named).annotate(**counts)):
+    grouped = rows.values(day=_day(when, scope), **_lead_dims(path, segment_by), **named).annotate(**counts)
+    for row in _named(grouped, segment_by):
         if row["n"]:
             yield {"kind": kind, "person_id": None, "value": None, **row}
 
@@ -233,38 +276,42 @@ LEAD_DAY_DIMS = (*LEAD_DIMS, "kind", "previous")
 
 
 @rollup("lead_days", LeadDay, LEAD_DAY_DIMS, ("leads",), kind__in=["replied", "emailed", "met"])
-def lead_days_grain(scope: Scope) -> Iterator[dict]:
-    return _lead_days(scope, ("replied", "emailed", "met"))
+def lead_days_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
+    return _lead_days(scope, ("replied", "emailed", "met"), segment_by)
 
 
 @rollup("won_leads", LeadDay, LEAD_DAY_DIMS, ("leads",), kind="won")
-def won_leads_grain(scope: Scope) -> Iterator[dict]:
-    return _lead_days(scope, ("won",))
+def won_leads_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
+    return _lead_days(scope, ("won",), segment_by)
 
 
-def _lead_days(scope: Scope, kinds: tuple[str, ...]) -> Iterator[dict]:
+def _lead_days(scope: Scope, kinds: tuple[str, ...], segment_by: str) -> Iterator[dict]:
     within = _lead_kinds(scope)  # querysets built once: each build reads the meeting stages
     earlier = _lead_kinds(dataclasses.replace(scope, start=FIRST_DAY, end=scope.start))
     for kind in kinds:
         sets = within[kind]
         days: dict[int, set[date]] = defaultdict(set)
         dims: dict[int, tuple] = {}
+        segments: dict[int, set[str]] = defaultdict(set)
         for rows in sets:
-            pairs = rows.values_list("lead_id", _day("created_at", scope), "lead__source", "lead__owner_id").distinct()
+            pairs = rows.values("lead_id", day=_day("created_at", scope), **_lead_dims("lead__", segment_by)).distinct()
             # A server-side cursor for the nightly fill's millions of rows; a request's day in one fetch.
-            for lead_id, day, *lead_dims in pairs.iterator(5000) if scope.days > LIVE_DAYS else pairs:
+            for row in _named(pairs.iterator(5000) if scope.days > LIVE_DAYS else pairs, segment_by):
+                lead_id, day = row["lead_id"], row["day"]
                 days[lead_id].add(date.fromisoformat(day) if isinstance(day, str) else day)
-                dims[lead_id] = tuple(lead_dims)
+                dims[lead_id] = (row["source"], row["owner_id"])
+                segments[lead_id].add(row.get("segment", ""))
         before = _last_days_before(scope, earlier[kind], list(days)) if scope.start > FIRST_DAY else {}
         counted: dict[tuple, int] = defaultdict(int)
         for lead_id, lead_days in days.items():
             previous = before.get(lead_id)
             for day in sorted(lead_days):
-                counted[(day, *dims[lead_id], previous)] += 1
+                for segment in segments[lead_id]:
+                    counted[(day, *dims[lead_id], previous, segment)] += 1
                 previous = day
-        for (day, source, owner_id, previous), leads in counted.items():
+        for (day, source, owner_id, previous, segment), leads in counted.items():
             yield {"day": day, "source": source, "owner_id": owner_id, "kind": kind, "previous": previous,
-                   "leads": leads}  # fmt: skip
+                   "segment": segment, "leads": leads}  # fmt: skip
 
 
 def _last_days_before(scope: Scope, earlier: list[QuerySet], lead_ids: list[int]) -> dict[int, date]:
@@ -285,33 +332,39 @@ def _last_days_before(scope: Scope, earlier: list[QuerySet], lead_ids: list[int]
 # Outreach: messages sent per step, variant, mailbox and owner; and per weekday and hour in the lead's zone.
 # ---------------------------------------------------------------------------------------------------------------
 
+# A sequence's figures here are its own messages (as outreach.sent_messages reads a sequence), not every message
+# to the leads it enrolled.
+OWN = "enrollment__sequence_id"
+
 
 @rollup("outreach", OutreachDay, (*LEAD_DIMS, "step_id", "variant_id", "mailbox_id"), outreach.COUNTS)
-def outreach_grain(scope: Scope) -> Iterable[dict]:
+def outreach_grain(scope: Scope, segment_by: str = "") -> Iterable[dict]:
     grouped = outreach.sent_messages(scope).values(
-        "step_id", "variant_id", "mailbox_id", day=_day("sent_at", scope), **_lead_dims("lead__")
+        "step_id", "variant_id", "mailbox_id", day=_day("sent_at", scope), **_lead_dims("lead__", segment_by, OWN)
     )
-    return _named(outreach._counted(grouped))
+    return _named(outreach._counted(grouped), segment_by)
 
 
 @rollup("send_times", SendTimeDay, (*LEAD_DIMS, "weekday", "hour"), ("sent", "replied"))
-def send_times_grain(scope: Scope) -> Iterator[dict]:
+def send_times_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     site = scope.zone  # a property reading the site's settings: once, not per row
     zones: dict[str, Any] = {}
-    messages = outreach.sent_messages(scope).values_list(
-        "sent_at", "lead__time_zone", "lead__source", "lead__owner_id", "replied_at"
+    messages = outreach.sent_messages(scope).values(
+        "sent_at", "lead__time_zone", "replied_at", **_lead_dims("lead__", segment_by, OWN)
     )
-    for sent_at, zone, source, owner_id, replied_at in messages.iterator(10_000):
+    for row in _named(messages.iterator(10_000), segment_by):
+        sent_at, zone = row["sent_at"], row["lead__time_zone"]
         if zone not in zones:
             zones[zone] = zone_or_none(zone) or site
         local = sent_at.astimezone(zones[zone])
-        slot = counts[(sent_at.astimezone(site).date(), source, owner_id, local.weekday(), local.hour)]
+        day = sent_at.astimezone(site).date()
+        slot = counts[(day, row["source"], row["owner_id"], local.weekday(), local.hour, row.get("segment", ""))]
         slot[0] += 1
-        slot[1] += replied_at is not None
-    for (day, source, owner_id, weekday, hour), (sent, replied_count) in counts.items():
-        yield {"day": day, "source": source, "owner_id": owner_id, "weekday": weekday, "hour": hour, "sent": sent,
-               "replied": replied_count}  # fmt: skip
+        slot[1] += row["replied_at"] is not None
+    for (day, source, owner_id, weekday, hour, segment), (sent, replied_count) in counts.items():
+        yield {"day": day, "source": source, "owner_id": owner_id, "weekday": weekday, "hour": hour,
+               "segment": segment, "sent": sent, "replied": replied_count}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -320,9 +373,11 @@ def send_times_grain(scope: Scope) -> Iterator[dict]:
 
 
 @rollup("enriched", EnrichedDay, (*LEAD_DIMS, "job_id"), ("items", "succeeded", "email", "email_verified", "phone"))
-def enriched_grain(scope: Scope) -> Iterable[dict]:
-    grouped = enrichment.items_finished(scope).values("job_id", day=_day("finished_at", scope), **_lead_dims("lead__"))
-    return _named(grouped.annotate(**enrichment.item_counts()))
+def enriched_grain(scope: Scope, segment_by: str = "") -> Iterable[dict]:
+    grouped = enrichment.items_finished(scope).values(
+        "job_id", day=_day("finished_at", scope), **_lead_dims("lead__", segment_by)
+    )
+    return _named(grouped.annotate(**enrichment.item_counts()), segment_by)
 
 
 @rollup(
@@ -331,8 +386,9 @@ def enriched_grain(scope: Scope) -> Iterable[dict]:
     (*LEAD_DIMS, "field", "found_by"),
     ("found", "verified", "applied", "values", "confidence_sum"),
 )
-def found_grain(scope: Scope) -> Iterable[dict]:
+def found_grain(scope: Scope, segment_by: str = "") -> Iterable[dict]:
     grouped = enrichment.values_found(scope).values(
-        "field", day=_day("found_at", scope), found_by=F("source"), **_lead_dims("lead__")
+        "field", day=_day("found_at", scope), found_by=F("source"), **_lead_dims("lead__", segment_by)
     )
-    return _named(grouped.annotate(**enrichment.VALUE_COUNTS, values=Count("pk"), confidence_sum=Sum("confidence")))
+    counts = {**enrichment.VALUE_COUNTS, "values": Count("pk"), "confidence_sum": Sum("confidence")}
+    return _named(grouped.annotate(**counts), segment_by)

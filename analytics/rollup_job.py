@@ -1,32 +1,29 @@
 """The rollup job: `manage.py analytics_rollup` and the nightly schedule store the grain rows (analytics.rollups)
 of whole past days, under a lease so two workers never write them at once.
 
-Every grain is counted over every lead and again over the members of each list and each sequence (their segments),
-so a report narrowed to one reads stored rows too. Each run replaces the rows of the days it counts (delete, then
-insert) and moves RollupState.through in one transaction: a report reads either the old rows or the new ones, never
-half of each, and a run repeated gives the same rows. A full run counts every day since the first lead; a partial one
-the last `days` days (and any days since the previous run): figures of older days that follow leads to today (stage
-reached, score, replies, lists) wait for a full one.
+Every grain is counted over every lead and again per list and per sequence of the leads' (their segments, each in
+one pass: analytics.grains.SEGMENT_JOINS), so a report narrowed to one reads stored rows too. Each run replaces the
+rows of the days it counts (delete, then insert) and moves RollupState.through in one transaction: a report reads
+either the old rows or the new ones, never half of each, and a run repeated gives the same rows. A full run counts
+every day since the first lead; a partial one the last `days` days (and any days since the previous run): figures of
+older days that follow leads to today (stage reached, score, replies, lists) wait for a full one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from analytics.grains import SEGMENT_JOINS
 from analytics.models import RollupState
 from analytics.reports import Scope, site_today
-from analytics.rollups import FIRST_DAY, ROLLUPS, rollup_basis, segment_of
-from crm.models import LeadList, ListMembership
+from analytics.rollups import FIRST_DAY, ROLLUPS, rollup_basis
 from leadflow.leases import lease_claim
-from outreach.models import Enrollment, Sequence
 
 # A runner silent this long has died: the next one takes over (a full run at a million leads takes a few minutes).
 STALL_SECONDS = 3600
@@ -65,7 +62,7 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
         basis, through = rollup_basis(), site_today() - timedelta(days=1)
         full = full or state.through is None or state.basis != basis
         start = FIRST_DAY if full else min(state.through + timedelta(days=1), through - timedelta(days=days - 1))
-        scopes = segment_scopes(Scope(user=None, start=start, end=through))
+        scope = Scope(user=None, start=start, end=through)
         result = RollupResult(ran=True, start=None if full else start, through=through, full=full)
 
         def heartbeat() -> None:
@@ -73,7 +70,7 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
 
         with transaction.atomic():
             for chosen in ROLLUPS.values():
-                result.rows[chosen.name] = _replace(chosen, scopes, heartbeat)
+                result.rows[chosen.name] = _replace(chosen, scope, heartbeat)
             mine.update(through=through, basis=basis, finished_at=timezone.now())
         _analyse({chosen.model for chosen in ROLLUPS.values()})
     finally:
@@ -82,28 +79,15 @@ def analytics_rollup(days: int = NIGHTLY_DAYS, *, full: bool = False) -> RollupR
     return result
 
 
-def segment_scopes(scope: Scope) -> dict[str, Scope]:
-    """The scope over every lead, and narrowed to each list and each sequence that has members: per segment
-    (analytics.rollups.segment_of), what the job counts."""
-    lists = LeadList.objects.filter(Exists(ListMembership.objects.filter(lead_list=OuterRef("pk"))))
-    sequences = Sequence.objects.filter(Exists(Enrollment.objects.filter(sequence=OuterRef("pk"))))
-    narrowed = [dataclasses.replace(scope, list_id=pk) for pk in lists.order_by("pk").values_list("pk", flat=True)]
-    narrowed += [
-        dataclasses.replace(scope, sequence_id=pk) for pk in sequences.order_by("pk").values_list("pk", flat=True)
-    ]
-    return {segment_of(each): each for each in (scope, *narrowed)}
-
-
-def _replace(chosen, scopes: dict[str, Scope], heartbeat: Callable[[], None]) -> int:
-    """The rollup's rows of the scopes' days, in every segment, written again; how many."""
-    first = next(iter(scopes.values()))
-    chosen.model.objects.filter(day__gte=first.start, day__lte=first.end, **chosen.owns).delete()
+def _replace(chosen, scope: Scope, heartbeat: Callable[[], None]) -> int:
+    """The rollup's rows of the scope's days, in every segment, written again; how many."""
+    chosen.model.objects.filter(day__gte=scope.start, day__lte=scope.end, **chosen.owns).delete()
     fields = ("day", *chosen.dims, *chosen.measures)
     written = 0
-    for segment, scope in scopes.items():
+    for segment_by in ("", *SEGMENT_JOINS):
         batch = []
-        for row in chosen.grain(scope):
-            batch.append(chosen.model(segment=segment, **{name: row[name] for name in fields}))
+        for row in chosen.grain(scope, segment_by):
+            batch.append(chosen.model(segment=row.get("segment", ""), **{name: row[name] for name in fields}))
             if len(batch) >= BATCH:
                 written += len(chosen.model.objects.bulk_create(batch))
                 batch = []

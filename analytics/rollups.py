@@ -238,13 +238,14 @@ def bucket_median(counts: dict[int, int]) -> float:
 
 
 def bucketed(rows: Iterable[dict]) -> list[dict]:
-    """Rows {day, key, source, owner_id, seconds} as counts per bucket in each cut: what DurationDay stores."""
+    """Rows {day, key, source, owner_id, seconds[, segment]} as counts per bucket in each cut: what DurationDay
+    stores."""
     counts: dict[tuple, int] = defaultdict(int)
     for row in rows:
         if row["seconds"] is not None:
-            bucket = duration_bucket(float(row["seconds"]))
-            counts[(row["day"], row["key"], bucket, "", "", None)] += 1
-            counts[(row["day"], row["key"], bucket, "owner", "", row["owner_id"])] += 1
-            counts[(row["day"], row["key"], bucket, "source", row["source"], None)] += 1
-    names = ("day", "key", "bucket", "cut", "source", "owner_id")
+            bucket, segment = duration_bucket(float(row["seconds"])), row.get("segment", "")
+            counts[(row["day"], row["key"], bucket, "", "", None, segment)] += 1
+            counts[(row["day"], row["key"], bucket, "owner", "", row["owner_id"], segment)] += 1
+            counts[(row["day"], row["key"], bucket, "source", row["source"], None, segment)] += 1
+    names = ("day", "key", "bucket", "cut", "source", "owner_id", "segment")
     return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in counts.items()]

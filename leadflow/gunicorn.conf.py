@@ -21,7 +21,10 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # trickles its headers holds a thread until done: the buffering proxy in front absorbs those (README, Production).
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
-keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
+# Longer than the clients' and proxies' own idle time (60 s for nginx and most load balancers): the side that waits
+# longest must not be the one that closes, or a request sent as the server closes the connection is reset. Idle
+# connections cost no thread under gthread (they wait in its poller).
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "75"))
 
 # Requests bigger than these are refused before Django sees them.
 limit_request_line = 8190

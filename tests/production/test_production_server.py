@@ -30,7 +30,11 @@ user.groups.add(Group.objects.get(name="Admin"))
 def production_server(fresh_postgresql_database, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("production")
     env = production_environment(
-        database_url=fresh_postgresql_database, tmp_path=tmp_path, Q_REDIS_URL=REDIS_URL, CACHE_URL=REDIS_URL
+        database_url=fresh_postgresql_database,
+        tmp_path=tmp_path,
+        Q_REDIS_URL=REDIS_URL,
+        CACHE_URL=REDIS_URL,
+        WEB_KEEPALIVE="5",  # silent clients are seen closed within the test's minute
     )
     # Migrations, static files and schedules come first: minutes on a busy 2-core machine.
     server = server_start(["bin/serve", "--prod"], env=env, log_path=tmp_path / "server.log", ready_within=900)

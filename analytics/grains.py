@@ -275,19 +275,20 @@ def _lead_kinds(scope: Scope) -> dict[str, list[QuerySet]]:
 LEAD_DAY_DIMS = (*LEAD_DIMS, "kind", "previous")
 
 
-@rollup("lead_days", LeadDay, LEAD_DAY_DIMS, ("leads",), kind__in=["replied", "emailed", "met"])
-def lead_days_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
-    return _lead_days(scope, ("replied", "emailed", "met"), segment_by)
+@rollup("lead_days", LeadDay, LEAD_DAY_DIMS, ("leads",), looks_back=True, kind__in=["replied", "emailed", "met"])
+def lead_days_grain(scope: Scope, segment_by: str = "", back_to: date = FIRST_DAY) -> Iterator[dict]:
+    return _lead_days(scope, ("replied", "emailed", "met"), segment_by, back_to)
 
 
-@rollup("won_leads", LeadDay, LEAD_DAY_DIMS, ("leads",), kind="won")
-def won_leads_grain(scope: Scope, segment_by: str = "") -> Iterator[dict]:
-    return _lead_days(scope, ("won",), segment_by)
+@rollup("won_leads", LeadDay, LEAD_DAY_DIMS, ("leads",), looks_back=True, kind="won")
+def won_leads_grain(scope: Scope, segment_by: str = "", back_to: date = FIRST_DAY) -> Iterator[dict]:
+    return _lead_days(scope, ("won",), segment_by, back_to)
 
 
-def _lead_days(scope: Scope, kinds: tuple[str, ...], segment_by: str) -> Iterator[dict]:
+def _lead_days(scope: Scope, kinds: tuple[str, ...], segment_by: str, back_to: date) -> Iterator[dict]:
+    """Rows of leads who did each kind per day, with the day each last did it before (None: not since `back_to`)."""
     within = _lead_kinds(scope)  # querysets built once: each build reads the meeting stages
-    earlier = _lead_kinds(dataclasses.replace(scope, start=FIRST_DAY, end=scope.start))
+    earlier = _lead_kinds(dataclasses.replace(scope, start=back_to, end=scope.start))
     for kind in kinds:
         sets = within[kind]
         days: dict[int, set[date]] = defaultdict(set)
@@ -301,7 +302,7 @@ def _lead_days(scope: Scope, kinds: tuple[str, ...], segment_by: str) -> Iterato
                 days[lead_id].add(date.fromisoformat(day) if isinstance(day, str) else day)
                 dims[lead_id] = (row["source"], row["owner_id"])
                 segments[lead_id].add(row.get("segment", ""))
-        before = _last_days_before(scope, earlier[kind], list(days)) if scope.start > FIRST_DAY else {}
+        before = _last_days_before(scope, earlier[kind], list(days)) if scope.start > back_to else {}
         counted: dict[tuple, int] = defaultdict(int)
         for lead_id, lead_days in days.items():
             previous = before.get(lead_id)

@@ -43,22 +43,31 @@ class Rollup:
     model: type[models.Model]
     dims: tuple[str, ...]
     measures: tuple[str, ...]
-    grain: Callable[[Scope], Iterable[dict]]
+    grain: Callable[..., Iterable[dict]]
     # Its rows among the model's, when rollups share a model (lookups): a page then counts only the live rows it reads.
     owns: dict[str, Any] = field(default_factory=dict)
+    # Rows with the day each lead last did the same before (counts of distinct leads): a page's live rows need look
+    # back only to the page's first day, the grain's `back_to` (the stored ones, to the first lead).
+    looks_back: bool = False
 
 
 ROLLUPS: dict[str, Rollup] = {}
 
 
 def rollup(
-    name: str, model: type[models.Model], dims: tuple[str, ...], measures: tuple[str, ...], **owns: Any
+    name: str,
+    model: type[models.Model],
+    dims: tuple[str, ...],
+    measures: tuple[str, ...],
+    *,
+    looks_back: bool = False,
+    **owns: Any,
 ) -> Callable:
     """Register a grain function: Scope -> rows {"day", *dims, *measures} for the scope's days and owner and source
     filters (it is called with no filters to fill the table); `owns`: its rows' lookups in a shared model."""
 
-    def register(grain: Callable[[Scope], Iterable[dict]]) -> Callable[[Scope], Iterable[dict]]:
-        ROLLUPS[name] = Rollup(name=name, model=model, dims=dims, measures=measures, grain=grain, owns=owns)
+    def register(grain: Callable[..., Iterable[dict]]) -> Callable[..., Iterable[dict]]:
+        ROLLUPS[name] = Rollup(name, model, dims, measures, grain, owns=owns, looks_back=looks_back)
         return grain
 
     return register
@@ -118,7 +127,10 @@ class Split:
         if not self.live:
             return []
         if name not in self._live:
-            self._live[name] = list(ROLLUPS[name].grain(self.live))
+            chosen = ROLLUPS[name]
+            # distinct() asks only whether a lead's previous day is before the scope's first.
+            looking = {"back_to": self.scope.start} if chosen.looks_back else {}
+            self._live[name] = list(chosen.grain(self.live, **looking))
         return self._live[name]
 
     @property

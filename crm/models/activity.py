@@ -101,7 +101,8 @@ class Task(models.Model):
     class Meta:
         ordering = ["done", "due_at", "id"]
         indexes = [
-            models.Index(fields=["assignee", "done", "due_at"], name="task_assignee_due"),
+            # A person's open tasks in due order (ties by id), read in index order.
+            models.Index(fields=["assignee", "done", "due_at", "id"], name="task_assignee_due"),
             models.Index(fields=["lead", "done"], name="task_lead_open"),
             # Analytics: tasks done in a period, and open ones overdue now, over every assignee (covering: the
             # Reps report joins them to the leads of a filter without reading the tasks).

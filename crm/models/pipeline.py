@@ -64,11 +64,11 @@ class StageChange(models.Model):
 
 
 class StageTotal(models.Model):
-    """A change to the number and deal value of one owner's leads in one stage, written by database triggers on
-    crm_lead (migration crm 0028) for every insert, move, reassignment, value change and delete, whatever code
-    made it: imports by COPY and bulk updates too. The board sums them instead of reading a million leads;
-    crm.stage_totals folds them into one row per stage and owner now and then. Plain ids, no foreign keys: a
-    deleted user's or stage's rows simply no longer match anything."""
+    """A change to the number, deal value and contacts of one owner's leads in one stage, written by database
+    triggers on crm_lead (migrations crm 0029 and 0033) for every insert, move, reassignment, value or lifecycle
+    change and delete, whatever code made it: imports by COPY and bulk updates too. The board and the dashboard sum
+    them instead of reading a million leads; crm.stage_totals folds them into one row per stage and owner now and
+    then. Plain ids, no foreign keys: a deleted user's or stage's rows simply no longer match anything."""
 
     stage_id = models.IntegerField()
     # The owner's id, 0 for unassigned leads (a key the triggers can write on both databases).
@@ -76,10 +76,15 @@ class StageTotal(models.Model):
     leads = models.BigIntegerField()
     # The deal value in cents: whole numbers add up exactly on both databases (SQLite keeps decimals as floats).
     cents = models.BigIntegerField()
+    # How many of the leads are contacts (the "contact" lifecycle): the dashboard's Contacts and Leads.
+    contacts = models.BigIntegerField(default=0)
 
     class Meta:
-        # Covers the board's sums: no visit to the table.
-        indexes = [models.Index(fields=["stage_id", "owner_key", "leads", "cents"], name="stagetotal_sums")]
+        # Covers the board's and the dashboard's sums: no visit to the table.
+        indexes = [models.Index(fields=["stage_id", "owner_key", "leads", "cents", "contacts"], name="stagetotal_sums")]
 
     def __str__(self) -> str:
-        return f"stage {self.stage_id}, owner {self.owner_key}: {self.leads:+} leads, {self.cents:+} cents"
+        return (
+            f"stage {self.stage_id}, owner {self.owner_key}: {self.leads:+} leads, {self.cents:+} cents, "
+            f"{self.contacts:+} contacts"
+        )

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Lead, StageTotal
-from crm.selectors import board_columns, leads_visible_to
+from crm.selectors import board_columns, dashboard, leads_visible_to
 from crm.services.leads import lead_update, leads_bulk_assign, leads_bulk_move_stage, leads_delete
 from crm.services.pipelines import pipeline_default
 from crm.stage_totals import stage_totals_compact
@@ -36,11 +36,17 @@ def _counted(user, owner_id=None) -> dict[str, tuple[int, Decimal]]:
 def _assert_right_for(*users) -> None:
     for user in users:
         assert _board(user) == _counted(user), user
+        shown = dashboard(user)
+        visible = leads_visible_to(user)
+        assert (shown.contacts, shown.leads) == (
+            visible.filter(lifecycle=Lead.Lifecycle.CONTACT).count(),
+            visible.filter(lifecycle=Lead.Lifecycle.LEAD).count(),
+        ), user
     assert _board(users[0], owner_id=users[-1].pk) == _counted(users[0], owner_id=users[-1].pk)
 
 
 def test_totals_follow_creates_moves_reassignments_value_changes_and_deletes(client, manager_mia, rep_alice, rep_bob):
-    alices = [LeadFactory(owner=rep_alice, deal_value=Decimal("1000.50")) for _ in range(3)]
+    alices = [LeadFactory(owner=rep_alice, deal_value=Decimal("1000.50"), lifecycle="contact") for _ in range(3)]
     bobs = [LeadFactory(owner=rep_bob, deal_value=Decimal("250"), stage=default_stage(1)) for _ in range(2)]
     unassigned = LeadFactory(owner=None, deal_value=None, stage=default_stage(2))
     _assert_right_for(manager_mia, rep_alice, rep_bob)
@@ -62,10 +68,17 @@ def test_totals_follow_creates_moves_reassignments_value_changes_and_deletes(cli
     _assert_right_for(manager_mia, rep_alice, rep_bob)
     lead_update(lead=alices[2], actor=rep_alice, deal_value=Decimal("99.99"))
     _assert_right_for(manager_mia, rep_alice, rep_bob)
+    # A contact who answered becomes a lead; one goes back to being a contact.
+    Lead.objects.filter(pk=alices[1].pk).update(lifecycle=Lead.Lifecycle.LEAD)
+    Lead.objects.filter(pk=bobs[1].pk).update(lifecycle=Lead.Lifecycle.CONTACT)
+    _assert_right_for(manager_mia, rep_alice, rep_bob)
     leads_delete(leads=[bobs[0]], actor=manager_mia)
     _assert_right_for(manager_mia, rep_alice, rep_bob)
     # Bulk writes that bypass the services (as an import's batches do) count too.
-    Lead.objects.bulk_create([Lead(first_name="Bulk", stage=default_stage(5), deal_value=Decimal(7)) for _ in range(4)])
+    Lead.objects.bulk_create(
+        [Lead(first_name="Bulk", stage=default_stage(5), deal_value=Decimal(7), lifecycle=lifecycle)
+         for lifecycle in ("contact", "lead", "contact", "lead")]
+    )  # fmt: skip
     Lead.objects.filter(first_name="Bulk").update(owner=rep_alice)
     _assert_right_for(manager_mia, rep_alice, rep_bob)
 

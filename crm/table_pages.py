@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 
 from crm.keyset import SortKey, cursor_of, cursor_values, keyset_filter
@@ -44,6 +46,18 @@ def count_capped(rows: QuerySet) -> CappedCount:
         counted = rows.order_by()[: cap + 1].count()
         cache.set(key, (counted, version), settings.LEADS_COUNT_CACHE_SECONDS)
     return CappedCount(min(counted, cap), counted > cap)
+
+
+class CappedPaginator(Paginator):
+    """Django's pages over rows counted up to the cap (count_capped): pages past it are not offered."""
+
+    @cached_property
+    def counted(self) -> CappedCount:
+        return count_capped(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return self.counted.value
 
 
 def lead_counts_forget() -> None:

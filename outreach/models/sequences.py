@@ -169,6 +169,8 @@ class Enrollment(models.Model):
             # The scheduler's question: active enrollments due by now.
             models.Index(fields=["due_at"], condition=models.Q(status="active"), name="enrollment_due"),
             models.Index(fields=["lead", "status"], name="enrollment_lead"),
+            # A sequence's page lists its newest enrolments first.
+            models.Index(fields=["sequence", "-enrolled_at", "-id"], name="enrollment_newest"),
         ]
 
     def __str__(self) -> str:

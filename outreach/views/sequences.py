@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from crm.filters import leads_matching
 from crm.models import Lead, LeadList, Task
 from crm.selectors import leads_visible_to
+from crm.table_pages import CappedPaginator
 from leadflow.params import id_or_none, ids
 from leadflow.roles import require_write
 from outreach.ab_test import step_ab_result
@@ -106,7 +106,7 @@ def sequence_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "funnel_columns": list(FUNNEL),
         "ab_results": [result for row in funnel if (result := step_ab_result(row.step))],
         "counts": enrollment_counts(sequence),
-        "page": Paginator(enrollments, ENROLLMENTS_PER_PAGE).get_page(request.GET.get("page")),
+        "page": CappedPaginator(enrollments, ENROLLMENTS_PER_PAGE).get_page(request.GET.get("page")),
         "can_manage": can_manage_sequences(request.user),
     }
     return render(request, "outreach/sequence.html", context)

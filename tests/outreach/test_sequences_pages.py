@@ -119,6 +119,21 @@ def test_the_detail_shows_the_funnel_ab_results_and_only_visible_enrollments(cli
     assert "Mine" in page and "Bobs" not in page
 
 
+def test_a_long_enrolment_list_is_counted_up_to_the_cap_newest_first(client, manager_mia, settings):
+    settings.LEADS_COUNT_CAP = 60  # more than a page of 50, fewer than the enrolments
+    sequence = sequence_made(steps=[StepSpec(variants=[VariantSpec("A", "a")])])
+    start = timezone.now() - timezone.timedelta(days=1)
+    for number in range(120):
+        lead = LeadFactory(first_name=f"Person{number:03}")
+        Enrollment.objects.create(sequence=sequence, lead=lead, enrolled_at=start + timezone.timedelta(minutes=number))
+    client.force_login(manager_mia)
+    first = client.get(reverse("outreach:sequence", args=[sequence.pk])).content.decode()
+    assert "Page 1 of 2+ (the newest 60+ enrolments)" in first
+    assert "Person119" in first and "Person070" in first and "Person069" not in first
+    second = client.get(reverse("outreach:sequence", args=[sequence.pk]), {"page": 2}).content.decode()
+    assert "Person069" in second and "Person060" in second and "Person059" not in second
+
+
 def test_a_rep_enrolls_a_list_and_sees_who_was_skipped(client, rep_alice, rep_bob):
     sequence = sequence_made()
     lead_list = LeadList.objects.create(name="Fair")

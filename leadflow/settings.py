@@ -429,6 +429,9 @@ Q_CLUSTER = {
     # Imports normalise rows in a child process (crm.importing.drafting); daemonic workers may not have children.
     "daemonize_workers": False,
 }
+# Daily jobs (rescoring, the duplicate scan, the analytics rollup, backups...) first run at this hour in TIME_ZONE,
+# then every 24 hours: at night, not all at once when a new installation starts and the team starts working.
+NIGHTLY_HOUR = env.int("NIGHTLY_HOUR", default=2)
 Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
 if Q_REDIS_URL:
     Q_CLUSTER.pop("orm")

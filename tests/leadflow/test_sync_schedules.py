@@ -26,6 +26,24 @@ def test_it_creates_updates_and_deletes_schedules():
     assert Schedule.objects.count() == len(SCHEDULES)
 
 
+def test_new_daily_jobs_start_tonight_and_a_deploy_does_not_move_them(settings):
+    settings.NIGHTLY_HOUR = 3
+    call_command("sync_schedules")
+    daily = Schedule.objects.filter(schedule_type=Schedule.DAILY)
+    assert daily.count() == sum(spec["schedule_type"] == Schedule.DAILY for spec in SCHEDULES.values()) > 5
+    for schedule in daily:
+        local = timezone.localtime(schedule.next_run)
+        assert (local.hour, local.minute) == (3, 0)
+        assert timezone.now() < schedule.next_run <= timezone.now() + timedelta(days=1)
+    # The minute-by-minute ones are due at once.
+    assert not Schedule.objects.filter(schedule_type=Schedule.MINUTES, next_run__gt=timezone.now()).exists()
+    # Running the command again (a deploy) leaves each time as it is.
+    moved = timezone.now() + timedelta(hours=5)
+    daily.update(next_run=moved)
+    call_command("sync_schedules")
+    assert set(daily.values_list("next_run", flat=True)) == {moved}
+
+
 def test_it_keeps_the_apps_one_off_schedules():
     # A capture run's retry: it deletes itself once run.
     Schedule.objects.create(name="capture run 7 retry 1", func="math.floor", schedule_type=Schedule.ONCE)

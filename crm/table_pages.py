@@ -30,22 +30,31 @@ class CappedCount:
         return f"{self.value:,}+" if self.capped else f"{self.value:,}"
 
 
-def count_capped(rows: QuerySet) -> CappedCount:
-    """The rows' count, up to settings.LEADS_COUNT_CAP, read from the cache when the same query (same filters, same
-    visibility: the SQL says both) was counted in the last LEADS_COUNT_CACHE_SECONDS and no bulk change came since."""
+def count_capped(rows: QuerySet, *, cached: bool = True) -> CappedCount:
+    """The rows' count, up to settings.LEADS_COUNT_CAP; `cached`: read from the cache when the same query (same
+    filters, same visibility: the SQL says both) was counted in the last LEADS_COUNT_CACHE_SECONDS and no bulk change
+    from the leads table came since (other pages count afresh: their rows change without telling the table)."""
     cap = settings.LEADS_COUNT_CAP
+    counted = _count_kept(rows, cap) if cached else _count_up_to(rows, cap)
+    return CappedCount(min(counted, cap), counted > cap)
+
+
+def _count_up_to(rows: QuerySet, cap: int) -> int:
+    # COUNT over a LIMIT: the database stops reading after cap + 1 rows.
+    return rows.order_by()[: cap + 1].count()
+
+
+def _count_kept(rows: QuerySet, cap: int) -> int:
     sql, params = rows.order_by().query.sql_with_params()
     key = "lead-counts:" + hashlib.sha256(f"{cap}|{sql}|{params!r}".encode()).hexdigest()
     found = cache.get_many([key, _COUNT_VERSION_KEY])  # one round trip
     version = found.get(_COUNT_VERSION_KEY, 0)
     kept = found.get(key)
     if kept is not None and kept[1] == version:
-        counted = kept[0]
-    else:
-        # COUNT over a LIMIT: the database stops reading after cap + 1 rows.
-        counted = rows.order_by()[: cap + 1].count()
-        cache.set(key, (counted, version), settings.LEADS_COUNT_CACHE_SECONDS)
-    return CappedCount(min(counted, cap), counted > cap)
+        return kept[0]
+    counted = _count_up_to(rows, cap)
+    cache.set(key, (counted, version), settings.LEADS_COUNT_CACHE_SECONDS)
+    return counted
 
 
 class CappedPaginator(Paginator):
@@ -53,7 +62,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def counted(self) -> CappedCount:
-        return count_capped(self.object_list)
+        return count_capped(self.object_list, cached=False)
 
     @cached_property
     def count(self) -> int:

@@ -18,16 +18,18 @@ import os
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import openai
 import pydantic
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
-from openai.types.chat import ChatCompletion
 
 from leadflow.models import DEFAULT_PRICES, AiCall, AiSettings
 from leadflow.secrets import secret_masked
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -143,32 +145,42 @@ def ai_quote(label: str, text: str) -> str:
     return f"{QUOTE_OPEN} {neutral(label)}>>>\n{neutral(text)}\n{QUOTE_CLOSE}"
 
 
-class _Client(openai.OpenAI):
-    """The openai client, noting each wait between retries and capping it (Retry-After is honoured up to
-    AI_RETRY_MAX_WAIT_SECONDS, so a 429 asking for two minutes does not hold a job that long)."""
+# The openai package is imported when a model is first asked, not with this module: its types take about 60 MB,
+# which every web worker and every import's normalising child would carry for nothing.
+@functools.cache
+def _client_class() -> type[openai.OpenAI]:
+    import openai
 
-    waited: float = 0.0
-    retries: int = 0
+    class Client(openai.OpenAI):
+        """The openai client, noting each wait between retries and capping it (Retry-After is honoured up to
+        AI_RETRY_MAX_WAIT_SECONDS, so a 429 asking for two minutes does not hold a job that long)."""
 
-    def _calculate_retry_timeout(self, remaining_retries, options, response_headers=None) -> float:
-        wait = min(
-            super()._calculate_retry_timeout(remaining_retries, options, response_headers),
-            settings.AI_RETRY_MAX_WAIT_SECONDS,
-        )
-        self.waited += wait
-        self.retries += 1
-        return wait
+        waited: float = 0.0
+        retries: int = 0
+
+        def _calculate_retry_timeout(self, remaining_retries, options, response_headers=None) -> float:
+            wait = min(
+                super()._calculate_retry_timeout(remaining_retries, options, response_headers),
+                settings.AI_RETRY_MAX_WAIT_SECONDS,
+            )
+            self.waited += wait
+            self.retries += 1
+            return wait
+
+    return Client
 
 
 @functools.cache
 def _http_client(pid: int) -> openai.DefaultHttpxClient:
     """One connection pool per process (a forked worker makes its own): building one loads the system's certificates,
     which costs more than a local model's answer. Each call's timeout is set on the request, not here."""
+    import openai
+
     return openai.DefaultHttpxClient()
 
 
-def _client(config: AiConfig, *, timeout: float, max_retries: int) -> _Client:
-    return _Client(
+def _client(config: AiConfig, *, timeout: float, max_retries: int) -> openai.OpenAI:
+    return _client_class()(
         base_url=config.base_url,
         api_key=config.api_key,
         timeout=timeout,
@@ -212,6 +224,8 @@ class _Tally:
 def _first_choice(completion) -> tuple[str, str, str]:
     """The first choice's text, refusal and finish reason; NOT_CHAT when the body is not shaped like a completion
     (the openai package builds its objects without validating them)."""
+    from openai.types.chat import ChatCompletion
+
     if not isinstance(completion, ChatCompletion):  # any body that is not JSON comes back as text
         raise _NoAnswer(NOT_CHAT, final=True)
     choices = completion.choices or []
@@ -246,7 +260,7 @@ def _unfenced(content: str) -> str:
 
 
 def _ask_model(
-    client: _Client, model: str, messages: list[dict], schema: type[pydantic.BaseModel], tally: _Tally, **options
+    client: openai.OpenAI, model: str, messages: list[dict], schema: type[pydantic.BaseModel], tally: _Tally, **options
 ) -> pydantic.BaseModel:
     """Ask, and once more with the reason when the answer does not fit the schema (a final problem is not)."""
     response_format = {
@@ -279,6 +293,8 @@ def _ask_model(
 
 
 def _readable(exc: openai.OpenAIError, timeout: float) -> str:
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return f"The model did not answer within {timeout:g} seconds."
     if isinstance(exc, openai.RateLimitError):
@@ -335,6 +351,8 @@ def ai_ask(
         )
         raise AiUnavailable(f"This month's AI budget (${config.budget_usd}) is spent.")
     timeout = settings.AI_TIMEOUT_SECONDS / 2 if interactive else settings.AI_TIMEOUT_SECONDS
+    import openai
+
     client = _client(config, timeout=timeout, max_retries=0 if interactive else settings.AI_MAX_RETRIES)
     logger.info(
         "AI %s %s: asking %s at %s (key %s)", purpose, subject, config.model, config.base_url, config.key_masked

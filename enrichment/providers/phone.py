@@ -4,7 +4,7 @@ number is on the do-not-call list. Free and offline."""
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 from phonenumbers import timezone as phone_timezones
 
 from crm.normalize import NormalizeError, phone_e164
@@ -48,6 +48,10 @@ def phone_facts(number: str, region: str = "") -> dict:
         e164 = phone_e164(number, region or None)
     except NormalizeError as exc:
         raise ProviderFailed(f"phone {exc}") from exc
+    # Imported on first use: its place names take about 100 MB, which every web worker and every import's
+    # normalising child would otherwise carry without ever looking a number up.
+    from phonenumbers import geocoder
+
     parsed = phonenumbers.parse(e164)
     zones = [zone for zone in phone_timezones.time_zones_for_number(parsed) if zone != "Etc/Unknown"]
     return {

@@ -148,6 +148,27 @@ class LeadFilter(django_filters.FilterSet):
             )
         return queryset
 
+    def first_page_ids(self, limit: int) -> list[int] | None:
+        """The ids of the table's first `limit` leads by a quicker road, when one applies: a one-word search in its
+        own order whose best matches (a first or last name that is the word) fill the page. Each name's index is
+        read in the table's order, so a common name ("Smith": thousands of leads) costs `limit` rows rather than
+        ranking every match (0.1 s at a million leads). None when it does not apply."""
+        if self.sort_keys() != [SortKey("search_rank"), *DEFAULT_SORT, TIE_BREAK]:
+            return None
+        words = (self.form.cleaned_data.get("q") or "").split()
+        if len(words) != 1:
+            return None
+        # The same filters without the search, whose conditions would lead the database to rank every match.
+        others = self.data.copy()
+        others.pop("q")
+        in_order = LeadFilter(others, queryset=self.queryset, request=self.request).qs
+        updated: dict[int, object] = {}
+        for name in ("last_name", "first_name"):
+            updated.update(in_order.filter(**{f"{name}__iexact": words[0]}).values_list("id", "updated_at")[:limit])
+        if len(updated) < limit:
+            return None
+        return sorted(updated, key=lambda pk: (updated[pk], pk), reverse=True)[:limit]
+
     def basis(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return queryset.filter(lawful_basis="" if value == UNKNOWN_BASIS else value)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -200,6 +202,10 @@ class Lead(models.Model):
             models.Index(fields=["lifecycle"], name="lead_lifecycle"),
             models.Index(fields=["lawful_basis"], name="lead_lawful_basis"),
             models.Index(fields=["last_name", "first_name"], name="lead_name"),
+            # A name as a one-word search matches it (any letter case), in the table's order: the first page of
+            # "Smith" reads fifty index entries, not every Smith (crm.filters.LeadFilter.first_page_ids).
+            models.Index(Upper("last_name"), F("updated_at").desc(), F("id").desc(), name="lead_last_name_recent"),
+            models.Index(Upper("first_name"), F("updated_at").desc(), F("id").desc(), name="lead_first_name_recent"),
             models.Index(fields=["-score"], name="lead_score"),
             # Only the few stale leads are indexed (PostgreSQL, SQLite): the queued rescore finds them at once.
             models.Index(fields=["id"], condition=models.Q(score_stale=True), name="lead_score_stale"),

@@ -7,7 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.filters import LeadFilter
 from crm.models import Lead
+from crm.selectors import leads_visible_to
 from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +158,38 @@ def test_search_ranks_names_first_then_beginnings_then_the_rest(client, manager_
         lead.last_name for lead in client.get(reverse("crm:leads"), {"q": "fraser", "sort": "name"}).context["page"]
     ]
     assert by_name == sorted(by_name)
+
+
+def test_a_common_names_first_page_is_read_from_the_names_index_in_the_ranked_order(
+    client, rep_alice, rep_bob, small_pages
+):
+    """Enough leads named the word to fill the page: the first page comes from the name indexes (first_page_ids),
+    and it and the pages after it are the ones the full ranking gives, for what the rep may see."""
+    now = timezone.now()
+    ann = LeadFactory(first_name="Ann", last_name="Fraser", owner=rep_alice)
+    doe = LeadFactory(first_name="fraser", last_name="Doe", owner=None)
+    cy = LeadFactory(first_name="Cy", last_name="FRASER", owner=rep_alice)  # as recent as Doe: the newer id first
+    di = LeadFactory(first_name="Di", last_name="Fraser", owner=None)
+    bobs = LeadFactory(first_name="Ed", last_name="Fraser", owner=rep_bob)  # not hers to see
+    flo = LeadFactory(first_name="Flo", last_name="Frasermann", owner=rep_alice)  # starts with it: ranked after
+    gus = LeadFactory(first_name="Gus", last_name="Lee", email="gus.fraser@example.com", owner=None)
+    hal = LeadFactory(first_name="Hal", last_name="Fraser", owner=rep_alice)
+    for lead, hours in [(ann, 5), (doe, 3), (cy, 3), (di, 8), (bobs, 0), (flo, 0), (gus, 1), (hal, 2)]:
+        Lead.objects.filter(pk=lead.pk).update(updated_at=now - timedelta(hours=hours))
+    client.force_login(rep_alice)
+
+    params = {"q": "fraser"}
+    request = client.get(reverse("crm:leads"), params).wsgi_request
+    lead_filter = LeadFilter(params, queryset=leads_visible_to(rep_alice), request=request)
+    assert lead_filter.first_page_ids(3) == [hal.pk, cy.pk, doe.pk]  # five she sees are named Fraser: a page's worth
+    walked = [pk for _, ids in _walk(client, params) for pk in ids]
+
+    small_pages.LEADS_PAGE_SIZE = 50  # one page, more than the names fill: the full ranking
+    assert LeadFilter(params, queryset=leads_visible_to(rep_alice), request=request).first_page_ids(51) is None
+    ranked = [lead.pk for lead in client.get(reverse("crm:leads"), params).context["page"]]
+    assert ranked == [hal.pk, cy.pk, doe.pk, ann.pk, di.pk, flo.pk, gus.pk]
+    assert walked == ranked
+
+    # Two words, or a sort of the user's choosing: the ranking of all matches, as before.
+    for other in ({"q": "ann fraser"}, {"q": "fraser", "sort": "name"}):
+        assert LeadFilter(other, queryset=leads_visible_to(rep_alice), request=request).first_page_ids(3) is None

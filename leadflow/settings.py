@@ -237,6 +237,11 @@ ADMIN_IMPORT_MAX_BYTES = env.int("ADMIN_IMPORT_MAX_BYTES", default=50 * 1024 * 1
 # The mapping form posts one select per column plus a few options; Django's default of 1000 fields would turn
 # a wide file's Start into a bare 400 (TooManyFieldsSent). Never below Django's default.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, IMPORT_MAX_COLUMNS + 100)
+# Files past 2.5 MB are received into a temporary file; a full disk there is told in words (crm.importing.storing).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "crm.importing.storing.DiskFullUploadHandler",
+]
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 # Outbound HTTP (leadflow/http.py, used by every provider client and every fetch of a user-supplied URL): seconds to

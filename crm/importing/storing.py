@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db.models.fields.files import FieldFile
 
 DISK_FULL = (
@@ -52,3 +54,36 @@ def file_keep(field_file: FieldFile, source: Path, original_name: str) -> None:
                 storage.delete(name)
             raise
     field_file.name = stored
+
+
+class DiskFullUploadHandler(TemporaryFileUploadHandler):
+    """Django's handler for uploads received into a temporary file, which meets a full disk with words rather than a
+    server error (the request is read before any view, by the CSRF check): what it wrote is removed, the rest of the
+    file is read and dropped, and the field holds an empty file marked `disk_full`, which uploaded_path refuses with
+    DISK_FULL."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.disk_full = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        if not self.disk_full:
+            self._unless_full(super().receive_data_chunk, raw_data, start)
+
+    def file_complete(self, file_size: int):
+        if not self.disk_full:
+            self._unless_full(self.file.flush)  # the file's buffer may meet the full disk only now
+        if not self.disk_full:
+            return super().file_complete(file_size)
+        received = SimpleUploadedFile(self.file_name, b"", self.content_type)
+        received.size, received.disk_full = file_size, True
+        return received
+
+    def _unless_full(self, write, *args) -> None:
+        try:
+            write(*args)
+        except OSError as exc:
+            if exc.errno not in _NO_SPACE:
+                raise
+            self.disk_full = True
+            self.upload_interrupted()  # closes and removes the part written

@@ -10,12 +10,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from crm.importing.storing import disk_full_refused
+from crm.importing.storing import DISK_FULL, disk_full_refused
 
 
 @contextmanager
 def uploaded_path(upload) -> Iterator[Path]:
     """The upload's path for the duration of the block; one over IMPORT_MAX_BYTES is refused with its size."""
+    if getattr(upload, "disk_full", False):  # met while the request was read (DiskFullUploadHandler)
+        raise ValidationError(DISK_FULL)
     limit = settings.IMPORT_MAX_BYTES
     if upload.size > limit:
         raise ValidationError(f"This file is {upload.size // 2**20} MB; the limit is {limit // 2**20} MB.")

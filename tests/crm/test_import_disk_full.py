@@ -16,7 +16,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from crm.importing.storing import DISK_FULL
+from crm.importing.storing import DISK_FULL, DiskFullUploadHandler
 from crm.models import ImportJob
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,52 @@ def test_an_upload_that_fits_is_stored_whole(client, manager_mia, settings, tmp_
     assert Path(job.file.path).read_bytes() == content
     assert job.original_name == "people.csv"
     assert _files_under(Path(settings.MEDIA_ROOT)) == [Path(job.file.path)]
+
+
+class _FillingTemporaryFile:
+    """A temporary upload file on a disk with ROOM_LEFT bytes free: past them, writes go to the kernel's /dev/full."""
+
+    def __init__(self, real) -> None:
+        self.real, self.written = real, 0
+
+    def write(self, data: bytes) -> int:
+        room = max(ROOM_LEFT - self.written, 0)
+        self.written += self.real.write(data[:room])
+        if len(data) > room:
+            with open("/dev/full", "wb", buffering=0) as full_disk:
+                full_disk.write(data[room:])  # raises the kernel's OSError(ENOSPC)
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class TempDiskFillingHandler(DiskFullUploadHandler):
+    """The project's upload handler, its temporary files on a nearly full disk (Django's new_file makes them)."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.file.file = _FillingTemporaryFile(self.file.file)
+
+
+def test_a_disk_filling_up_while_the_request_is_read_says_so_and_leaves_no_temporary_file(
+    client, manager_mia, settings, tmp_path
+):
+    """A file too big to hold in memory is received into a temporary file before any view runs; a full disk there
+    is the same clear message, not a server error, and the part received is removed."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.FILE_UPLOAD_HANDLERS = [
+        "django.core.files.uploadhandler.MemoryFileUploadHandler",
+        f"{__name__}.TempDiskFillingHandler",
+    ]
+    content = _csv(5000)
+    assert len(content) > 2 * ROOM_LEFT
+    client.force_login(manager_mia)
+
+    response = client.post(reverse("crm:imports"), {"file": SimpleUploadedFile("people.csv", content, "text/csv")})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [DISK_FULL]
+    assert not ImportJob.objects.exists()
+    assert _files_under(tmp_path) == []

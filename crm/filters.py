@@ -158,16 +158,23 @@ class LeadFilter(django_filters.FilterSet):
         words = (self.form.cleaned_data.get("q") or "").split()
         if len(words) != 1:
             return None
-        # The same filters without the search, whose conditions would lead the database to rank every match.
-        others = self.data.copy()
-        others.pop("q")
-        in_order = LeadFilter(others, queryset=self.queryset, request=self.request).qs
+        # Under the other filters only: the search's conditions would lead the database to rank every match.
+        in_order = self.unsearched.order_by(*(key.order() for key in [*DEFAULT_SORT, TIE_BREAK]))
         updated: dict[int, object] = {}
         for name in ("last_name", "first_name"):
             updated.update(in_order.filter(**{f"{name}__iexact": words[0]}).values_list("id", "updated_at")[:limit])
         if len(updated) < limit:
             return None
         return sorted(updated, key=lambda pk: (updated[pk], pk), reverse=True)[:limit]
+
+    def filter_queryset(self, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        """Every filter, the search last: the leads the others leave are kept as `unsearched` (first_page_ids)."""
+        values = dict(self.form.cleaned_data)
+        words = values.pop("q", "")
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        self.unsearched = queryset
+        return self.filters["q"].filter(queryset, words)
 
     def basis(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         return queryset.filter(lawful_basis="" if value == UNKNOWN_BASIS else value)

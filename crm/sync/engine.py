@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.models import CrmConnection, CrmLink, Lead, SyncChange, SyncRun
-from crm.sync.base import CrmClient, RateLimited, RemoteRecord
+from crm.sync.base import CrmClient, RateLimited, RemoteRecord, SyncError
 from crm.sync.fields import PUSH_ONLY, lead_apply, lead_create_pulled, lead_values, leads_changeable_by
 from leadflow.leases import lease_end
 
@@ -39,6 +39,7 @@ PUSH_BATCH = 100
 PULL_SAVE_EVERY = 100
 # Without a Retry-After, a rate-limited call waits this long, doubled at each further try.
 RATE_LIMIT_WAIT = 2.0
+LEASE_LOST = "Another worker took this sync over after it went silent past its lease; this one stopped."
 
 LEADFLOW, CRM = "leadflow", "crm"
 
@@ -188,15 +189,18 @@ class SyncEngine:
         )
 
     def count(self, **increments: int) -> None:
-        """Add to the run's counts; each write is also a sign of life that renews the run's lease."""
+        """Add to the run's counts; each write is also a sign of life that renews the run's lease. A run whose lease
+        another worker took over (it lapsed while this one stalled) stops here rather than write beside it."""
         increments = {name: value for name, value in increments.items() if value}
         now = timezone.now()
-        SyncRun.objects.filter(pk=self.run.pk).update(
+        renewed = SyncRun.objects.filter(pk=self.run.pk, lease_owner=self.run.lease_owner).update(
             heartbeat_at=now,
             lease_expires_at=lease_end(now, settings.SYNC_STALL_SECONDS),
             progress_done=F("progress_done") + 1,
             **{name: F(name) + value for name, value in increments.items()},
         )
+        if not renewed:
+            raise SyncError(LEASE_LOST)
         for name, value in increments.items():
             setattr(self.run, name, getattr(self.run, name) + value)
 

@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from crm.models import Activity, CrmConnection, CrmLink, Lead, ScoringSettings, SyncRun
 from crm.rescoring import leads_rescore
+from crm.sync.base import SyncError
+from crm.sync.clients import client_for
+from crm.sync.engine import SyncEngine
 from crm.sync.jobs import connections_sync_due, sync_run_execute, sync_run_start
 from leadflow.schedules import SCHEDULES
 from tests.crm.sync.helpers import connect
@@ -119,3 +122,21 @@ def test_a_second_run_of_a_connection_waits_for_the_running_one(remote, manager_
     SyncRun.objects.filter(pk=running.pk).update(status=SyncRun.Status.DONE, lease_owner="")
     assert sync_run_execute(pushed.pk) == "done"
     assert remote.find("q@acme.example")
+
+
+def test_a_run_whose_lapsed_lease_another_worker_took_stops_at_its_next_write(remote, manager_mia):
+    connection = connect(remote, manager_mia)
+    LeadFactory(email="one@acme.example", owner=manager_mia)
+    run = sync_run_start(connection=connection, actor=manager_mia, enqueue=False)
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=SyncRun.Status.RUNNING, lease_owner="stalled", lease_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    stalled = SyncRun.objects.select_related("connection").get(pk=run.pk)  # what the silent worker still holds
+
+    assert sync_run_execute(run.pk) == "done"  # another worker claims the lapsed lease and finishes the run
+    finished = SyncRun.objects.get(pk=run.pk)
+
+    with pytest.raises(SyncError, match="took this sync over"):
+        SyncEngine(stalled, client_for(connection)).count(created=1)
+    run.refresh_from_db()
+    assert (run.status, run.created, run.heartbeat_at) == (SyncRun.Status.DONE, finished.created, finished.heartbeat_at)

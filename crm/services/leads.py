@@ -251,7 +251,9 @@ def lead_move_stage(
 ) -> StageChange | None:
     """Move a lead to another stage of its pipeline and record it; refuse if it moved meanwhile (or, given the
     version a page showed, if it changed at all). No actor: Leadflow itself moves it (a score crossed SQL)."""
-    lead = Lead.objects.select_for_update().select_related("stage").get(pk=lead.pk)
+    # Only the lead row: locking its stage too would make every move into one stage wait on the others (and
+    # deadlock with the foreign-key checks of the stage totals a move writes).
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("stage").get(pk=lead.pk)
     if actor is not None:
         require_edit_lead(actor, lead)
     lead_require_version(lead, seen_version)

@@ -303,6 +303,9 @@ def seed(lead_count: int, *, maintenance: bool = True, sql: bool = False) -> dic
                             deal_value=Decimal(rng.randrange(4_000, 260_000)) if rng.random() < 0.7 else None,
                             score=rng.randint(*score),
                             grade=grade,
+                            # Scored, as a CRM in use is: nothing waits for the rescore (bench/score.py's work).
+                            score_stale=False,
+                            scored_at=now,
                             created_at=created,
                             updated_at=created + (now - created) * rng.random() ** 2,
                         )

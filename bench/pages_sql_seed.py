@@ -142,6 +142,9 @@ def seed_leads_sql(lead_count: int, *, users: dict, stages: list, tags: list, li
                 "WHEN 'cold' THEN floor(r.score * 40) ELSE 0 END"
             ),
             "grade": "r.grade",
+            # Scored, as a CRM in use is: nothing waits for the rescore task (whose work is bench/score.py's).
+            "score_stale": "false",
+            "scored_at": "now()",
             "created_at": "r.created_at",
             "updated_at": "r.created_at + (now() - r.created_at) * r.updated * r.updated",
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -147,6 +148,27 @@ class LeadFilter(django_filters.FilterSet):
                 | _InSubquery("company", companies)
             )
         return queryset
+
+    def page_ids(self, offset: int, limit: int) -> list[int] | None:
+        """The ids of the table's leads from `offset` on (`limit` of them) by a quicker road, when one applies (None:
+        none does): a one-word search's first page (first_page_ids), or a page of the sort by company."""
+        if offset == 0 and (ids := self.first_page_ids(limit)) is not None:
+            return ids
+        return self.company_page_ids(offset, limit)
+
+    def company_page_ids(self, offset: int, limit: int) -> list[int] | None:
+        """A page of the sort by company whose leads all have a company, read with the company as an inner join:
+        PostgreSQL then walks the company names' index, where the outer join the table needs (leads with no company
+        come last) made it sort every lead the user may see (1.5 s under load at a million leads). None when the
+        sort is another one, or the page reaches the leads without a company."""
+        keys = self.sort_keys()
+        if keys[0].name != "company__name":
+            return None
+        companied = self.qs.filter(company__name__isnull=False)  # never NULL: the join becomes an inner one
+        # Nothing empty left to sort last: an order the names' index gives read either way.
+        companied = companied.order_by(*(replace(key, nullable=False).order() for key in keys))
+        ids = list(companied.values_list("pk", flat=True)[offset : offset + limit])
+        return ids if len(ids) == limit else None
 
     def first_page_ids(self, limit: int) -> list[int] | None:
         """The ids of the table's first `limit` leads by a quicker road, when one applies: a one-word search in its

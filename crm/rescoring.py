@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
@@ -20,12 +21,18 @@ from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, Scor
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
 from crm.services.leads import lead_move_stage, leads_promote
+from crm.services.stale import stale_task_queue
 from crm.services.timeline import activities_record_each
 from crm.webhooks.events import EventType
 from crm.webhooks.publish import leads_event_publish
 
 # Measured on PostgreSQL (bench/score.py): 2,000 a batch took 31 s for 100,000 leads, 5,000 26 s, 10,000 21 s.
 BATCH_SIZE = 10000
+# The queued task rescores this many stale leads at most (a few seconds) and queues the rest as a new task.
+RESCORE_TASK_LEADS = 20000
+# One stale rescore at a time; a run killed with its lock leaves it to expire, and the reconciler queues it again.
+RESCORE_LOCK = "crm:rescoring:stale"
+RESCORE_LOCK_SECONDS = 600
 ROW_FIELDS = (
     "id",
     "title",
@@ -349,10 +356,27 @@ def _moves_to(stage: Stage | None, row: dict) -> bool:
     )
 
 
-def leads_rescore_stale() -> str:
-    """The queued task: rescore every lead marked stale (a lead marked meanwhile has queued a task of its own)."""
-    stale = list(Lead.objects.filter(score_stale=True).order_by("pk").values_list("pk", flat=True))
-    return str(leads_rescore(stale))
+def stale_lead_ids(limit: int | None = None) -> list[int]:
+    """The ids of the leads marked stale, in order (the first `limit`)."""
+    return list(Lead.objects.filter(score_stale=True).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def leads_rescore_stale(limit: int = RESCORE_TASK_LEADS) -> str:
+    """The queued task: rescore the leads marked stale, `limit` at most, then queue itself again while any are
+    left, so that other jobs' tasks get their turn between parts however many leads a change of profile marked.
+    One run at a time: a run that finds another one going leaves the leads to it, which looks for leads marked
+    meanwhile once it lets go (without the lock every task queued by a flood of changes rescored the same leads)."""
+    if not cache.add(RESCORE_LOCK, timezone.now().isoformat(), RESCORE_LOCK_SECONDS):
+        return "another rescore is running: it takes these leads too"
+    try:
+        part = stale_lead_ids(limit)
+        result = leads_rescore(part)
+    finally:
+        cache.delete(RESCORE_LOCK)
+    # A lead marked while this part ran, before or after its id, queued a task that may have found the lock held.
+    if len(part) == limit or Lead.objects.filter(score_stale=True).exclude(pk__in=part).exists():
+        stale_task_queue(limit)
+    return str(result)
 
 
 def leads_rescore_all() -> str:

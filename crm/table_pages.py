@@ -119,11 +119,11 @@ def table_page(
     rows: QuerySet,
     keys: list[SortKey],
     params: Mapping[str, str],
-    first_ids: Callable[[int], list[int] | None] | None = None,
+    page_ids: Callable[[int, int], list[int] | None] | None = None,
 ) -> TablePage:
     """The page the parameters ask for: `page=N` by OFFSET up to the count's cap, then `after=`/`before=` a cursor
-    (with `page=N` only to show its number). `rows` must be in `keys`' order, the last key unique. `first_ids`, when
-    given, may name the first rows (as many as asked, in order) by a quicker road than `rows` (None: it cannot)."""
+    (with `page=N` only to show its number). `rows` must be in `keys`' order, the last key unique. `page_ids`, when
+    given, may name an OFFSET page's rows (offset, how many) by a quicker road than `rows` (None: it cannot)."""
     size = settings.LEADS_PAGE_SIZE
     count = count_capped(rows)
     offset_pages = max(-(-count.value // size), 1)  # pages OFFSET reaches: all of them unless the count is capped
@@ -140,7 +140,7 @@ def table_page(
             values = None
     if values is None:
         number = min(number, offset_pages)
-        ids = first_ids(size + 1) if first_ids and number == 1 else None
+        ids = page_ids((number - 1) * size, size + 1) if page_ids else None
         page_rows = list(rows.filter(pk__in=ids) if ids else rows[(number - 1) * size : number * size + 1])
     more = len(page_rows) > size
     page_rows = page_rows[:size]

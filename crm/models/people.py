@@ -201,12 +201,15 @@ class Lead(models.Model):
             models.Index(fields=["grade"], name="lead_grade"),
             models.Index(fields=["lifecycle"], name="lead_lifecycle"),
             models.Index(fields=["lawful_basis"], name="lead_lawful_basis"),
-            models.Index(fields=["last_name", "first_name"], name="lead_name"),
+            # The table sorted by name (ties: newest first) reads its page from here, not a sort of every Smith.
+            models.Index(fields=["last_name", "-id"], name="lead_name"),
             # A name as a one-word search matches it (any letter case), in the table's order: the first page of
             # "Smith" reads fifty index entries, not every Smith (crm.filters.LeadFilter.first_page_ids).
             models.Index(Upper("last_name"), F("updated_at").desc(), F("id").desc(), name="lead_last_name_recent"),
             models.Index(Upper("first_name"), F("updated_at").desc(), F("id").desc(), name="lead_first_name_recent"),
-            models.Index(fields=["-score"], name="lead_score"),
+            # Read backwards, the table sorted by score from the lowest (empty ones last, ties newest first). From the
+            # highest, PostgreSQL reads lead_score_first (crm migration 0035): empty scores last is no portable index.
+            models.Index(fields=["-score", "id"], name="lead_score"),
             # Only the few stale leads are indexed (PostgreSQL, SQLite): the queued rescore finds them at once.
             models.Index(fields=["id"], condition=models.Q(score_stale=True), name="lead_score_stale"),
             models.Index(fields=["email_key"], name="lead_email_key"),

@@ -12,16 +12,17 @@ from crm.models import Lead
 RESCORE_TASK = "crm.rescoring.leads_rescore_stale"
 
 
-def _enqueue() -> None:
-    async_task(RESCORE_TASK, group="scoring")
+def stale_task_queue(*args) -> None:
+    """Queue the task now (its arguments: crm.rescoring.leads_rescore_stale's)."""
+    async_task(RESCORE_TASK, *args, group="scoring")
 
 
 def rescore_queue() -> None:
     """Queue the rescore after the current transaction commits, once however many leads it marked."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func is _enqueue for _ids, func, _robust in connection.run_on_commit):
+    if connection.in_atomic_block and any(func is stale_task_queue for _ids, func, _robust in connection.run_on_commit):
         return
-    transaction.on_commit(_enqueue)
+    transaction.on_commit(stale_task_queue)
 
 
 def leads_mark_stale(lead_ids: Iterable[int]) -> None:

@@ -61,7 +61,7 @@ def test_starting_an_import_queues_it_on_the_cluster(tmp_path, manager_mia, djan
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         import_job_start(job=job, actor=manager_mia, mapping=job.mapping, on_duplicate="skip")
     # The import's task, then the rescore of the leads it wrote (queued as the import, run at once, finished).
-    assert [callback.__name__ for callback in callbacks] == ["<lambda>", "_enqueue"]
+    assert [callback.__name__ for callback in callbacks] == ["<lambda>", "stale_task_queue"]
     assert Lead.objects.get().score is not None
     job.refresh_from_db()
     # The test cluster runs tasks synchronously, so the job has run by now.

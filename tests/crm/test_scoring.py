@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
 from crm.models import Activity, Company, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.rescoring import (
+    RESCORE_LOCK,
     ROW_FIELDS,
     RescoreResult,
     _batch_score,
@@ -300,6 +302,29 @@ def test_the_stale_task_scores_only_stale_leads():
     leads_rescore()
     Lead.objects.filter(pk=stale.pk).update(score_stale=True)
     assert leads_rescore_stale() == "1 scored, 0 changed, 0 promoted, 0 moved"
+
+
+def test_the_stale_task_rescores_a_part_and_queues_the_rest_as_tasks_of_their_own():
+    leads = LeadFactory.create_batch(5)
+    leads_rescore()
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(score_stale=True)
+    # The first task's own part; the rest ran as the tasks it queued (inline here: django-q2 runs in the test).
+    assert leads_rescore_stale(limit=2) == "2 scored, 0 changed, 0 promoted, 0 moved"
+    assert not Lead.objects.filter(score_stale=True).exists()
+
+
+def test_a_stale_task_leaves_the_leads_to_the_rescore_already_running():
+    lead = LeadFactory()
+    leads_rescore()
+    Lead.objects.filter(pk=lead.pk).update(score_stale=True)
+    cache.add(RESCORE_LOCK, "a run in another worker", 60)
+    try:
+        assert leads_rescore_stale() == "another rescore is running: it takes these leads too"
+        assert Lead.objects.get(pk=lead.pk).score_stale
+    finally:
+        cache.delete(RESCORE_LOCK)
+    assert leads_rescore_stale().startswith("1 scored")
+    assert not Lead.objects.get(pk=lead.pk).score_stale
 
 
 def test_the_reconciler_finds_leads_changed_behind_the_services_back():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from crm.models import LeadList
-from crm.rescoring import leads_rescore, leads_rescore_stale
+from crm.rescoring import leads_rescore, stale_lead_ids
 from leadflow.params import id_or_none
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             lead_list = self._list(options["list_name"])
             result = str(leads_rescore(list(lead_list.members.order_by("pk").values_list("pk", flat=True))))
         else:
-            result = leads_rescore_stale()
+            result = str(leads_rescore(stale_lead_ids()))  # all of them now, in this process
         self.stdout.write(f"Leads: {result}.")
 
     def _list(self, name: str) -> LeadList:

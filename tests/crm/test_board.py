@@ -5,10 +5,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models.signals import post_init
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Pipeline, StageChange
+from crm.models import Pipeline, StageChange, Task
 from crm.services.leads import lead_move_stage
 from tests.factories import LeadFactory, TaskFactory, default_stage
 
@@ -148,6 +149,26 @@ def test_a_card_shows_its_next_open_task_and_days_in_its_stage(client, rep_alice
     assert cards[imported.pk].days_in_stage == 2 and cards[imported.pk].next_task is None
     page = client.get(reverse("crm:board")).content.decode()
     assert "Next: Send the proposal" in page and "4 days in stage" in page
+
+
+def test_a_card_with_many_open_tasks_reads_only_its_next_one(client, rep_alice):
+    """A lead given a task per ad-form answer gathers thousands: the board builds one task per card, not all."""
+    lead = LeadFactory(owner=rep_alice)
+    now = timezone.now()
+    for days in (3, 1, 2, 4):
+        TaskFactory(lead=lead, title=f"Call back in {days} days", due_at=now + timedelta(days=days))
+    built = []
+
+    def count(sender, instance, **kwargs) -> None:
+        built.append(instance)
+
+    post_init.connect(count, sender=Task)
+    try:
+        cards = _board_cards(client, rep_alice)
+    finally:
+        post_init.disconnect(count, sender=Task)
+    assert cards[lead.pk].next_task.title == "Call back in 1 days"
+    assert len(built) == 1
 
 
 def test_the_board_offers_moving_only_the_cards_a_user_may_change(client, rep_alice, rep_bob, viewer_vic):

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from crm.importing.tables import TableRows
+from crm.lookups import OneOf
 from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, ScoringSettings, Stage
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
@@ -376,7 +377,7 @@ def leads_rescore_stale(limit: int = RESCORE_TASK_LEADS) -> str:
     finally:
         cache.delete(RESCORE_LOCK)
     # A lead marked while this part ran, before or after its id, queued a task that may have found the lock held.
-    if len(part) == limit or Lead.objects.filter(score_stale=True).exclude(pk__in=part).exists():
+    if len(part) == limit or Lead.objects.filter(score_stale=True).exclude(OneOf(F("pk"), part)).exists():
         stale_task_queue(limit)
     return str(result)
 

@@ -58,6 +58,11 @@ class MappingForm(forms.Form):
         label="Owner of new leads", queryset=User.objects.filter(is_active=True), required=False, empty_label="Nobody"
     )
     region = forms.ChoiceField(label="Country of phone numbers without +code", required=False)
+    enrich_after = forms.BooleanField(
+        label="Enrich the new and updated leads when the import is done",
+        required=False,
+        help_text="Every field, from the sources enabled in Enrichment settings; their credits are spent.",
+    )
     save_as = forms.CharField(label="Save this mapping as", max_length=100, required=False)
 
     def __init__(self, *args, headers: list[str], mapping: list[str], can_reassign: bool, **kwargs):

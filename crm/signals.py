@@ -17,3 +17,7 @@ lead_activity_recorded = Signal()
 # Sent once a lead's withdrawal of consent is saved, with lead= (the Lead), actor= (the User or None), via= (where it
 # was said: "lead page", "API") and at= (when): outreach unsubscribes the lead, exactly as an unsubscribe link does.
 lead_consent_withdrawn = Signal()
+
+# Sent once when an import asked to enrich what it brought is done, inside the transaction that records the request,
+# with job= (the ImportJob) and leads= (a QuerySet of the leads it created or changed): enrichment queues a job.
+import_enrichment_requested = Signal()

@@ -38,6 +38,10 @@ class ImportUploadSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     region = text(2, required=False, default="", help_text="Country of phone numbers written without +code.")
+    # A form field (the body is multipart): "true" or "false".
+    enrich_after_import = serializers.BooleanField(
+        default=False, help_text="Enrich the leads it creates or updates when it is done (an enrichment job)."
+    )
 
     def validate_mapping(self, value: object) -> dict[str, str]:
         if not isinstance(value, dict) or not all(
@@ -79,7 +83,8 @@ class ImportJobSerializer(ReadSerializer):
         model = ImportJob
         fields = [
             "id", "status", "original_name", "file_size", "headers", "mapping", "on_duplicate", "lead_list", "owner",
-            "region", "error", "progress", "results", "problems", "created_at", "started_at", "finished_at",
+            "region", "enrich_after", "error", "progress", "results", "problems", "created_at", "started_at",
+            "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -111,6 +116,7 @@ def import_upload(request: Request, lead_list: LeadList | None = None) -> Import
             lead_list=lead_list or data.get("lead_list"),
             owner=data.get("owner"),
             region=data["region"],
+            enrich_after=data["enrich_after_import"],
         )
 
 

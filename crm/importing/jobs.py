@@ -16,7 +16,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -31,6 +31,7 @@ from crm.importing.writer import BatchPlan, BatchResult, BatchWriter
 from crm.models import Company, ImportJob, Lead, LeadList, SavedMapping, Stage, User
 from crm.services.pipelines import pipeline_default
 from crm.services.stale import rescore_queue
+from crm.signals import import_enrichment_requested
 from crm.webhooks.events import EventType, import_payload
 from crm.webhooks.publish import events_publish
 from leadflow.audit import record
@@ -201,10 +202,12 @@ def import_job_start(
     lead_list: LeadList | None = None,
     owner: User | None = None,
     region: str = "",
+    enrich_after: bool = False,
     queue: bool = True,
     channel: str = "",
 ) -> ImportJob:
-    """Fix the mapping and options, and queue the job (after the transaction commits) unless the caller runs it."""
+    """Fix the mapping and options, and queue the job (after the transaction commits) unless the caller runs it;
+    `enrich_after`: enrich the leads it creates or changes once it is done."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.created_by_id != actor.pk and not can_reassign(actor):
         raise PermissionDenied("This import belongs to someone else.")
@@ -219,6 +222,7 @@ def import_job_start(
     if owner is not None and owner != actor and not can_reassign(actor):
         raise PermissionDenied("Only managers and admins can import leads for someone else.")
     job.owner = owner if owner is not None else job.owner
+    job.enrich_after = enrich_after
     job.status = ImportJob.Status.QUEUED
     job.heartbeat_at = timezone.now()
     job.save()
@@ -286,6 +290,7 @@ def import_job_run(
     rescore_queue()  # the leads it wrote were marked stale as they were written
     if done:
         _finished_announce(job_id)
+        _enrichment_request(job_id)
     return "done"
 
 
@@ -314,6 +319,20 @@ def _finished_announce(job_id: int) -> None:
     counts = {name: getattr(job, f"rows_{name}") for name in ("read", "imported", "updated", "skipped", "rejected")}
     details = {"status": job.status, "source": job.source, **counts}
     record("import.finished", actor=job.created_by, channel="job", target=job, details=details)
+
+
+def _enrichment_request(job_id: int) -> None:
+    """Ask enrichment (a receiver of import_enrichment_requested) to enrich the leads the import created or changed,
+    when it was started with that option: once, since the request is recorded in the same transaction."""
+    with transaction.atomic():
+        asked = ImportJob.objects.filter(pk=job_id, enrich_after=True, enrichment_requested_at__isnull=True).update(
+            enrichment_requested_at=timezone.now()
+        )
+        if not asked:
+            return
+        job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+        leads = Lead.objects.filter(Q(import_job=job) | Q(pk__in=job.changes.values("lead_id")))
+        import_enrichment_requested.send(sender=ImportJob, job=job, leads=leads)
 
 
 def _lease_end(now: datetime) -> datetime:

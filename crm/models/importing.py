@@ -64,6 +64,10 @@ class ImportJob(models.Model):
     stage = models.ForeignKey("crm.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lifecycle = models.CharField(max_length=10, default="contact")
     dry_run = models.BooleanField(default=False)
+    # Enrich the leads it created or changed once it is done (the import page's option, the API's
+    # enrich_after_import); `enrichment_requested_at` is set in the transaction that asks, so it is asked once.
+    enrich_after = models.BooleanField(default=False)
+    enrichment_requested_at = models.DateTimeField(null=True, blank=True)
     # Country of phone numbers written without +code when the row itself does not say (its country, website or
     # email); "" means settings.PHONE_DEFAULT_REGION.
     region = models.CharField(max_length=2, blank=True)

@@ -91,6 +91,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
                 lead_list=form.cleaned_data["lead_list"],
                 owner=form.cleaned_data.get("owner"),
                 region=form.cleaned_data["region"],
+                enrich_after=form.cleaned_data["enrich_after"],
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--mapping", type=Path, help='JSON file of {"column header": "lead field"}')
         parser.add_argument("--on-duplicate", choices=[c.value for c in ImportJob.OnDuplicate], default="skip")
         parser.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
+        parser.add_argument(
+            "--enrich", action="store_true", help="enrich the new and updated leads when the import is done"
+        )
         parser.add_argument("--user", help="email of the person the import is made as (default: the first admin)")
         parser.add_argument(
             "--region",
@@ -80,6 +83,7 @@ class Command(BaseCommand):
             on_duplicate=options["on_duplicate"],
             lead_list=lead_list,
             region=options["region"],
+            enrich_after=options["enrich"],
             queue=False,
             channel="command",
         )
@@ -106,4 +110,6 @@ class Command(BaseCommand):
         more = job.rejections.count() - REPORTED_PROBLEMS
         if more > 0:
             lines.append(f"  ...and {more} more problems (see the import's page for all of them)")
+        if job.enrichment_requested_at:
+            lines.append("Enrichment of the new and updated leads was queued (see the Enrichment page).")
         return lines

@@ -1,10 +1,12 @@
 """REST API throughput and server time on a large CRM, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/api.py [--db sqlite|postgres|both] [--leads 50000] [--repeat 50] [--creates 300]
-                                  [--pg-url postgres://...] [--keep]
+                                  [--pg-url postgres://...] [--keep] [--sql-seed] [--reuse]
 
 Each database is built, migrated and seeded exactly as bench/pages.py does (its `seed`: leads, companies, owners,
-stages, tags, lists, tasks), in a subprocess of its own. Requests go through DRF's test client in-process with a
+stages, tags, lists, tasks), in a subprocess of its own; on PostgreSQL, `--sql-seed` seeds in SQL (a million leads
+in minutes) and `--reuse` times a database `bench/pages.py --keep` or an earlier `--keep` left (the leads created
+here stay in it). Requests go through DRF's test client in-process with a
 personal token in `Authorization: Bearer`, so the figures are the server's own time (token lookup, throttle,
 filters, serialisation, queries) without a network. As a manager (every lead) and a rep (their own and unassigned):
 
@@ -24,7 +26,7 @@ import statistics
 import sys
 import time
 
-from pages import pages_measured, percentile, seed
+from pages import pages_measured, percentile, seed, seeded_world
 from scratch_databases import worker_figures
 
 TARGET_MS = 100.0
@@ -43,11 +45,15 @@ def main() -> int:
     parser.add_argument("--creates", type=int, default=300, help="leads created one per request (default 300)")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL database to drop, create and use")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    parser.add_argument("--reuse", action="store_true", help="time the kept PostgreSQL database without reseeding it")
+    parser.add_argument("--sql-seed", action="store_true", help="PostgreSQL: seed in SQL (minutes at a million leads)")
     parser.add_argument("--worker", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(args)
+    if (args.reuse or args.sql_seed) and args.db != "postgres":
+        parser.error("--reuse and --sql-seed need --db postgres")
     results = {}
     for database in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         print(f"\n== {database}: {args.leads:,} leads ==", flush=True)
@@ -58,10 +64,13 @@ def main() -> int:
 
 def run_worker(database: str, args: argparse.Namespace) -> dict:
     options = ["--repeat", str(args.repeat), "--leads", str(args.leads), "--creates", str(args.creates)]
+    options += ["--reuse"] if args.reuse else []
+    options += ["--sql-seed"] if args.sql_seed else []
     # The throttle runs (its cache reads and writes are part of every request) but never refuses the bench.
     return worker_figures(
-        __file__, database, options, pg_url=args.pg_url, keep=args.keep, API_THROTTLE_RATE="1000000/min"
-    )
+        __file__, database, options, pg_url=args.pg_url, keep=args.keep, reuse=args.reuse,
+        API_THROTTLE_RATE="1000000/min",
+    )  # fmt: skip
 
 
 def print_summary(results: dict[str, dict], args: argparse.Namespace) -> None:
@@ -97,7 +106,9 @@ def print_summary(results: dict[str, dict], args: argparse.Namespace) -> None:
 
 def worker(args: argparse.Namespace) -> int:
     def seeded() -> tuple[dict, str]:
-        return seed(args.leads), f"{args.leads:,} leads"
+        if args.reuse:
+            return seeded_world(), "nothing new (reused)"
+        return seed(args.leads, sql=args.sql_seed), f"{args.leads:,} leads"
 
     return pages_measured(args.out, seeded, lambda world: measure(world, args.repeat, args.creates))
 

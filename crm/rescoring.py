@@ -22,10 +22,11 @@ from crm.models import Activity, IdealCustomerProfile, Lead, ScoreSnapshot, Scor
 from crm.scoring import NO_ENGAGEMENT, TOUCH_KINDS, CompiledProfile, Engagement, Scored, score_row
 from crm.selectors import profile_default
 from crm.services.leads import lead_move_stage, leads_promote
-from crm.services.stale import stale_task_queue
+from crm.services.stale import RESCORE_TASK, stale_task_queue
 from crm.services.timeline import activities_record_each
 from crm.webhooks.events import EventType
 from crm.webhooks.publish import leads_event_publish
+from leadflow.queue_once import queued_run_started
 
 # Measured on PostgreSQL (bench/score.py): 2,000 a batch took 31 s for 100,000 leads, 5,000 26 s, 10,000 21 s.
 BATCH_SIZE = 10000
@@ -369,6 +370,7 @@ def leads_rescore_stale(limit: int = RESCORE_TASK_LEADS) -> str:
     left, so that other jobs' tasks get their turn between parts however many leads a change of profile marked.
     One run at a time: a run that finds another one going leaves the leads to it, which looks for leads marked
     meanwhile once it lets go (without the lock every task queued by a flood of changes rescored the same leads)."""
+    queued_run_started(RESCORE_TASK)
     if not cache.add(RESCORE_LOCK, timezone.now().isoformat(), RESCORE_LOCK_SECONDS):
         return "another rescore is running: it takes these leads too"
     try:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from leadflow.queue_once import queued_run_started
 from scraping.ads import meta_lead_fields, meta_lead_origin
 from scraping.models import AdDelivery, Source
 from scraping.sources.meta_graph import GraphError, graph_lead
@@ -49,7 +50,9 @@ def fetch_due_at(received_at: datetime, attempts: int) -> datetime:
 
 
 def meta_deliveries_fetch(source_id: int) -> None:
-    """The task each Meta webhook queues: fetch the notified leads, then save every delivery that has its fields."""
+    """The task Meta webhooks queue (one run for a burst: scraping.queueing): fetch the notified leads, then save
+    every delivery that has its fields."""
+    queued_run_started(f"{__name__}.meta_deliveries_fetch", source_id)
     meta_deliveries_fetch_only(source_id)
     from scraping.deliveries import deliveries_save
 

@@ -19,6 +19,7 @@ from crm.privacy.suppression import SUPPRESSED, Identity, people_suppressed
 from crm.services.leads import lead_create, lead_promote
 from crm.services.pipelines import pipeline_default
 from crm.services.work import task_create
+from leadflow.queue_once import queue_once, queued_run_started
 from scraping.ads import CONSENT_COLUMN, CONSENT_SOURCES, ad_consent_given, is_consent_question
 from scraping.capture import Destination, table_capture
 from scraping.models import AdDelivery, Source
@@ -33,7 +34,9 @@ CLAIM_SECONDS = 600
 
 def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) -> int:
     """The task: turn a source's received deliveries (their fields known) into leads in one import, entering as
-    leads in the source's stage, owner and list; link each delivery to its lead. Returns how many were saved."""
+    leads in the source's stage, owner and list; link each delivery to its lead. Returns how many were saved. Queued
+    once for a burst of webhooks (scraping.queueing), so a full batch queues the rest as a run of its own."""
+    queued_run_started(f"{__name__}.deliveries_save", source_id)
     source = Source.objects.select_related("owner", "stage", "lead_list").get(pk=source_id)
     with transaction.atomic():
         pending = list(
@@ -55,6 +58,8 @@ def deliveries_save(source_id: int, *, columns: dict[str, str] | None = None) ->
         raise
     owners_notify(source, Lead.objects.filter(pk__in={d.lead_id for d in saved}).select_related("owner"))
     ad_leads_saved.send(sender=Source, source=source, deliveries=saved)
+    if len(pending) == BATCH:
+        queue_once(f"{__name__}.deliveries_save", source_id, work=source_id)
     return len(saved)
 
 

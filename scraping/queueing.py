@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django_q.conf import Conf
-from django_q.tasks import async_task
 
+from leadflow.queue_once import queue_once
 from scraping.models import AdDelivery
 
 
-def deliveries_keep(deliveries: list[AdDelivery], func: str | None, *args) -> list[AdDelivery]:
-    """Keep the deliveries not kept yet (one per source and platform lead id) and queue `func(*args)` (unless None)
-    when any is new; the ones kept now. Deliveries and task go in one commit: the delivery is durably kept before
-    the platform hears 200, the task with it, and a replay writes and queues nothing."""
+def deliveries_keep(deliveries: list[AdDelivery], func: str | None, source_id: int) -> list[AdDelivery]:
+    """Keep the deliveries not kept yet (one per source and platform lead id) and queue `func(source_id)` (unless
+    None) when any is new, unless a run of it for the source is queued and not started (it will take these too); the
+    ones kept now. Deliveries and task go in one commit: the delivery is durably kept before the platform hears 200,
+    the task with it, and a replay writes and queues nothing. The task calls leadflow.queue_once.queued_run_started
+    first."""
     if not deliveries:
         return []
     source = deliveries[0].source
@@ -28,14 +30,14 @@ def deliveries_keep(deliveries: list[AdDelivery], func: str | None, *args) -> li
     try:
         with transaction.atomic():
             AdDelivery.objects.bulk_create(new)
-            _queue(func, *args)
+            _queue(func, source_id)
         return new
     except IntegrityError:
         # The same lead delivered twice at once (a platform's retry racing its original): one by one, each once.
-        return _deliveries_keep_each(new, func, *args)
+        return _deliveries_keep_each(new, func, source_id)
 
 
-def _deliveries_keep_each(deliveries: list[AdDelivery], func: str | None, *args) -> list[AdDelivery]:
+def _deliveries_keep_each(deliveries: list[AdDelivery], func: str | None, source_id: int) -> list[AdDelivery]:
     kept = []
     with transaction.atomic():
         for delivery in deliveries:
@@ -47,15 +49,15 @@ def _deliveries_keep_each(deliveries: list[AdDelivery], func: str | None, *args)
             if created:
                 kept.append(stored)
         if kept:
-            _queue(func, *args)
+            _queue(func, source_id)
     return kept
 
 
-def _queue(func: str | None, *args) -> None:
+def _queue(func: str | None, source_id: int) -> None:
     if func is None:
         return
     if Conf.SYNC:
         # django-q2's sync mode (tests, debugging) runs the task here and now: after the commit, as a worker would.
-        transaction.on_commit(lambda: async_task(func, *args))
+        transaction.on_commit(lambda: queue_once(func, source_id, work=source_id))
     else:
-        async_task(func, *args)
+        queue_once(func, source_id, work=source_id)

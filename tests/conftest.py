@@ -3,6 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
 from leadflow.roles import Role
 from tests.factories import UserFactory
@@ -19,6 +21,14 @@ def _cache_emptied_after_committing_tests(request, django_db_blocker):
     if commits:
         with django_db_blocker.unblock():
             cache.clear()
+
+
+@pytest.fixture
+def broker_queued(monkeypatch):
+    """Tasks go to django-q2's ORM broker instead of running in the test (its sync mode off); call it for the
+    functions queued there, in order (the cluster is not started: the rows it would take are read)."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    return lambda: [queued.func() for queued in OrmQ.objects.order_by("pk")]
 
 
 def _persona(email: str, first_name: str, role: Role, **extra):

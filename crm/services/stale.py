@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django_q.tasks import async_task
 
 from crm.models import Lead
+from leadflow.queue_once import queue_once
 
 RESCORE_TASK = "crm.rescoring.leads_rescore_stale"
 
 
 def stale_task_queue(*args) -> None:
-    """Queue the task now (its arguments: crm.rescoring.leads_rescore_stale's)."""
-    async_task(RESCORE_TASK, *args, group="scoring")
+    """Queue the task now (its arguments: crm.rescoring.leads_rescore_stale's), unless a run is queued and has not
+    started: it will find these leads too (a webhook a second each marking a lead queues one run, not one each)."""
+    queue_once(RESCORE_TASK, *args, group="scoring")
 
 
 def rescore_queue() -> None:

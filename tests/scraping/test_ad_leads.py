@@ -8,6 +8,7 @@ import pytest
 
 from crm.models import Lead, Task
 from scraping.ad_tasks import meta_deliveries_fetch
+from scraping.deliveries import deliveries_save
 from scraping.models import AdDelivery
 from tests.factories import LeadFactory, LeadListFactory
 from tests.fakes.meta_graph_server import meta_lead, meta_notification
@@ -110,8 +111,6 @@ def test_the_same_person_twice_is_one_lead_and_both_deliveries_point_at_it(clien
 def test_a_save_that_fails_hands_its_deliveries_back(meta):
     from django.core.exceptions import ValidationError
 
-    from scraping.deliveries import deliveries_save
-
     AdDelivery.objects.create(source=meta, platform_lead_id="7", fields={"a": "x@y.example", "b": "z@y.example"})
     with pytest.raises(ValidationError):  # two columns claiming one field: the import refuses the table
         deliveries_save(meta.pk, columns={"a": "email", "b": "email"})
@@ -158,3 +157,16 @@ def test_an_odd_source_id_on_the_webhook_address_names_no_source(client, meta, o
         f"/hooks/meta/leadgen/?source={odd}", data=raw, content_type="application/json", headers=headers
     )
     assert answer.status_code == 403 and not AdDelivery.objects.exists()
+
+
+def test_a_full_batch_of_deliveries_queues_the_rest_as_a_run_of_its_own(meta, monkeypatch, broker_queued):
+    """Webhooks queue one save for a burst (leadflow.queue_once), so a run that saved a whole batch queues the next."""
+    monkeypatch.setattr("scraping.deliveries.BATCH", 2)
+    for number in range(3):
+        fields = {"full_name": f"Person {number}", "email": f"p{number}@firm.example"}
+        AdDelivery.objects.create(source=meta, platform_lead_id=str(7000 + number), fields=fields)
+    assert deliveries_save(meta.pk) == 2
+    assert broker_queued() == ["scraping.deliveries.deliveries_save"]
+    assert deliveries_save(meta.pk) == 1  # the queued run, as a worker runs it: the last one, nothing more queued
+    assert broker_queued() == ["scraping.deliveries.deliveries_save"]
+    assert not AdDelivery.objects.filter(status=AdDelivery.Status.RECEIVED).exists()

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django_q.models import OrmQ
 
-from scraping.ad_tasks import meta_deliveries_fetch_only
+from scraping.ad_tasks import meta_deliveries_fetch, meta_deliveries_fetch_only
 from scraping.models import AdDelivery
 from tests.fakes.meta_graph_server import meta_body, meta_notification
 from tests.scraping.conftest import VERIFY_TOKEN, meta_signature
@@ -142,6 +142,21 @@ def test_a_replayed_notification_is_kept_once_and_queues_nothing_more(
     assert answer.status_code == 200
     assert AdDelivery.objects.count() == 1
     assert queued == []
+
+
+def test_a_burst_of_notifications_queues_one_fetch_until_it_starts(client, meta_source, graph, broker_queued):
+    """A busy campaign notifies many times a second: one fetch run takes every lead kept before it starts."""
+    fetch = "scraping.ad_tasks.meta_deliveries_fetch"
+    answers = [post_signed(client, json.dumps(meta_notification(str(1000 + n))).encode()) for n in range(6)]
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert AdDelivery.objects.filter(source=meta_source).count() == 6
+    assert broker_queued() == [fetch]
+    for number in range(6):
+        graph.answers_lead(str(1000 + number))
+    meta_deliveries_fetch(meta_source.pk)  # the queued run, as a worker runs it
+    assert not AdDelivery.objects.filter(source=meta_source, status=AdDelivery.Status.RECEIVED).exists()
+    assert post_signed(client, json.dumps(meta_notification("2000")).encode()).status_code == 200
+    assert broker_queued().count(fetch) == 2
 
 
 def test_malformed_json_with_a_good_signature_is_a_bad_request(client, meta_source):

@@ -253,7 +253,11 @@ def lead_move_stage(
     version a page showed, if it changed at all). No actor: Leadflow itself moves it (a score crossed SQL)."""
     # Only the lead row: locking its stage too would make every move into one stage wait on the others (and
     # deadlock with the foreign-key checks of the stage totals a move writes).
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("stage").get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(of=("self",)).select_related("stage").filter(pk=lead.pk).first()
+    if locked is None:
+        # Deleted or merged into another lead since the caller read it (a board open while an import merged it).
+        raise ValidationError(f"{lead.full_name} was deleted or merged meanwhile; reload to see where it went.")
+    lead = locked
     if actor is not None:
         require_edit_lead(actor, lead)
     lead_require_version(lead, seen_version)

@@ -5,11 +5,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_init
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Pipeline, StageChange, Task
+from crm.models import Lead, Pipeline, StageChange, Task
 from crm.services.leads import lead_move_stage
 from tests.factories import LeadFactory, TaskFactory, default_stage
 
@@ -58,6 +59,18 @@ def test_a_stale_drag_is_refused_with_a_message(client, rep_alice):
     assert response.json()["message"] == "Stale Card was moved to Replied by someone else meanwhile."
     lead.refresh_from_db()
     assert lead.stage == default_stage(2)
+
+
+def test_a_lead_deleted_after_the_caller_read_it_is_refused_not_an_error(rep_alice):
+    """The load bench's board move once met a card merged away between the view's read and the locked one: a 500."""
+    lead = LeadFactory(owner=rep_alice, first_name="Merged", last_name="Away")
+    read_before = Lead.objects.get(pk=lead.pk)
+    lead.delete()
+    with pytest.raises(ValidationError, match="Merged Away was deleted or merged meanwhile"):
+        lead_move_stage(
+            lead=read_before, stage=default_stage(1), actor=rep_alice, expected_stage_id=default_stage(0).pk
+        )
+    assert not StageChange.objects.exists()
 
 
 def test_a_drag_to_a_deleted_stage_is_refused(client, rep_alice):

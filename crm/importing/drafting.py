@@ -73,7 +73,51 @@ def draft_batches(
     `feed`, for a file still being written (a capture writing what it fetches), gives the next `size` records or
     fewer (none at the end), each already in the file, as (line, cells, progress): this process cleans them as
     the file's reader would (table_row) and the child drafts the rows it is handed instead of reading them back.
-    The child is the slower of the two, so the cleaning is done here, while it drafts the batch before."""
+    The child is the slower of the two, so the cleaning is done here, while it drafts the batch before.
+
+    A small file, and a feed until it hands over a full batch, are drafted here: for the few rows of an ad-form
+    burst, forking a child (and opening the database connections closed for it again) cost more than the rows."""
+    if feed is None:
+        if _small(info):
+            rows = table_rows(path, info, after_line=after_line)
+            while (batch := _drafts(itertools.islice(rows, size), info.headers, mapping, region))[0]:
+                yield batch
+            return
+        yield from _drafted_by_child(path, info, after_line=after_line, mapping=mapping, region=region, size=size)
+        return
+    while records := feed(size):
+        rows = (table_row(line, cells, position, len(info.headers)) for line, cells, position in records)
+        batch = _drafts([row for row in rows if row is not None], info.headers, mapping, region)
+        if batch[0]:
+            yield batch
+        if len(records) == size:  # a large source: the child drafts the rest, a batch ahead of the writer
+            yield from _drafted_by_child(
+                path, info, after_line=after_line, mapping=mapping, region=region, size=size, feed=feed
+            )
+            return
+
+
+# Files up to this size are drafted in the importing process (bytes of a CSV; rows of a sheet, whose size counts
+# rows): about a batch of rows, which a child would draft no sooner than its fork and connections cost.
+SMALL_CSV_BYTES = 256 * 1024
+SMALL_SHEET_ROWS = 2000
+
+
+def _small(info: TableInfo) -> bool:
+    return info.size <= (SMALL_CSV_BYTES if info.format == "csv" else SMALL_SHEET_ROWS)
+
+
+def _drafted_by_child(
+    path: Path,
+    info: TableInfo,
+    *,
+    after_line: int,
+    mapping: list[str],
+    region: str,
+    size: int,
+    feed: Callable[[int], list[Record]] | None = None,
+) -> Iterator[tuple[list[LeadDraft], int]]:
+    """draft_batches' rows normalised by a forked child, AHEAD batches ahead of the writer."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
@@ -132,10 +176,14 @@ def _child_next(size: int) -> tuple[list[LeadDraft], int]:
 
 
 def _child_draft(rows: Iterable[Row]) -> tuple[list[LeadDraft], int]:
-    """These rows as drafts, and the progress after the last one."""
+    return _drafts(rows, _Reader.headers, _Reader.mapping, _Reader.region)
+
+
+def _drafts(rows: Iterable[Row], headers: list[str], mapping: list[str], region: str) -> tuple[list[LeadDraft], int]:
+    """These rows as drafts, and the progress after the last one (an empty list for no rows)."""
     batch, position = [], 0
     for row in rows:
-        draft = draft_from_row(row, _Reader.headers, _Reader.mapping, region=_Reader.region)
+        draft = draft_from_row(row, headers, mapping, region=region)
         if not (draft.rejected or draft.problems):
             draft.values = []  # the raw cells are kept only to report a problem with (a third less to send)
         batch.append(draft)

@@ -395,7 +395,18 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
     being written; that one it is handed (BatchWriter.plan's in_flight). Each batch is still written in its own
     transaction with the job's bookmark, so a crash loses at most the plan in hand, and resumes as before.
     """
-    planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
+    planner: ThreadPoolExecutor | None = None
+
+    def plan_of(batch: list[LeadDraft], in_flight: BatchPlan | None) -> Future[BatchPlan]:
+        """The batch's plan: by the planner thread while `in_flight` is written, or here when nothing is."""
+        nonlocal planner
+        if in_flight is None:
+            done: Future[BatchPlan] = Future()
+            done.set_result(writer.plan(batch, None))
+            return done
+        planner = planner or ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-planner")
+        return planner.submit(writer.plan, batch, in_flight)
+
     in_hand: tuple[Future[BatchPlan], list[LeadDraft], int] | None = None
     damage: Exception | None = None
     try:
@@ -408,8 +419,10 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
             if in_hand is not None:
                 planned, batch, position = in_hand
                 plan = planned.result()
-            # The next batch is planned now, while `plan` is written: the batch before `plan` has committed.
-            in_hand = (planner.submit(writer.plan, upcoming[0], plan), *upcoming) if upcoming else None
+            # The next batch is planned now, while `plan` is written: the batch before `plan` has committed. The
+            # first one is planned here: nothing is being written yet, and an import of one batch (an ad-form
+            # burst) then opens no second connection.
+            in_hand = (plan_of(upcoming[0], plan), *upcoming) if upcoming else None
             if plan is not None:
                 yield (lambda plan=plan: writer.save(plan)), batch, position
             if upcoming is None:
@@ -421,8 +434,9 @@ def _writes_planned_ahead(writer: BatchWriter, batches: Iterator[tuple[list[Lead
     finally:
         if in_hand is not None:
             in_hand[0].cancel()  # stopped early (time up, an error): a plan not yet begun is not needed
-        planner.submit(connections.close_all)  # the planner thread's own connection, once it is done
-        planner.shutdown()
+        if planner is not None:
+            planner.submit(connections.close_all)  # the planner thread's own connection, once it is done
+            planner.shutdown()
 
 
 @transaction.atomic

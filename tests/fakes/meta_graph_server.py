@@ -48,6 +48,27 @@ def meta_lead(leadgen_id: str, **answers: str) -> dict:
     return lead
 
 
+FIRST_NAMES = ["Amara", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Keiko",
+               "Lucas", "Maya", "Nikhil", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tariq"]  # fmt: skip
+LAST_NAMES = ["Andersen", "Bianchi", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Horvat", "Ivanova",
+              "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quintero", "Rossi", "Schmidt",
+              "Tanaka"]  # fmt: skip
+
+
+def meta_person(leadgen_id: str) -> dict:
+    """The documented lead for this id with a person made from the id: name, email, phone (+1 415 5xx xxxx) and
+    company differ from one id to the next."""
+    number = int(leadgen_id)
+    first, last = FIRST_NAMES[number % 20], LAST_NAMES[number // 20 % 20]
+    return meta_lead(
+        leadgen_id,
+        full_name=f"{first} {last}",
+        email=f"{first}.{last}.{number}@example.com".lower(),
+        phone_number=f"+14155{number % 1_000_000:06d}",
+        company_name=f"{last} Fleet {number}",
+    )
+
+
 def meta_notification(*leadgen_ids: str, page_id: str = "153125381133") -> dict:
     """The documented leadgen notification, with one change per lead id."""
     notification = meta_body("webhook-leadgen")
@@ -94,13 +115,14 @@ class MetaGraphStandIn:
         self._expect(leadgen_id, once).respond_with_json(meta_body(name), status=ERROR_STATUS[name])
 
     def answers_every_lead(self) -> None:
-        """Any lead id gets the documented lead with that id and answers made from it (for the benchmark)."""
+        """Any lead id gets the documented lead with that id and a person of its own (for the benchmark): a name,
+        email, phone and company made from the id, as real ad leads are different people (with the documented
+        phone for all, every lead was matched to the first one by its phone)."""
         pattern = re.compile(rf"^/{re.escape(VERSION)}/(\d+)$")
 
         def handler(request: Request) -> Response:
             leadgen_id = pattern.match(request.path).group(1)
-            lead = meta_lead(leadgen_id, full_name=f"Person {leadgen_id}", email=f"person{leadgen_id}@example.com")
-            return Response(json.dumps(lead), content_type="application/json")
+            return Response(json.dumps(meta_person(leadgen_id)), content_type="application/json")
 
         self.server.expect_request(pattern, method="GET").respond_with_handler(handler)
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm.locale import money_format
@@ -23,16 +22,12 @@ from crm.selectors import (
 from crm.services.leads import lead_move_stage
 from crm.services.pipelines import pipeline_default
 from crm.stage_totals import stage_totals
+from crm.views.links import lead_url_prefix
 from leadflow.params import count_or, id_or_404, id_or_none
 
 
 def _owner_id(request: HttpRequest) -> int | None:
     return id_or_none(request.GET.get("owner"))
-
-
-def _lead_url_prefix() -> str:
-    """The lead page URL without its id: reversing it once, not once for each of hundreds of cards."""
-    return reverse("crm:lead", args=[0]).removesuffix("0/")
 
 
 def board(request: HttpRequest) -> HttpResponse:
@@ -45,7 +40,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "columns": board_columns(pipeline, request.user, owner_id),
         "owners": active_users(),
         "owner_id": owner_id,
-        "lead_url_prefix": _lead_url_prefix(),
+        "lead_url_prefix": lead_url_prefix(),
     }
     template = "crm/board.html#columns" if request.htmx and not request.htmx.boosted else "crm/board.html"
     return render(request, template, context)
@@ -71,7 +66,7 @@ def board_cards(request: HttpRequest, stage_id: int) -> HttpResponse:
         "has_more": has_more,
         "next_offset": next_offset,
         "owner_id": owner_id,
-        "lead_url_prefix": _lead_url_prefix(),
+        "lead_url_prefix": lead_url_prefix(),
     }
     return render(request, "crm/board.html#more_cards", context)
 

@@ -22,6 +22,7 @@ from crm.services.lists import list_add_leads
 from crm.services.pipelines import pipeline_default
 from crm.services.versions import leads_changed_after, leads_changed_message
 from crm.table_pages import lead_counts_forget, table_page
+from crm.views.links import lead_url_prefix
 from leadflow.params import id_or_none, moment_or_none
 from leadflow.roles import can_reassign, require_write
 
@@ -48,6 +49,7 @@ def _table_context(request: HttpRequest) -> dict:
         "bulk_bases": BulkActionForm.base_fields["to_basis"].choices,
         "bulk_owners": lead_filter.filters["owner"].queryset,
         "seen_at": seen_at.isoformat(),
+        "lead_url_prefix": lead_url_prefix(),
     }
 
 

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connections
@@ -77,23 +78,21 @@ def draft_batches(
 
     A small file, and a feed until it hands over a full batch, are drafted here: for the few rows of an ad-form
     burst, forking a child (and opening the database connections closed for it again) cost more than the rows."""
+    drafting = _Drafting(path, info, after_line, mapping, region, size, feed)
     if feed is None:
-        if _small(info):
-            rows = table_rows(path, info, after_line=after_line)
-            while (batch := _drafts(itertools.islice(rows, size), info.headers, mapping, region))[0]:
-                yield batch
+        if not _small(info):
+            yield from _drafted_by_child(drafting)
             return
-        yield from _drafted_by_child(path, info, after_line=after_line, mapping=mapping, region=region, size=size)
+        rows = table_rows(path, info, after_line=after_line)
+        while (batch := _drafts(itertools.islice(rows, size), info.headers, mapping, region))[0]:
+            yield batch
         return
     while records := feed(size):
-        rows = (table_row(line, cells, position, len(info.headers)) for line, cells, position in records)
-        batch = _drafts([row for row in rows if row is not None], info.headers, mapping, region)
+        batch = _drafts(_cleaned(records, info), info.headers, mapping, region)
         if batch[0]:
             yield batch
         if len(records) == size:  # a large source: the child drafts the rest, a batch ahead of the writer
-            yield from _drafted_by_child(
-                path, info, after_line=after_line, mapping=mapping, region=region, size=size, feed=feed
-            )
+            yield from _drafted_by_child(drafting)
             return
 
 
@@ -103,29 +102,40 @@ SMALL_CSV_BYTES = 256 * 1024
 SMALL_SHEET_ROWS = 2000
 
 
+@dataclass(frozen=True)
+class _Drafting:
+    """draft_batches' arguments."""
+
+    path: Path
+    info: TableInfo
+    after_line: int
+    mapping: list[str]
+    region: str
+    size: int
+    feed: Callable[[int], list[Record]] | None
+
+
 def _small(info: TableInfo) -> bool:
     return info.size <= (SMALL_CSV_BYTES if info.format == "csv" else SMALL_SHEET_ROWS)
 
 
-def _drafted_by_child(
-    path: Path,
-    info: TableInfo,
-    *,
-    after_line: int,
-    mapping: list[str],
-    region: str,
-    size: int,
-    feed: Callable[[int], list[Record]] | None = None,
-) -> Iterator[tuple[list[LeadDraft], int]]:
+def _cleaned(records: list[Record], info: TableInfo) -> list[Row]:
+    """A feed's records as the file's reader would give them (blank rows left out)."""
+    rows = (table_row(line, cells, position, len(info.headers)) for line, cells, position in records)
+    return [row for row in rows if row is not None]
+
+
+def _drafted_by_child(drafting: _Drafting) -> Iterator[tuple[list[LeadDraft], int]]:
     """draft_batches' rows normalised by a forked child, AHEAD batches ahead of the writer."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()  # opened again by the next query, after the fork
+    feed, size = drafting.feed, drafting.size
     pool = ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_child_open,
-        initargs=(os.getpid(), path, info, after_line, mapping, region),
+        initargs=(os.getpid(), drafting.path, drafting.info, drafting.after_line, drafting.mapping, drafting.region),
     )
 
     def ask() -> tuple[Future[tuple[list[LeadDraft], int]], bool]:
@@ -133,8 +143,7 @@ def _drafted_by_child(
         if feed is None:
             return pool.submit(_child_next, size), True
         records = feed(size)
-        rows = (table_row(line, cells, position, len(info.headers)) for line, cells, position in records)
-        return pool.submit(_child_draft, [row for row in rows if row is not None]), bool(records)
+        return pool.submit(_child_draft, _cleaned(records, drafting.info)), bool(records)
 
     try:
         ahead = deque(ask() for _ in range(AHEAD))

@@ -122,3 +122,12 @@ def test_the_command_enriches_with_enrich(tmp_path, manager_mia, django_capture_
         call_command("import_leads", str(path), "--enrich", "--user", manager_mia.email, stdout=out)
     assert "Enrichment of the new and updated leads was queued" in out.getvalue()
     assert EnrichmentJob.objects.get().progress_total == 3
+
+
+def test_a_dry_run_with_enrich_queues_nothing_and_says_nothing_of_it(tmp_path, manager_mia):
+    path = tmp_path / "people.csv"
+    path.write_bytes(CSV)
+    out = io.StringIO()
+    call_command("import_leads", str(path), "--enrich", "--dry-run", "--user", manager_mia.email, stdout=out)
+    assert "Dry run: nothing was saved." in out.getvalue() and "Enrichment" not in out.getvalue()
+    assert not EnrichmentJob.objects.exists()

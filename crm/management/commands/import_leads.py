@@ -53,7 +53,7 @@ class Command(BaseCommand):
             with transaction.atomic() if options["dry_run"] else nullcontext():
                 job = self._import(path, actor, options)
                 # Read the report now: a dry run's rows are rolled back below.
-                report = self._report(job)
+                report = self._report(job, dry_run=options["dry_run"])
                 if options["dry_run"]:
                     raise DryRunDone
         except DryRunDone:
@@ -99,7 +99,7 @@ class Command(BaseCommand):
             raise CommandError("No such active user; pass --user with a staff member's email.")
         return actor
 
-    def _report(self, job: ImportJob) -> list[str]:
+    def _report(self, job: ImportJob, *, dry_run: bool) -> list[str]:
         lines = [
             f"{job.original_name}: {job.rows_read} rows read, {job.rows_imported} imported, "
             f"{job.rows_updated} updated, {job.rows_skipped} skipped, {job.rows_rejected} rejected."
@@ -110,6 +110,6 @@ class Command(BaseCommand):
         more = job.rejections.count() - REPORTED_PROBLEMS
         if more > 0:
             lines.append(f"  ...and {more} more problems (see the import's page for all of them)")
-        if job.enrichment_requested_at:
+        if job.enrichment_requested_at and not dry_run:  # a dry run's job is rolled back with the rest
             lines.append("Enrichment of the new and updated leads was queued (see the Enrichment page).")
         return lines

@@ -73,6 +73,9 @@ DEFAULT_SORT = [SortKey("updated_at", descending=True)]
 TIE_BREAK = SortKey("id", descending=True)
 # How well a lead matches one searched word: its name is the word, starts with it (the email too), or holds it.
 SEARCH_RANK_NAME, SEARCH_RANK_START, SEARCH_RANK_INSIDE = 0, 1, 2
+# A search looks for its first few words; a word shorter than a trigram cannot use the trigram indexes.
+SEARCH_WORDS = 5
+TRIGRAM_LENGTH = 3
 
 
 def _word_rank(word: str) -> Case:
@@ -129,7 +132,7 @@ class LeadFilter(django_filters.FilterSet):
     def search(self, queryset: QuerySet[Lead], name: str, value: str) -> QuerySet[Lead]:
         """Every word must match a name, an email or phone number (the lead's others too), or the company name; the
         best matches (names that are the words, then names and emails that start with them) rank first."""
-        words = value.split()[:5]
+        words = value.split()[:SEARCH_WORDS]
         if not words:
             return queryset
         rank = _word_rank(words[0])
@@ -148,6 +151,12 @@ class LeadFilter(django_filters.FilterSet):
                 | _InSubquery("company", companies)
             )
         return queryset
+
+    @property
+    def search_indexed(self) -> bool:
+        """A search whose every word the trigram indexes can look up (pg_trgm needs three characters of a word)."""
+        words = (self.form.cleaned_data.get("q") or "").split()[:SEARCH_WORDS]
+        return bool(words) and all(len(word) >= TRIGRAM_LENGTH for word in words)
 
     def page_ids(self, offset: int, limit: int) -> list[int] | None:
         """The ids of the table's leads from `offset` on (`limit` of them) by a quicker road, when one applies (None:

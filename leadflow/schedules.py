@@ -80,6 +80,11 @@ SCHEDULES: dict[str, dict] = {
         "func": "analytics.rollup_job.analytics_rollup_nightly",
         "schedule_type": Schedule.DAILY,
     },
+    "forget old task results": {
+        "func": "leadflow.maintenance.task_results_prune",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 10,
+    },
     "refresh database statistics": {
         "func": "leadflow.maintenance.database_optimize",
         "schedule_type": Schedule.DAILY,

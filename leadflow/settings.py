@@ -137,6 +137,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# New and changed passwords use the first; the others verify older hashes, which are then rehashed with the first.
+PASSWORD_HASHERS = [
+    "leadflow.passwords.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -429,11 +436,16 @@ Q_CLUSTER = {
     "retry": 720,
     "max_attempts": 3,
     "catch_up": False,
-    "save_limit": 1000,
+    # Successful tasks are kept and pruned by a schedule (leadflow.maintenance.task_results_prune), not by django-q2:
+    # its own pruning (a save_limit above 0) reads and locks every kept success each time it saves a task, which
+    # under a stream of webhooks took two fifths of the cluster's time.
+    "save_limit": 0,
     "orm": "default",
     # Imports normalise rows in a child process (crm.importing.drafting); daemonic workers may not have children.
     "daemonize_workers": False,
 }
+# The successful tasks kept for the back office (Django Q, Successful tasks); failures are all kept.
+TASK_RESULTS_KEPT = env.int("TASK_RESULTS_KEPT", default=1000)
 # Daily jobs (rescoring, the duplicate scan, the analytics rollup, backups...) first run at this hour in TIME_ZONE,
 # then every 24 hours: at night, not all at once when a new installation starts and the team starts working.
 NIGHTLY_HOUR = env.int("NIGHTLY_HOUR", default=2)

@@ -31,7 +31,11 @@ def _table_context(request: HttpRequest) -> dict:
     seen_at = timezone.now()  # before the rows are read: a bulk change leaves leads changed after it alone
     lead_filter = LeadFilter(request.GET, queryset=leads_visible_to(request.user), request=request)
     page = table_page(
-        lead_table_rows(lead_filter.qs), lead_filter.sort_keys(), request.GET, page_ids=lead_filter.page_ids
+        lead_table_rows(lead_filter.qs),
+        lead_filter.sort_keys(),
+        request.GET,
+        page_ids=lead_filter.page_ids,
+        count_by_index=lead_filter.search_indexed,
     )
     list_id = request.GET.get("list")
     current_list = LeadList.objects.filter(pk=id_or_none(list_id)).first() if id_or_none(list_id) else None

@@ -213,3 +213,33 @@ def test_the_sort_by_company_reads_pages_of_leads_with_a_company_as_an_inner_joi
         assert lead_filter.page_ids(2, 3) is None  # the fifth lead has no company
         assert [pk for _, ids in _walk(client, params) for pk in ids] == expected
     assert LeadFilter({"sort": "name"}, queryset=leads_visible_to(rep_alice), request=request).page_ids(0, 3) is None
+
+
+def test_a_searchs_count_reads_the_trigram_indexes_not_the_table(client, rep_alice):
+    """PostgreSQL overestimates what LIKE '%word%' matches and, under the count's LIMIT, reads the table in order
+    instead of the indexes: the search's count is made with table scans off, for that count alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("Fraser", "Frasermann", "Lee"):
+        LeadFactory(last_name=name, owner=rep_alice)
+    client.force_login(rep_alice)
+    with CaptureQueriesContext(connection) as indexed:
+        page = client.get(reverse("crm:leads"), {"q": "fraser"}).context["page"]
+    with CaptureQueriesContext(connection) as short:
+        short_page = client.get(reverse("crm:leads"), {"q": "ee"}).context["page"]
+
+    assert str(page.count) == "2"
+    assert str(short_page.count) == "1"
+    settings_changed = [query["sql"] for query in indexed if "enable_seqscan" in query["sql"]]
+    if connection.vendor == "postgresql":
+        assert settings_changed == ["SET LOCAL enable_seqscan = off", "SET LOCAL enable_seqscan TO DEFAULT"]
+        sql = [query["sql"] for query in indexed]
+        assert "COUNT(*)" in sql[sql.index(settings_changed[0]) + 1]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone() == ("on",)
+    else:
+        assert settings_changed == []
+    # A word shorter than a trigram cannot use the indexes: its count is planned as usual.
+    assert not [query for query in short if "enable_seqscan" in query["sql"]]

@@ -11,9 +11,11 @@ the job cluster, DEBUG off; `--redis-url` puts the queue and the cache on Redis,
 a local stand-in for Meta's Graph API, and runs locust headless in a process of its own:
 
 - `--users` members of staff sign in (one every 2.5 s, under allauth's 30 a minute from one address), then browse the
-  leads table (first page, pages 2-20, sorted), search, open leads, load the board, move cards (the htmx move
-  endpoint, CSRF token in X-CSRFToken; a stale move refused with 409 is a right answer, counted apart) and add notes,
-  2-6 s apart;
+  leads table (the whole page; then pages 2-20, sorted and searched as the page's htmx asks for them: the table part
+  alone), open leads, load the board, move cards (the htmx move endpoint, CSRF token in X-CSRFToken; a stale move
+  refused with 409 is a right answer, counted apart) and add notes, 2-6 s apart. A page request whose kept-alive
+  connection the server closed under it (a gunicorn worker restarting after max_requests) is sent again once, as
+  browsers do, and counted;
 - `--webhooks-per-second` webhooks arrive from the first second: Meta leadgen notifications (X-Hub-Signature-256;
   the cluster fetches each lead from the stand-in and saves it), Mailgun tracking events (HMAC signature and basic
   auth, through anymail) for sequence emails, and Twilio status callbacks (X-Twilio-Signature) for WhatsApp texts.
@@ -306,7 +308,8 @@ def print_summary(args: argparse.Namespace, plan: dict, figures: dict, server_er
     print("-" * len(header))
     print(f"{'all':<30} {total['requests']:8d} {total['rps']:6.1f} {'':>7} {'':>6} {'':>6} {total['failures']:6d}")
     print(
-        f"(ms; ! = p95 over {TARGET_MS} ms or an error; stale board moves refused with 409: {figures['stale_moves']})"
+        f"(ms; ! = p95 over {TARGET_MS} ms or an error; stale board moves refused with 409: {figures['stale_moves']};"
+        f" page requests resent after the server closed their kept-alive connection: {figures['resent']})"
     )
     if over:
         print("\nOver the target:\n  " + "\n  ".join(over))

@@ -2,6 +2,8 @@
 tests/data/directory/plumbers/leeds/index.html, /plumbers/leeds/page-2/ serves page-2.html, and so on. What it holds:
 
 - /plumbers/leeds/: three listing pages (div.listing items) linked by "a.next", the last one linking back to the first
+- /plumbers/all-leeds/: three generated listing pages of LONG_PAGE_LISTINGS each (0113 496 0000 onwards): a capture
+  longer than the first rows an import is made from, so its import runs while the last page is fetched
 - /plumbers/bradford/: the directory's new layout, where "div.listing" finds nothing
 - /plumbers/york/: a page whose listings a script served from the same site draws (only a browser sees them)
 - /private/: disallowed by /robots.txt
@@ -21,6 +23,8 @@ from werkzeug import Request, Response
 from tests.fakes.local_site import LocalSite, huge_page
 
 DIRECTORY_DIR = Path(__file__).resolve().parent.parent / "data" / "directory"
+LONG_PAGES, LONG_PAGE_LISTINGS = 3, 300
+LONG_LISTINGS = LONG_PAGES * LONG_PAGE_LISTINGS
 
 
 class DirectorySite(LocalSite):
@@ -45,7 +49,21 @@ class DirectorySite(LocalSite):
             return Response(page, content_type="text/html; charset=utf-8", direct_passthrough=True)
         if path == "/down/":
             return Response("Down for maintenance", status=503, content_type="text/plain")
+        if path.startswith("/plumbers/all-leeds/"):
+            return self._long_listing_page(path)
         if path == "/slow/":
             self._release_slow.wait(timeout=30)
             return Response("<html><body>Too late</body></html>", content_type="text/html")
         return None
+
+    @staticmethod
+    def _long_listing_page(path: str) -> Response:
+        page = int(path.rstrip("/").rpartition("page-")[2]) if "/page-" in path else 1
+        first = (page - 1) * LONG_PAGE_LISTINGS
+        listings = "".join(
+            f'<div class="listing"><h2>Leeds Plumber {n}</h2><span class="tel">0113 496 {n:04d}</span></div>'
+            for n in range(first, first + LONG_PAGE_LISTINGS)
+        )
+        following = f'<a class="next" href="/plumbers/all-leeds/page-{page + 1}/">Next</a>' if page < LONG_PAGES else ""
+        html = f"<!doctype html><html><body><main>{listings}<nav>{following}</nav></main></body></html>"
+        return Response(html, content_type="text/html; charset=utf-8")

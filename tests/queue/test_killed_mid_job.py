@@ -19,13 +19,14 @@ import pytest
 from crm.importing.jobs import imports_requeue_stalled
 from crm.models import CrmConnection, CrmLink, ImportJob, Lead, SyncRun
 from crm.sync.jobs import sync_run_start, sync_runs_requeue_stalled
+from scraping.capture import FIRST_ROWS
 from scraping.models import ScrapeRun
 from scraping.runs import runs_requeue_stalled
 from tests.crm.sync.conftest import Remote
 from tests.crm.sync.helpers import connect
 from tests.factories import default_stage
-from tests.fakes.directory_site import DirectorySite
-from tests.queue.capture import CAPTURED, capture_run_queued
+from tests.fakes.directory_site import LONG_LISTINGS, LONG_PAGE_LISTINGS, DirectorySite
+from tests.queue.capture import capture_run_queued
 from tests.queue.test_cluster import ROOT, manage_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,8 +61,11 @@ def test_a_worker_killed_mid_capture_run_is_taken_over_and_each_listing_is_one_l
     settings.MEDIA_ROOT = tmp_path
     settings.CAPTURE_STALL_SECONDS = settings.IMPORT_STALL_SECONDS = STALL_SECONDS
     site = DirectorySite().start()
-    site.delay = 1.0  # a page a second: killed after the first page, while the next ones are fetched
-    run = capture_run_queued(site, manager_mia)
+    # A page a second: the import is made from the first two pages' rows (more than its first rows), and the worker
+    # is killed while the import waits for the third; an import of a whole short table ends before a kill lands.
+    site.delay = 1.0
+    assert FIRST_ROWS < 2 * LONG_PAGE_LISTINGS < LONG_LISTINGS
+    run = capture_run_queued(site, manager_mia, start_path="plumbers/all-leeds/")
     env = manage_environment(
         media_root=tmp_path, CAPTURE_STALL_SECONDS=str(STALL_SECONDS), IMPORT_STALL_SECONDS=str(STALL_SECONDS),
         HTTP_ALLOW_PRIVATE_HOSTS="localhost", HTTP_RATE_PER_HOST="0",
@@ -86,7 +90,7 @@ def test_a_worker_killed_mid_capture_run_is_taken_over_and_each_listing_is_one_l
     run.refresh_from_db()
     assert (run.status, run.attempts) == ("done", 2)
     captured = Lead.objects.filter(source="directory-leeds")
-    assert captured.count() == CAPTURED == captured.values("phone").distinct().count()
+    assert captured.count() == LONG_LISTINGS == captured.values("phone").distinct().count()
 
 
 def test_a_worker_killed_mid_sync_is_taken_over_and_each_person_is_one_record(settings, manager_mia, local_stand_ins):
